@@ -1,0 +1,122 @@
+// Package dockertest gives integration tests a real Docker daemon and the
+// stand-in base images the course needs. Tests never pull: a stand-in is a
+// FROM scratch image with a static busybox, tagged with the official name.
+package dockertest
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+)
+
+// RequireEnv makes an unreachable daemon a failure instead of a skip.
+const RequireEnv = "DOCKERTUTOR_REQUIRE_DOCKER"
+
+// BusyboxPath is where Debian's busybox-static puts its binary; override
+// with DOCKERTUTOR_BUSYBOX.
+func BusyboxPath() string {
+	if p := os.Getenv("DOCKERTUTOR_BUSYBOX"); p != "" {
+		return p
+	}
+	return "/bin/busybox"
+}
+
+// Client returns a client for the daemon in the environment (DOCKER_HOST or
+// the default socket). Without a daemon the test is skipped, or fails when
+// DOCKERTUTOR_REQUIRE_DOCKER=1.
+func Client(t testing.TB) *client.Client {
+	t.Helper()
+	cli, err := client.New(client.FromEnv)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		_, err = cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
+		cancel()
+	}
+	if err != nil {
+		if os.Getenv(RequireEnv) == "1" {
+			t.Fatalf("Docker daemon required (%s=1) but not reachable: %v", RequireEnv, err)
+		}
+		t.Skipf("no Docker daemon reachable: %v", err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli
+}
+
+var standInMu sync.Mutex
+
+// StandIn makes sure an image tagged ref exists, building a busybox stand-in
+// when it is missing. An image already present is left as it is.
+func StandIn(t testing.TB, cli *client.Client, ref string) {
+	t.Helper()
+	if err := EnsureStandIn(context.Background(), cli, ref); err != nil {
+		t.Fatalf("stand-in %s: %v", ref, err)
+	}
+}
+
+// EnsureStandIn is StandIn for callers without a testing.TB (the CI setup).
+func EnsureStandIn(ctx context.Context, cli *client.Client, ref string) error {
+	standInMu.Lock()
+	defer standInMu.Unlock()
+	if _, err := cli.ImageInspect(ctx, ref); err == nil {
+		return nil
+	}
+	bb, err := os.ReadFile(BusyboxPath())
+	if err != nil {
+		return fmt.Errorf("read static busybox (apt-get install busybox-static): %w", err)
+	}
+	dockerfile := "FROM scratch\n" +
+		"COPY busybox /bin/busybox\n" +
+		"RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n" +
+		"RUN mkdir -p /tmp /etc /usr/bin /usr/share/html && chmod 1777 /tmp\n" +
+		"LABEL org.dockertutor.standin=" + strings.ReplaceAll(ref, ":", "_") + "\n" +
+		"CMD [\"sh\"]\n"
+	ctxTar, err := TarFiles(map[string][]byte{"Dockerfile": []byte(dockerfile), "busybox": bb})
+	if err != nil {
+		return err
+	}
+	res, err := cli.ImageBuild(ctx, ctxTar, client.ImageBuildOptions{Tags: []string{ref}, Remove: true, ForceRemove: true})
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	if bytes.Contains(out, []byte(`"errorDetail"`)) {
+		return fmt.Errorf("build failed: %s", out)
+	}
+	if _, err := cli.ImageInspect(ctx, ref); err != nil {
+		return fmt.Errorf("built but not found: %w (output %s)", err, out)
+	}
+	return nil
+}
+
+// TarFiles returns an uncompressed tar of the given files (mode 0755 for
+// anything named busybox, else 0644), for use as a build context.
+func TarFiles(files map[string][]byte) (io.Reader, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for name, data := range files {
+		mode := int64(0o644)
+		if strings.HasSuffix(name, "busybox") {
+			mode = 0o755
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: int64(len(data)), ModTime: time.Unix(0, 0)}); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(data); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	return &buf, nil
+}
