@@ -1,0 +1,368 @@
+package lessons
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Check is one typed, declarative check of a step.
+type Check struct {
+	ID   string
+	Type string
+	Spec CheckSpec
+	Line int // line of the check in step.md, for authors
+}
+
+// CheckSpec is the typed parameters of a check. Package exercises
+// evaluates each concrete type.
+type CheckSpec interface {
+	validate() []string
+}
+
+// A check type, as authors name it in step.md.
+type checkType struct {
+	name    string
+	summary string
+	new     func() CheckSpec
+}
+
+var checkTypes = []checkType{
+	{"dockerfile.parses", "the Dockerfile parses with BuildKit's parser", func() CheckSpec { return &DockerfileParses{} }},
+	{"dockerfile.base", "the base image of the final stage (or every stage) follows a tag policy", func() CheckSpec { return &DockerfileBase{} }},
+	{"dockerfile.stages", "the Dockerfile has a number of stages", func() CheckSpec { return &DockerfileStages{} }},
+	{"dockerfile.copies-from-stage", "the final stage copies from an earlier stage", func() CheckSpec { return &DockerfileCopiesFromStage{} }},
+	{"dockerfile.secret-mount", "a RUN uses a BuildKit secret mount", func() CheckSpec { return &DockerfileSecretMount{} }},
+	{"dockerfile.no-secret-args", "no secret-looking ARG or ENV in the final stage", func() CheckSpec { return &DockerfileNoSecretArgs{} }},
+	{"image.exists", "an image with the tag exists", func() CheckSpec { return &ImageExists{} }},
+	{"image.fresh", "the image was built after the step began", func() CheckSpec { return &ImageFresh{} }},
+	{"image.file", "the image has (or lacks) a file at a path", func() CheckSpec { return &ImageFile{} }},
+	{"image.env", "the image config sets (or does not set) an environment variable", func() CheckSpec { return &ImageEnv{} }},
+	{"image.label", "the image config has a label", func() CheckSpec { return &ImageLabel{} }},
+	{"image.user", "the image runs as a user other than root", func() CheckSpec { return &ImageUser{} }},
+	{"image.size", "the image is at most a size, or smaller than another image", func() CheckSpec { return &ImageSize{} }},
+	{"leak.absent", "the learner's secret is nowhere in the image", func() CheckSpec { return &LeakAbsent{} }},
+	{"leak.found", "the learner's secret can be found in the image", func() CheckSpec { return &LeakFound{} }},
+	{"container.runtime-env", "a container from the image has a variable at run time that the image lacks", func() CheckSpec { return &ContainerRuntimeEnv{} }},
+	{"container.exit-code", "a container from the image exited with a code", func() CheckSpec { return &ContainerExitCode{} }},
+	{"container.log", "a container from the image logged a line", func() CheckSpec { return &ContainerLog{} }},
+	{"answer.choice", "the quiz answer is right", func() CheckSpec { return &AnswerChoice{} }},
+	{"answer.value", "the free answer matches what the tutor knows", func() CheckSpec { return &AnswerValue{} }},
+	{"trivy.report", "a trivy JSON report of the image is in the step folder", func() CheckSpec { return &TrivyReport{} }},
+}
+
+// CheckTypes lists the check vocabulary: name and one-line summary.
+func CheckTypes() [][2]string {
+	out := make([][2]string, len(checkTypes))
+	for i, t := range checkTypes {
+		out[i] = [2]string{t.name, t.summary}
+	}
+	return out
+}
+
+func lookupCheckType(name string) (checkType, bool) {
+	for _, t := range checkTypes {
+		if t.name == name {
+			return t, true
+		}
+	}
+	return checkType{}, false
+}
+
+func checkTypeNames() []string {
+	names := make([]string, len(checkTypes))
+	for i, t := range checkTypes {
+		names[i] = t.name
+	}
+	return names
+}
+
+// TagClass names how a base image reference moves over time.
+type TagClass string
+
+const (
+	TagNone        TagClass = "no-tag"       // FROM node: implicitly latest
+	TagLatest      TagClass = "latest"       // FROM node:latest
+	TagNamed       TagClass = "named"        // lts, stable, current, edge: moves
+	TagVariantOnly TagClass = "variant-only" // alpine, slim: newest version of a variant
+	TagMajor       TagClass = "major"        // 22, 22-alpine
+	TagMajorMinor  TagClass = "major-minor"  // 22.11, 22.11-slim
+	TagFullVersion TagClass = "full-version" // 22.11.0: rarely moves
+	TagDigest      TagClass = "digest"       // @sha256:…: never moves
+)
+
+// TagClasses lists every class, most moving first.
+var TagClasses = []TagClass{TagNone, TagLatest, TagNamed, TagVariantOnly, TagMajor, TagMajorMinor, TagFullVersion, TagDigest}
+
+// tagGroups are names authors may use for several classes at once.
+var tagGroups = map[string][]TagClass{
+	"floating": {TagNone, TagLatest, TagNamed, TagVariantOnly},
+	"partial":  {TagMajor, TagMajorMinor},
+	"pinned":   {TagFullVersion, TagDigest},
+}
+
+// ExpandTagPolicy turns class and group names into classes.
+func ExpandTagPolicy(names []string) ([]TagClass, error) {
+	var out []TagClass
+	for _, n := range names {
+		if g, ok := tagGroups[n]; ok {
+			out = append(out, g...)
+			continue
+		}
+		found := false
+		for _, c := range TagClasses {
+			if string(c) == n {
+				out = append(out, c)
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown tag class %q (use %s, or a group: floating, partial, pinned)", n, joinClasses())
+		}
+	}
+	return out, nil
+}
+
+func joinClasses() string {
+	s := make([]string, len(TagClasses))
+	for i, c := range TagClasses {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ", ")
+}
+
+// Stage selectors used by dockerfile checks.
+const (
+	StageFinal = "final"
+	StageAll   = "all"
+)
+
+// DockerfileParses: the file parses.
+type DockerfileParses struct {
+	File string `yaml:"file"` // default Dockerfile
+}
+
+// DockerfileBase: base image policy.
+type DockerfileBase struct {
+	File  string `yaml:"file"`
+	Stage string `yaml:"stage"` // final (default) or all
+	// Allow lists tag classes or groups the base may use.
+	Allow []string `yaml:"allow"`
+	// Repository, when set, is the image the base must be (familiar name, e.g. node).
+	Repository string `yaml:"repository"`
+	// Variants, when set, are the variants one of which the tag must carry (alpine, slim).
+	Variants []string `yaml:"variants"`
+}
+
+// DockerfileStages: number of stages.
+type DockerfileStages struct {
+	File string `yaml:"file"`
+	Min  int    `yaml:"min"`
+	Max  int    `yaml:"max"`
+}
+
+// DockerfileCopiesFromStage: the final stage copies from an earlier one.
+type DockerfileCopiesFromStage struct {
+	File string `yaml:"file"`
+}
+
+// DockerfileSecretMount: a RUN mounts a secret.
+type DockerfileSecretMount struct {
+	File string `yaml:"file"`
+	ID   string `yaml:"id"` // the secret id, empty for any
+}
+
+// DockerfileNoSecretArgs: no secret-looking ARG/ENV where it would leak.
+type DockerfileNoSecretArgs struct {
+	File  string   `yaml:"file"`
+	Stage string   `yaml:"stage"` // final (default) or all
+	Names []string `yaml:"names"` // extra names to treat as secret
+}
+
+// ImageExists: the tag exists.
+type ImageExists struct {
+	Image string `yaml:"image"` // default {{.Image}}
+}
+
+// ImageFresh: built after the step began.
+type ImageFresh struct {
+	Image string `yaml:"image"`
+}
+
+// ImageFile: a path in the image's filesystem.
+type ImageFile struct {
+	Image  string `yaml:"image"`
+	Path   string `yaml:"path"`
+	Absent bool   `yaml:"absent"`
+}
+
+// ImageEnv: Config.Env has (or lacks) a variable.
+type ImageEnv struct {
+	Image  string `yaml:"image"`
+	Name   string `yaml:"name"`
+	Absent bool   `yaml:"absent"`
+}
+
+// ImageLabel: Config.Labels has a key (and value, when given).
+type ImageLabel struct {
+	Image string `yaml:"image"`
+	Key   string `yaml:"key"`
+	Value string `yaml:"value"`
+}
+
+// ImageUser: Config.User is set and is not root.
+type ImageUser struct {
+	Image string `yaml:"image"`
+}
+
+// ImageSize: a size bound.
+type ImageSize struct {
+	Image       string `yaml:"image"`
+	Max         string `yaml:"max"`          // "20MB", "1.5GiB"
+	SmallerThan string `yaml:"smaller-than"` // another image
+}
+
+// LeakAbsent: the secret is nowhere in the image.
+type LeakAbsent struct {
+	Image string `yaml:"image"`
+}
+
+// LeakFound: the secret is in the image (the "find it" steps).
+type LeakFound struct {
+	Image string `yaml:"image"`
+}
+
+// ContainerRuntimeEnv: a container of the image has Var at run time while
+// the image config does not.
+type ContainerRuntimeEnv struct {
+	Image string `yaml:"image"`
+	Var   string `yaml:"var"`
+}
+
+// ContainerExitCode: a container of the image exited with Code.
+type ContainerExitCode struct {
+	Image string `yaml:"image"`
+	Code  int    `yaml:"code"`
+}
+
+// ContainerLog: a container of the image logged a line containing Contains.
+type ContainerLog struct {
+	Image    string `yaml:"image"`
+	Contains string `yaml:"contains"` // a template
+}
+
+// AnswerChoice: the recorded quiz answer is the right set of choices.
+type AnswerChoice struct{}
+
+// AnswerValue: the recorded free answer matches the step's Answer.
+type AnswerValue struct{}
+
+// TrivyReport: a trivy JSON report of the image at File.
+type TrivyReport struct {
+	File  string `yaml:"file"`
+	Image string `yaml:"image"`
+}
+
+func (c *DockerfileParses) validate() []string { return nil }
+
+func (c *DockerfileBase) validate() []string {
+	var p []string
+	p = append(p, validStage(c.Stage)...)
+	if len(c.Allow) == 0 && len(c.Variants) == 0 && c.Repository == "" {
+		p = append(p, "dockerfile.base needs allow, variants or repository: say what the base image must be")
+	}
+	if _, err := ExpandTagPolicy(c.Allow); err != nil {
+		p = append(p, err.Error())
+	}
+	return p
+}
+
+func validStage(s string) []string {
+	if s == "" || s == StageFinal || s == StageAll {
+		return nil
+	}
+	return []string{fmt.Sprintf("stage %q: use %q or %q", s, StageFinal, StageAll)}
+}
+
+func (c *DockerfileStages) validate() []string {
+	if c.Min == 0 && c.Max == 0 {
+		return []string{"dockerfile.stages needs min or max"}
+	}
+	if c.Max != 0 && c.Min > c.Max {
+		return []string{fmt.Sprintf("min %d is above max %d", c.Min, c.Max)}
+	}
+	return nil
+}
+
+func (c *DockerfileCopiesFromStage) validate() []string { return nil }
+func (c *DockerfileSecretMount) validate() []string     { return nil }
+func (c *DockerfileNoSecretArgs) validate() []string    { return validStage(c.Stage) }
+func (c *ImageExists) validate() []string               { return nil }
+func (c *ImageFresh) validate() []string                { return nil }
+func (c *ImageUser) validate() []string                 { return nil }
+func (c *LeakAbsent) validate() []string                { return nil }
+func (c *LeakFound) validate() []string                 { return nil }
+func (c *AnswerChoice) validate() []string              { return nil }
+func (c *AnswerValue) validate() []string               { return nil }
+
+func (c *ImageFile) validate() []string {
+	if !strings.HasPrefix(c.Path, "/") {
+		return []string{fmt.Sprintf("path %q must be absolute inside the image (start with /)", c.Path)}
+	}
+	return nil
+}
+
+func (c *ImageEnv) validate() []string { return required("name", c.Name) }
+
+func (c *ImageLabel) validate() []string { return required("key", c.Key) }
+
+func (c *ImageSize) validate() []string {
+	if c.Max == "" && c.SmallerThan == "" {
+		return []string{"image.size needs max or smaller-than"}
+	}
+	if c.Max != "" {
+		if _, err := ParseSize(c.Max); err != nil {
+			return []string{err.Error()}
+		}
+	}
+	return nil
+}
+
+func (c *ContainerRuntimeEnv) validate() []string { return required("var", c.Var) }
+func (c *ContainerExitCode) validate() []string   { return nil }
+func (c *ContainerLog) validate() []string        { return required("contains", c.Contains) }
+func (c *TrivyReport) validate() []string         { return required("file", c.File) }
+
+func required(field, v string) []string {
+	if strings.TrimSpace(v) == "" {
+		return []string{fmt.Sprintf("%s is required", field)}
+	}
+	return nil
+}
+
+// ParseSize reads sizes such as "20MB", "1.5GiB" or "512kB" as bytes.
+func ParseSize(s string) (int64, error) {
+	units := map[string]float64{
+		"b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9,
+		"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30,
+	}
+	t := strings.ToLower(strings.TrimSpace(s))
+	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	if i <= 0 {
+		return 0, fmt.Errorf("size %q: write a number and a unit, such as 20MB", s)
+	}
+	var n float64
+	if _, err := fmt.Sscanf(t[:i], "%g", &n); err != nil {
+		return 0, fmt.Errorf("size %q: %v", s, err)
+	}
+	u, ok := units[strings.TrimSpace(t[i:])]
+	if !ok {
+		keys := make([]string, 0, len(units))
+		for k := range units {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		return 0, fmt.Errorf("size %q: unknown unit (use one of %s)", s, strings.Join(keys, ", "))
+	}
+	return int64(n * u), nil
+}

@@ -1,0 +1,602 @@
+package lessons
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"strings"
+	"text/template"
+
+	"github.com/distribution/reference"
+	"go.yaml.in/yaml/v3"
+)
+
+// The files of a course pack.
+const (
+	ManifestFile = "course.yaml"
+	LessonFile   = "lesson.yaml"
+	StepFile     = "step.md"
+	StarterDir   = "starter"
+	SolutionDir  = "solution"
+	AttemptsDir  = "attempts"
+)
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+type manifestFile struct {
+	Format  int         `yaml:"format"`
+	ID      string      `yaml:"id"`
+	Title   string      `yaml:"title"`
+	Summary string      `yaml:"summary"`
+	Images  []BaseImage `yaml:"images"`
+	Lessons []string    `yaml:"lessons"`
+}
+
+type lessonFile struct {
+	Title   string   `yaml:"title"`
+	Summary string   `yaml:"summary"`
+	Steps   []string `yaml:"steps"`
+}
+
+type stepFront struct {
+	Title    string        `yaml:"title"`
+	Kind     Kind          `yaml:"kind"`
+	Main     string        `yaml:"main"`
+	Image    string        `yaml:"image"`
+	Optional bool          `yaml:"optional"`
+	Action   *Action       `yaml:"action"`
+	Checks   []yaml.Node   `yaml:"checks"`
+	Hints    []string      `yaml:"hints"`
+	Quiz     *Quiz         `yaml:"quiz"`
+	Answer   *Answer       `yaml:"answer"`
+	Attempts []attemptFile `yaml:"attempts"`
+}
+
+type attemptFile struct {
+	Name  string   `yaml:"name"`
+	Why   string   `yaml:"why"`
+	Fails []string `yaml:"fails"`
+}
+
+// Load reads and validates a course pack. The course is usable only when
+// no problems are returned; problems come sorted by file and line.
+func Load(fsys fs.FS) (*Course, Problems) {
+	l := &loader{fsys: fsys, stepIDs: map[string]string{}}
+	c := l.course()
+	return c, l.ps.sorted()
+}
+
+type loader struct {
+	fsys    fs.FS
+	ps      Problems
+	stepIDs map[string]string // step id -> file that declared it
+}
+
+func (l *loader) readYAML(file string) (*yaml.Node, bool) {
+	data, err := fs.ReadFile(l.fsys, file)
+	if err != nil {
+		l.ps.add(file, 0, "cannot read: %v", unwrapPathError(err))
+		return nil, false
+	}
+	return l.parseYAML(file, 0, data)
+}
+
+func (l *loader) parseYAML(file string, offset int, data []byte) (*yaml.Node, bool) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		reportYAMLError(file, offset, err, &l.ps)
+		return nil, false
+	}
+	if len(n.Content) == 0 {
+		l.ps.add(file, offset+1, "empty: expected a YAML mapping")
+		return nil, false
+	}
+	root := n.Content[0]
+	if root.Kind != yaml.MappingNode {
+		l.ps.add(file, root.Line+offset, "expected a YAML mapping of fields, found %s", kindName(root.Kind))
+		return nil, false
+	}
+	return root, true
+}
+
+func (l *loader) course() *Course {
+	root, ok := l.readYAML(ManifestFile)
+	if !ok {
+		return nil
+	}
+	var m manifestFile
+	decodeStrict(ManifestFile, 0, root, &m, &l.ps)
+	c := &Course{Format: m.Format, ID: m.ID, Title: m.Title, Summary: m.Summary, Images: m.Images, fsys: l.fsys}
+	line := func(key string) int { return keyLine(root, key, 0) }
+	if m.Format != FormatVersion {
+		l.ps.add(ManifestFile, line("format"), "format %d is not supported: this dockertutor reads format %d", m.Format, FormatVersion)
+	}
+	if !idPattern.MatchString(m.ID) {
+		l.ps.add(ManifestFile, line("id"), "id %q: use lower-case letters, digits and dashes, such as image-security", m.ID)
+	}
+	if strings.TrimSpace(m.Title) == "" {
+		l.ps.add(ManifestFile, line("title"), "title is required")
+	}
+	for i, img := range m.Images {
+		if _, err := reference.ParseNormalizedNamed(img.Ref); err != nil {
+			l.ps.add(ManifestFile, seqLine(root, "images", i), "image %q is not a valid reference: %v", img.Ref, err)
+		}
+	}
+	if len(m.Lessons) == 0 {
+		l.ps.add(ManifestFile, line("lessons"), "lessons is empty: list the lesson folders in order")
+	}
+	seen := map[string]bool{}
+	for i, id := range m.Lessons {
+		at := seqLine(root, "lessons", i)
+		if seen[id] {
+			l.ps.add(ManifestFile, at, "lesson %q is listed twice", id)
+			continue
+		}
+		seen[id] = true
+		if !safeName(id) {
+			l.ps.add(ManifestFile, at, "lesson %q must be a folder name next to course.yaml (no slashes, no ..)", id)
+			continue
+		}
+		if les := l.lesson(id, len(c.Lessons)+1, ManifestFile, at); les != nil {
+			c.Lessons = append(c.Lessons, les)
+		}
+	}
+	return c
+}
+
+func (l *loader) lesson(id string, number int, from string, fromLine int) *Lesson {
+	if fi, err := fs.Stat(l.fsys, id); err != nil || !fi.IsDir() {
+		l.ps.add(from, fromLine, "lesson folder %q does not exist", id)
+		return nil
+	}
+	file := path.Join(id, LessonFile)
+	root, ok := l.readYAML(file)
+	if !ok {
+		return nil
+	}
+	var lf lessonFile
+	decodeStrict(file, 0, root, &lf, &l.ps)
+	les := &Lesson{ID: id, Number: number, Title: lf.Title, Summary: lf.Summary}
+	if strings.TrimSpace(lf.Title) == "" {
+		l.ps.add(file, keyLine(root, "title", 0), "title is required")
+	}
+	if len(lf.Steps) == 0 {
+		l.ps.add(file, keyLine(root, "steps", 0), "steps is empty: list the step folders in order")
+	}
+	for i, sid := range lf.Steps {
+		at := seqLine(root, "steps", i)
+		if !idPattern.MatchString(sid) {
+			l.ps.add(file, at, "step %q: a step folder name is its id: lower-case letters, digits and dashes", sid)
+			continue
+		}
+		if prev, dup := l.stepIDs[sid]; dup {
+			l.ps.add(file, at, "step id %q is already used in %s: step ids are unique in a course", sid, prev)
+			continue
+		}
+		l.stepIDs[sid] = file
+		if s := l.step(les, sid, fmt.Sprintf("%d.%d", number, len(les.Steps)+1), file, at); s != nil {
+			les.Steps = append(les.Steps, s)
+		}
+	}
+	return les
+}
+
+// splitFrontMatter returns the YAML between the leading --- lines, the
+// markdown after it, and the file line where the body starts.
+func splitFrontMatter(data []byte) (front, body []byte, bodyLine int, err error) {
+	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+	if !bytes.HasPrefix(data, []byte("---\n")) {
+		return nil, nil, 0, errors.New("must start with a --- line, then the step's YAML fields, then another --- line")
+	}
+	rest := data[4:]
+	end := bytes.Index(rest, []byte("\n---\n"))
+	switch {
+	case end >= 0:
+	case bytes.HasSuffix(rest, []byte("\n---")):
+		end = len(rest) - 4
+	default:
+		return nil, nil, 0, errors.New("the front matter is not closed: add a --- line after the step's fields")
+	}
+	front = rest[:end+1]
+	body = rest[min(end+5, len(rest)):]
+	bodyLine = 2 + bytes.Count(front, []byte("\n")) + 1
+	return front, body, bodyLine, nil
+}
+
+func (l *loader) step(les *Lesson, id, number, from string, fromLine int) *Step {
+	dir := path.Join(les.ID, id)
+	file := path.Join(dir, StepFile)
+	data, err := fs.ReadFile(l.fsys, file)
+	if err != nil {
+		l.ps.add(from, fromLine, "step %q: cannot read %s: %v", id, file, unwrapPathError(err))
+		return nil
+	}
+	front, body, bodyLine, err := splitFrontMatter(data)
+	if err != nil {
+		l.ps.add(file, 1, "%v", err)
+		return nil
+	}
+	root, ok := l.parseYAML(file, 1, front)
+	if !ok {
+		return nil
+	}
+	var sf stepFront
+	decodeStrict(file, 1, root, &sf, &l.ps)
+	line := func(key string) int { return keyLine(root, key, 1) }
+
+	s := &Step{
+		ID: id, Number: number, Title: sf.Title, Kind: sf.Kind, Text: string(body),
+		Main: sf.Main, Image: sf.Image, Optional: sf.Optional, Action: sf.Action,
+		Hints: sf.Hints, Quiz: sf.Quiz, Answer: sf.Answer, Lesson: les, Dir: dir,
+	}
+	if strings.TrimSpace(s.Title) == "" {
+		l.ps.add(file, line("title"), "title is required")
+	}
+	if strings.TrimSpace(s.Text) == "" {
+		l.ps.add(file, bodyLine, "the step has no text: write its markdown after the front matter")
+	}
+	l.checkTemplate(file, bodyLine, s.Text)
+
+	s.Starter = l.files(file, dir, StarterDir)
+	s.Solution = l.files(file, dir, SolutionDir)
+	for i := range sf.Checks {
+		if c, ok := l.check(file, &sf.Checks[i], s); ok {
+			s.Checks = append(s.Checks, c)
+		}
+	}
+	for i, h := range sf.Hints {
+		if strings.TrimSpace(h) == "" {
+			l.ps.add(file, seqLine(root, "hints", i)+1, "hint %d is empty", i+1)
+		}
+		l.checkTemplate(file, seqLine(root, "hints", i)+1, h)
+	}
+	l.attempts(file, root, dir, sf.Attempts, s)
+	l.kindRules(file, line, s)
+	l.action(file, line("action"), s)
+	if s.Main != "" && !safeRel(s.Main) {
+		l.ps.add(file, line("main"), "main %q must be a relative path inside the step folder", s.Main)
+	} else if s.Main != "" && !contains(s.Starter.List, s.Main) && !contains(s.Solution.List, s.Main) {
+		l.ps.add(file, line("main"), "main %q is not among the starter or solution files of %s", s.Main, dir)
+	}
+	if s.Image != "" {
+		l.imageRef(file, line("image"), s.Image)
+	}
+	return s
+}
+
+func (l *loader) imageRef(file string, line int, ref string) {
+	if strings.Contains(ref, "{{") {
+		l.checkTemplate(file, line, ref)
+		return
+	}
+	if _, err := reference.ParseNormalizedNamed(ref); err != nil {
+		l.ps.add(file, line, "image %q is not a valid image name: %v", ref, err)
+	}
+}
+
+func (l *loader) kindRules(file string, line func(string) int, s *Step) {
+	has := func(t string) bool {
+		for _, c := range s.Checks {
+			if c.Type == t {
+				return true
+			}
+		}
+		return false
+	}
+	switch s.Kind {
+	case KindRead:
+		if len(s.Checks) > 0 {
+			l.ps.add(file, line("checks"), "a read step has no checks: make it an exercise, quiz or answer step")
+		}
+	case KindQuiz:
+		l.quiz(file, line("quiz"), s.Quiz)
+		if !has("answer.choice") {
+			s.Checks = append(s.Checks, Check{ID: "answer", Type: "answer.choice", Spec: &AnswerChoice{}})
+		}
+	case KindAnswer:
+		switch {
+		case s.Answer == nil:
+			l.ps.add(file, line("kind"), "an answer step needs answer: {expect: secret} or {expect: text, value: ...}")
+		case s.Answer.Expect == "secret":
+		case s.Answer.Expect == "text":
+			if strings.TrimSpace(s.Answer.Value) == "" {
+				l.ps.add(file, line("answer"), "answer.value is required when expect is text")
+			}
+			l.checkTemplate(file, line("answer"), s.Answer.Value)
+		default:
+			l.ps.add(file, line("answer"), "answer.expect %q: use secret or text", s.Answer.Expect)
+		}
+		if !has("answer.value") {
+			s.Checks = append(s.Checks, Check{ID: "answer", Type: "answer.value", Spec: &AnswerValue{}})
+		}
+	case KindExercise:
+		if len(s.Checks) == 0 {
+			l.ps.add(file, line("kind"), "an exercise needs checks: say what must hold when it is done")
+		}
+		if s.Solution.Empty() && s.Action == nil {
+			l.ps.add(file, line("kind"), "an exercise needs a reference solution: a %s/ folder, or an action that produces the result", SolutionDir)
+		}
+		if len(s.Attempts) == 0 {
+			l.ps.add(file, line("kind"), "an exercise needs must-fail attempts (attempts:), each naming the checks it fails")
+		}
+		for _, c := range s.Checks {
+			if !attemptsFail(s.Attempts, c.ID) {
+				l.ps.add(file, c.Line, "check %q is failed by no attempt: add a must-fail attempt that proves it can fail", c.ID)
+			}
+		}
+	case "":
+		l.ps.add(file, line("kind"), "kind is required: read, quiz, answer or exercise")
+	default:
+		l.ps.add(file, line("kind"), "kind %q: use read, quiz, answer or exercise", s.Kind)
+	}
+	if s.Kind != KindQuiz && s.Quiz != nil {
+		l.ps.add(file, line("quiz"), "quiz is only for kind: quiz")
+	}
+	if s.Kind != KindAnswer && s.Answer != nil {
+		l.ps.add(file, line("answer"), "answer is only for kind: answer")
+	}
+	if s.Kind != KindExercise && len(s.Attempts) > 0 {
+		l.ps.add(file, line("attempts"), "attempts are only for exercises")
+	}
+}
+
+func attemptsFail(as []Attempt, check string) bool {
+	for _, a := range as {
+		if contains(a.Fails, check) {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *loader) quiz(file string, line int, q *Quiz) {
+	if q == nil {
+		l.ps.add(file, line, "a quiz step needs quiz: with choices")
+		return
+	}
+	if len(q.Choices) < 2 {
+		l.ps.add(file, line, "a quiz needs at least two choices")
+	}
+	ids := map[string]bool{}
+	correct := 0
+	for i, ch := range q.Choices {
+		if !idPattern.MatchString(ch.ID) {
+			l.ps.add(file, line, "choice %d: id %q: use a short lower-case id such as a, b or pinned", i+1, ch.ID)
+		}
+		if ids[ch.ID] {
+			l.ps.add(file, line, "choice id %q is used twice", ch.ID)
+		}
+		ids[ch.ID] = true
+		if strings.TrimSpace(ch.Text) == "" {
+			l.ps.add(file, line, "choice %q has no text", ch.ID)
+		}
+		if ch.Correct {
+			correct++
+		}
+	}
+	if correct == 0 {
+		l.ps.add(file, line, "no choice is marked correct: true")
+	}
+	if !q.Multiple && correct > 1 {
+		l.ps.add(file, line, "%d choices are correct but multiple is not set: set multiple: true or keep one", correct)
+	}
+}
+
+func (l *loader) action(file string, line int, s *Step) {
+	a := s.Action
+	if a == nil {
+		return
+	}
+	if (a.Build == nil) == (a.Run == nil) {
+		l.ps.add(file, line, "an action is either build: or run:, exactly one")
+		return
+	}
+	if b := a.Build; b != nil {
+		if b.Tag == "" && s.Image == "" {
+			l.ps.add(file, line, "the build needs a tag: set the step's image: or build.tag")
+		}
+		switch b.Builder {
+		case BuilderAuto, BuilderBuildKit, BuilderClassic:
+		default:
+			l.ps.add(file, line, "builder %q: use buildkit or classic, or leave it out for either", b.Builder)
+		}
+		if b.Dockerfile != "" && !safeRel(b.Dockerfile) {
+			l.ps.add(file, line, "dockerfile %q must be a relative path inside the step folder", b.Dockerfile)
+		}
+		if len(b.Secrets) > 0 && b.Builder == BuilderClassic {
+			l.ps.add(file, line, "build secrets need BuildKit: drop builder: classic")
+		}
+		for _, v := range b.Args {
+			l.checkTemplate(file, line, v)
+		}
+		for _, v := range b.Secrets {
+			l.checkTemplate(file, line, v)
+		}
+		l.checkTemplate(file, line, b.Tag)
+	}
+	if r := a.Run; r != nil {
+		if r.Image == "" && s.Image == "" {
+			l.ps.add(file, line, "the run needs an image: set the step's image: or run.image")
+		}
+		l.checkTemplate(file, line, r.Image)
+		for _, v := range r.Env {
+			l.checkTemplate(file, line, v)
+		}
+	}
+}
+
+func (l *loader) check(file string, n *yaml.Node, s *Step) (Check, bool) {
+	if n.Kind != yaml.MappingNode {
+		l.ps.add(file, n.Line+1, "a check is a mapping with id:, type: and its fields")
+		return Check{}, false
+	}
+	var head struct {
+		ID   string `yaml:"id"`
+		Type string `yaml:"type"`
+	}
+	_ = n.Decode(&head)
+	line := n.Line + 1
+	if !idPattern.MatchString(head.ID) {
+		l.ps.add(file, line, "check id %q: give each check a short id such as final-clean", head.ID)
+	}
+	if _, dup := s.Check(head.ID); dup {
+		l.ps.add(file, line, "check id %q is used twice in this step", head.ID)
+	}
+	ct, ok := lookupCheckType(head.Type)
+	if !ok {
+		l.ps.add(file, keyLine(n, "type", 1), "unknown check type %q%s", head.Type, suggest(head.Type, checkTypeNames()))
+		return Check{}, false
+	}
+	spec := ct.new()
+	decodeStrict(file, 1, n, spec, &l.ps, "id", "type")
+	for _, msg := range spec.validate() {
+		l.ps.add(file, line, "check %q (%s): %s", head.ID, head.Type, msg)
+	}
+	for _, f := range templatedFields(spec) {
+		l.checkTemplate(file, line, f)
+	}
+	return Check{ID: head.ID, Type: head.Type, Spec: spec, Line: line}, true
+}
+
+func (l *loader) attempts(file string, root *yaml.Node, dir string, afs []attemptFile, s *Step) {
+	names := map[string]bool{}
+	for i, af := range afs {
+		at := seqLine(root, "attempts", i) + 1
+		if !idPattern.MatchString(af.Name) {
+			l.ps.add(file, at, "attempt name %q: use lower-case letters, digits and dashes; its files go in %s/<name>/", af.Name, AttemptsDir)
+			continue
+		}
+		if names[af.Name] {
+			l.ps.add(file, at, "attempt %q is declared twice", af.Name)
+			continue
+		}
+		names[af.Name] = true
+		if len(af.Fails) == 0 {
+			l.ps.add(file, at, "attempt %q names no check in fails:", af.Name)
+		}
+		for _, f := range af.Fails {
+			if _, ok := s.Check(f); !ok {
+				l.ps.add(file, at, "attempt %q fails %q, which is not a check of this step", af.Name, f)
+			}
+		}
+		files := l.files(file, dir, path.Join(AttemptsDir, af.Name))
+		s.Attempts = append(s.Attempts, Attempt{Name: af.Name, Why: af.Why, Fails: af.Fails, Files: files})
+	}
+	// A folder under attempts/ that no attempt declares is a typo waiting to confuse.
+	entries, _ := fs.ReadDir(l.fsys, path.Join(dir, AttemptsDir))
+	for _, e := range entries {
+		if e.IsDir() && !names[e.Name()] {
+			l.ps.add(path.Join(dir, AttemptsDir, e.Name()), 0, "folder is not declared under attempts: in %s", file)
+		}
+	}
+}
+
+// files lists a step sub-folder, refusing what could leave the workspace
+// when laid out: symbolic links and special files.
+func (l *loader) files(file, stepDir, sub string) Files {
+	dir := path.Join(stepDir, sub)
+	fi, err := fs.Stat(l.fsys, dir)
+	if err != nil {
+		return Files{fsys: l.fsys}
+	}
+	if !fi.IsDir() {
+		l.ps.add(dir, 0, "must be a folder of files")
+		return Files{fsys: l.fsys}
+	}
+	_ = fs.WalkDir(l.fsys, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			l.ps.add(p, 0, "cannot read: %v", unwrapPathError(err))
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			l.ps.add(p, 0, "symbolic links are not allowed in a course pack: copy the file instead")
+		} else if !d.IsDir() && !d.Type().IsRegular() {
+			l.ps.add(p, 0, "only regular files are allowed in a course pack")
+		}
+		return nil
+	})
+	files, err := listFiles(l.fsys, dir)
+	if err != nil {
+		l.ps.add(dir, 0, "cannot list: %v", unwrapPathError(err))
+	}
+	for _, f := range files.List {
+		if strings.HasSuffix(f, TemplateSuffix) {
+			data, _ := files.Read(f)
+			if _, err := template.New(f).Option("missingkey=error").Parse(string(data)); err != nil {
+				l.ps = append(l.ps, templateProblem(path.Join(dir, f), 1, err))
+			} else {
+				l.checkTemplateFile(path.Join(dir, f), string(data))
+			}
+		}
+	}
+	return files
+}
+
+func (l *loader) checkTemplate(file string, line int, text string) {
+	if !strings.Contains(text, "{{") {
+		return
+	}
+	if _, err := Expand(text, SampleValues()); err != nil {
+		l.ps = append(l.ps, templateProblem(file, line, err))
+	}
+}
+
+func (l *loader) checkTemplateFile(file, text string) { l.checkTemplate(file, 1, text) }
+
+func keyLine(m *yaml.Node, key string, offset int) int {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i].Line + offset
+		}
+	}
+	return m.Line + offset
+}
+
+func seqLine(m *yaml.Node, key string, i int) int {
+	for j := 0; j+1 < len(m.Content); j += 2 {
+		if m.Content[j].Value == key {
+			if seq := m.Content[j+1]; seq.Kind == yaml.SequenceNode && i < len(seq.Content) {
+				return seq.Content[i].Line
+			}
+			return m.Content[j].Line
+		}
+	}
+	return m.Line
+}
+
+func kindName(k yaml.Kind) string {
+	switch k {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return "a single value"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "something else"
+}
+
+func safeName(s string) bool {
+	return s != "" && s != "." && s != ".." && !strings.ContainsAny(s, `/\`)
+}
+
+// safeRel reports whether p is a relative slash path that stays inside
+// its folder.
+func safeRel(p string) bool {
+	if p == "" || strings.Contains(p, `\`) || path.IsAbs(p) || strings.Contains(p, ":") {
+		return false
+	}
+	c := path.Clean(p)
+	return c != ".." && !strings.HasPrefix(c, "../") && c != "."
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

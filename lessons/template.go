@@ -1,0 +1,118 @@
+package lessons
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strconv"
+	"text/template"
+)
+
+// Values are the learner's own values that fill a step's text and specs.
+type Values struct {
+	Secret    string // the learner's canary secret
+	Workdir   string // the step's folder in the workspace
+	Workspace string // the workspace root
+	Image     string // the step's image name
+	Step      string // the step id
+	Course    string // the course id
+}
+
+// SampleValues stand in for a learner's values when a pack is linted.
+func SampleValues() Values {
+	return Values{
+		Secret:    "canary-0123456789",
+		Workdir:   "/home/learner/dockertutor/course/lesson/step",
+		Workspace: "/home/learner/dockertutor",
+		Image:     "dockertutor/example",
+		Step:      "step",
+		Course:    "course",
+	}
+}
+
+// Expand fills a template string with the values.
+func Expand(text string, v Values) (string, error) {
+	return expandNamed("text", text, v)
+}
+
+func expandNamed(name, text string, v Values) (string, error) {
+	t, err := template.New(name).Option("missingkey=error").Parse(text)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, v); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// Render fills the step's markdown with the learner's values.
+func (s *Step) Render(v Values) (string, error) {
+	if v.Image == "" {
+		v.Image = s.Image
+	}
+	if v.Step == "" {
+		v.Step = s.ID
+	}
+	return expandNamed(s.ID, s.Text, v)
+}
+
+var templateLine = regexp.MustCompile(`^template: [^:]*:(\d+):(?:\d+:)? ?`)
+
+// templateProblem turns a template error into a problem at the file line,
+// given the line where the template text starts.
+func templateProblem(file string, startLine int, err error) Problem {
+	msg := err.Error()
+	line := startLine
+	if sm := templateLine.FindStringSubmatch(msg); sm != nil {
+		n, _ := strconv.Atoi(sm[1])
+		line = startLine + n - 1
+		msg = msg[len(sm[0]):]
+	}
+	return Problem{File: file, Line: line, Message: fmt.Sprintf("template: %s (values are %s)", msg, valueNames)}
+}
+
+const valueNames = "{{.Secret}}, {{.Workdir}}, {{.Workspace}}, {{.Image}}, {{.Step}}, {{.Course}}"
+
+// TemplateSuffix marks a starter, solution or attempt file whose content
+// is filled with the learner's values when laid out; the suffix is dropped.
+const TemplateSuffix = ".tmpl"
+
+// templatedFields returns the string fields of a check spec, all of which
+// may hold templates.
+func templatedFields(spec CheckSpec) []string {
+	var out []string
+	v := reflect.ValueOf(spec).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		if f := v.Field(i); f.Kind() == reflect.String {
+			out = append(out, f.String())
+		}
+	}
+	return out
+}
+
+// ExpandSpec returns a copy of a check spec with every string field
+// filled with the values, and an empty Image field set to the step image.
+func ExpandSpec(spec CheckSpec, v Values) (CheckSpec, error) {
+	src := reflect.ValueOf(spec).Elem()
+	dst := reflect.New(src.Type())
+	dst.Elem().Set(src)
+	for i := 0; i < src.NumField(); i++ {
+		f := dst.Elem().Field(i)
+		if f.Kind() != reflect.String {
+			continue
+		}
+		s := f.String()
+		if s == "" && src.Type().Field(i).Name == "Image" {
+			s = v.Image
+		}
+		out, err := Expand(s, v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", src.Type().Field(i).Name, err)
+		}
+		f.SetString(out)
+	}
+	return dst.Interface().(CheckSpec), nil
+}
