@@ -1,0 +1,143 @@
+package progress
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestFirstLoadMakesSecret(t *testing.T) {
+	s, err := Open(t.TempDir(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Load("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(p.Secret, "canary-") || len(p.Secret) != len("canary-")+12 {
+		t.Fatalf("secret %q", p.Secret)
+	}
+	again, _ := s.Load("demo")
+	if again.Secret != p.Secret {
+		t.Fatal("the secret must stay the same across loads")
+	}
+	other, _ := NewSecret()
+	if other == p.Secret {
+		t.Fatal("two secrets collided")
+	}
+}
+
+func TestRecordKeepsAPass(t *testing.T) {
+	var p Progress
+	now := time.Now()
+	p.Begin("a", now)
+	p.Record("a", false, now)
+	if p.StatusOf("a") != Failed {
+		t.Fatal("want failed")
+	}
+	p.Record("a", true, now)
+	p.Record("a", false, now.Add(time.Minute))
+	if p.StatusOf("a") != Passed || !p.Step("a").PassedAt.Equal(now) || p.Step("a").Checks != 3 {
+		t.Fatalf("a pass must be kept: %+v", p.Step("a"))
+	}
+}
+
+func TestCorruptFileIsSetAside(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := Open(dir, "demo")
+	if err := os.WriteFile(s.Path(), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Load("demo")
+	var ce *CorruptError
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a CorruptError, got %v", err)
+	}
+	kept, rerr := os.ReadFile(ce.SetAside)
+	if rerr != nil || string(kept) != "{not json" {
+		t.Fatalf("the unreadable file must be kept as it was: %v %q", rerr, kept)
+	}
+	if p.Secret == "" {
+		t.Fatal("a fresh progress comes with the warning")
+	}
+	if _, err := s.Load("demo"); err != nil {
+		t.Fatalf("the fresh file must load cleanly: %v", err)
+	}
+}
+
+func TestOtherCourseFileIsNotUsed(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := Open(dir, "demo")
+	os.WriteFile(s.Path(), []byte(`{"version":1,"course":"other","secret":"canary-abcdefghijkl","steps":{}}`), 0o600)
+	if _, err := s.Load("demo"); err == nil {
+		t.Fatal("a file of another course must not be taken")
+	}
+}
+
+// TestConcurrentUpdatesLoseNothing runs writers in this process and in
+// child processes at once; every increment must survive.
+func TestConcurrentUpdatesLoseNothing(t *testing.T) {
+	dir := t.TempDir()
+	const perWriter = 40
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, _ := Open(dir, "demo")
+			for i := 0; i < perWriter; i++ {
+				if _, err := s.Update("demo", func(p *Progress) error { p.Step("x").HintsUsed++; return nil }); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	var cmds []*exec.Cmd
+	for w := 0; w < 2; w++ {
+		cmd := exec.Command(os.Args[0], "-test.run=TestHelperWriter")
+		cmd.Env = append(os.Environ(), "PROGRESS_HELPER_DIR="+dir, "PROGRESS_HELPER_N="+strconv.Itoa(perWriter))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	wg.Wait()
+	for _, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, _ := Open(dir, "demo")
+	p, err := s.Load("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.Step("x").HintsUsed, 6*perWriter; got != want {
+		t.Fatalf("lost writes: %d of %d", got, want)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, ".progress-*"))
+	if len(left) > 0 {
+		t.Fatalf("temporary files left behind: %v", left)
+	}
+}
+
+func TestHelperWriter(t *testing.T) {
+	dir := os.Getenv("PROGRESS_HELPER_DIR")
+	if dir == "" {
+		t.Skip("only run as a child of TestConcurrentUpdatesLoseNothing")
+	}
+	n, _ := strconv.Atoi(os.Getenv("PROGRESS_HELPER_N"))
+	s, _ := Open(dir, "demo")
+	for i := 0; i < n; i++ {
+		if _, err := s.Update("demo", func(p *Progress) error { p.Step("x").HintsUsed++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
