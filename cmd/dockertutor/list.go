@@ -1,0 +1,131 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dockertutor/dockertutor/exercises/progress"
+)
+
+func newListCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "The course outline: every step with its status and folder",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runList(cmd, g, asJSON) },
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the outline as JSON")
+	return cmd
+}
+
+type listStep struct {
+	ID       string `json:"id"`
+	Number   string `json:"number"`
+	Title    string `json:"title"`
+	Kind     string `json:"kind"`
+	Status   string `json:"status"`
+	Optional bool   `json:"optional,omitempty"`
+	Current  bool   `json:"current,omitempty"`
+	Workdir  string `json:"workdir"`
+}
+
+type listLesson struct {
+	ID     string     `json:"id"`
+	Number int        `json:"number"`
+	Title  string     `json:"title"`
+	Steps  []listStep `json:"steps"`
+}
+
+type listOutput struct {
+	Course    string       `json:"course"`
+	Title     string       `json:"title"`
+	Workspace string       `json:"workspace"`
+	Progress  string       `json:"progress_file"`
+	Passed    int          `json:"passed"`
+	Total     int          `json:"total"`
+	Lessons   []listLesson `json:"lessons"`
+}
+
+func runList(cmd *cobra.Command, g *globals, asJSON bool) error {
+	s, err := g.session()
+	if err != nil {
+		return err
+	}
+	p, err := g.progressOf(s)
+	if err != nil {
+		return err
+	}
+	cur := s.CurrentStep(p)
+	out := listOutput{Course: s.Course.ID, Title: s.Course.Title, Workspace: s.Work.Root, Progress: s.ProgressPath()}
+	for _, l := range s.Course.Lessons {
+		ll := listLesson{ID: l.ID, Number: l.Number, Title: l.Title}
+		for _, st := range l.Steps {
+			status := string(p.StatusOf(st.ID))
+			if status == "" {
+				status = "not-started"
+			}
+			if p.StatusOf(st.ID) == progress.Passed {
+				out.Passed++
+			}
+			out.Total++
+			ll.Steps = append(ll.Steps, listStep{
+				ID: st.ID, Number: st.Number, Title: st.Title, Kind: string(st.Kind), Status: status,
+				Optional: st.Optional, Current: st == cur, Workdir: s.Work.StepDir(st),
+			})
+		}
+		out.Lessons = append(out.Lessons, ll)
+	}
+	w := cmd.OutOrStdout()
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	fmt.Fprintf(w, "%s — %d of %d steps passed\n", out.Title, out.Passed, out.Total)
+	fmt.Fprintf(w, "Workspace: %s\n", out.Workspace)
+	for _, l := range out.Lessons {
+		fmt.Fprintf(w, "\n%d. %s\n", l.Number, l.Title)
+		for _, st := range l.Steps {
+			mark := statusMark(st.Status, g.plain || !g.io.Terminal)
+			cur := "  "
+			if st.Current {
+				cur = "> "
+			}
+			opt := ""
+			if st.Optional {
+				opt = " (optional)"
+			}
+			fmt.Fprintf(w, "%s%s %-5s %-24s %-9s %s%s\n", cur, mark, st.Number, st.ID, st.Kind, st.Title, opt)
+		}
+	}
+	fmt.Fprintf(w, "\nShow a step with `dockertutor show ID`, or run `dockertutor` in a terminal for the tutor.\n")
+	return nil
+}
+
+// statusMark is a one-cell status sign; plain output uses words a screen
+// reader can say.
+func statusMark(status string, plain bool) string {
+	if plain {
+		switch status {
+		case "passed":
+			return "[done]"
+		case "failed":
+			return "[fail]"
+		case "started":
+			return "[open]"
+		}
+		return "[    ]"
+	}
+	switch status {
+	case "passed":
+		return "✓"
+	case "failed":
+		return "✗"
+	case "started":
+		return "•"
+	}
+	return "·"
+}

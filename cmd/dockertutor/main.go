@@ -1,0 +1,90 @@
+// Command dockertutor is a terminal tutor that teaches Docker image
+// security on the learner's own daemon. This file is the process edge:
+// flags, signals and exit codes; the work happens in the packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"charm.land/fang/v2"
+	"github.com/charmbracelet/x/term"
+)
+
+// Exit codes, as documented in the README.
+const (
+	exitOK          = 0
+	exitFail        = 1 // a check failed, a pack has problems, a leak was found
+	exitUsage       = 2 // the command line asked for something that does not exist
+	exitUnreachable = 3 // Docker did not answer
+	exitInterrupted = 130
+)
+
+// exitError carries an exit code through cobra; its message may be empty
+// when the command already said everything.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// IO is where commands read and write; tests swap it.
+type IO struct {
+	In       io.Reader
+	Out, Err io.Writer
+	// Terminal reports whether Out is a terminal (colour, widths).
+	Terminal bool
+	Width    int
+}
+
+func systemIO() *IO {
+	tty := term.IsTerminal(os.Stdout.Fd())
+	width := 80
+	if tty {
+		if w, _, err := term.GetSize(os.Stdout.Fd()); err == nil && w > 0 {
+			width = w
+		}
+	}
+	return &IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr, Terminal: tty, Width: width}
+}
+
+func main() {
+	os.Exit(run(context.Background(), systemIO(), os.Args[1:]))
+}
+
+func run(ctx context.Context, streams *IO, args []string) int {
+	root := newRootCmd(streams)
+	root.SetArgs(args)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.Err)
+	err := fang.Execute(ctx, root,
+		fang.WithNotifySignal(os.Interrupt),
+		fang.WithErrorHandler(func(w io.Writer, _ fang.Styles, err error) {
+			if msg := err.Error(); msg != "" {
+				fmt.Fprintln(w, "dockertutor: "+msg)
+			}
+		}),
+	)
+	return exitCode(ctx, err)
+}
+
+func exitCode(ctx context.Context, err error) int {
+	var ee *exitError
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.As(err, &ue), isCobraUsage(err):
+		return exitUsage
+	default:
+		return exitFail
+	}
+}

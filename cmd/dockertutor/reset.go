@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dockertutor/dockertutor/exercises/progress"
+	"github.com/dockertutor/dockertutor/lessons"
+)
+
+func newResetCmd(g *globals) *cobra.Command {
+	var all, dryRun bool
+	cmd := &cobra.Command{
+		Use:   "reset [STEP | --all]",
+		Short: "Start a step over: its folder back to the starter files, its status cleared",
+		Long: "Start a step (or every step) over: the files in its folder are moved to the workspace's\n" +
+			".backup folder, the starter files are laid out again, and its status is cleared.\n" +
+			"Your canary secret and your other steps are kept. --dry-run shows what would change.",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if all == (len(args) == 1) {
+				return &usageError{msg: "name one step, or use --all"}
+			}
+			s, err := g.session()
+			if err != nil {
+				return err
+			}
+			steps := s.Course.Steps()
+			if !all {
+				st, err := g.step(s, args[0])
+				if err != nil {
+					return err
+				}
+				steps = []*lessons.Step{st}
+			}
+			p, err := g.progressOf(s)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			verb := "Reset"
+			if dryRun {
+				verb = "Would reset"
+			}
+			for _, st := range steps {
+				changes, err := s.Work.Reset(st, s.Values(st, p), dryRun)
+				if err != nil {
+					return fmt.Errorf("step %s: %w", st.ID, err)
+				}
+				fmt.Fprintf(w, "%s %s (%s)\n", verb, st.ID, s.Work.StepDir(st))
+				for _, c := range changes {
+					if c.Backup != "" {
+						fmt.Fprintf(w, "  %-7s %s (kept in %s)\n", c.Action, c.Path, c.Backup)
+					} else {
+						fmt.Fprintf(w, "  %-7s %s\n", c.Action, c.Path)
+					}
+				}
+			}
+			if dryRun {
+				return nil
+			}
+			_, err = s.Update(func(p *progress.Progress) error {
+				for _, st := range steps {
+					delete(p.Steps, st.ID)
+				}
+				return nil
+			})
+			return g.warn(err)
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "reset every step of the course")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what would change, change nothing")
+	return cmd
+}

@@ -1,0 +1,76 @@
+// Package markdown renders a step's markdown for the terminal with glamour.
+// Building a glamour renderer is costly, so one is kept per width and
+// style; rendering is safe from any goroutine.
+package markdown
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"charm.land/glamour/v2"
+	"charm.land/glamour/v2/styles"
+)
+
+// Style picks the glamour style: colours for a dark or light background,
+// or plain text for pipes, TERM=dumb, NO_COLOR and screen readers.
+type Style string
+
+const (
+	Dark  Style = styles.DarkStyle
+	Light Style = styles.LightStyle
+	Plain Style = styles.NoTTYStyle
+)
+
+// MaxWidth caps the wrap width: long lines are hard to read (glow does the same).
+const MaxWidth = 100
+
+// Renderer renders markdown, caching glamour renderers per width and style.
+type Renderer struct {
+	mu    sync.Mutex
+	cache map[key]*glamour.TermRenderer
+}
+
+type key struct {
+	width int
+	style Style
+}
+
+// New returns an empty renderer cache.
+func New() *Renderer { return &Renderer{cache: map[key]*glamour.TermRenderer{}} }
+
+// WrapWidth is the width text wraps at in a pane of the given width.
+func WrapWidth(paneWidth int) int {
+	return max(20, min(paneWidth, MaxWidth))
+}
+
+// Render renders md to fit a pane of the given width.
+func (r *Renderer) Render(md string, paneWidth int, style Style) (string, error) {
+	k := key{WrapWidth(paneWidth), style}
+	r.mu.Lock()
+	defer r.mu.Unlock() // glamour's renderer is not safe for concurrent use
+	tr, ok := r.cache[k]
+	if !ok {
+		var err error
+		tr, err = glamour.NewTermRenderer(glamour.WithStandardStyle(string(style)), glamour.WithWordWrap(k.width))
+		if err != nil {
+			return "", fmt.Errorf("markdown renderer: %w", err)
+		}
+		r.cache[k] = tr
+	}
+	out, err := tr.Render(md)
+	if err != nil {
+		return "", fmt.Errorf("render markdown: %w", err)
+	}
+	out = strings.Trim(out, "\n")
+	if style == Plain {
+		// Plain text goes to pipes and screen readers: the padding glamour
+		// adds to fill the width is noise there.
+		lines := strings.Split(out, "\n")
+		for i, l := range lines {
+			lines[i] = strings.TrimRight(l, " ")
+		}
+		out = strings.Join(lines, "\n")
+	}
+	return out + "\n", nil
+}
