@@ -118,9 +118,13 @@ type finding struct {
 	cause    error
 }
 
-func passed(msg string, ev ...Evidence) finding { return finding{outcome: Pass, message: msg, evidence: ev} }
-func failed(msg string, ev ...Evidence) finding { return finding{outcome: Fail, message: msg, evidence: ev} }
-func broken(err error) finding                  { return finding{outcome: Error, message: err.Error(), cause: err} }
+func passed(msg string, ev ...Evidence) finding {
+	return finding{outcome: Pass, message: msg, evidence: ev}
+}
+func failed(msg string, ev ...Evidence) finding {
+	return finding{outcome: Fail, message: msg, evidence: ev}
+}
+func broken(err error) finding { return finding{outcome: Error, message: err.Error(), cause: err} }
 
 func evaluate(ctx context.Context, env Env, spec lessons.CheckSpec) finding {
 	switch s := spec.(type) {
