@@ -1,0 +1,183 @@
+package leak
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Report is what a scan found. It is plain data and serialises to JSON.
+type Report struct {
+	// Image is the reference that was asked for; ImageID what it named
+	// when the scan began (every part of the scan reads that ID).
+	Image   string `json:"image"`
+	ImageID string `json:"image_id"`
+	// Encodings lists the forms of the secret that were searched for.
+	Encodings []Encoding `json:"encodings"`
+	// Layers is how many layers the image has (0 when the export could
+	// not be mapped).
+	Layers int `json:"layers"`
+	// Findings in the order a learner should read them: history, inspect,
+	// layers, then the export's other files.
+	Findings []Finding `json:"findings"`
+	// Omitted counts findings left out once MaxFindings was reached.
+	Omitted int `json:"omitted,omitempty"`
+	// RepeatedInMetadata counts occurrences in the export's own JSON
+	// files (image config, manifests) that repeat what inspect or history
+	// already show. They are not listed again.
+	RepeatedInMetadata int `json:"repeated_in_metadata,omitempty"`
+	// Problems lists what could not be read. A report with problems is no
+	// proof that the secret is absent.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Found reports whether the secret turned up anywhere.
+func (r *Report) Found() bool {
+	return len(r.Findings) > 0 || r.Omitted > 0 || r.RepeatedInMetadata > 0
+}
+
+// Complete reports whether every part of the image could be searched.
+func (r *Report) Complete() bool { return len(r.Problems) == 0 }
+
+// Source names the kind of place a finding is in.
+type Source string
+
+const (
+	// SourceHistory is an entry of `docker history`.
+	SourceHistory Source = "history"
+	// SourceInspect is a field of the raw `docker image inspect` JSON.
+	SourceInspect Source = "inspect"
+	// SourceLayer is a file (its name or its contents) in a layer.
+	SourceLayer Source = "layer"
+	// SourceExport is another file of the `docker save` archive, such as
+	// the image config or a manifest.
+	SourceExport Source = "export"
+)
+
+// FileState says whether a layer's file is still visible in the image.
+type FileState string
+
+const (
+	// Visible: the file is part of the image's filesystem.
+	Visible FileState = "visible"
+	// Deleted: a later layer deletes it (a whiteout), but the layer that
+	// wrote it still carries it.
+	Deleted FileState = "deleted"
+	// Replaced: a later layer writes the same path; the old contents are
+	// still in the earlier layer.
+	Replaced FileState = "replaced"
+)
+
+// Finding is one place holding the secret in one encoding.
+type Finding struct {
+	Source   Source   `json:"source"`
+	Encoding Encoding `json:"encoding"`
+	// Count is how many times the secret occurs in this place in this
+	// encoding.
+	Count int `json:"count"`
+	// Excerpt shows the first occurrence with some context, the secret
+	// itself cut to its first characters.
+	Excerpt string `json:"excerpt"`
+
+	// Field is the JSON path of an inspect field (Config.Env[0]) or of a
+	// value inside an export file (history[3].created_by).
+	Field string `json:"field,omitempty"`
+	// History is the history entry (SourceHistory) or the entry that
+	// created the layer (SourceLayer).
+	History *HistoryEntry `json:"history,omitempty"`
+	// Layer describes the layer and file (SourceLayer).
+	Layer *LayerFile `json:"layer,omitempty"`
+	// File is the path inside the export archive (SourceExport), or the
+	// layer's blob for SourceLayer.
+	File string `json:"file,omitempty"`
+}
+
+// HistoryEntry identifies an image history entry. Index counts from the
+// oldest entry (the first instruction of the base image) at 0, the order of
+// the image config and of the layers; `docker history` lists the newest
+// first, so the entry is on row Row of its output.
+type HistoryEntry struct {
+	Index int `json:"index"`
+	Row   int `json:"row"`
+	// CreatedBy is the instruction, with the secret redacted.
+	CreatedBy string `json:"created_by"`
+	// InComment is set when the secret is in the entry's comment rather
+	// than its created_by.
+	InComment bool `json:"in_comment,omitempty"`
+}
+
+// LayerFile locates a finding inside a layer.
+type LayerFile struct {
+	// Index counts layers from the base at 0; -1 when the blob is in the
+	// export but not one of this image's layers.
+	Index int `json:"index"`
+	// Path is the file's path in the image's filesystem.
+	Path string `json:"path"`
+	// InName is set when the secret is in the file's name (or link
+	// target) rather than its contents.
+	InName bool      `json:"in_name,omitempty"`
+	State  FileState `json:"state,omitempty"`
+	// By is the later layer that deleted or replaced the file.
+	By int `json:"by,omitempty"`
+}
+
+// String describes the finding for a learner, naming the place and showing
+// the redacted excerpt.
+func (f Finding) String() string {
+	enc := ""
+	if f.Encoding != Plain {
+		enc = fmt.Sprintf(" (%s-encoded)", f.Encoding)
+	}
+	times := ""
+	if f.Count > 1 {
+		times = fmt.Sprintf(", %d times", f.Count)
+	}
+	switch f.Source {
+	case SourceHistory:
+		where := "created_by"
+		if f.History.InComment {
+			where = "comment"
+		}
+		return fmt.Sprintf("history entry %d (row %d of `docker history --no-trunc`), %s%s%s: %s",
+			f.History.Index, f.History.Row, where, enc, times, quote(f.Excerpt))
+	case SourceInspect:
+		return fmt.Sprintf("`docker image inspect` field %s%s%s: %s", f.Field, enc, times, quote(f.Excerpt))
+	case SourceLayer:
+		var b strings.Builder
+		if f.Layer.Index < 0 {
+			fmt.Fprintf(&b, "export blob %s (not a layer of this image)", f.File)
+		} else {
+			fmt.Fprintf(&b, "layer %d", f.Layer.Index)
+			if f.History != nil {
+				fmt.Fprintf(&b, " (made by %s)", quote(shorten(f.History.CreatedBy, 80)))
+			}
+		}
+		what := "contents of"
+		if f.Layer.InName {
+			what = "name of"
+		}
+		fmt.Fprintf(&b, ", %s /%s%s%s: %s", what, f.Layer.Path, enc, times, quote(f.Excerpt))
+		switch f.Layer.State {
+		case Deleted:
+			fmt.Fprintf(&b, "; deleted in layer %d but still in layer %d", f.Layer.By, f.Layer.Index)
+		case Replaced:
+			fmt.Fprintf(&b, "; replaced in layer %d but still in layer %d", f.Layer.By, f.Layer.Index)
+		}
+		return b.String()
+	default:
+		field := ""
+		if f.Field != "" {
+			field = " at " + f.Field
+		}
+		return fmt.Sprintf("export file %s%s%s%s: %s", f.File, field, enc, times, quote(f.Excerpt))
+	}
+}
+
+func quote(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" }
+
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
