@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/moby/moby/api/types/image"
@@ -239,23 +240,20 @@ type fakeImages struct {
 	exportRefs []string
 }
 
-type notFoundErr struct{ ref string }
-
-func (e notFoundErr) Error() string { return "No such image: " + e.ref }
-func (notFoundErr) NotFound()       {}
+func notFoundErr(ref string) error { return fmt.Errorf("No such image: %s: %w", ref, cerrdefs.ErrNotFound) }
 
 func (f *fakeImages) known(ref string) bool { return ref == f.ref || ref == f.id }
 
 func (f *fakeImages) InspectRaw(_ context.Context, ref string) ([]byte, error) {
 	if !f.known(ref) {
-		return nil, notFoundErr{ref}
+		return nil, notFoundErr(ref)
 	}
 	return f.inspect, nil
 }
 
 func (f *fakeImages) History(_ context.Context, ref string) ([]image.HistoryResponseItem, error) {
 	if !f.known(ref) {
-		return nil, notFoundErr{ref}
+		return nil, notFoundErr(ref)
 	}
 	return f.history, nil
 }
@@ -263,7 +261,7 @@ func (f *fakeImages) History(_ context.Context, ref string) ([]image.HistoryResp
 func (f *fakeImages) Export(_ context.Context, ref string) (io.ReadCloser, error) {
 	f.exportRefs = append(f.exportRefs, ref)
 	if !f.known(ref) {
-		return nil, notFoundErr{ref}
+		return nil, notFoundErr(ref)
 	}
 	if f.exportErr != nil {
 		return nil, f.exportErr

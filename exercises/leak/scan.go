@@ -19,6 +19,7 @@ import (
 	"io"
 	"sort"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/client"
 )
@@ -149,10 +150,7 @@ func scan(ctx context.Context, imgs Images, ref string, secret []byte, opts Opti
 	return r, nil
 }
 
-func isNotFound(err error) bool {
-	var nf interface{ NotFound() }
-	return errors.As(err, &nf)
-}
+func isNotFound(err error) bool { return cerrdefs.IsNotFound(err) }
 
 // historyFindings searches created_by and comment of every entry. The API
 // lists the newest entry first; indexes count from the oldest.
