@@ -240,7 +240,9 @@ type fakeImages struct {
 	exportRefs []string
 }
 
-func notFoundErr(ref string) error { return fmt.Errorf("No such image: %s: %w", ref, cerrdefs.ErrNotFound) }
+func notFoundErr(ref string) error {
+	return fmt.Errorf("No such image: %s: %w", ref, cerrdefs.ErrNotFound)
+}
 
 func (f *fakeImages) known(ref string) bool { return ref == f.ref || ref == f.id }
 
