@@ -1,0 +1,209 @@
+package engine
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/docker/go-connections/sockets"
+	"github.com/moby/moby/client"
+	"github.com/moby/moby/client/pkg/versions"
+)
+
+// PingTimeout bounds Connect: a missing, stopped or hung daemon is
+// reported within this time instead of hanging the tutor.
+const PingTimeout = 2 * time.Second
+
+// pingBudget is the ping's share of PingTimeout; the rest covers building
+// the client and classifying the failure.
+const pingBudget = PingTimeout - 150*time.Millisecond
+
+// MinAPIVersion is the oldest Engine API the tutor can talk to (Docker
+// 19.03); the moby client refuses anything older.
+const MinAPIVersion = client.MinAPIVersion
+
+// ConnectError says why the daemon at Endpoint could not be used.
+type ConnectError struct {
+	Endpoint Endpoint
+	Class    Class
+	// ServerAPIVersion and ServerVersion are known when the daemon
+	// answered but is too old.
+	ServerAPIVersion string
+	ServerVersion    string
+	Err              error
+}
+
+func (e *ConnectError) Error() string {
+	return fmt.Sprintf("cannot use Docker at %s (%s): %v", e.Endpoint.Host, e.Endpoint.Source, e.Err)
+}
+
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+// Connect returns a client for the daemon at ep, after a ping bounded by
+// PingTimeout that negotiates the API version (down to MinAPIVersion, so
+// Docker 20.10's API 1.41 works). On failure the error is a *ConnectError
+// whose Class says why; Explain turns it into a learner-facing Problem.
+// The caller closes the client.
+func Connect(ctx context.Context, ep Endpoint) (*client.Client, error) {
+	cli, _, err := connect(ctx, ep, pingBudget)
+	return cli, err
+}
+
+// pingFacts is what the first ping revealed, beyond client.PingResult.
+type pingFacts struct {
+	client.PingResult
+	// Server is the Server header, e.g. "Docker/20.10.24+dfsg1 (linux)".
+	Server string
+	// Podman is set when the ping carried Podman's Libpod-Api-Version.
+	Podman bool
+}
+
+// connect builds the client and pings within pingTimeout.
+func connect(ctx context.Context, ep Endpoint, pingTimeout time.Duration) (*client.Client, pingFacts, error) {
+	var facts pingFacts
+	fail := func(class Class, err error) (*client.Client, pingFacts, error) {
+		return nil, facts, &ConnectError{Endpoint: ep, Class: class, Err: err}
+	}
+	if err := checkHost(ep.Host); err != nil {
+		return fail(ClassConfig, fmt.Errorf("%q: %w", ep.Host, err))
+	}
+	proto, addr, _ := strings.Cut(ep.Host, "://")
+	switch proto {
+	case "ssh":
+		return fail(ClassUnsupported, errors.New("ssh:// endpoints are not supported yet"))
+	case "fd":
+		return fail(ClassUnsupported, errors.New("fd:// is an address a daemon listens on, not one a client can dial"))
+	}
+	if proto == "tcp" {
+		if u, err := client.ParseHostURL(ep.Host); err == nil {
+			addr = u.Host
+		}
+	}
+
+	tr := &http.Transport{}
+	if err := sockets.ConfigureTransport(tr, proto, addr); err != nil {
+		return fail(ClassConfig, err)
+	}
+	// The moby client rewrites dial errors into prose ("Is the docker
+	// daemon running?") that loses the errno; keep the first one to
+	// classify the failure precisely.
+	var dialMu sync.Mutex
+	var dialErr error
+	dial := tr.DialContext
+	tr.DialContext = func(ctx context.Context, network, address string) (net.Conn, error) {
+		c, err := dial(ctx, network, address)
+		if err != nil {
+			dialMu.Lock()
+			if dialErr == nil {
+				dialErr = err
+			}
+			dialMu.Unlock()
+		}
+		return c, err
+	}
+	if ep.TLS != nil {
+		cfg, err := tlsConfig(*ep.TLS)
+		if err != nil {
+			return fail(ClassTLS, err)
+		}
+		tr.TLSClientConfig = cfg
+	}
+
+	var hdrMu sync.Mutex
+	cli, err := client.New(
+		client.WithHost(ep.Host),
+		client.WithHTTPClient(&http.Client{Transport: tr, CheckRedirect: client.CheckRedirect}),
+		client.WithUserAgent("dockertutor"),
+		client.WithHTTPResponseHook(func(resp *http.Response) {
+			if resp.Request == nil || !strings.HasSuffix(resp.Request.URL.Path, "/_ping") {
+				return
+			}
+			hdrMu.Lock()
+			defer hdrMu.Unlock()
+			facts.Server = resp.Header.Get("Server")
+			facts.Podman = resp.Header.Get("Libpod-Api-Version") != ""
+		}),
+	)
+	if err != nil {
+		return fail(ClassConfig, err)
+	}
+
+	pingCtx, cancel := context.WithTimeout(ctx, pingTimeout)
+	ping, err := cli.Ping(pingCtx, client.PingOptions{NegotiateAPIVersion: true})
+	cancel()
+	hdrMu.Lock()
+	facts.PingResult = ping
+	hdrMu.Unlock()
+	if err == nil {
+		return cli, facts, nil
+	}
+	_ = cli.Close()
+
+	if ping.APIVersion != "" && versions.LessThan(ping.APIVersion, MinAPIVersion) {
+		return nil, facts, &ConnectError{
+			Endpoint: ep, Class: ClassAPITooOld, Err: err,
+			ServerAPIVersion: ping.APIVersion, ServerVersion: serverVersionFromHeader(facts.Server),
+		}
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		// The caller gave up (or its deadline was shorter than ours).
+		class := ClassCanceled
+		if errors.Is(ctxErr, context.DeadlineExceeded) {
+			class = ClassTimeout
+		}
+		return fail(class, ctxErr)
+	}
+	dialMu.Lock()
+	cause := dialErr
+	dialMu.Unlock()
+	if cause == nil {
+		cause = err
+	}
+	if errors.Is(cause, context.DeadlineExceeded) {
+		cause = fmt.Errorf("the daemon did not answer in time: %w", cause)
+	}
+	return fail(Classify(cause), cause)
+}
+
+// tlsConfig builds the client TLS settings as the docker CLI does for an
+// endpoint (cli/context/docker/load.go): the CA replaces the system roots,
+// a client certificate needs both cert and key.
+func tlsConfig(t TLS) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.SkipVerify} // #nosec G402 -- the learner asked for it (SkipTLSVerify or DOCKER_TLS without verify)
+	if t.CAFile != "" {
+		data, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read CA certificate: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(data) {
+			return nil, fmt.Errorf("%s holds no PEM certificate", t.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if t.CertFile != "" && t.KeyFile != "" {
+		pair, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("client certificate %s with key %s: %w", t.CertFile, t.KeyFile, err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg, nil
+}
+
+// serverVersionFromHeader takes "20.10.24" out of "Docker/20.10.24 (linux)".
+func serverVersionFromHeader(h string) string {
+	product, _, _ := strings.Cut(h, " ")
+	if _, v, ok := strings.Cut(product, "/"); ok {
+		return v
+	}
+	return ""
+}
