@@ -39,6 +39,17 @@ type testImage struct {
 	env   []string
 }
 
+// layers counts the steps that make a layer.
+func (img testImage) layers() int {
+	n := 0
+	for _, s := range img.steps {
+		if s.layer || len(s.files) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
 type exportLayout int
 
 const (
