@@ -88,17 +88,18 @@ const (
 	TagMajor       TagClass = "major"        // 22, 22-alpine
 	TagMajorMinor  TagClass = "major-minor"  // 22.11, 22.11-slim
 	TagFullVersion TagClass = "full-version" // 22.11.0: rarely moves
+	TagDated       TagClass = "dated"        // bookworm-20241202: a snapshot
 	TagDigest      TagClass = "digest"       // @sha256:…: never moves
 )
 
 // TagClasses lists every class, most moving first.
-var TagClasses = []TagClass{TagNone, TagLatest, TagNamed, TagVariantOnly, TagMajor, TagMajorMinor, TagFullVersion, TagDigest}
+var TagClasses = []TagClass{TagNone, TagLatest, TagNamed, TagVariantOnly, TagMajor, TagMajorMinor, TagFullVersion, TagDated, TagDigest}
 
 // tagGroups are names authors may use for several classes at once.
 var tagGroups = map[string][]TagClass{
 	"floating": {TagNone, TagLatest, TagNamed, TagVariantOnly},
 	"partial":  {TagMajor, TagMajorMinor},
-	"pinned":   {TagFullVersion, TagDigest},
+	"pinned":   {TagFullVersion, TagDated, TagDigest},
 }
 
 // ExpandTagPolicy turns class and group names into classes.
@@ -169,7 +170,8 @@ type DockerfileCopiesFromStage struct {
 // DockerfileSecretMount: a RUN mounts a secret.
 type DockerfileSecretMount struct {
 	File string `yaml:"file"`
-	ID   string `yaml:"id"` // the secret id, empty for any
+	// Secret is the secret's id, empty for any. (Not "id": that names the check.)
+	Secret string `yaml:"secret"`
 }
 
 // DockerfileNoSecretArgs: no secret-looking ARG/ENV where it would leak.

@@ -56,9 +56,11 @@ type stepFront struct {
 }
 
 type attemptFile struct {
-	Name  string   `yaml:"name"`
-	Why   string   `yaml:"why"`
-	Fails []string `yaml:"fails"`
+	Name     string   `yaml:"name"`
+	Why      string   `yaml:"why"`
+	Fails    []string `yaml:"fails"`
+	Action   *Action  `yaml:"action"`
+	NoAction bool     `yaml:"no-action"`
 }
 
 // Load reads and validates a course pack. The course is usable only when
@@ -482,8 +484,16 @@ func (l *loader) attempts(file string, root *yaml.Node, dir string, afs []attemp
 				l.ps.add(file, at, "attempt %q fails %q, which is not a check of this step", af.Name, f)
 			}
 		}
+		if af.Action != nil && af.NoAction {
+			l.ps.add(file, at, "attempt %q has both action: and no-action: pick one", af.Name)
+		}
 		files := l.files(file, dir, path.Join(AttemptsDir, af.Name))
-		s.Attempts = append(s.Attempts, Attempt{Name: af.Name, Why: af.Why, Fails: af.Fails, Files: files})
+		a := Attempt{Name: af.Name, Why: af.Why, Fails: af.Fails, Files: files, Action: af.Action, NoAction: af.NoAction}
+		if af.Action != nil {
+			// Validate the override as if it were the step's own action.
+			l.action(file, at, &Step{ID: s.ID, Image: s.Image, Action: af.Action})
+		}
+		s.Attempts = append(s.Attempts, a)
 	}
 	// A folder under attempts/ that no attempt declares is a typo waiting to confuse.
 	entries, _ := fs.ReadDir(l.fsys, path.Join(dir, AttemptsDir))

@@ -134,12 +134,16 @@ type Answer struct {
 	Prompt string `yaml:"prompt"`
 }
 
-// Attempt is a wrong solution that must fail the named checks.
+// Attempt is a wrong solution that must fail the named checks. It is the
+// starter files with Files on top, then the step's action, unless the
+// attempt replaces the action (Action) or skips it (NoAction).
 type Attempt struct {
-	Name  string
-	Why   string
-	Fails []string // check ids
-	Files Files
+	Name     string
+	Why      string
+	Fails    []string // check ids
+	Files    Files
+	Action   *Action
+	NoAction bool
 }
 
 // Files is a folder of files inside the course pack.
