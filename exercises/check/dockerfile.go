@@ -1,0 +1,283 @@
+package check
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/dockertutor/dockertutor/exercises/dockerfile"
+	"github.com/dockertutor/dockertutor/lessons"
+)
+
+// analyze reads and analyzes the step's Dockerfile with the build args the
+// step's action passes, so ARG-expanded FROM lines read as they build.
+func analyze(env Env, file string) (*dockerfile.Analysis, *finding) {
+	if file == "" {
+		file = "Dockerfile"
+		if a := env.Step.Action; a != nil && a.Build != nil && a.Build.Dockerfile != "" {
+			file = a.Build.Dockerfile
+		}
+	}
+	path := filepath.Join(env.Values.Workdir, filepath.FromSlash(file))
+	opts := dockerfile.Options{Filename: file}
+	if a := env.Step.Action; a != nil && a.Build != nil {
+		opts.Target = a.Build.Target
+		opts.BuildArgs = map[string]string{}
+		for k, v := range a.Build.Args {
+			x, err := lessons.Expand(v, env.Values)
+			if err != nil {
+				f := broken(err)
+				return nil, &f
+			}
+			opts.BuildArgs[k] = x
+		}
+	}
+	an, err := dockerfile.AnalyzeFile(path, opts)
+	var de *dockerfile.Error
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		f := failed(fmt.Sprintf("There is no %s in the step folder yet: %s", file, env.Values.Workdir))
+		return nil, &f
+	case errors.As(err, &de):
+		f := failed("The Dockerfile does not parse: "+de.Error(), Evidence{Where: fmt.Sprintf("%s:%d", de.File, de.Line), Detail: de.Message})
+		return nil, &f
+	case err != nil:
+		f := broken(err)
+		return nil, &f
+	}
+	return an, nil
+}
+
+func dockerfileParses(env Env, c *lessons.DockerfileParses) finding {
+	an, f := analyze(env, c.File)
+	if f != nil {
+		return *f
+	}
+	if e := an.BuildError; e != nil {
+		return failed("The Dockerfile parses, but a build would stop at once: "+e.Error(), Evidence{Where: fmt.Sprintf("%s:%d", e.File, e.Line), Detail: e.Message})
+	}
+	return passed(fmt.Sprintf("The Dockerfile parses: %d stage(s).", len(an.Stages)))
+}
+
+// tagKinds maps the course format's tag classes onto the analysis' kinds.
+var tagKinds = map[lessons.TagClass]dockerfile.TagKind{
+	lessons.TagNone:        dockerfile.TagNone,
+	lessons.TagLatest:      dockerfile.TagLatest,
+	lessons.TagNamed:       dockerfile.TagMovingName,
+	lessons.TagVariantOnly: dockerfile.TagVariantOnly,
+	lessons.TagMajor:       dockerfile.TagMajor,
+	lessons.TagMajorMinor:  dockerfile.TagMajorMinor,
+	lessons.TagFullVersion: dockerfile.TagFullVersion,
+	lessons.TagDated:       dockerfile.TagDated,
+	lessons.TagDigest:      dockerfile.TagDigest,
+}
+
+func dockerfileBase(env Env, c *lessons.DockerfileBase) finding {
+	an, f := analyze(env, c.File)
+	if f != nil {
+		return *f
+	}
+	classes, err := lessons.ExpandTagPolicy(c.Allow)
+	if err != nil {
+		return broken(err)
+	}
+	var allowed []dockerfile.TagKind
+	for _, cl := range classes {
+		allowed = append(allowed, tagKinds[cl])
+	}
+	stages := []int{an.Target}
+	if c.Stage == lessons.StageAll {
+		stages = stages[:0]
+		for _, st := range an.Stages {
+			if st.Used {
+				stages = append(stages, st.Index)
+			}
+		}
+	}
+	var ev []Evidence
+	var problems []string
+	for _, i := range stages {
+		st := an.Stages[i]
+		base := an.RootBase(i)
+		where := fmt.Sprintf("%s:%d", an.Filename, st.Line)
+		switch base.Kind {
+		case dockerfile.BaseScratch:
+			problems = append(problems, fmt.Sprintf("stage %s builds FROM scratch: there is no base image to pin here", stageName(st)))
+			ev = append(ev, Evidence{Where: where, Detail: "FROM scratch"})
+			continue
+		case dockerfile.BaseInvalid:
+			problems = append(problems, fmt.Sprintf("stage %s: %s", stageName(st), base.Problem))
+			ev = append(ev, Evidence{Where: where, Detail: "FROM " + base.Written})
+			continue
+		}
+		img := base.Image
+		detail := fmt.Sprintf("FROM %s: %s", img.Familiar, img.Tag.Kind.Description())
+		if base.Written != base.Expanded && base.Expanded != "" {
+			detail = fmt.Sprintf("FROM %s (expands to %s): %s", base.Written, img.Familiar, img.Tag.Kind.Description())
+		}
+		ev = append(ev, Evidence{Where: where, Detail: detail})
+		if c.Repository != "" && !sameRepository(img, c.Repository) {
+			problems = append(problems, fmt.Sprintf("the base image is %s, but this step is about %s", img.Name, c.Repository))
+		}
+		if len(allowed) > 0 && !slices.Contains(allowed, img.Tag.Kind) {
+			problems = append(problems, fmt.Sprintf("%s is %s; this step wants %s", img.Familiar, article(string(img.Tag.Kind)), describeClasses(c.Allow)))
+		}
+		if len(c.Variants) > 0 && !slices.ContainsFunc(c.Variants, img.Tag.HasVariant) {
+			problems = append(problems, fmt.Sprintf("%s is not a %s variant", img.Familiar, strings.Join(c.Variants, " or ")))
+		}
+	}
+	if len(problems) > 0 {
+		return failed(capitalize(strings.Join(problems, "; "))+".", ev...)
+	}
+	return passed("The base image follows the policy.", ev...)
+}
+
+func sameRepository(img *dockerfile.Image, want string) bool {
+	w, err := dockerfile.ParseImage(want)
+	if err != nil {
+		return img.Name == want
+	}
+	return img.Domain == w.Domain && img.Path == w.Path
+}
+
+func describeClasses(names []string) string {
+	return strings.Join(names, " or ") + " tags"
+}
+
+func article(kind string) string {
+	return "a " + strings.ReplaceAll(kind, "-", " ") + " tag"
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func stageName(st dockerfile.Stage) string {
+	if st.Name != "" {
+		return fmt.Sprintf("%d (%s)", st.Index, st.Name)
+	}
+	return fmt.Sprint(st.Index)
+}
+
+func dockerfileStages(env Env, c *lessons.DockerfileStages) finding {
+	an, f := analyze(env, c.File)
+	if f != nil {
+		return *f
+	}
+	n := len(an.Stages)
+	ev := make([]Evidence, 0, n)
+	for _, st := range an.Stages {
+		ev = append(ev, Evidence{Where: fmt.Sprintf("%s:%d", an.Filename, st.Line), Detail: "stage " + stageName(st) + " FROM " + st.Base.Written})
+	}
+	switch {
+	case c.Min > 0 && n < c.Min:
+		return failed(fmt.Sprintf("The Dockerfile has %d stage(s); this step needs at least %d (each FROM starts a stage).", n, c.Min), ev...)
+	case c.Max > 0 && n > c.Max:
+		return failed(fmt.Sprintf("The Dockerfile has %d stages; this step wants at most %d.", n, c.Max), ev...)
+	}
+	return passed(fmt.Sprintf("The Dockerfile has %d stage(s).", n), ev...)
+}
+
+func dockerfileCopiesFromStage(env Env, c *lessons.DockerfileCopiesFromStage) finding {
+	an, f := analyze(env, c.File)
+	if f != nil {
+		return *f
+	}
+	final := an.FinalStage()
+	var ev []Evidence
+	for _, cp := range final.Copies {
+		ev = append(ev, Evidence{Where: fmt.Sprintf("%s:%d", an.Filename, cp.Line), Detail: fmt.Sprintf("COPY --from=%s %s %s", cp.From, strings.Join(cp.Sources, " "), cp.Dest)})
+	}
+	if an.CopiesFromEarlierStage(final.Index) {
+		return passed("The final stage copies its files from an earlier stage.", ev...)
+	}
+	if len(an.Stages) < 2 {
+		return failed("There is only one stage: add a build stage and COPY --from it into a clean final stage.", ev...)
+	}
+	return failed("The final stage copies nothing from an earlier stage: add COPY --from=<build stage> for the build's output.", ev...)
+}
+
+func dockerfileSecretMount(env Env, c *lessons.DockerfileSecretMount) finding {
+	an, f := analyze(env, c.File)
+	if f != nil {
+		return *f
+	}
+	var ev []Evidence
+	for _, m := range an.SecretMounts() {
+		d := fmt.Sprintf("RUN --mount=type=secret,id=%s", m.ID)
+		if m.Env != "" {
+			d += ",env=" + m.Env
+		}
+		if !m.Used {
+			d += " (in a stage this build skips)"
+		}
+		ev = append(ev, Evidence{Where: fmt.Sprintf("%s:%d", an.Filename, m.Line), Detail: d})
+	}
+	if c.Secret == "" && slices.ContainsFunc(an.SecretMounts(), func(m dockerfile.SecretMount) bool { return m.Used }) {
+		return passed("A RUN mounts a secret.", ev...)
+	}
+	if c.Secret != "" && an.UsesSecretMount(c.Secret) {
+		return passed(fmt.Sprintf("A RUN mounts the secret %q.", c.Secret), ev...)
+	}
+	want := "a secret"
+	if c.Secret != "" {
+		want = fmt.Sprintf("the secret with id %q", c.Secret)
+	}
+	return failed(fmt.Sprintf("No RUN that the build runs mounts %s: use RUN --mount=type=secret,id=%s,env=VAR … (BuildKit).", want, orDefault(c.Secret, "ID")), ev...)
+}
+
+func dockerfileNoSecretArgs(env Env, c *lessons.DockerfileNoSecretArgs) finding {
+	an, f := analyze(env, c.File)
+	if f != nil {
+		return *f
+	}
+	stages := []int{an.Target}
+	if c.Stage == lessons.StageAll {
+		stages = stages[:0]
+		for _, st := range an.Stages {
+			if st.Used {
+				stages = append(stages, st.Index)
+			}
+		}
+	}
+	var ev []Evidence
+	seen := map[string]bool{}
+	for _, i := range stages {
+		vars := an.SecretLookingVariables(i)
+		for _, st := range an.Stages {
+			if st.Index != i {
+				continue
+			}
+			for _, v := range append(append([]dockerfile.Variable{}, st.Args...), st.Env...) {
+				if slices.ContainsFunc(c.Names, func(n string) bool { return strings.EqualFold(n, v.Name) }) {
+					vars = append(vars, v)
+				}
+			}
+		}
+		for _, v := range vars {
+			key := fmt.Sprint(v.Line, v.Name)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			ev = append(ev, Evidence{Where: fmt.Sprintf("%s:%d", an.Filename, v.Line), Detail: fmt.Sprintf("%s %s", v.Instruction, v.Name)})
+		}
+	}
+	if len(ev) > 0 {
+		return failed("A secret-looking ARG or ENV is declared where it ends up in the image: its value lands in the history (ARG) or the config (ENV). Pass the secret with a secret mount instead.", ev...)
+	}
+	return passed("No secret-looking ARG or ENV in the image's stage.")
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
