@@ -60,6 +60,10 @@ func Analyze(src []byte, opts Options) (*Analysis, error) {
 		return nil, err
 	}
 	fail := func(err error) (*Analysis, error) { return nil, newError(opts.Filename, err) }
+	if looksUTF16(src) {
+		return fail(errUTF16)
+	}
+	src = sanitizeText(src)
 
 	parsed, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {

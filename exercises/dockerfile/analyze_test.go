@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -686,5 +687,53 @@ func TestEditDistance(t *testing.T) {
 		if got := editDistance(tt.a, tt.b); got != tt.want {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
 		}
+	}
+}
+
+func TestAnalyzeExplainsUTF16(t *testing.T) {
+	utf16le := func(s string, bom bool) []byte {
+		var b []byte
+		if bom {
+			b = append(b, 0xFF, 0xFE)
+		}
+		for _, r := range s {
+			b = append(b, byte(r), byte(r>>8))
+		}
+		return b
+	}
+	for _, src := range [][]byte{utf16le("FROM alpine\n", true), utf16le("FROM alpine\n", false), {0xFE, 0xFF, 0, 'F'}} {
+		_, err := Analyze(src, Options{})
+		if err == nil || !strings.Contains(err.Error(), "saved as UTF-16") {
+			t.Errorf("Analyze(% x): %v", src[:4], err)
+		}
+	}
+}
+
+// TestAnalyzeKeepsStderrClean feeds bytes that make BuildKit's shell lexer
+// (text/scanner) print to standard error, which would land on the tutor's
+// screen, and checks that nothing is printed and the file still analyzes.
+func TestAnalyzeKeepsStderrClean(t *testing.T) {
+	src := []byte("FROM alpine\nARG LATIN=caf\xe9\nENV NUL=a\x00b\nRUN echo $LATIN\n")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stderr
+	os.Stderr = w
+	a, err := Analyze(src, Options{})
+	os.Stderr = saved
+	w.Close()
+	printed, _ := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(printed) > 0 {
+		t.Errorf("Analyze printed to stderr: %q", printed)
+	}
+	if v := a.Stages[0].Args[0]; v.Value != "caf\uFFFD" {
+		t.Errorf("LATIN = %q", v.Value)
+	}
+	if v := a.Stages[0].Env[0]; v.Value != "a\uFFFDb" || v.Line != 3 {
+		t.Errorf("NUL = %+v", v)
 	}
 }
