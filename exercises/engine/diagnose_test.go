@@ -237,6 +237,11 @@ func TestCandidatesFoundOnThisMachine(t *testing.T) {
 	if c := byHost["unix://"+rootless]; c.What != "rootless Docker" || c.Answers {
 		t.Errorf("rootless candidate = %+v", c)
 	}
+	for _, c := range got {
+		if _, err := os.Stat(socketPath(c.Host)); err != nil {
+			t.Errorf("offered a socket that does not exist: %+v", c)
+		}
+	}
 	if _, ok := byHost["unix://"+filepath.Join(home, "gone.sock")]; ok {
 		t.Errorf("a context without a socket was offered: %+v", got)
 	}

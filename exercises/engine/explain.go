@@ -62,7 +62,11 @@ func Explain(ep Endpoint, err error) Problem {
 	where := displayAddr(ep.Host)
 	switch class {
 	case ClassNoSocket:
-		p.Message = fmt.Sprintf("There is no Docker socket at %s: %s is not running (or not installed).", where, k.product())
+		what := "socket"
+		if strings.HasPrefix(ep.Host, "npipe://") {
+			what = "named pipe"
+		}
+		p.Message = fmt.Sprintf("There is no Docker %s at %s: %s is not running (or not installed).", what, where, k.product())
 		p.Fixes = k.startFixes(ep)
 	case ClassPermission:
 		p.Message = fmt.Sprintf("Permission denied on %s: your user may not use this Docker socket.", where)

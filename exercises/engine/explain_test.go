@@ -12,8 +12,11 @@ import (
 	"testing"
 )
 
-func dialErr(errno syscall.Errno) error {
-	return &net.OpError{Op: "dial", Net: "unix", Addr: &net.UnixAddr{Name: "/var/run/docker.sock", Net: "unix"},
+func dialErr(errno syscall.Errno) error { return dialErrAt("/var/run/docker.sock", errno) }
+
+// dialErrAt is the error dialling a unix socket at path fails with.
+func dialErrAt(path string, errno syscall.Errno) error {
+	return &net.OpError{Op: "dial", Net: "unix", Addr: &net.UnixAddr{Name: path, Net: "unix"},
 		Err: os.NewSyscallError("connect", errno)}
 }
 
