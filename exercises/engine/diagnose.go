@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -100,7 +99,7 @@ func Doctor(ctx context.Context, wantImages []string) Report {
 func doctorIn(ctx context.Context, env Environ, wantImages []string) Report {
 	ep, err := ResolveIn(env)
 	if err != nil {
-		r := Report{Endpoint: ep, ClientOS: runtime.GOOS}
+		r := Report{Endpoint: ep, ClientOS: env.GOOS}
 		r.Problems = []Problem{Explain(ep, err)}
 		r.Problems = append(r.Problems, warningProblems(ep)...)
 		r.Candidates = findCandidates(ctx, env, ep)
@@ -117,7 +116,7 @@ func Diagnose(ctx context.Context, ep Endpoint, wantImages []string) Report {
 }
 
 func diagnoseIn(ctx context.Context, env Environ, ep Endpoint, wantImages []string) Report {
-	r := Report{Endpoint: ep, ClientOS: runtime.GOOS, Problems: []Problem{}}
+	r := Report{Endpoint: ep, ClientOS: env.GOOS, Problems: []Problem{}}
 
 	// Look for other endpoints while the ping runs, so an unreachable
 	// daemon costs one timeout, not two.

@@ -167,7 +167,7 @@ func TestDoctorReportsUnresolvableEndpoint(t *testing.T) {
 	m := newMachine(t)
 	m.vars["DOCKER_CONTEXT"] = "nosuch"
 	r := doctorIn(context.Background(), m.env("linux"), []string{"alpine:3.22"})
-	if r.Reachable || len(r.Problems) == 0 || r.Problems[0].Class != ClassConfig {
+	if r.Reachable || len(r.Problems) == 0 || r.Problems[0].Class != ClassConfig || r.ClientOS != Linux {
 		t.Fatalf("report = %+v", r)
 	}
 	file := filepath.Join(m.configDir, "contexts", "meta", ContextDirName("nosuch"), "meta.json")

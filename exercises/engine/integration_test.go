@@ -94,6 +94,27 @@ func TestConnectRealDaemonNegotiates(t *testing.T) {
 	}
 }
 
+// BuildKit sessions hijack a connection through the client's dialer; the
+// dialer Connect installs must serve them too.
+func TestConnectedClientCanHijackASession(t *testing.T) {
+	ep, _ := realEndpoint(t)
+	cli, err := Connect(context.Background(), ep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	var id [8]byte
+	_, _ = rand.Read(id[:])
+	conn, err := cli.DialHijack(context.Background(), "/session", "h2c", map[string][]string{
+		"X-Docker-Expose-Session-Uuid": {"dttest-engine-" + hex.EncodeToString(id[:])},
+		"X-Docker-Expose-Session-Name": {"dttest-engine"},
+	})
+	if err != nil {
+		t.Fatalf("DialHijack /session: %v", err)
+	}
+	conn.Close()
+}
+
 func TestDiagnoseRealDaemon(t *testing.T) {
 	ep, cli := realEndpoint(t)
 	raw := newRawDaemon(t, ep)

@@ -147,6 +147,11 @@ func ResolveIn(env Environ) (Endpoint, error) {
 	if warning != "" {
 		ep.Warnings = append(ep.Warnings, warning)
 	}
+	if v := env.Getenv("DOCKER_API_VERSION"); v != "" {
+		// A pinned version only breaks things once the daemon moves on;
+		// Connect always negotiates.
+		ep.Warnings = append(ep.Warnings, fmt.Sprintf("DOCKER_API_VERSION=%s is ignored: dockertutor agrees on the API version with the daemon", v))
+	}
 
 	switch {
 	case env.Getenv("DOCKER_HOST") != "":

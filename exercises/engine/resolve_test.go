@@ -398,3 +398,12 @@ func TestResolveTLSFromContext(t *testing.T) {
 		t.Errorf("socket context got TLS %+v", ep.TLS)
 	}
 }
+
+func TestResolveWarnsAboutAPIVersionPin(t *testing.T) {
+	m := newMachine(t)
+	m.vars["DOCKER_API_VERSION"] = "1.24"
+	ep := mustResolve(t, m.env("linux"))
+	if len(ep.Warnings) != 1 || !strings.Contains(ep.Warnings[0], "DOCKER_API_VERSION=1.24 is ignored") {
+		t.Errorf("warnings = %q", ep.Warnings)
+	}
+}
