@@ -116,7 +116,11 @@ func Analyze(src []byte, opts Options) (*Analysis, error) {
 	a.Stages = r.readStages()
 	markUsed(a)
 
-	a.Warnings, a.BuildError = lint(src, opts, platform)
+	warnings, buildErr := lint(src, opts, platform)
+	a.Warnings = stableSuggestions(warnings, r.undeclaredInFrom, r.declaredGlobals)
+	if buildErr != nil {
+		a.BuildError = r.buildError(opts.Filename, buildErr)
+	}
 	return a, nil
 }
 
@@ -132,6 +136,44 @@ type reader struct {
 	// global holds the automatic platform ARGs and the ARGs before the
 	// first FROM.
 	global *envList
+	// badBaseRefs and badCopyRefs are the names BuildKit will fail to parse
+	// as image references, in the order it resolves them.
+	badBaseRefs, badCopyRefs []badRef
+	// undeclaredInFrom lists, per FROM line, the variables its name or
+	// --platform uses that no global ARG sets.
+	undeclaredInFrom map[int][]string
+	// declaredGlobals are the names a FROM line may use: the automatic
+	// ARGs and every ARG before the first FROM, set or not.
+	declaredGlobals []string
+}
+
+func (r *reader) noteUndeclared(line int, names map[string]struct{}) {
+	for name := range names {
+		if r.undeclaredInFrom == nil {
+			r.undeclaredInFrom = map[int][]string{}
+		}
+		r.undeclaredInFrom[line] = append(r.undeclaredInFrom[line], name)
+	}
+}
+
+type badRef struct {
+	line int
+	name string
+	err  error
+}
+
+// buildError makes BuildKit's conversion error deterministic. BuildKit
+// resolves all base images at once and reports whichever unparsable
+// reference fails first, so a file with two gets either error from run to
+// run; the tutor reports the first one in file order, in BuildKit's words.
+// Every other conversion error happens in a fixed order already.
+func (r *reader) buildError(file string, err error) *Error {
+	bad := append(append([]badRef(nil), r.badBaseRefs...), r.badCopyRefs...)
+	if len(bad) == 0 || !strings.Contains(err.Error(), "failed to parse stage name") {
+		return newError(file, err)
+	}
+	return &Error{File: file, Line: bad[0].line, err: err,
+		Message: fmt.Sprintf("failed to parse stage name %q: %v", bad[0].name, bad[0].err)}
 }
 
 // stageScope is what a stage hands to a stage built FROM it.
@@ -149,8 +191,10 @@ var nonEnvArgs = map[string]bool{
 
 func (r *reader) readGlobalArgs(metaArgs []instructions.ArgCommand) []Variable {
 	var out []Variable
+	r.declaredGlobals = r.global.Keys()
 	for _, cmd := range metaArgs {
 		for _, kv := range cmd.Args {
+			r.declaredGlobals = append(r.declaredGlobals, kv.Key)
 			v := newArg(kv, firstLine(cmd.Location()), -1)
 			if bv, ok := r.buildArgs[kv.Key]; ok {
 				v.Value, v.Set, v.FromBuildArg = bv, true, true
@@ -180,12 +224,14 @@ func (r *reader) readStages() []Stage {
 			Index:    i,
 			Name:     st.Name,
 			Line:     firstLine(st.Location),
-			Base:     r.readBase(st.BaseName, earlier),
+			Base:     r.readBase(st.BaseName, firstLine(st.Location), earlier),
 			Platform: st.Platform,
 		}
 		if st.Platform != "" {
-			if p, _, err := r.lex.ProcessWord(st.Platform, r.global); err == nil {
-				s.PlatformExpanded = p
+			match, err := r.lex.ProcessWordWithMatches(st.Platform, r.global)
+			r.noteUndeclared(s.Line, match.Unmatched)
+			if err == nil {
+				s.PlatformExpanded = match.Result
 			}
 		}
 		scope := stageScope{env: newEnvList()}
@@ -224,9 +270,11 @@ func (r *reader) readStages() []Stage {
 // readBase resolves a FROM name as BuildKit does: expand it with the global
 // ARGs, then an earlier stage's name wins over an image; `scratch` is the
 // empty image.
-func (r *reader) readBase(written string, earlier map[string]int) Base {
+func (r *reader) readBase(written string, line int, earlier map[string]int) Base {
 	b := Base{Written: written}
-	expanded, _, err := r.lex.ProcessWord(written, r.global)
+	match, err := r.lex.ProcessWordWithMatches(written, r.global)
+	r.noteUndeclared(line, match.Unmatched)
+	expanded := match.Result
 	if err != nil {
 		b.Kind, b.Problem = BaseInvalid, fmt.Sprintf("cannot expand %q: %v", written, err)
 		return b
@@ -248,6 +296,7 @@ func (r *reader) readBase(written string, earlier map[string]int) Base {
 	img, err := ParseImage(expanded)
 	if err != nil {
 		b.Kind, b.Problem = BaseInvalid, err.Error()
+		r.badBaseRefs = append(r.badBaseRefs, badRef{line, expanded, errors.Unwrap(err)})
 		return b
 	}
 	b.Kind, b.Image = BaseImage, img
@@ -329,7 +378,7 @@ func (r *reader) expander(env *envList) instructions.SingleWordExpander {
 // image.
 func (r *reader) readCopy(c *instructions.CopyCommand, line int) Copy {
 	cp := Copy{Line: line, From: c.From, Sources: c.SourcePaths, Dest: c.DestPath}
-	ref, img, problem := r.resolveFrom(c.From)
+	ref, img, problem := r.resolveFrom(c.From, line)
 	switch {
 	case problem != "":
 		cp.Kind, cp.Problem = SourceInvalid, problem
@@ -341,7 +390,7 @@ func (r *reader) readCopy(c *instructions.CopyCommand, line int) Copy {
 	return cp
 }
 
-func (r *reader) resolveFrom(from string) (*StageRef, *Image, string) {
+func (r *reader) resolveFrom(from string, line int) (*StageRef, *Image, string) {
 	if expanded, _, err := r.lex.ProcessWord(from, newEnvList()); err != nil || expanded != from {
 		return nil, nil, "variable expansion is not supported for --from: define a stage with FROM using a global ARG instead"
 	}
@@ -356,6 +405,7 @@ func (r *reader) resolveFrom(from string) (*StageRef, *Image, string) {
 	}
 	img, err := ParseImage(from)
 	if err != nil {
+		r.badCopyRefs = append(r.badCopyRefs, badRef{line, from, errors.Unwrap(err)})
 		return nil, nil, err.Error()
 	}
 	return nil, img, ""

@@ -737,3 +737,44 @@ func TestAnalyzeKeepsStderrClean(t *testing.T) {
 		t.Errorf("NUL = %+v", v)
 	}
 }
+
+// TestBuildErrorIsDeterministic: BuildKit resolves base images concurrently
+// and reports whichever bad reference fails first; the analysis must name
+// the same one every time, the first in the file.
+func TestBuildErrorIsDeterministic(t *testing.T) {
+	src := []byte("FROM Upper AS a\nFROM alpine\nCOPY --from=Other:1 /a /a\nFROM bad..name\n")
+	for range 200 {
+		a, err := Analyze(src, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := a.BuildError
+		want := `failed to parse stage name "Upper": invalid reference format: repository name (library/Upper) must be lowercase`
+		if e == nil || e.Line != 1 || e.Message != want {
+			t.Fatalf("build error = %v", e)
+		}
+	}
+}
+
+// TestUndefinedArgSuggestionIsDeterministic: two declared ARGs are equally
+// close to the undeclared one; BuildKit suggests either, the analysis always
+// the alphabetically first.
+func TestUndefinedArgSuggestionIsDeterministic(t *testing.T) {
+	src := []byte("ARG IMAGE_B=alpine\nARG IMAGE_A=alpine\nFROM ${IMAGE_C:-alpine}\n")
+	for range 100 {
+		a, err := Analyze(src, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []Warning{{
+			Rule:        "UndefinedArgInFrom",
+			Message:     "FROM argument 'IMAGE_C' is not declared (did you mean IMAGE_A?)",
+			Description: "FROM command must use declared ARGs",
+			URL:         "https://docs.docker.com/go/dockerfile/rule/undefined-arg-in-from/",
+			Line:        3,
+		}}
+		if !reflect.DeepEqual(a.Warnings, want) {
+			t.Fatalf("warnings = %+v", a.Warnings)
+		}
+	}
+}
