@@ -3,6 +3,7 @@ package leak
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -93,7 +94,14 @@ type matcher struct {
 	pats    []pattern
 	maxSpan int
 	minSpan int
+	// stride and grams drive the sampled search (stride 0: not used).
+	stride int
+	grams  []uint64
 }
+
+// maxPatterns bounds the forms of one secret: plain, three base64
+// alignments in two alphabets, two hex cases.
+const maxPatterns = 9
 
 func newMatcher(secret []byte) (*matcher, error) {
 	switch {
@@ -125,6 +133,7 @@ func newMatcher(secret []byte) (*matcher, error) {
 	}
 	add(pattern{enc: Hex, core: []byte(hex.EncodeToString(secret))})
 	add(pattern{enc: HexUpper, core: []byte(strings.ToUpper(hex.EncodeToString(secret)))})
+	m.buildSampler()
 	m.minSpan = m.pats[0].span()
 	for _, p := range m.pats {
 		m.maxSpan = max(m.maxSpan, p.span())
@@ -181,24 +190,105 @@ type hit struct {
 // findAll returns every occurrence of every pattern in b.
 func (m *matcher) findAll(b []byte) []hit {
 	var hits []hit
+	m.eachHit(b, func(h hit) { hits = append(hits, h) })
+	return hits
+}
+
+// eachHit calls emit for every occurrence whose whole span lies in b;
+// occurrences of one pattern do not overlap.
+func (m *matcher) eachHit(b []byte, emit func(hit)) {
+	if m.stride == 0 || len(b) < 256 {
+		m.eachHitDirect(b, emit)
+		return
+	}
+	m.eachHitSampled(b, emit)
+}
+
+// eachHitDirect searches b once per pattern.
+func (m *matcher) eachHitDirect(b []byte, emit func(hit)) {
 	for i := range m.pats {
 		p := &m.pats[i]
-		for off := 0; off+len(p.core) <= len(b); {
-			j := bytes.Index(b[off:], p.core)
+		for off := p.lead; off+len(p.core)+p.trail <= len(b); {
+			j := bytes.Index(b[off:len(b)-p.trail], p.core)
 			if j < 0 {
 				break
 			}
 			j += off
-			s, e := j-p.lead, j+len(p.core)+p.trail
-			if s >= 0 && e <= len(b) && p.edgesMatch(b[s:e]) {
-				hits = append(hits, hit{pat: i, start: s})
+			if p.edgesMatch(b[j-p.lead : j+len(p.core)+p.trail]) {
+				emit(hit{pat: i, start: j - p.lead})
 				off = j + len(p.core)
 			} else {
 				off = j + 1
 			}
 		}
 	}
-	return hits
+}
+
+// The sampled search looks at the 4 bytes at every stride-th position of
+// the input. Every core is at least stride+3 bytes long, so each
+// occurrence covers one sampled position entirely, and the 4 bytes there
+// are one of the core's 4-grams; a bitset of all of them rules out almost
+// every position at the cost of one table lookup, so most of the input is
+// never looked at twice.
+const (
+	gramBits = 20
+	gramMul  = 0x9E3779B1 // Fibonacci hashing spreads the 4-grams
+)
+
+func gramHash(v uint32) uint32 { return (v * gramMul) >> (32 - gramBits) }
+
+// buildSampler enables the sampled search when the cores are long enough
+// for it to pay off.
+func (m *matcher) buildSampler() {
+	minCore := len(m.pats[0].core)
+	for _, p := range m.pats {
+		minCore = min(minCore, len(p.core))
+	}
+	if minCore-3 < 4 {
+		return // stride below 4: searching once per pattern is as fast
+	}
+	m.stride = minCore - 3
+	m.grams = make([]uint64, 1<<gramBits/64)
+	for _, p := range m.pats {
+		for k := 0; k+4 <= len(p.core); k++ {
+			h := gramHash(binary.LittleEndian.Uint32(p.core[k:]))
+			m.grams[h/64] |= 1 << (h % 64)
+		}
+	}
+}
+
+func (m *matcher) eachHitSampled(b []byte, emit func(hit)) {
+	// next[i] is the earliest core start of pattern i still to report:
+	// windows of nearby samples overlap, and an occurrence counts once.
+	var next [maxPatterns]int
+	for pos := 0; pos+4 <= len(b); pos += m.stride {
+		h := gramHash(binary.LittleEndian.Uint32(b[pos:]))
+		if m.grams[h/64]&(1<<(h%64)) == 0 {
+			continue
+		}
+		for i := range m.pats {
+			p := &m.pats[i]
+			n := len(p.core)
+			// Cores holding b[pos:pos+4] start in [pos-(n-4), pos]; the
+			// span around the core must fit in b.
+			lo := max(next[i], pos-(n-4), p.lead)
+			hi := min(pos+n, len(b)-p.trail)
+			for lo+n <= hi {
+				j := bytes.Index(b[lo:hi], p.core)
+				if j < 0 {
+					break
+				}
+				j += lo
+				if p.edgesMatch(b[j-p.lead : j+n+p.trail]) {
+					emit(hit{pat: i, start: j - p.lead})
+					next[i] = j + n
+					lo = j + n
+				} else {
+					lo = j + 1
+				}
+			}
+		}
+	}
 }
 
 // redactedForm is how a pattern is shown: its first few characters and an
@@ -347,7 +437,7 @@ func sortHits(h []hit) []hit {
 	// Insertion sort: hit lists are short, and document order makes the
 	// first excerpt the first occurrence.
 	for i := 1; i < len(h); i++ {
-		for j := i; j > 0 && h[j].start < h[j-1].start; j-- {
+		for j := i; j > 0 && (h[j].start < h[j-1].start || h[j].start == h[j-1].start && h[j].pat < h[j-1].pat); j-- {
 			h[j], h[j-1] = h[j-1], h[j]
 		}
 	}
@@ -401,22 +491,7 @@ func (s *stream) write(p []byte) {
 	if len(s.tail) > 0 {
 		s.searchSeam(p)
 	}
-	for i := range s.m.pats {
-		pat := &s.m.pats[i]
-		for off := pat.lead; off+len(pat.core)+pat.trail <= len(p); {
-			k := bytes.Index(p[off:len(p)-pat.trail], pat.core)
-			if k < 0 {
-				break
-			}
-			j := off + k
-			if pat.edgesMatch(p[j-pat.lead : j+len(pat.core)+pat.trail]) {
-				s.record(hit{pat: i, start: j - pat.lead}, p)
-				off = j + len(pat.core)
-			} else {
-				off = j + 1
-			}
-		}
-	}
+	s.m.eachHit(p, func(h hit) { s.record(h, p) })
 	s.keepTail(p)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -211,5 +212,52 @@ func TestExcerptRedactsNeighbouringOccurrences(t *testing.T) {
 func TestPrintableMakesBinarySafe(t *testing.T) {
 	if got := printable([]byte("a\x00b\x1b[31mc\xffé")); got != "a.b.[31mc.é" {
 		t.Fatalf("printable = %q", got)
+	}
+}
+
+// The sampled search finds exactly what searching once per pattern finds,
+// on random bytes sprinkled with every form of the secret, whole and
+// broken.
+func TestSampledSearchEqualsDirectSearch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, secret := range []string{canary, "abcdefgh", "0123456789abcdef0123", "\x00\x01\x02\x03\x04\x05\x06\x07\x08"} {
+		m := mustMatcher(t, secret)
+		if m.stride == 0 {
+			t.Fatalf("%q: sampled search not enabled", secret)
+		}
+		var forms [][]byte
+		for _, p := range m.pats {
+			forms = append(forms, p.core)
+		}
+		forms = append(forms, []byte(base64.StdEncoding.EncodeToString([]byte("x"+secret))), []byte(hex.EncodeToString([]byte(secret))))
+		total := 0
+		for round := range 200 {
+			b := make([]byte, 300+rng.IntN(3000))
+			for i := range b {
+				b[i] = "abcdefgh0123456789+/=ABCDEF"[rng.IntN(27)]
+				if round%2 == 0 {
+					b[i] = byte(rng.UintN(256))
+				}
+			}
+			for range rng.IntN(6) {
+				f := forms[rng.IntN(len(forms))]
+				if rng.IntN(3) == 0 {
+					f = f[:rng.IntN(len(f))] // a broken piece
+				}
+				copy(b[rng.IntN(len(b)):], f)
+			}
+			var direct, sampled []hit
+			m.eachHitDirect(b, func(h hit) { direct = append(direct, h) })
+			m.eachHitSampled(b, func(h hit) { sampled = append(sampled, h) })
+			sortHits(direct)
+			sortHits(sampled)
+			if fmt.Sprint(direct) != fmt.Sprint(sampled) {
+				t.Fatalf("%q round %d: direct %v, sampled %v", secret, round, direct, sampled)
+			}
+			total += len(direct)
+		}
+		if total < 100 {
+			t.Fatalf("%q: only %d occurrences in all rounds; the test proves little", secret, total)
+		}
 	}
 }

@@ -212,9 +212,7 @@ func exportFindings(ctx context.Context, imgs Images, m *matcher, imageID string
 	defer body.Close()
 	x := newExportReader(m, lim)
 	defer x.close()
-	ahead := newReadAhead(body, 1<<20, 4)
-	defer ahead.close()
-	if err := x.read(ctx, ahead); err != nil {
+	if err := x.read(ctx, body); err != nil {
 		return nil, 0, 0, err
 	}
 	r.Problems = append(r.Problems, x.problems...)
