@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -83,7 +84,7 @@ func Analyze(src []byte, opts Options) (*Analysis, error) {
 	a := &Analysis{
 		Filename:    opts.Filename,
 		EscapeToken: string(parsed.EscapeToken),
-		BuildArgs:   opts.BuildArgs,
+		BuildArgs:   maps.Clone(opts.BuildArgs),
 		Target:      len(stages) - 1,
 	}
 	if opts.Target != "" {
@@ -416,7 +417,7 @@ func (r *reader) readRun(c *instructions.RunCommand, line int, scope stageScope)
 	// Mount flags are only parsed for real by Expand; before it every
 	// mount reads as an empty bind.
 	if err := c.Expand(r.expander(scope.env)); err != nil {
-		run.MountError = err.Error()
+		run.MountError = stableMountMessage(err.Error())
 	} else {
 		for _, m := range instructions.GetMounts(c) {
 			run.Mounts = append(run.Mounts, readMount(m))
@@ -610,5 +611,6 @@ func newError(file string, err error) *Error {
 	if msg, ok := unknownInstructionMessage(err); ok {
 		e.Message = msg
 	}
+	e.Message = stableMountMessage(e.Message)
 	return e
 }

@@ -778,3 +778,29 @@ func TestUndefinedArgSuggestionIsDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestMountSuggestionsAreDeterministic: "cash" is as close to "cache" as to
+// "ssh"; BuildKit suggests either, the analysis always the first.
+func TestMountSuggestionsAreDeterministic(t *testing.T) {
+	src := []byte("FROM alpine\nRUN --mount=type=cash,target=/x --mount=type=cache,target=/y,sharing=locket true\n")
+	for range 100 {
+		a, err := Analyze(src, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `unsupported mount type "cash" (did you mean cache?)`
+		if got := a.Stages[0].Runs[0].MountError; got != want {
+			t.Fatalf("mount error = %q", got)
+		}
+		if a.BuildError == nil || a.BuildError.Message != want || a.BuildError.Line != 2 {
+			t.Fatalf("build error = %v", a.BuildError)
+		}
+	}
+	a, err := Analyze([]byte("FROM alpine\nRUN --mount=type=cache,target=/y,sharing=locket true\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := a.Stages[0].Runs[0].MountError, `unsupported sharing value "locket" (did you mean locked?)`; got != want {
+		t.Errorf("mount error = %q, want %q", got, want)
+	}
+}

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/command"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/util/suggest"
 )
 
 // unknownInstructionMessage rewords BuildKit's "unknown instruction" error
@@ -77,4 +79,46 @@ func editDistance(a, b string) int {
 		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(rb)]
+}
+
+// mountChoices are the values BuildKit suggests from when a --mount option
+// has an unknown value; it ranges over a map of them, so a value equally
+// close to two (type=cash: cache or ssh) gets either suggestion.
+var mountChoices = []struct {
+	prefix  string
+	choices []string
+}{
+	{"unsupported mount type ", []string{
+		string(instructions.MountTypeBind), string(instructions.MountTypeCache),
+		string(instructions.MountTypeSecret), string(instructions.MountTypeSSH),
+		string(instructions.MountTypeTmpfs)}},
+	{"unsupported sharing value ", []string{
+		string(instructions.MountSharingLocked), string(instructions.MountSharingPrivate),
+		string(instructions.MountSharingShared)}},
+}
+
+// stableMountMessage redoes BuildKit's suggestion for an unknown mount type
+// or sharing value over the choices in alphabetical order, so the same file
+// always gets the same message.
+func stableMountMessage(msg string) string {
+	for _, m := range mountChoices {
+		rest, ok := strings.CutPrefix(msg, m.prefix)
+		if !ok {
+			continue
+		}
+		quoted, err := strconv.QuotedPrefix(rest)
+		if err != nil {
+			return msg
+		}
+		value, err := strconv.Unquote(quoted)
+		if err != nil {
+			return msg
+		}
+		out := m.prefix + quoted
+		if match, ok := suggest.Search(value, m.choices, true); ok {
+			out += fmt.Sprintf(" (did you mean %s?)", match)
+		}
+		return out
+	}
+	return msg
 }

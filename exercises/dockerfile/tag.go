@@ -176,7 +176,10 @@ func classifyTagParts(t *Tag) TagKind {
 	var variant []string
 	dated := false
 	keepVariant := func(p string) {
-		if p != "" && isDateStamp(p) && t.Date == "" {
+		if p == "" { // "1--alpine": the reference grammar allows runs of dashes
+			return
+		}
+		if isDateStamp(p) && t.Date == "" {
 			t.Date = p
 			dated = true
 			return

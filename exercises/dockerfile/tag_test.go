@@ -73,6 +73,9 @@ func TestParseImageClassifiesTags(t *testing.T) {
 		{"node:22-alpine@" + sha, Tag{Tag: "22-alpine", Digest: sha, Kind: TagDigest, Version: "22", Numbers: []int{22}, Variant: "alpine"}},
 		{"localhost:5000/x:1@" + sha, Tag{Tag: "1", Digest: sha, Kind: TagDigest, Version: "1", Numbers: []int{1}}},
 
+		// Runs of dashes are allowed and ignored.
+		{"example/app:1--alpine", Tag{Tag: "1--alpine", Kind: TagMajor, Version: "1", Numbers: []int{1}, Variant: "alpine"}},
+
 		// A number too long for a version is a name.
 		{"example/app:1234567890", Tag{Tag: "1234567890", Kind: TagMovingName}},
 	}
