@@ -1,0 +1,431 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/dockertutor/dockertutor/exercises/check"
+	"github.com/dockertutor/dockertutor/exercises/progress"
+	"github.com/dockertutor/dockertutor/exercises/tutor"
+	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/tui/markdown"
+)
+
+// Every command here copies what it needs into its closure and reports
+// back with one message type; none of them touches the model.
+
+// loadedMsg is the saved progress at start.
+type loadedMsg struct {
+	prog     progress.Progress
+	current  *lessons.Step
+	welcome  welcomeInfo
+	firstRun bool
+	warn     error // a corrupt progress file was set aside
+	err      error
+}
+
+func loadCmd(b Backend) tea.Cmd {
+	return func() tea.Msg {
+		p, err := b.Progress()
+		warn, err := splitWarning(err)
+		if err != nil {
+			return loadedMsg{err: err}
+		}
+		cur := b.CurrentStep(p)
+		msg := loadedMsg{prog: p, current: cur, warn: warn, firstRun: p.Current == "" && len(p.Steps) == 0}
+		msg.welcome = welcomeInfo{workspace: b.Values(cur, p).Workspace, progressPath: b.ProgressPath(), first: cur}
+		return msg
+	}
+}
+
+// enteredMsg says a step became current.
+type enteredMsg struct {
+	seq  int
+	idx  int
+	prog progress.Progress
+	info stepInfo
+	warn error
+	err  error
+}
+
+func enterCmd(b Backend, seq, idx int, st *lessons.Step) tea.Cmd {
+	return func() tea.Msg {
+		p, _, err := b.Enter(st)
+		warn, err := splitWarning(err)
+		if err != nil {
+			return enteredMsg{seq: seq, idx: idx, err: fmt.Errorf("cannot open step %s: %w", st.Number, err)}
+		}
+		return enteredMsg{seq: seq, idx: idx, prog: p, info: describe(b, st, p), warn: warn}
+	}
+}
+
+// describe gathers what the text pane shows about a step.
+func describe(b Backend, st *lessons.Step, p progress.Progress) stepInfo {
+	v := b.Values(st, p)
+	text, err := st.Render(v)
+	return stepInfo{step: st, values: v, text: text, textErr: err, hints: b.RevealedHints(st, p), action: b.ActionCommand(st)}
+}
+
+// refreshedMsg is the progress and step description after a change the
+// session made (a hint revealed, a step reset, an answer recorded).
+type refreshedMsg struct {
+	step string
+	prog progress.Progress
+	info stepInfo
+	// note is what to say in the status line, if anything.
+	note string
+	// scrollEnd shows the end of the text (where a new hint appears).
+	scrollEnd bool
+	// reset says the step was put back as it began.
+	reset bool
+	err   error
+}
+
+func hintCmd(b Backend, st *lessons.Step) tea.Cmd {
+	return func() tea.Msg {
+		h, err := b.NextHint(st)
+		if _, err = splitWarning(err); err != nil {
+			return refreshedMsg{step: st.ID, err: err}
+		}
+		p, err := b.Progress()
+		if _, err = splitWarning(err); err != nil {
+			return refreshedMsg{step: st.ID, err: err}
+		}
+		return refreshedMsg{step: st.ID, prog: p, info: describe(b, st, p), scrollEnd: true,
+			note: fmt.Sprintf("Hint %d of %d: %s", h.Number, h.Total, oneLine(h.Text))}
+	}
+}
+
+func resetCmd(ctx context.Context, b Backend, st *lessons.Step) tea.Cmd {
+	return func() tea.Msg {
+		if err := b.ResetStep(ctx, st); err != nil {
+			return refreshedMsg{step: st.ID, err: fmt.Errorf("reset step %s: %w", st.Number, err)}
+		}
+		p, _, err := b.Enter(st) // lays the starter files out again
+		if _, err = splitWarning(err); err != nil {
+			return refreshedMsg{step: st.ID, err: err}
+		}
+		return refreshedMsg{step: st.ID, prog: p, info: describe(b, st, p), reset: true, note: fmt.Sprintf("Step %s is reset; your old files are in the workspace's .backup folder.", st.Number)}
+	}
+}
+
+// solutionMsg carries the reference solution's files.
+type solutionMsg struct {
+	step  string
+	files map[string]string
+	err   error
+}
+
+func solutionCmd(b Backend, st *lessons.Step) tea.Cmd {
+	return func() tea.Msg {
+		files, err := b.Solution(st)
+		return solutionMsg{step: st.ID, files: files, err: err}
+	}
+}
+
+// renderKey names one rendering of the text pane: which document, at which
+// width, in which style. A result for an older key is dropped.
+type renderKey struct {
+	gen   int
+	width int
+	style markdown.Style
+}
+
+type renderedMsg struct {
+	key renderKey
+	out string
+	err error
+}
+
+func renderCmd(r *markdown.Renderer, doc string, key renderKey) tea.Cmd {
+	return func() tea.Msg {
+		out, err := r.Render(doc, key.width, key.style)
+		return renderedMsg{key: key, out: out, err: err}
+	}
+}
+
+// checkDoneMsg is the verdict of a check or an answer.
+type checkDoneMsg struct {
+	id      int
+	step    string
+	verdict check.Verdict
+	prog    progress.Progress
+	progOK  bool
+	err     error
+}
+
+func checkCmd(ctx context.Context, b Backend, id int, st *lessons.Step) tea.Cmd {
+	return func() tea.Msg {
+		v, err := b.Check(ctx, st)
+		return afterCheck(b, id, st, v, err)
+	}
+}
+
+func answerCmd(ctx context.Context, b Backend, id int, st *lessons.Step, value string) tea.Cmd {
+	return func() tea.Msg {
+		v, err := b.Answer(ctx, st, value)
+		return afterCheck(b, id, st, v, err)
+	}
+}
+
+func afterCheck(b Backend, id int, st *lessons.Step, v check.Verdict, err error) checkDoneMsg {
+	if _, err = splitWarning(err); err != nil {
+		return checkDoneMsg{id: id, step: st.ID, err: err}
+	}
+	msg := checkDoneMsg{id: id, step: st.ID, verdict: v}
+	// The session recorded the verdict; read it back for the outline.
+	if p, perr := b.Progress(); perr == nil || isWarning(perr) {
+		msg.prog, msg.progOK = p, true
+	}
+	return msg
+}
+
+// Streams of action output: the action runs in one command and sends its
+// events to a channel; waitEvents reads them in batches and is issued again
+// after each batch, until the channel closes and the result is known.
+
+// jobStream is how a running action talks back: its events, then its
+// result once the events channel is closed.
+type jobStream struct {
+	events <-chan tutor.Event
+	result <-chan error
+}
+
+type jobEventsMsg struct {
+	id     int
+	events []tutor.Event
+	stream jobStream
+}
+
+type jobEndedMsg struct {
+	id  int
+	err error
+}
+
+// eventBatch bounds how many lines one message carries, so a chatty build
+// cannot starve key presses.
+const eventBatch = 256
+
+type actionFunc func(ctx context.Context, st *lessons.Step, events chan<- tutor.Event) error
+
+// startJob runs the action in one command and reads its stream in another.
+func startJob(ctx context.Context, id int, st *lessons.Step, action actionFunc) tea.Cmd {
+	events := make(chan tutor.Event, eventBatch)
+	result := make(chan error, 1)
+	launch := func() tea.Msg {
+		var err error
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("internal error: %v", p)
+				}
+			}()
+			err = action(ctx, st, events)
+		}()
+		result <- err
+		close(events)
+		return nil
+	}
+	return tea.Batch(launch, waitEvents(id, jobStream{events, result}))
+}
+
+// waitEvents returns the next batch of events, or the end of the action.
+func waitEvents(id int, s jobStream) tea.Cmd {
+	return func() tea.Msg {
+		ev, ok := <-s.events
+		if !ok {
+			return jobEndedMsg{id: id, err: <-s.result}
+		}
+		batch := []tutor.Event{ev}
+		for len(batch) < eventBatch {
+			select {
+			case ev, ok := <-s.events:
+				if !ok {
+					// The end comes with the next wait.
+					return jobEventsMsg{id: id, events: batch, stream: s}
+				}
+				batch = append(batch, ev)
+			default:
+				return jobEventsMsg{id: id, events: batch, stream: s}
+			}
+		}
+		return jobEventsMsg{id: id, events: batch, stream: s}
+	}
+}
+
+// dockerStatusMsg is the daemon's state, for the status line.
+type dockerStatusMsg struct{ status tutor.DockerStatus }
+
+// dockerPollMsg asks for the daemon's state again.
+type dockerPollMsg struct{}
+
+func dockerStatusCmd(ctx context.Context, b Backend, timeout time.Duration) tea.Cmd {
+	return func() tea.Msg {
+		if timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, timeout)
+			defer cancel()
+		}
+		return dockerStatusMsg{status: b.DockerStatus(ctx)}
+	}
+}
+
+// Watching: watchStartedMsg hands over the channel, waitChange reads it.
+
+type watchStartedMsg struct {
+	id      int
+	changes <-chan tutor.Change
+	err     error
+}
+
+type changeMsg struct {
+	id      int
+	changes <-chan tutor.Change
+	change  tutor.Change
+	// more counts the changes folded into this one.
+	more int
+}
+
+type watchEndedMsg struct{ id int }
+
+type watchRetryMsg struct{ id int }
+
+func watchCmd(ctx context.Context, b Backend, id int, st *lessons.Step) tea.Cmd {
+	return func() tea.Msg {
+		ch, err := b.Watch(ctx, st)
+		return watchStartedMsg{id: id, changes: ch, err: err}
+	}
+}
+
+func waitChange(id int, changes <-chan tutor.Change) tea.Cmd {
+	return func() tea.Msg {
+		c, ok := <-changes
+		if !ok {
+			return watchEndedMsg{id: id}
+		}
+		// A save or a build fires several changes at once: one check will do.
+		more := 0
+		for {
+			select {
+			case next, ok := <-changes:
+				if !ok {
+					return changeMsg{id: id, changes: changes, change: c, more: more}
+				}
+				c = next
+				more++
+				continue
+			default:
+			}
+			return changeMsg{id: id, changes: changes, change: c, more: more}
+		}
+	}
+}
+
+// drainChanges reads a watcher that is no longer wanted until it closes,
+// so its sender never blocks.
+func drainChanges(changes <-chan tutor.Change) tea.Cmd {
+	return func() tea.Msg {
+		for range changes {
+		}
+		return nil
+	}
+}
+
+// Handing the terminal to the editor or a shell: the command is prepared
+// (looked up on the PATH) in a command, then run with tea.ExecProcess.
+
+type execReadyMsg struct {
+	what string // "editor" or "shell"
+	cmd  *exec.Cmd
+	err  error
+}
+
+type execDoneMsg struct {
+	what string
+	err  error
+}
+
+func editorCmd(getenv func(string) string, file, dir string) tea.Cmd {
+	return func() tea.Msg {
+		editor := firstNonEmpty(getenv("VISUAL"), getenv("EDITOR"))
+		if editor == "" {
+			for _, e := range fallbackEditors() {
+				if _, err := exec.LookPath(e); err == nil {
+					editor = e
+					break
+				}
+			}
+		}
+		if editor == "" {
+			return execReadyMsg{what: "editor", err: errors.New("no editor found: set $VISUAL or $EDITOR")}
+		}
+		args := strings.Fields(editor)
+		path, err := exec.LookPath(args[0])
+		if err != nil {
+			return execReadyMsg{what: "editor", err: fmt.Errorf("cannot start the editor %q: %w", args[0], err)}
+		}
+		c := exec.Command(path, append(args[1:], file)...)
+		c.Dir = dir
+		return execReadyMsg{what: "editor", cmd: c}
+	}
+}
+
+func shellCmd(getenv func(string) string, dir string) tea.Cmd {
+	return func() tea.Msg {
+		sh := getenv("SHELL")
+		if runtime.GOOS == "windows" {
+			sh = firstNonEmpty(getenv("COMSPEC"), "cmd.exe")
+		}
+		if sh == "" {
+			sh = "/bin/sh"
+		}
+		path, err := exec.LookPath(sh)
+		if err != nil {
+			return execReadyMsg{what: "shell", err: fmt.Errorf("cannot start a shell: %w", err)}
+		}
+		c := exec.Command(path)
+		c.Dir = dir
+		return execReadyMsg{what: "shell", cmd: c}
+	}
+}
+
+func fallbackEditors() []string {
+	if runtime.GOOS == "windows" {
+		return []string{"notepad"}
+	}
+	return []string{"nano", "vi"}
+}
+
+// flashExpiredMsg clears a status message, unless a newer one replaced it.
+type flashExpiredMsg struct{ id int }
+
+func splitWarning(err error) (warn, rest error) {
+	if isWarning(err) {
+		return err, nil
+	}
+	return nil, err
+}
+
+func isWarning(err error) bool {
+	var ce *progress.CorruptError
+	return errors.As(err, &ce)
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// oneLine folds text into one line for the status line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,0 +1,175 @@
+package tui
+
+import (
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/viewport"
+	"charm.land/lipgloss/v2"
+
+	"github.com/dockertutor/dockertutor/exercises/tutor"
+	"github.com/dockertutor/dockertutor/lessons"
+)
+
+// maxOutputLines bounds the output kept from one action; a build that
+// prints more loses its oldest lines.
+const maxOutputLines = 5000
+
+// jobState is where the action in the output pane stands.
+type jobState int
+
+const (
+	jobNone jobState = iota
+	jobRunning
+	jobDone
+	jobFailed
+	jobAborted
+)
+
+// outputPane streams what the running build or container prints.
+type outputPane struct {
+	vp      viewport.Model
+	step    string // the step whose action this is
+	what    string // "run" or "solution"
+	state   jobState
+	lines   []tutor.Event
+	dropped int
+	started time.Time
+	took    time.Duration
+	err     error
+}
+
+func newOutputPane() outputPane {
+	vp := viewport.New()
+	vp.MouseWheelEnabled = false
+	return outputPane{vp: vp}
+}
+
+// begin starts a new action's output.
+func (o *outputPane) begin(step, what string, now time.Time) {
+	*o = outputPane{vp: o.vp, step: step, what: what, state: jobRunning, started: now}
+	o.vp.SetContent("")
+	o.vp.GotoTop()
+}
+
+// clear empties the pane when another step becomes current.
+func (o *outputPane) clear(step string) {
+	*o = outputPane{vp: o.vp, step: step}
+	o.vp.SetContent("")
+}
+
+func (o *outputPane) append(evs []tutor.Event) {
+	o.lines = append(o.lines, evs...)
+	if over := len(o.lines) - maxOutputLines; over > 0 {
+		o.lines = append(o.lines[:0:0], o.lines[over:]...)
+		o.dropped += over
+	}
+}
+
+// end records how the action finished.
+func (o *outputPane) end(state jobState, err error, now time.Time) {
+	o.state, o.err, o.took = state, err, now.Sub(o.started)
+}
+
+// refresh puts the lines in the viewport, following the end unless the
+// learner scrolled up.
+func (o *outputPane) refresh(st Styles, placeholder string) {
+	follow := o.vp.AtBottom() || o.vp.TotalLineCount() <= o.vp.Height()
+	o.vp.SetContent(o.content(st, placeholder, o.vp.Width()))
+	if follow {
+		o.vp.GotoBottom()
+	}
+}
+
+func (o outputPane) content(st Styles, placeholder string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	if o.state == jobNone && len(o.lines) == 0 {
+		return strings.Join(wrapIndent(placeholder, width, "", "", st.Muted), "\n")
+	}
+	var lines []string
+	if o.dropped > 0 {
+		lines = append(lines, st.Muted.Render("… "+itoa(o.dropped)+" earlier lines not kept"))
+	}
+	for _, ev := range o.lines {
+		style, prefix := eventStyle(st, ev.Kind)
+		for _, line := range strings.Split(strings.TrimRight(ev.Text, "\n"), "\n") {
+			lines = append(lines, wrapIndent(prefix+line, width, "", "", style)...)
+		}
+	}
+	switch o.state {
+	case jobAborted:
+		lines = append(lines, st.OutWarning.Render("aborted"))
+	case jobFailed:
+		if o.err != nil && !o.sawError() {
+			lines = append(lines, wrapIndent("failed: "+o.err.Error(), width, "", "", st.OutError)...)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// sawError reports whether the action already said why it failed.
+func (o outputPane) sawError() bool {
+	for _, ev := range o.lines {
+		if ev.Kind == tutor.EventError {
+			return true
+		}
+	}
+	return false
+}
+
+// eventStyle is how a line of output looks, by what it is.
+func eventStyle(st Styles, kind tutor.EventKind) (style lipgloss.Style, prefix string) {
+	switch kind {
+	case tutor.EventCommand:
+		return st.OutCommand, "$ "
+	case tutor.EventStep:
+		return st.OutStep, ""
+	case tutor.EventWarning:
+		return st.OutWarning, "warning: "
+	case tutor.EventError:
+		return st.OutError, ""
+	case tutor.EventDone:
+		return st.OutOK, ""
+	}
+	return st.OutLine, ""
+}
+
+// info is the word at the right of the pane's border.
+func (o outputPane) info(st Styles, spinner string) string {
+	switch o.state {
+	case jobRunning:
+		return st.Muted.Render(spinner + " running")
+	case jobDone:
+		return st.Pass.Render("done") + st.Muted.Render(" "+roundDuration(o.took))
+	case jobFailed:
+		return st.Fail.Render("failed")
+	case jobAborted:
+		return st.Error.Render("aborted")
+	}
+	return ""
+}
+
+// outputPlaceholder is what the empty pane says, depending on the step.
+func outputPlaceholder(step *lessons.Step, action string) string {
+	switch {
+	case step == nil:
+		return "The output of builds and containers appears here."
+	case action != "":
+		return "Press r to run the step's action. It is the same as typing:\n\n  $ " + action
+	case step.Kind == lessons.KindExercise:
+		return "This step has no action to run: use your own terminal (t opens a shell in the step's folder)."
+	}
+	return "Nothing runs in this step."
+}
+
+func roundDuration(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return d.Round(10 * time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}

@@ -1,0 +1,461 @@
+package tui
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"charm.land/glamour/v2"
+	gansi "charm.land/glamour/v2/ansi"
+	"charm.land/glamour/v2/styles"
+
+	"github.com/dockertutor/dockertutor/exercises/check"
+	"github.com/dockertutor/dockertutor/exercises/progress"
+	"github.com/dockertutor/dockertutor/exercises/tutor"
+	"github.com/dockertutor/dockertutor/lessons"
+)
+
+// The plain mode is a line-oriented loop for screen readers, TERM=dumb and
+// pipes: it prints the step's text, then reads one-letter commands. It
+// never moves the cursor or draws colour, and every message is a full line.
+
+type plainUI struct {
+	ctx    context.Context
+	b      Backend
+	course *lessons.Course
+	steps  []*lessons.Step
+	out    io.Writer
+	width  int
+	md     *glamour.TermRenderer
+	lines  <-chan string
+	cur    int
+	prog   progress.Progress
+}
+
+// plainCommands is the help of the plain mode, one command a line.
+var plainCommands = []string{
+	"n        next step (after the last one: the course summary)",
+	"p        previous step",
+	"g STEP   go to a step, by number (2.1) or id",
+	"l        list every step with its status",
+	"v        show this step's text again",
+	"r        run the step's action (a build or a container) and check it",
+	"c        check the step now",
+	"a VALUE  answer a quiz (its letter, or letters such as a,c) or a question",
+	"h        reveal the next hint",
+	"s        show the reference solution",
+	"x        reset the step",
+	"e        show which file to edit and where the step's folder is",
+	"d        show whether Docker answers",
+	"q        quit",
+}
+
+func runPlain(ctx context.Context, b Backend, opts Options) error {
+	width := opts.Width
+	if width <= 0 {
+		width = 80
+	}
+	md, err := newPlainRenderer(width)
+	if err != nil {
+		return err
+	}
+	ui := &plainUI{ctx: ctx, b: b, course: opts.Course, steps: opts.Course.Steps(), out: opts.Out, width: width, md: md, lines: readLines(ctx, opts.In)}
+	return ui.run()
+}
+
+// newPlainRenderer renders markdown as plain text for a screen reader:
+// glamour's ASCII style without the asterisks of emphasis, the hashes of
+// headings or a left margin, which a screen reader would read out.
+func newPlainRenderer(width int) (*glamour.TermRenderer, error) {
+	cfg := styles.ASCIIStyleConfig
+	noMargin := uint(0)
+	cfg.Document.Margin = &noMargin
+	cfg.Emph = gansi.StylePrimitive{}
+	cfg.Strong = gansi.StylePrimitive{}
+	for _, h := range []*gansi.StyleBlock{&cfg.H1, &cfg.H2, &cfg.H3, &cfg.H4, &cfg.H5, &cfg.H6} {
+		h.Prefix = ""
+	}
+	r, err := glamour.NewTermRenderer(glamour.WithStyles(cfg), glamour.WithWordWrap(width))
+	if err != nil {
+		return nil, fmt.Errorf("plain text renderer: %w", err)
+	}
+	return r, nil
+}
+
+// readLines reads lines in the background so that an interrupt can end
+// the loop while it waits for input.
+func readLines(ctx context.Context, in io.Reader) <-chan string {
+	ch := make(chan string)
+	go func() {
+		defer close(ch)
+		sc := bufio.NewScanner(in)
+		for sc.Scan() {
+			select {
+			case ch <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+func (u *plainUI) printf(format string, args ...any) { fmt.Fprintf(u.out, format, args...) }
+
+func (u *plainUI) run() error {
+	p, err := u.b.Progress()
+	if warn, rest := splitWarning(err); rest != nil {
+		return fmt.Errorf("cannot read your progress: %w", rest)
+	} else if warn != nil {
+		u.printf("Warning: %v\n", warn)
+	}
+	u.prog = p
+	cur := u.b.CurrentStep(p)
+	u.cur = indexOfStep(u.steps, cur)
+	if p.Current == "" && len(p.Steps) == 0 {
+		u.welcome(cur)
+		if !u.waitEnter() {
+			return u.ctx.Err()
+		}
+	} else {
+		u.printf("Welcome back. You are at step %s, %s.\n", cur.Number, cur.Title)
+	}
+	u.enter(u.cur)
+	for {
+		u.printf("\nCommand (? for the list): ")
+		line, ok := u.readLine()
+		if !ok {
+			u.printf("\n")
+			return u.ctx.Err()
+		}
+		cmd, arg, _ := strings.Cut(strings.TrimSpace(line), " ")
+		arg = strings.TrimSpace(arg)
+		if quit := u.command(strings.ToLower(cmd), arg); quit {
+			return nil
+		}
+	}
+}
+
+func (u *plainUI) readLine() (string, bool) {
+	select {
+	case l, ok := <-u.lines:
+		return l, ok
+	case <-u.ctx.Done():
+		return "", false
+	}
+}
+
+func (u *plainUI) waitEnter() bool {
+	u.printf("\nPress Enter to begin. ")
+	_, ok := u.readLine()
+	return ok
+}
+
+func (u *plainUI) ask(question string) bool {
+	u.printf("%s [y/N] ", question)
+	l, ok := u.readLine()
+	return ok && strings.HasPrefix(strings.ToLower(strings.TrimSpace(l)), "y")
+}
+
+// command runs one command and reports whether the learner quits.
+func (u *plainUI) command(cmd, arg string) bool {
+	st := u.steps[u.cur]
+	switch cmd {
+	case "":
+	case "q", "quit", "exit":
+		return true
+	case "?", "help":
+		u.printf("Commands:\n")
+		for _, c := range plainCommands {
+			u.printf("  %s\n", c)
+		}
+	case "n":
+		if u.cur == len(u.steps)-1 {
+			u.print(summaryDoc(u.course, u.prog))
+			return false
+		}
+		u.enter(u.cur + 1)
+	case "p":
+		if u.cur == 0 {
+			u.printf("This is the first step.\n")
+			return false
+		}
+		u.enter(u.cur - 1)
+	case "g":
+		s, ok := u.course.Step(arg)
+		if !ok {
+			u.printf("No step %q. Type l to list the steps.\n", arg)
+			return false
+		}
+		u.enter(indexOfStep(u.steps, s))
+	case "l":
+		u.list()
+	case "v":
+		u.show()
+	case "d":
+		u.printDocker(u.dockerStatus())
+	case "e", "t":
+		info := describe(u.b, st, u.prog)
+		u.printf("The step's folder is %s\n", info.values.Workdir)
+		if f := info.mainFile(); f != "" {
+			u.printf("The file to edit is %s\n", f)
+		}
+	case "r":
+		if u.b.ActionCommand(st) == "" {
+			u.printf("This step has no action to run.\n")
+			return false
+		}
+		if u.stream("run", st, u.b.Run) {
+			u.check(st)
+		}
+	case "c":
+		if len(st.Checks) == 0 {
+			u.printf("This step has nothing to check.\n")
+			return false
+		}
+		u.check(st)
+	case "a":
+		if st.Kind != lessons.KindQuiz && st.Kind != lessons.KindAnswer {
+			u.printf("This step takes no answer.\n")
+			return false
+		}
+		if arg == "" {
+			u.printf("Your answer: ")
+			l, ok := u.readLine()
+			if !ok {
+				return false
+			}
+			arg = strings.TrimSpace(l)
+		}
+		if arg == "" {
+			u.printf("No answer given.\n")
+			return false
+		}
+		v, err := u.b.Answer(u.ctx, st, arg)
+		u.verdict(v, err)
+	case "h":
+		h, err := u.b.NextHint(st)
+		if _, err = splitWarning(err); err != nil {
+			u.printf("%v\n", err)
+			return false
+		}
+		u.printf("Hint %d of %d: %s\n", h.Number, h.Total, h.Text)
+	case "s":
+		u.solution(st)
+	case "x":
+		if st.Kind == lessons.KindRead {
+			u.printf("A reading step has nothing to reset.\n")
+			return false
+		}
+		if !u.ask(fmt.Sprintf("Reset step %s? Your files are backed up, then the starter files come back.", st.Number)) {
+			return false
+		}
+		if err := u.b.ResetStep(u.ctx, st); err != nil {
+			u.printf("Reset failed: %v\n", err)
+			return false
+		}
+		u.printf("Step %s is reset.\n", st.Number)
+		u.enter(u.cur)
+	default:
+		u.printf("Unknown command %q. Type ? for the list.\n", cmd)
+	}
+	return false
+}
+
+// enter opens a step and prints it.
+func (u *plainUI) enter(idx int) {
+	p, _, err := u.b.Enter(u.steps[idx])
+	if _, err = splitWarning(err); err != nil {
+		u.printf("Cannot open step %s: %v\n", u.steps[idx].Number, err)
+		return
+	}
+	u.cur, u.prog = idx, p
+	u.show()
+}
+
+func (u *plainUI) show() {
+	st := u.steps[u.cur]
+	info := describe(u.b, st, u.prog)
+	u.printf("\nStep %s of %d (lesson %d, %s). Status: %s.\n\n", st.Number, len(u.steps), st.Lesson.Number, st.Lesson.Title, statusName(u.prog.StatusOf(st.ID)))
+	u.print(stepDoc(info, u.prog, u.cur == len(u.steps)-1))
+}
+
+func (u *plainUI) print(md string) {
+	out, err := u.md.Render(md)
+	if err != nil {
+		out = md
+	}
+	lines := strings.Split(strings.Trim(out, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ") // padding to the width is noise here
+	}
+	u.printf("%s\n", strings.Join(lines, "\n"))
+}
+
+func (u *plainUI) list() {
+	for _, l := range u.course.Lessons {
+		u.printf("Lesson %d: %s\n", l.Number, l.Title)
+		for _, s := range l.Steps {
+			here := ""
+			if s == u.steps[u.cur] {
+				here = " (you are here)"
+			}
+			u.printf("  %s %s: %s%s\n", s.Number, s.Title, statusName(u.prog.StatusOf(s.ID)), here)
+		}
+	}
+}
+
+func (u *plainUI) dockerStatus() tutor.DockerStatus {
+	ctx, cancel := context.WithTimeout(u.ctx, 3*time.Second)
+	defer cancel()
+	return u.b.DockerStatus(ctx)
+}
+
+func (u *plainUI) printDocker(d tutor.DockerStatus) {
+	u.print("Docker " + dockerLine(d, true) + "\n\n" + dockerAdvice(d, true))
+}
+
+// stream runs an action, printing its events as they come, and reports
+// whether it finished well.
+func (u *plainUI) stream(what string, st *lessons.Step, action actionFunc) bool {
+	events := make(chan tutor.Event, eventBatch)
+	done := make(chan error, 1)
+	go func() {
+		done <- action(u.ctx, st, events)
+		close(events)
+	}()
+	for ev := range events {
+		for _, line := range strings.Split(strings.TrimRight(ev.Text, "\n"), "\n") {
+			switch ev.Kind {
+			case tutor.EventCommand:
+				u.printf("$ %s\n", line)
+			case tutor.EventWarning:
+				u.printf("warning: %s\n", line)
+			case tutor.EventError:
+				u.printf("error: %s\n", line)
+			default:
+				u.printf("%s\n", line)
+			}
+		}
+	}
+	err := <-done
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, context.Canceled):
+		u.printf("The %s was aborted.\n", what)
+	default:
+		u.printf("The %s failed: %v\n", what, err)
+	}
+	return false
+}
+
+func (u *plainUI) check(st *lessons.Step) {
+	u.printf("Checking step %s…\n", st.Number)
+	v, err := u.b.Check(u.ctx, st)
+	u.verdict(v, err)
+}
+
+func (u *plainUI) verdict(v check.Verdict, err error) {
+	if _, err = splitWarning(err); err != nil {
+		if errors.Is(err, context.Canceled) {
+			u.printf("The check was aborted.\n")
+		} else {
+			u.printf("The check could not run: %v\n", err)
+		}
+		return
+	}
+	for _, r := range v.Results {
+		word := map[check.Outcome]string{check.Pass: "PASS", check.Fail: "FAIL", check.Error: "ERROR"}[r.Outcome]
+		u.printf("%s: %s\n", word, r.Message)
+		for _, e := range r.Evidence {
+			u.printf("    %s: %s\n", e.Where, e.Detail)
+		}
+	}
+	switch {
+	case v.Unreachable():
+		d := u.dockerStatus()
+		u.printf("Docker did not answer, so nothing was recorded.\n")
+		if d.Fix != "" {
+			u.printf("To fix it: %s\n", d.Fix)
+		}
+	case v.Passed:
+		u.printf("Step passed. Type n for the next step.\n")
+	default:
+		u.printf("Not passed yet.\n")
+	}
+	if p, err := u.b.Progress(); err == nil || isWarning(err) {
+		u.prog = p
+	}
+}
+
+func (u *plainUI) solution(st *lessons.Step) {
+	if st.Kind != lessons.KindExercise {
+		u.printf("This step has no reference solution.\n")
+		return
+	}
+	if u.prog.StatusOf(st.ID) != progress.Passed && !u.ask(fmt.Sprintf("You have not passed step %s yet. Show the reference solution anyway?", st.Number)) {
+		return
+	}
+	files, err := u.b.Solution(st)
+	if err != nil {
+		u.printf("Cannot show the solution: %v\n", err)
+		return
+	}
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		u.printf("--- %s\n%s\n--- end of %s\n", n, strings.TrimRight(files[n], "\n"), n)
+	}
+	if u.ask("Put the reference solution in your step folder and run it? Your files are backed up first.") {
+		if u.stream("solution", st, u.b.Solve) {
+			u.check(st)
+		}
+	}
+}
+
+func (u *plainUI) welcome(first *lessons.Step) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Welcome to %s\n\n", u.course.Title)
+	if u.course.Summary != "" {
+		b.WriteString(strings.TrimSpace(u.course.Summary) + "\n\n")
+	}
+	v := u.b.Values(first, u.prog)
+	fmt.Fprintf(&b, "Every step has its own folder under %s. Work there with your own editor and terminal.\n\n", v.Workspace)
+	if path := u.b.ProgressPath(); path != "" {
+		fmt.Fprintf(&b, "Your progress is saved in %s.\n\n", path)
+	}
+	d := u.dockerStatus()
+	b.WriteString("Docker " + dockerLine(d, true) + "\n\n" + dockerAdvice(d, true))
+	b.WriteString("After each step's text comes a prompt. Type a command letter and press Enter: n for the next step, c to check, h for a hint, ? for every command, q to quit.\n")
+	u.print(b.String())
+}
+
+func statusName(s progress.Status) string {
+	switch s {
+	case progress.Passed:
+		return "passed"
+	case progress.Failed:
+		return "not passed yet"
+	case progress.Started:
+		return "started"
+	}
+	return "not started"
+}
+
+func indexOfStep(steps []*lessons.Step, st *lessons.Step) int {
+	for i, s := range steps {
+		if st != nil && s.ID == st.ID {
+			return i
+		}
+	}
+	return 0
+}

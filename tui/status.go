@@ -1,0 +1,98 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/dockertutor/dockertutor/exercises/tutor"
+)
+
+// flashKind says how a status message is coloured.
+type flashKind int
+
+const (
+	flashInfo flashKind = iota
+	flashSuccess
+	flashWarning
+	flashError
+)
+
+// flash is a message in the status line. It stays until it expires or a
+// newer one replaces it; id tells the expiry which one it was for.
+type flash struct {
+	text string
+	kind flashKind
+	id   int
+}
+
+// statusView is what the status line shows.
+type statusView struct {
+	docker      tutor.DockerStatus
+	dockerKnown bool
+	flash       flash
+	activity    string // what runs now, when no message is shown
+	position    string // where the learner is in the course
+}
+
+// renderStatus draws the status line: the daemon at the left (endpoint,
+// engine version, builder, or a plain "unreachable"), a message or the
+// current activity in the middle, the learner's position at the right.
+func renderStatus(st Styles, v statusView, width int) string {
+	right := st.BarProgress.Render(" " + v.position + " ")
+	var full, short string // the Docker segment, with and without the endpoint
+	switch {
+	case !v.dockerKnown:
+		full = st.Bar.Render(" ◌ Docker: asking… ")
+		short = full
+	case v.docker.Reachable:
+		facts := []string{"Docker"}
+		if v.docker.Version != "" {
+			facts[0] += " " + v.docker.Version
+		}
+		if v.docker.Builder != "" {
+			facts = append(facts, v.docker.Builder)
+		}
+		short = st.BarDocker.Render(" ● " + strings.Join(facts, " · ") + " ")
+		full = short
+		if v.docker.Endpoint != "" {
+			full = st.BarDocker.Render(" ● "+strings.Join(facts, " · ")) + st.BarProgress.Render(" "+v.docker.Endpoint+" ")
+		}
+	default:
+		where := ""
+		if v.docker.Endpoint != "" {
+			where = " at " + v.docker.Endpoint
+		}
+		full = st.BarDockerDown.Render(" ✗ Docker unreachable" + where + " ")
+		short = st.BarDockerDown.Render(" ✗ Docker unreachable ")
+	}
+
+	msg, style := v.activity, st.BarInfo
+	if v.flash.text != "" {
+		msg = v.flash.text
+		style = map[flashKind]lipgloss.Style{flashInfo: st.BarInfo, flashSuccess: st.BarSuccess, flashWarning: st.BarWarning, flashError: st.BarError}[v.flash.kind]
+	} else if msg == "" && v.dockerKnown && !v.docker.Reachable {
+		msg, style = v.docker.Problem, st.BarError
+	}
+
+	left := full
+	// The endpoint gives way first, then the message is cut.
+	if ansi.StringWidth(full)+ansi.StringWidth(right)+min(ansi.StringWidth(msg), 30)+2 > width {
+		left = short
+	}
+	room := width - ansi.StringWidth(left) - ansi.StringWidth(right)
+	if room < 0 {
+		right = ""
+		room = width - ansi.StringWidth(left)
+	}
+	mid := ""
+	if room > 0 {
+		text := ""
+		if msg != "" {
+			text = " " + ansi.Truncate(oneLine(msg), max(room-2, 0), "…") + " "
+		}
+		mid = style.Render(text) + st.Bar.Render(strings.Repeat(" ", max(room-ansi.StringWidth(text), 0)))
+	}
+	return ansi.Truncate(left+mid+right, width, "")
+}

@@ -1,0 +1,111 @@
+package tui
+
+import (
+	"strconv"
+
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/dockertutor/dockertutor/tui/markdown"
+)
+
+// scrollTo says where the text pane should stand once the new rendering
+// arrives.
+type scrollTo int
+
+const (
+	scrollKeep scrollTo = iota
+	scrollTop
+	scrollEnd
+)
+
+// textPane shows a markdown document (the welcome, a step, a solution, the
+// summary), rendered with glamour in a command and cached per width.
+type textPane struct {
+	vp    viewport.Model
+	doc   string
+	gen   int       // bumps when doc changes
+	want  renderKey // the rendering asked for last
+	have  renderKey // the rendering shown
+	after scrollTo  // applied when the wanted rendering arrives
+	err   error
+}
+
+func newTextPane() textPane {
+	vp := viewport.New()
+	vp.MouseWheelEnabled = false // the model routes the wheel by position
+	return textPane{vp: vp, want: renderKey{gen: -1}, have: renderKey{gen: -1}}
+}
+
+// setDoc replaces the document; the caller then asks for a rendering.
+func (t *textPane) setDoc(doc string, after scrollTo) {
+	if doc != t.doc {
+		t.doc = doc
+		t.gen++
+	}
+	if after != scrollKeep {
+		t.after = after
+	}
+}
+
+// resize sets the viewport to the pane's inner size.
+func (t *textPane) resize(w, h int) {
+	t.vp.SetWidth(max(w, 0))
+	t.vp.SetHeight(max(h, 0))
+}
+
+// render returns the command that renders the document for the current
+// width and style, or nil when that rendering is shown or on its way.
+func (t *textPane) render(r *markdown.Renderer, style markdown.Style) tea.Cmd {
+	if t.vp.Width() <= 0 {
+		return nil
+	}
+	key := renderKey{gen: t.gen, width: t.vp.Width(), style: style}
+	if key == t.want {
+		return nil
+	}
+	t.want = key
+	return renderCmd(r, t.doc, key)
+}
+
+// rendered takes a finished rendering if it is the one wanted last.
+func (t *textPane) rendered(msg renderedMsg) {
+	if msg.key != t.want {
+		return
+	}
+	t.have = msg.key
+	t.err = msg.err
+	if msg.err != nil {
+		// Unrenderable markdown is still readable as it is.
+		t.vp.SetContent(t.doc)
+	} else {
+		t.vp.SetContent(msg.out)
+	}
+	switch t.after {
+	case scrollTop:
+		t.vp.GotoTop()
+	case scrollEnd:
+		t.vp.GotoBottom()
+	}
+	t.after = scrollKeep
+}
+
+// ready reports whether the rendering on screen is the last one asked for
+// (the current document at the current width and style).
+func (t textPane) ready() bool { return t.have == t.want && t.have.gen == t.gen }
+
+func (t textPane) view() string { return t.vp.View() }
+
+// scrollInfo is the position shown in the pane's border.
+func (t textPane) scrollInfo() string {
+	if t.vp.TotalLineCount() <= t.vp.Height() {
+		return ""
+	}
+	switch {
+	case t.vp.AtTop():
+		return "top"
+	case t.vp.AtBottom():
+		return "end"
+	}
+	return strconv.Itoa(int(t.vp.ScrollPercent()*100)) + "%"
+}

@@ -1,0 +1,174 @@
+// Package tui is dockertutor's interactive front end: the full-screen
+// interface (an outline of the course, the step's text, the verdict of its
+// checks, the output of the running build or container, a status line) and
+// its plain, line-oriented twin for screen readers and dumb terminals.
+//
+// It owns what the learner sees and the keys they press, nothing else:
+// every question about Docker, the disk or progress goes to a Backend (the
+// learner's session), always inside a tea.Cmd, so the interface never waits
+// on either.
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+
+	"github.com/dockertutor/dockertutor/exercises/check"
+	"github.com/dockertutor/dockertutor/exercises/progress"
+	"github.com/dockertutor/dockertutor/exercises/tutor"
+	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/tui/markdown"
+)
+
+// Backend is the learner's session as the interface uses it; *tutor.Session
+// implements it. Every method may touch the disk or the daemon, so the
+// interface calls them only from commands, never while drawing.
+type Backend interface {
+	// Progress returns the saved progress; a *progress.CorruptError comes
+	// with a fresh, usable Progress.
+	Progress() (progress.Progress, error)
+	// ProgressPath is where progress is saved, for the welcome screen.
+	ProgressPath() string
+	// CurrentStep is where the learner left off.
+	CurrentStep(p progress.Progress) *lessons.Step
+	// Values are the learner's values for a step (secret, folders, image).
+	Values(st *lessons.Step, p progress.Progress) lessons.Values
+	// Enter makes a step current and lays out its starter files.
+	Enter(st *lessons.Step) (progress.Progress, []string, error)
+	// NextHint reveals the next hint and remembers it.
+	NextHint(st *lessons.Step) (tutor.Hint, error)
+	// RevealedHints are the hints already shown, filled in.
+	RevealedHints(st *lessons.Step, p progress.Progress) []string
+	// Answer records a quiz choice or free answer and checks it.
+	Answer(ctx context.Context, st *lessons.Step, value string) (check.Verdict, error)
+	// Check runs the step's checks and records the verdict.
+	Check(ctx context.Context, st *lessons.Step) (check.Verdict, error)
+	// Run performs the step's action, sending EventCommand first and
+	// EventDone or EventError last; it closes nothing. Cancelling ctx
+	// returns an error wrapping context.Canceled.
+	Run(ctx context.Context, st *lessons.Step, events chan<- tutor.Event) error
+	// ActionCommand is the docker command equivalent to the step's action,
+	// "" if the step has none.
+	ActionCommand(st *lessons.Step) string
+	// Solve lays out the reference solution (backing up the learner's
+	// files) and runs the action, streaming like Run.
+	Solve(ctx context.Context, st *lessons.Step, events chan<- tutor.Event) error
+	// Solution returns the reference solution's files, path to content.
+	Solution(st *lessons.Step) (map[string]string, error)
+	// ResetStep puts the step back as it was before the learner began.
+	ResetStep(ctx context.Context, st *lessons.Step) error
+	// DockerStatus says where the daemon is and whether it answers.
+	DockerStatus(ctx context.Context) tutor.DockerStatus
+	// Watch reports reasons to check the step again; the channel is closed
+	// when ctx ends.
+	Watch(ctx context.Context, st *lessons.Step) (<-chan tutor.Change, error)
+}
+
+// Options configure Run.
+type Options struct {
+	// Course is the course the session runs; required.
+	Course *lessons.Course
+	// Plain is the accessible mode: no alternate screen, no colours, the
+	// step text then a prompt of one-letter commands. TERM=dumb implies it.
+	Plain bool
+	// In and Out default to the process's stdin and stdout.
+	In  io.Reader
+	Out io.Writer
+	// NoColor drops colours (NO_COLOR in the environment sets it too).
+	NoColor bool
+	// Poll says the session watches the step folder by polling (its own
+	// Options.Poll); the status line says so, since changes then show up
+	// a second or so late.
+	Poll bool
+	// Width is where the plain mode wraps text; 0 means 80.
+	Width int
+}
+
+// Run runs the interface until the learner quits or ctx ends. It returns
+// nil when the learner quits, and an error wrapping context.Canceled when
+// interrupted.
+func Run(ctx context.Context, b Backend, opts Options) error {
+	if b == nil {
+		return errors.New("tui: no session to run")
+	}
+	if opts.Course == nil || len(opts.Course.Steps()) == 0 {
+		return errors.New("tui: the course has no steps")
+	}
+	if os.Getenv("NO_COLOR") != "" {
+		opts.NoColor = true
+	}
+	if opts.Plain || os.Getenv("TERM") == "dumb" {
+		if opts.In == nil {
+			opts.In = os.Stdin
+		}
+		if opts.Out == nil {
+			opts.Out = os.Stdout
+		}
+		return runPlain(ctx, b, opts)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the builds, checks and watchers still running
+	m := newModel(ctx, b, opts.Course, defaultConfig(opts))
+	popts := []tea.ProgramOption{tea.WithContext(ctx)}
+	if opts.In != nil {
+		popts = append(popts, tea.WithInput(opts.In))
+	}
+	if opts.Out != nil {
+		popts = append(popts, tea.WithOutput(opts.Out))
+	}
+	if opts.NoColor {
+		popts = append(popts, tea.WithColorProfile(colorprofile.Ascii))
+	}
+	_, err := tea.NewProgram(m, popts...).Run()
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, tea.ErrInterrupted), errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil:
+		return fmt.Errorf("tutor interrupted: %w", context.Canceled)
+	default:
+		return fmt.Errorf("tutor: %w", err)
+	}
+}
+
+// config is what the model needs besides its state: the session, timings
+// (zero disables a timer, which tests use) and the environment.
+type config struct {
+	noColor bool
+	poll    bool
+	// animate runs the spinner; tests keep frames still.
+	animate bool
+	// dockerEvery is how often the status line asks Docker again.
+	dockerEvery time.Duration
+	// dockerTimeout bounds one such question.
+	dockerTimeout time.Duration
+	// flashFor is how long a message stays in the status line.
+	flashFor time.Duration
+	// watchRetry is the pause before watching again after the watcher ended.
+	watchRetry time.Duration
+	getenv     func(string) string
+	now        func() time.Time
+	renderer   *markdown.Renderer
+}
+
+func defaultConfig(o Options) config {
+	return config{
+		noColor:       o.NoColor,
+		poll:          o.Poll,
+		animate:       true,
+		dockerEvery:   5 * time.Second,
+		dockerTimeout: 3 * time.Second,
+		flashFor:      8 * time.Second,
+		watchRetry:    5 * time.Second,
+		getenv:        os.Getenv,
+		now:           time.Now,
+		renderer:      markdown.New(),
+	}
+}

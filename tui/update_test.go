@@ -1,0 +1,728 @@
+package tui
+
+import (
+	"errors"
+	"image/color"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/dockertutor/dockertutor/exercises/progress"
+	"github.com/dockertutor/dockertutor/exercises/tutor"
+	"github.com/dockertutor/dockertutor/tui/markdown"
+)
+
+// stepIndex is the index of a fixture step by id.
+func stepIndex(t *testing.T, h *harness, id string) int {
+	t.Helper()
+	for i, s := range h.m.steps {
+		if s.ID == id {
+			return i
+		}
+	}
+	t.Fatalf("no step %s", id)
+	return -1
+}
+
+// goTo opens a step by searching for its id, as a learner would.
+func (h *harness) goTo(id string) {
+	h.t.Helper()
+	h.press("/")
+	h.typeText(id)
+	h.press("enter")
+	if st := h.m.step(); st == nil || st.ID != id {
+		h.t.Fatalf("search for %q opened %v", id, st)
+	}
+}
+
+func helpText(h *harness) string { return ansi.Strip(h.m.helpBar()) }
+
+func TestFirstRunShowsWelcomeThenTheFirstStep(t *testing.T) {
+	b := scripted(t)
+	h := newHarness(t, b, 80, 24)
+	if h.m.page != pageWelcome {
+		t.Fatalf("first run: page %v, want the welcome", h.m.page)
+	}
+	doc := h.m.text.doc
+	for _, want := range []string{"/home/learner/dockertutor", "answers at `unix:///var/run/docker.sock`", "Engine 28.5.1", "next and previous step", "Press **enter**"} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("welcome lacks %q:\n%s", want, doc)
+		}
+	}
+	if slices.Contains(b.Calls(), "Enter intro") {
+		t.Fatal("the welcome must not open a step before the learner asks")
+	}
+	h.press("enter")
+	if st := h.m.step(); st == nil || st.ID != "intro" {
+		t.Fatalf("enter opened %v, want intro", st)
+	}
+	if !slices.Contains(b.Calls(), "Enter intro") {
+		t.Fatalf("the session was not told: %v", b.Calls())
+	}
+	if got := h.m.prog.StatusOf("intro"); got != progress.Passed {
+		t.Errorf("a read step is passed once opened; status %q", got)
+	}
+}
+
+func TestWelcomeGivesTheDoctorsAdviceWhenDockerIsAway(t *testing.T) {
+	b := scripted(t)
+	b.SetDocker(tutor.DockerStatus{Endpoint: "unix:///var/run/docker.sock", Source: "default",
+		Problem: "Nothing listens on /var/run/docker.sock.", Fix: "Start the Docker daemon: `sudo systemctl start docker`."})
+	h := newHarness(t, b, 80, 24)
+	for _, want := range []string{"**Docker:** **does not answer** at `unix:///var/run/docker.sock`", "Nothing listens on /var/run/docker.sock.", "sudo systemctl start docker"} {
+		if !strings.Contains(h.m.text.doc, want) {
+			t.Errorf("welcome lacks %q", want)
+		}
+	}
+	contains(t, h.plainScreen(), "Docker unreachable")
+}
+
+func TestLaterRunsResumeAtTheCurrentStep(t *testing.T) {
+	b := scripted(t)
+	returning(b, "find")
+	h := newHarness(t, b, 80, 24)
+	if st := h.m.step(); st == nil || st.ID != "find" {
+		t.Fatalf("resumed at %v, want find", st)
+	}
+	if !strings.Contains(h.m.flash.text, "Welcome back") {
+		t.Errorf("flash %q", h.m.flash.text)
+	}
+}
+
+func TestNextAndPreviousWalkTheCourseToTheSummary(t *testing.T) {
+	h := newHarness(t, scripted(t), 120, 40)
+	h.press("enter")
+	if h.m.activeKeys().Prev.Enabled() {
+		t.Error("p must not work on the first step")
+	}
+	h.press("p") // does nothing
+	if h.m.cur != 0 {
+		t.Fatalf("p on the first step moved to %d", h.m.cur)
+	}
+	for i := 1; i < len(h.m.steps); i++ {
+		h.press("n")
+		if h.m.cur != i || h.m.page != pageStep {
+			t.Fatalf("after %d n: step %d page %v", i, h.m.cur, h.m.page)
+		}
+	}
+	if !strings.Contains(helpText(h), "n summary") {
+		t.Errorf("last step: help %q", helpText(h))
+	}
+	h.press("n")
+	if h.m.page != pageSummary {
+		t.Fatalf("n on the last step: page %v, want the summary", h.m.page)
+	}
+	if !strings.Contains(h.m.text.doc, "Course summary") || !strings.Contains(h.m.text.doc, "2.3 Fix the leak") {
+		t.Errorf("summary:\n%s", h.m.text.doc)
+	}
+	if h.m.watch.active {
+		t.Error("the summary watches nothing")
+	}
+	h.press("p")
+	if h.m.page != pageStep || h.m.cur != len(h.m.steps)-1 {
+		t.Fatalf("p on the summary: page %v step %d", h.m.page, h.m.cur)
+	}
+}
+
+func TestQuickNextPressesEachMoveOneStep(t *testing.T) {
+	b := scripted(t)
+	returning(b, "intro")
+	h := newHarness(t, b, 80, 24)
+	// Two presses before the session answers the first.
+	h.update(keyPress("n"))
+	h.update(keyPress("n"))
+	h.settle(settled)
+	if st := h.m.step(); st == nil || st.ID != "leak-build" {
+		t.Fatalf("n n from 1.1 opened %v, want 2.1", st)
+	}
+}
+
+func TestHelpBarListsOnlyTheKeysThatWorkNow(t *testing.T) {
+	b := scripted(t)
+	b.RunHold = true
+	returning(b, "intro")
+	h := newHarness(t, b, 120, 40)
+	read := helpText(h)
+	for _, absent := range []string{"r run", "c check", "a answer", "x reset", "esc"} {
+		if strings.Contains(read, absent) {
+			t.Errorf("read step: help shows %q: %s", absent, read)
+		}
+	}
+	h.press("n")
+	quiz := helpText(h)
+	if !strings.Contains(quiz, "a answer") || strings.Contains(quiz, "r run") || strings.Contains(quiz, "c check") {
+		t.Errorf("unanswered quiz: %s", quiz)
+	}
+	h.goTo("leak-build")
+	ex := helpText(h)
+	for _, want := range []string{"r run", "c check", "h hint", "e edit", "? all keys", "q quit"} {
+		if !strings.Contains(ex, want) {
+			t.Errorf("exercise: help lacks %q: %s", want, ex)
+		}
+	}
+	if strings.Contains(ex, "esc") || strings.Contains(ex, "a answer") {
+		t.Errorf("exercise at rest: %s", ex)
+	}
+	h.update(keyPress("r"))
+	h.settle(func(m Model) bool { return m.job.active && len(m.output.lines) > 0 })
+	busy := helpText(h)
+	if !strings.Contains(busy, "esc cancel") || strings.Contains(busy, "r run") || strings.Contains(busy, "x reset") {
+		t.Errorf("during a run: %s", busy)
+	}
+	// Pressing a disabled key does nothing.
+	before := len(b.Calls())
+	h.update(keyPress("r"))
+	if got := b.Calls(); len(got) != before {
+		t.Errorf("r during a run called %v", got[before:])
+	}
+}
+
+func TestRunStreamsTheCommandAndOutputThenChecks(t *testing.T) {
+	b := scripted(t)
+	returning(b, "leak-build")
+	h := newHarness(t, b, 120, 40)
+	before := ansi.Strip(h.m.output.content(h.m.styles, outputPlaceholder(h.m.step(), h.m.info.action), 300))
+	contains(t, before, "same as typing:", "$ docker build --build-arg BUILD_REPO_SECRET=canary-5f3a9c -t dockertutor/buildargtest")
+	h.press("r")
+	out := ansi.Strip(h.m.output.content(h.m.styles, "", 200))
+	lines := strings.Split(out, "\n")
+	if !strings.HasPrefix(lines[0], "$ docker build --build-arg BUILD_REPO_SECRET=canary-5f3a9c -t dockertutor/buildargtest") {
+		t.Errorf("the equivalent command comes first; output:\n%s", out)
+	}
+	for _, want := range []string{"[1/2] FROM alpine:3.22", "token has 13 characters", "warning: SecretsUsedInArgOrEnv", "Built dockertutor/buildargtest"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if h.m.output.state != jobDone {
+		t.Errorf("output state %v, want done", h.m.output.state)
+	}
+	calls := b.Calls()
+	run, chk := slices.Index(calls, "Run leak-build"), slices.Index(calls, "Check leak-build")
+	if run < 0 || chk < run {
+		t.Fatalf("want Run then Check: %v", calls)
+	}
+	if h.m.results.verdict == nil || !h.m.results.verdict.Passed {
+		t.Fatalf("verdict %+v", h.m.results.verdict)
+	}
+	contains(t, h.plainScreen(), "Step passed", "history entry 3:", "done")
+	if h.m.prog.StatusOf("leak-build") != progress.Passed {
+		t.Error("the outline does not show the pass")
+	}
+}
+
+func TestEscAbortsARunningBuild(t *testing.T) {
+	b := scripted(t)
+	b.RunHold = true
+	returning(b, "leak-build")
+	h := newHarness(t, b, 80, 24)
+	h.update(keyPress("r"))
+	h.settle(func(m Model) bool { return m.job.active && len(m.output.lines) == 5 })
+	if h.m.bottomTab != paneOutput {
+		t.Error("a run shows its output")
+	}
+	h.press("esc")
+	if h.m.job.active {
+		t.Fatal("the run is still active after esc")
+	}
+	if h.m.output.state != jobAborted {
+		t.Fatalf("output state %v, want aborted", h.m.output.state)
+	}
+	out := ansi.Strip(h.m.output.content(h.m.styles, "", 80))
+	if !strings.HasSuffix(out, "aborted") || strings.Contains(out, "failed") {
+		t.Errorf("a cancelled run reads aborted, not failed:\n%s", out)
+	}
+	if strings.Contains(strings.ToLower(h.m.flash.text), "fail") || !strings.Contains(h.m.flash.text, "Aborted") {
+		t.Errorf("flash %q", h.m.flash.text)
+	}
+	if slices.Contains(b.Calls(), "Check leak-build") {
+		t.Error("an aborted run is not checked")
+	}
+}
+
+func TestEscAbortsACheck(t *testing.T) {
+	b := scripted(t)
+	b.CheckGate = make(chan struct{})
+	returning(b, "fix")
+	h := newHarness(t, b, 80, 24)
+	h.update(keyPress("c"))
+	h.settle(func(m Model) bool { return m.checking.active })
+	contains(t, helpText(h), "esc cancel")
+	h.press("esc")
+	if h.m.checking.active || h.m.results.state != checkAborted {
+		t.Fatalf("checking %v, results state %v", h.m.checking.active, h.m.results.state)
+	}
+	contains(t, h.plainScreen(), "aborted")
+}
+
+func TestAFailedRunSaysWhyAndTheTutorCarriesOn(t *testing.T) {
+	b := scripted(t)
+	b.RunErr = errors.New("failed to solve: dockerfile parse error on line 1: unknown instruction: FORM")
+	returning(b, "leak-build")
+	h := newHarness(t, b, 80, 24)
+	h.press("r")
+	if h.m.output.state != jobFailed {
+		t.Fatalf("state %v", h.m.output.state)
+	}
+	if h.m.flash.kind != flashError || !strings.Contains(h.m.flash.text, "unknown instruction: FORM") {
+		t.Errorf("flash %+v", h.m.flash)
+	}
+	if h.quit {
+		t.Fatal("an error ended the program")
+	}
+	if !h.m.activeKeys().Run.Enabled() {
+		t.Error("r must work again after a failed run")
+	}
+}
+
+func TestCheckErrorsShowInTheStatusLine(t *testing.T) {
+	b := scripted(t)
+	b.CheckErr = errors.New("cannot read Dockerfile: permission denied")
+	returning(b, "fix")
+	h := newHarness(t, b, 80, 24)
+	h.press("c")
+	if h.m.flash.kind != flashError || !strings.Contains(h.m.flash.text, "permission denied") {
+		t.Fatalf("flash %+v", h.m.flash)
+	}
+	contains(t, h.plainScreen(), "permission denied")
+	if h.quit {
+		t.Fatal("an error ended the program")
+	}
+}
+
+func TestWatchRechecksWhenTheBackendReportsAChange(t *testing.T) {
+	b := scripted(t)
+	returning(b, "leak-build")
+	h := newHarness(t, b, 80, 24)
+	h.settle(func(m Model) bool { return m.watch.watching })
+	h.send(flashExpiredMsg{id: h.m.flash.id})
+	contains(t, h.plainScreen(), "watching for changes")
+	// The learner runs `docker build` in another terminal.
+	b.Change("image dockertutor/buildargtest built")
+	h.settle(func(m Model) bool { return settled(m) && m.results.verdict != nil })
+	if !h.m.results.verdict.Passed {
+		t.Fatal("verdict not passed")
+	}
+	if h.m.results.reason != "image dockertutor/buildargtest built" {
+		t.Errorf("reason %q", h.m.results.reason)
+	}
+	contains(t, h.plainScreen(), "Step 2.1 passed!")
+}
+
+func TestChangesDuringACheckFoldIntoOneMoreCheck(t *testing.T) {
+	b := scripted(t)
+	b.CheckGate = make(chan struct{}, 10)
+	returning(b, "fix")
+	h := newHarness(t, b, 80, 24)
+	h.settle(func(m Model) bool { return m.watch.watching })
+	b.Change("Dockerfile changed")
+	h.settle(func(m Model) bool { return m.checking.active })
+	b.Change("Dockerfile changed")
+	b.Change("image dockertutor/multistage built")
+	h.settle(func(m Model) bool { return m.recheck != "" })
+	b.CheckGate <- struct{}{}
+	b.CheckGate <- struct{}{}
+	h.settle(func(m Model) bool { return settled(m) && m.recheck == "" })
+	n := 0
+	for _, c := range b.Calls() {
+		if c == "Check fix" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d checks for three changes, want 2: %v", n, b.Calls())
+	}
+}
+
+func TestLeavingAStepStopsItsWatcher(t *testing.T) {
+	b := scripted(t)
+	returning(b, "leak-build")
+	h := newHarness(t, b, 80, 24)
+	h.settle(func(m Model) bool { return m.watch.watching })
+	first := h.m.watch.id
+	h.press("n") // a free-answer step: nothing to watch
+	if h.m.watch.active {
+		t.Fatal("an answer step is not watched")
+	}
+	b.Change("Dockerfile changed")
+	h.settle(settled)
+	if slices.Contains(b.Calls(), "Check find") || slices.Contains(b.Calls(), "Check leak-build") {
+		t.Errorf("a change after leaving the step was checked: %v", b.Calls())
+	}
+	h.press("n")
+	if !h.m.watch.active || h.m.watch.id == first {
+		t.Error("the next exercise gets its own watcher")
+	}
+}
+
+func TestDockerGoingAwayAndComingBack(t *testing.T) {
+	b := scripted(t)
+	returning(b, "fix")
+	h := newHarness(t, b, 80, 24)
+	h.settle(func(m Model) bool { return m.watch.watching })
+	contains(t, h.plainScreen(), "Docker 28.5.1 · BuildKit")
+
+	b.SetDocker(tutor.DockerStatus{Endpoint: "unix:///var/run/docker.sock", Problem: "The daemon stopped answering.", Fix: "Start it again."})
+	h.send(dockerPollMsg{})
+	contains(t, h.plainScreen(), "Docker unreachable", "Docker went away")
+	// The real watcher ends with the daemon's event stream.
+	h.m.watch.watching = false
+
+	b.SetDocker(tutor.DockerStatus{Reachable: true, Endpoint: "unix:///var/run/docker.sock", Version: "28.5.1", Builder: "BuildKit"})
+	watches := countCalls(b.Calls(), "Watch fix")
+	h.send(dockerPollMsg{})
+	contains(t, h.plainScreen(), "Docker is back", "Docker 28.5.1")
+	if got := countCalls(b.Calls(), "Watch fix"); got != watches+1 {
+		t.Errorf("watch not restarted when Docker came back: %v", b.Calls())
+	}
+}
+
+func countCalls(calls []string, c string) int {
+	n := 0
+	for _, x := range calls {
+		if x == c {
+			n++
+		}
+	}
+	return n
+}
+
+func TestHintsRevealOneAtATime(t *testing.T) {
+	b := scripted(t)
+	returning(b, "leak-build")
+	h := newHarness(t, b, 120, 40)
+	if strings.Contains(h.m.text.doc, "Press r, and the tutor runs the build") {
+		t.Fatal("a hint shows before it is asked for")
+	}
+	h.press("h")
+	if !strings.Contains(h.m.text.doc, "1. Press r, and the tutor runs the build") || strings.Contains(h.m.text.doc, "2. ") {
+		t.Errorf("after one h:\n%s", h.m.text.doc)
+	}
+	if !strings.Contains(h.m.flash.text, "Hint 1 of 2") {
+		t.Errorf("flash %q", h.m.flash.text)
+	}
+	h.press("h")
+	if !strings.Contains(h.m.text.doc, "2. `docker build --build-arg BUILD_REPO_SECRET=canary-5f3a9c") {
+		t.Errorf("second hint not filled in:\n%s", h.m.text.doc)
+	}
+	if h.m.activeKeys().Hint.Enabled() {
+		t.Error("h must stop working once every hint is shown")
+	}
+	if !h.m.text.vp.AtBottom() {
+		t.Error("a new hint scrolls into view")
+	}
+}
+
+func TestSolutionAsksBeforeAPassAndCanBeApplied(t *testing.T) {
+	b := scripted(t)
+	returning(b, "fix")
+	h := newHarness(t, b, 120, 40)
+	h.press("s")
+	if h.m.prompt.kind != promptConfirm {
+		t.Fatal("the solution before a pass needs a yes")
+	}
+	contains(t, h.plainScreen(), "You have not passed step 2.3 yet")
+	h.press("n")
+	if slices.Contains(b.Calls(), "Solution fix") || h.m.solution != nil {
+		t.Fatal("no means no")
+	}
+	h.press("s", "y")
+	if h.m.solution == nil || !strings.Contains(h.m.text.doc, "COPY --from=build /artifact /artifact") {
+		t.Fatalf("solution not shown:\n%s", h.m.text.doc)
+	}
+	contains(t, h.plainScreen(), "Reference solution · step 2.3", "s use this solution", "esc back to the step")
+	h.press("s")
+	contains(t, h.plainScreen(), "Put the reference solution in your step folder")
+	h.press("y")
+	if !slices.Contains(b.Calls(), "Solve fix") {
+		t.Fatalf("Solve not called: %v", b.Calls())
+	}
+	if h.m.solution != nil {
+		t.Error("the step text comes back while the solution runs")
+	}
+	if countCalls(b.Calls(), "Check fix") != 1 {
+		t.Errorf("the solution is checked once it ran: %v", b.Calls())
+	}
+}
+
+func TestSolutionShowsStraightAwayAfterAPassAndEscGoesBack(t *testing.T) {
+	b := scripted(t)
+	returning(b, "fix")
+	b.SetProgress(func(p *progress.Progress) { p.Step("fix").Status = progress.Passed })
+	h := newHarness(t, b, 80, 24)
+	h.press("s")
+	if h.m.prompt.kind != promptNone || h.m.solution == nil {
+		t.Fatal("after a pass the solution needs no confirmation")
+	}
+	h.press("esc")
+	if h.m.solution != nil || !strings.Contains(h.m.text.doc, "Rewrite the Dockerfile") {
+		t.Error("esc goes back to the step")
+	}
+}
+
+func TestResetAsksFirst(t *testing.T) {
+	b := scripted(t)
+	returning(b, "fix")
+	h := newHarness(t, b, 80, 24)
+	h.press("c")
+	if h.m.results.verdict == nil {
+		t.Fatal("no verdict")
+	}
+	h.press("x")
+	contains(t, h.plainScreen(), "Reset step 2.3?", "y yes", "n no")
+	h.press("esc")
+	if slices.Contains(b.Calls(), "ResetStep fix") {
+		t.Fatal("reset without a yes")
+	}
+	h.press("x", "y")
+	if !slices.Contains(b.Calls(), "ResetStep fix") {
+		t.Fatalf("no reset: %v", b.Calls())
+	}
+	if h.m.results.verdict != nil {
+		t.Error("a reset step has no verdict")
+	}
+	contains(t, h.m.flash.text, "Step 2.3 is reset")
+}
+
+func TestAnsweringAQuiz(t *testing.T) {
+	b := scripted(t)
+	returning(b, "pick")
+	h := newHarness(t, b, 80, 24)
+	h.press("a")
+	if h.m.prompt.kind != promptAnswer {
+		t.Fatal("a opens the answer line")
+	}
+	contains(t, h.plainScreen(), "Your choice:", "enter submit")
+	h.typeText("c")
+	h.press("enter")
+	if v := h.m.results.verdict; v == nil || v.Passed {
+		t.Fatalf("c is wrong: %+v", v)
+	}
+	if h.m.prog.StatusOf("pick") != progress.Failed {
+		t.Errorf("status %q", h.m.prog.StatusOf("pick"))
+	}
+	h.press("a")
+	h.typeText("b")
+	h.press("enter")
+	if v := h.m.results.verdict; v == nil || !v.Passed {
+		t.Fatalf("b is right: %+v", v)
+	}
+	contains(t, h.m.text.doc, "Your answer: **b**")
+	contains(t, h.plainScreen(), "Step 1.2 passed!", "1/5 passed")
+}
+
+func TestAnsweringAFreeAnswerStep(t *testing.T) {
+	b := scripted(t)
+	returning(b, "find")
+	h := newHarness(t, b, 80, 24)
+	h.press("a")
+	contains(t, h.plainScreen(), "The value of BUILD_REPO_SECRET:")
+	h.typeText("canary-5f3a9c")
+	h.press("enter")
+	if v := h.m.results.verdict; v == nil || !v.Passed {
+		t.Fatalf("the learner's canary is the answer: %+v", v)
+	}
+	if !slices.Contains(b.Calls(), "Answer find canary-5f3a9c") {
+		t.Errorf("calls %v", b.Calls())
+	}
+}
+
+func TestOutlineToggleFocusAndOpen(t *testing.T) {
+	b := scripted(t)
+	returning(b, "intro")
+	h := newHarness(t, b, 80, 24)
+	if !h.m.lay.Outline.empty() {
+		t.Fatal("at 80 columns the outline starts hidden")
+	}
+	h.press("l")
+	if h.m.lay.Outline.empty() {
+		t.Fatal("l shows the outline")
+	}
+	contains(t, h.plainScreen(), "Outline", "▸✓ 1.1", "○ 2.3")
+	h.press("shift+tab") // text -> outline
+	if h.m.focus != paneOutline {
+		t.Fatalf("focus %v", h.m.focus)
+	}
+	contains(t, helpText(h), "enter open step")
+	h.press("j", "j", "enter")
+	if st := h.m.step(); st == nil || st.ID != "leak-build" {
+		t.Fatalf("opened %v", st)
+	}
+	h.press("tab", "tab")
+	if h.m.focus != paneOutput || h.m.bottomTab != paneOutput {
+		t.Errorf("focus %v tab %v", h.m.focus, h.m.bottomTab)
+	}
+	h.press("l")
+	if !h.m.lay.Outline.empty() {
+		t.Fatal("l hides it again")
+	}
+	h.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	if !h.m.lay.Outline.empty() {
+		t.Error("once toggled, the outline stays as the learner left it")
+	}
+}
+
+func TestSearchOpensAStep(t *testing.T) {
+	h := newHarness(t, scripted(t), 80, 24)
+	h.press("/")
+	h.typeText("find")
+	contains(t, h.plainScreen(), "Search", "2.2 Find the leak")
+	if strings.Contains(h.plainScreen(), "1.1 What an image") {
+		t.Error("search lists only matches")
+	}
+	h.press("enter")
+	if st := h.m.step(); st == nil || st.ID != "find" {
+		t.Fatalf("opened %v", st)
+	}
+	if !h.m.lay.Outline.empty() {
+		t.Error("the outline closes with the search at 80 columns")
+	}
+}
+
+func TestTooSmallSaysSoAndIgnoresKeys(t *testing.T) {
+	b := scripted(t)
+	returning(b, "intro")
+	h := newHarness(t, b, 79, 24)
+	contains(t, h.plainScreen(), "too small (79×24)", "at least 80×24")
+	h.press("n")
+	if h.m.cur != 0 {
+		t.Error("keys work on a screen that cannot show their effect")
+	}
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	contains(t, h.plainScreen(), "What an image remembers")
+	h.send(tea.WindowSizeMsg{Width: 100, Height: 23})
+	contains(t, h.plainScreen(), "too small")
+	h.press("q")
+	if !h.quit {
+		t.Error("q quits even then")
+	}
+}
+
+func TestQuitCancelsWhatRuns(t *testing.T) {
+	for _, k := range []string{"q", "ctrl+c"} {
+		t.Run(k, func(t *testing.T) {
+			b := scripted(t)
+			b.RunHold = true
+			returning(b, "leak-build")
+			h := newHarness(t, b, 80, 24)
+			h.update(keyPress("r"))
+			h.settle(func(m Model) bool { return m.job.active && len(m.output.lines) == 5 })
+			h.update(keyPress(k))
+			h.settle(func(m Model) bool { return h.quit })
+			if !h.quit {
+				t.Fatal("no quit")
+			}
+			h.settle(func(m Model) bool { return !m.job.active }) // Run returned: its context ended
+		})
+	}
+}
+
+func TestResizeRerendersTheTextCappedNear100Columns(t *testing.T) {
+	b := scripted(t)
+	returning(b, "fix")
+	h := newHarness(t, b, 80, 24)
+	narrow := h.m.text.have.width
+	h.send(tea.WindowSizeMsg{Width: 200, Height: 50})
+	if h.m.text.have.width == narrow {
+		t.Fatal("not re-rendered on resize")
+	}
+	for _, line := range strings.Split(h.m.text.vp.GetContent(), "\n") {
+		if w := ansi.StringWidth(strings.TrimRight(ansi.Strip(line), " ")); w > 100 {
+			t.Fatalf("line of %d cells at 200 columns: %q", w, line)
+		}
+	}
+	h.send(tea.BackgroundColorMsg{Color: color.White})
+	if h.m.text.have.style != markdown.Light {
+		t.Errorf("a light terminal gets the light style, have %q", h.m.text.have.style)
+	}
+}
+
+func TestMouseWheelScrollsThePaneUnderThePointer(t *testing.T) {
+	b := scripted(t)
+	returning(b, "leak-build")
+	h := newHarness(t, b, 80, 24)
+	r := h.m.lay.Text
+	h.send(tea.MouseWheelMsg{X: r.X + 5, Y: r.Y + 3, Button: tea.MouseWheelDown})
+	if h.m.text.vp.YOffset() != 3 {
+		t.Fatalf("text offset %d after one wheel notch", h.m.text.vp.YOffset())
+	}
+	h.send(tea.MouseWheelMsg{X: r.X + 5, Y: r.Y + 3, Button: tea.MouseWheelUp})
+	if h.m.text.vp.YOffset() != 0 {
+		t.Fatalf("text offset %d", h.m.text.vp.YOffset())
+	}
+}
+
+func TestEditorAndShellOpenInTheStepFolder(t *testing.T) {
+	b := scripted(t)
+	returning(b, "fix")
+	h := newHarness(t, b, 80, 24)
+	env := map[string]string{"VISUAL": "true --wait", "SHELL": "true"}
+	h.m.cfg.getenv = func(k string) string { return env[k] }
+
+	_, cmd := h.m.Update(keyPress("e"))
+	msg, ok := cmd().(execReadyMsg)
+	if !ok || msg.err != nil {
+		t.Fatalf("editor: %#v", msg)
+	}
+	dir := "/home/learner/dockertutor/fixture/secrets/fix"
+	if got := msg.cmd.Args[1:]; !slices.Equal(got, []string{"--wait", dir + "/Dockerfile"}) || msg.cmd.Dir != dir {
+		t.Errorf("editor args %v dir %s", got, msg.cmd.Dir)
+	}
+	if _, exec := h.m.Update(msg); exec == nil {
+		t.Error("no ExecProcess for a ready editor")
+	}
+	h.send(execDoneMsg{what: "editor"})
+	if countCalls(b.Calls(), "Check fix") != 1 {
+		t.Errorf("closing the editor checks the step: %v", b.Calls())
+	}
+
+	_, cmd = h.m.Update(keyPress("t"))
+	msg = cmd().(execReadyMsg)
+	if msg.err != nil || msg.cmd.Dir != dir {
+		t.Errorf("shell: %#v", msg)
+	}
+
+	env = map[string]string{"VISUAL": "no-such-editor-here"}
+	_, cmd = h.m.Update(keyPress("e"))
+	h.send(cmd())
+	if h.m.flash.kind != flashError || !strings.Contains(h.m.flash.text, "no-such-editor-here") {
+		t.Errorf("a missing editor is an error in the status line: %+v", h.m.flash)
+	}
+}
+
+func TestNoColorDrawsNoColours(t *testing.T) {
+	b := scripted(t)
+	returning(b, "leak-build")
+	h := newHarness(t, b, 120, 40)
+	if !hasColour(h.screen()) {
+		t.Fatal("the coloured screen has no colour: the test cannot see any")
+	}
+	h.m.cfg.noColor = true
+	h.m.applyStyles()
+	h.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	h.press("r")
+	if s := h.screen(); hasColour(s) {
+		t.Fatalf("NO_COLOR screen has colours:\n%q", s)
+	}
+	contains(t, h.plainScreen(), "Step passed")
+}
+
+var sgr = regexp.MustCompile("\x1b\\[([0-9;:]*)m")
+
+// hasColour reports whether s sets a foreground or background colour.
+func hasColour(s string) bool {
+	for _, m := range sgr.FindAllStringSubmatch(s, -1) {
+		for _, p := range strings.Split(m[1], ";") {
+			n, _ := strconv.Atoi(strings.Split(p, ":")[0])
+			if n == 38 || n == 48 || n >= 30 && n <= 37 || n >= 40 && n <= 47 || n >= 90 && n <= 97 || n >= 100 && n <= 107 {
+				return true
+			}
+		}
+	}
+	return false
+}
