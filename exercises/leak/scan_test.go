@@ -1,6 +1,7 @@
 package leak
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -321,5 +322,75 @@ func TestSkipLayersSaysSo(t *testing.T) {
 	}
 	if r.Complete() || len(f.exportRefs) != 0 || !r.Found() {
 		t.Fatalf("skip layers: complete=%v exports=%v", r.Complete(), f.exportRefs)
+	}
+}
+
+// ociImage is one platform's image inside a hand-made OCI export.
+type ociImage struct {
+	arch, config, manifest string // digests
+	entries                map[string][]byte
+}
+
+func makeOCIImage(t *testing.T, arch string, files []testFile) ociImage {
+	layer := compress(t, tarOf(t, files), "gzip")
+	config, _ := json.Marshal(map[string]any{
+		"architecture": arch, "os": "linux",
+		"history": []map[string]any{{"created_by": "ADD files for " + arch}},
+		"rootfs":  map[string]any{"type": "layers", "diff_ids": []string{digestOf(tarOf(t, files))}},
+	})
+	manifest, _ := json.Marshal(map[string]any{
+		"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+		"config": map[string]any{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digestOf(config), "size": len(config)},
+		"layers": []map[string]any{{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": digestOf(layer), "size": len(layer)}},
+	})
+	return ociImage{arch: arch, config: digestOf(config), manifest: digestOf(manifest), entries: map[string][]byte{
+		blobPath(digestOf(layer)): layer, blobPath(digestOf(config)): config, blobPath(digestOf(manifest)): manifest,
+	}}
+}
+
+// A multi-platform export (the containerd image store) holds every
+// platform's layers; the scanned image is the one inspect described, and
+// the other platform's files are reported as outside the image.
+func TestScanPicksThePlatformOfAMultiPlatformExport(t *testing.T) {
+	arm := makeOCIImage(t, "arm64", []testFile{{name: "arm-only", body: []byte(canary)}})
+	amd := makeOCIImage(t, "amd64", []testFile{{name: "amd-only", body: []byte(canary)}})
+	desc := func(img ociImage) map[string]any {
+		return map[string]any{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": img.manifest, "size": 1,
+			"platform": map[string]any{"os": "linux", "architecture": img.arch}}
+	}
+	innerIndex, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+		"manifests": []any{desc(arm), desc(amd)}})
+	indexDigest := digestOf(innerIndex)
+	index, _ := json.Marshal(map[string]any{"schemaVersion": 2, "manifests": []any{map[string]any{
+		"mediaType": "application/vnd.oci.image.index.v1+json", "digest": indexDigest, "size": len(innerIndex)}}})
+
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	add := func(name string, body []byte) {
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg})
+		tw.Write(body)
+	}
+	for _, img := range []ociImage{arm, amd} {
+		for name, body := range img.entries {
+			add(name, body)
+		}
+	}
+	add(blobPath(indexDigest), innerIndex)
+	add("index.json", index)
+	tw.Close()
+
+	// The containerd store names the image by its index digest, the
+	// graph-driver store by its config digest.
+	for _, id := range []string{indexDigest, amd.config} {
+		inspect, _ := json.Marshal(map[string]any{"Id": id, "Os": "linux", "Architecture": "amd64"})
+		f := &fakeImages{ref: "multi:1", id: id, inspect: inspect, export: buf.Bytes()}
+		r := scanFake(t, f, defaultLimits)
+		own, other := layerFinding(r, "amd-only", false, Plain), layerFinding(r, "arm-only", false, Plain)
+		if own == nil || own.Layer.Index != 0 || other == nil || other.Layer.Index != -1 || r.Layers != 1 {
+			t.Fatalf("ID %s: amd64 file %+v, arm64 file %+v\n%s", id, own, other, describe(r))
+		}
+		if !strings.Contains(other.String(), "not a layer of this image") {
+			t.Fatalf("foreign layer described as %q", other)
+		}
 	}
 }
