@@ -1,0 +1,264 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+
+	"github.com/dockertutor/dockertutor/exercises/labels"
+)
+
+func TestRunStreamsLinesAndReturnsExitCode(t *testing.T) {
+	fake := newFake()
+	fake.frames = []frame{
+		{1, "hel"},
+		{1, "lo\nsecond line\r\n"},
+		{2, "warn"},
+		{2, "ing\n"},
+		{1, "no line end"},
+	}
+	fake.exitCode = 3
+	var got lines
+	res, err := Run(context.Background(), fake, Options{
+		Course: "security", Step: "runtime-env", Image: "envtest:1",
+		Env: []EnvVar{{Name: "API_TOKEN", Value: "t0k3n", Secret: true}, {Name: "MODE", Value: "demo"}},
+		Cmd: []string{"sh", "-c", "env"},
+	}, got.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Line{{"hello", false}, {"second line", false}, {"warning", true}, {"no line end", false}}
+	if !slices.Equal(got.all(), want) {
+		t.Errorf("lines %+v, want %+v", got.all(), want)
+	}
+	if res.ExitCode != 3 || res.Stdout != "hello\nsecond line\r\nno line end" || res.Stderr != "warning\n" || res.Removed {
+		t.Errorf("result %+v", res)
+	}
+	if res.Name != "dockertutor-security-runtime-env" || res.ContainerID != "new-container-id" {
+		t.Errorf("name %q id %q", res.Name, res.ContainerID)
+	}
+	c := fake.created[0]
+	if c.Name != res.Name || c.Config.Image != "envtest:1" || !slices.Equal(c.Config.Env, []string{"API_TOKEN=t0k3n", "MODE=demo"}) || !slices.Equal(c.Config.Cmd, []string{"sh", "-c", "env"}) {
+		t.Errorf("create options %+v / %+v", c, c.Config)
+	}
+	if !ownedBy(c.Config.Labels, "security", "runtime-env") {
+		t.Errorf("labels %v", c.Config.Labels)
+	}
+	if len(fake.removed) != 0 {
+		t.Errorf("kept container was removed: %v", fake.removed)
+	}
+	// The lookup for the step's earlier containers filters by all three labels.
+	labelFilter := fake.listOpts[0].Filters["label"]
+	for _, l := range []string{labels.Tool + "=" + labels.ToolName, labels.Course + "=security", labels.Step + "=runtime-env"} {
+		if !labelFilter[l] {
+			t.Errorf("list filter %v lacks %s", labelFilter, l)
+		}
+	}
+}
+
+func TestRunRemovesWhenAsked(t *testing.T) {
+	fake := newFake()
+	res, err := Run(context.Background(), fake, Options{Course: "c", Step: "s", Image: "i", Remove: true}, nil)
+	if err != nil || !res.Removed || !slices.Equal(fake.removed, []string{"new-container-id"}) {
+		t.Errorf("res %+v err %v removed %v", res, err, fake.removed)
+	}
+}
+
+func TestRunTimeoutKillsAndKeeps(t *testing.T) {
+	fake := newFake()
+	fake.frames = []frame{{1, "working\n"}}
+	fake.hang = true
+	start := time.Now()
+	res, err := Run(context.Background(), fake, Options{Course: "c", Step: "s", Image: "i", Timeout: 100 * time.Millisecond}, nil)
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v, want ErrTimeout", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("returned after %v", took)
+	}
+	if !slices.Equal(fake.killed, []string{"new-container-id"}) || len(fake.removed) != 0 {
+		t.Errorf("killed %v removed %v, want killed and kept", fake.killed, fake.removed)
+	}
+	if res.ExitCode != 137 || res.Stdout != "working\n" {
+		t.Errorf("result %+v, want the kill's exit code and the output so far", res)
+	}
+}
+
+func TestRunCancelRemovesContainer(t *testing.T) {
+	fake := newFake()
+	fake.frames = []frame{{1, "started\n"}}
+	fake.hang = true
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err := Run(ctx, fake, Options{Course: "c", Step: "s", Image: "i"}, func(l Line) {
+		if l.Text == "started" {
+			cancel()
+		}
+	})
+	if !errors.Is(err, ErrAborted) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want ErrAborted", err)
+	}
+	if !res.Removed || !slices.Equal(fake.removed, []string{"new-container-id"}) {
+		t.Errorf("res %+v removed %v", res, fake.removed)
+	}
+}
+
+func TestRunCancelDuringStartRemovesContainer(t *testing.T) {
+	fake := newFake()
+	fake.startBlocks = true
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	res, err := Run(ctx, fake, Options{Course: "c", Step: "s", Image: "i"}, nil)
+	if !errors.Is(err, ErrAborted) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want ErrAborted", err)
+	}
+	if !res.Removed || !slices.Equal(fake.removed, []string{"new-container-id"}) {
+		t.Errorf("res %+v removed %v", res, fake.removed)
+	}
+}
+
+func TestPreviousContainerOfTheStep(t *testing.T) {
+	mine := labels.For("c", "s")
+	other := labels.For("c", "other-step")
+	for _, tc := range []struct {
+		name        string
+		listed      []container.Summary
+		existing    map[string]container.InspectResponse
+		wantErr     string
+		wantRemoved []string
+	}{
+		{
+			name:        "labelled for the step: removed",
+			listed:      []container.Summary{{ID: "old1", Labels: mine}},
+			wantRemoved: []string{"old1"},
+		},
+		{
+			name:        "holding the name, labelled for the step: removed",
+			existing:    map[string]container.InspectResponse{"dockertutor-c-s": existingContainer("old2", mine)},
+			wantRemoved: []string{"old2"},
+		},
+		{
+			name:     "holding the name, not the tutor's: left alone",
+			existing: map[string]container.InspectResponse{"dockertutor-c-s": existingContainer("learners", map[string]string{"x": "y"})},
+			wantErr:  "dockertutor did not make it for this step; remove it (docker rm -f dockertutor-c-s)",
+		},
+		{
+			name:     "holding the name, the tutor's for another step: left alone",
+			existing: map[string]container.InspectResponse{"dockertutor-c-s": existingContainer("another", other)},
+			wantErr:  "did not make it for this step",
+		},
+		{
+			name:   "listed by a daemon that ignores a label term: checked again",
+			listed: []container.Summary{{ID: "another", Labels: other}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := newFake()
+			fake.listed = tc.listed
+			if tc.existing != nil {
+				fake.existing = tc.existing
+			}
+			_, err := Run(context.Background(), fake, Options{Course: "c", Step: "s", Image: "i"}, nil)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("err = %v, want %q", err, tc.wantErr)
+				}
+				if len(fake.created) != 0 {
+					t.Errorf("a container was created despite the conflict")
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			// The new container itself is not removed (kept by default).
+			if !slices.Equal(fake.removed, tc.wantRemoved) {
+				t.Errorf("removed %v, want %v", fake.removed, tc.wantRemoved)
+			}
+		})
+	}
+}
+
+func TestRunRefusesBadOptions(t *testing.T) {
+	for _, tc := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{Step: "s", Image: "i"}, "course and step"},
+		{Options{Course: "c", Step: "s"}, "no image"},
+		{Options{Course: "c", Step: "s", Image: "i", Name: "-bad"}, "container name"},
+		{Options{Course: "c", Step: "s", Image: "i", Env: []EnvVar{{Name: "1X"}}}, "environment variable name"},
+		{Options{Course: "c", Step: "s", Image: "i", Env: []EnvVar{{Name: "A=B"}}}, "environment variable name"},
+	} {
+		fake := newFake()
+		_, err := Run(context.Background(), fake, tc.opts, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: err = %v, want %q", tc.opts, err, tc.want)
+		}
+		if len(fake.created) != 0 || len(fake.listOpts) != 0 {
+			t.Errorf("%+v: the daemon was called", tc.opts)
+		}
+	}
+}
+
+func TestMissingImageIsClear(t *testing.T) {
+	fake := newFake()
+	fake.createErr = fmt.Errorf("No such image: envtest:1: %w", errNotFound())
+	_, err := Run(context.Background(), fake, Options{Course: "c", Step: "s", Image: "envtest:1"}, nil)
+	if err == nil || !strings.Contains(err.Error(), `image "envtest:1" is not on this Docker daemon (build it first)`) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestOutputIsBounded(t *testing.T) {
+	fake := newFake()
+	big := strings.Repeat("x", 1000) + "\n"
+	for range MaxOutput/len(big) + 10 {
+		fake.frames = append(fake.frames, frame{1, big})
+	}
+	n := 0
+	res, err := Run(context.Background(), fake, Options{Course: "c", Step: "s", Image: "i"}, func(Line) { n++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Stdout) != MaxOutput || !res.Truncated || n != len(fake.frames) {
+		t.Errorf("kept %d bytes (truncated %v), streamed %d of %d lines", len(res.Stdout), res.Truncated, n, len(fake.frames))
+	}
+}
+
+func TestContainerName(t *testing.T) {
+	for in, want := range map[[2]string]string{
+		{"security-caveats", "runtime-env"}:  "dockertutor-security-caveats-runtime-env",
+		{"Security Caveats", "Step 3: Env!"}: "dockertutor-security-caveats-step-3-env",
+		{"a.b", "c_d"}:                       "dockertutor-a.b-c_d",
+	} {
+		if got := ContainerName(in[0], in[1]); got != want || !containerName.MatchString(got) {
+			t.Errorf("ContainerName(%q, %q) = %q, want %q", in[0], in[1], got, want)
+		}
+	}
+}
+
+func TestCommand(t *testing.T) {
+	for _, tc := range []struct {
+		opts Options
+		want string
+	}{
+		{
+			Options{Course: "security", Step: "runtime-env", Image: "envtest:1",
+				Env: []EnvVar{{Name: "API_TOKEN", Value: "t0k3n", Secret: true}, {Name: "GREETING", Value: "hello world"}}},
+			"docker run --name dockertutor-security-runtime-env -e API_TOKEN -e 'GREETING=hello world' envtest:1",
+		},
+		{
+			Options{Course: "c", Step: "s", Name: "mine", Image: "alpine:3.22", Remove: true, Cmd: []string{"sh", "-c", "echo $API_TOKEN"}},
+			`docker run --name mine --rm alpine:3.22 sh -c 'echo $API_TOKEN'`,
+		},
+	} {
+		if got := Command(tc.opts); got != tc.want {
+			t.Errorf("Command:\n got %s\nwant %s", got, tc.want)
+		}
+	}
+}
