@@ -392,8 +392,8 @@ func (l *loader) action(file string, line int, s *Step) {
 	if a == nil {
 		return
 	}
-	if (a.Build == nil) == (a.Run == nil) {
-		l.ps.add(file, line, "an action is either build: or run:, exactly one")
+	if a.Build == nil && a.Run == nil {
+		l.ps.add(file, line, "an action needs build:, run:, or both (build, then run the image)")
 		return
 	}
 	if b := a.Build; b != nil {

@@ -76,7 +76,8 @@ type Step struct {
 	Dir string
 }
 
-// Action is what the tutor can perform for the learner: a build or a run.
+// Action is what the tutor can perform for the learner: a build, a run,
+// or both (build the step folder, then run the image).
 type Action struct {
 	Build *BuildAction `yaml:"build"`
 	Run   *RunAction   `yaml:"run"`

@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dockertutor/dockertutor/exercises/proof"
+	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
@@ -49,6 +52,89 @@ func newCourseCmd(g *globals) *cobra.Command {
 		},
 	}
 	lint.Flags().BoolVar(&asJSON, "json", false, "print the problems as JSON")
-	cmd.AddCommand(lint)
+	cmd.AddCommand(lint, newProveCmd(g))
 	return cmd
+}
+
+func newProveCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "prove DIR [STEP...]",
+		Short: "Prove a course pack's checks on your Docker daemon",
+		Long: "The dynamic half of lint: for every exercise (or the steps named), build the reference\n" +
+			"solution and check that every check passes, check that the untouched starter does not\n" +
+			"pass, and build each must-fail attempt and check that it fails the checks it names.\n" +
+			"Quiz and answer steps are proven with their right and a wrong answer. Each case runs in\n" +
+			"a throw-away workspace; the steps' Docker objects are removed before and after.\n" +
+			"Exit code 0 when everything holds, 1 when something does not, 3 when Docker is unreachable.",
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, ps := lessons.FromDir(args[0])
+			if len(ps) > 0 {
+				for _, p := range ps {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s/%s\n", args[0], p.String())
+				}
+				return &exitError{code: exitFail, msg: "fix the lint problems first"}
+			}
+			steps := c.Steps()
+			if len(args) > 1 {
+				steps = steps[:0]
+				for _, a := range args[1:] {
+					st, ok := c.Step(a)
+					if !ok {
+						return &usageError{msg: fmt.Sprintf("no step %q in %s", a, args[0])}
+					}
+					steps = append(steps, st)
+				}
+			}
+			w := cmd.OutOrStdout()
+			var all []proof.Case
+			bad := 0
+			for _, st := range steps {
+				cases, err := proof.Step(cmd.Context(), c, st, proof.Options{})
+				if errors.Is(err, tutor.ErrUnreachable) {
+					return &exitError{code: exitUnreachable, msg: err.Error()}
+				}
+				if err != nil {
+					return fmt.Errorf("step %s: %w", st.ID, err)
+				}
+				for _, cs := range cases {
+					if !cs.OK {
+						bad++
+					}
+					if !asJSON {
+						mark := "ok  "
+						if !cs.OK {
+							mark = "FAIL"
+						}
+						fmt.Fprintf(w, "%s %-24s %-26s %s\n", mark, st.ID, cs.Name, orText(cs.Problem, cs.Want))
+					}
+				}
+				all = append(all, cases...)
+			}
+			if asJSON {
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(map[string]any{"cases": all}); err != nil {
+					return err
+				}
+			}
+			if bad > 0 {
+				return &exitError{code: exitFail, msg: fmt.Sprintf("%d of %d cases do not hold", bad, len(all))}
+			}
+			if !asJSON {
+				fmt.Fprintf(w, "%d cases hold.\n", len(all))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the cases as JSON")
+	return cmd
+}
+
+func orText(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

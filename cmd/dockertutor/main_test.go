@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/moby/moby/client"
+
+	"github.com/dockertutor/dockertutor/exercises/dockertest"
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
@@ -238,3 +243,105 @@ func readSecret(t *testing.T) string {
 }
 
 func itoa(i int) string { return string(rune('0' + i)) }
+
+func TestUnreachableDockerExits3Fast(t *testing.T) {
+	c := newCLI(t)
+	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "no-daemon.sock"))
+	t.Setenv("DOCKER_CONTEXT", "")
+	t.Setenv("SCAN_SECRET", "canary-abcdefgh")
+	for _, args := range [][]string{
+		{"run", "build"}, {"check", "build"}, {"doctor"}, {"scan", "alpine:3.22", "--secret-env", "SCAN_SECRET"},
+	} {
+		start := time.Now()
+		out, errs, code := c.fixture(args...)
+		took := time.Since(start)
+		if code != exitUnreachable {
+			t.Errorf("%v: exit %d, want 3\n%s%s", args, code, out, errs)
+		}
+		if took > 2*time.Second {
+			t.Errorf("%v took %s: an unreachable daemon must be answered within 2 s", args, took)
+		}
+		if !strings.Contains(strings.ToLower(out+errs), "docker") {
+			t.Errorf("%v: the message must say Docker is the problem: %s%s", args, out, errs)
+		}
+	}
+}
+
+func TestRunCheckResetOnTheDaemon(t *testing.T) {
+	cli := dockertest.Client(t)
+	dockertest.StandIn(t, cli, "alpine:3.22")
+	c := newCLI(t)
+	out, errs, code := c.fixture("run", "build")
+	if code != 0 || !strings.Contains(out, "$ docker build") || !strings.Contains(out, "Built dttest-cli/app") {
+		t.Fatalf("run: exit %d\n%s%s", code, out, errs)
+	}
+	out, _, code = c.fixture("check", "build", "--json")
+	var res struct {
+		Steps []struct {
+			Passed bool
+			Checks []struct{ ID, Outcome, Message string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 || !res.Steps[0].Passed {
+		t.Fatalf("check --json: exit %d, %v\n%s", code, err, out)
+	}
+	out, _, code = c.fixture("reset", "build", "--dry-run")
+	if code != 0 || !strings.Contains(out, "remove  image dttest-cli/app") {
+		t.Fatalf("reset --dry-run: exit %d\n%s", code, out)
+	}
+	out, _, code = c.fixture("reset", "build")
+	if code != 0 || !strings.Contains(out, "removed image dttest-cli/app") {
+		t.Fatalf("reset: exit %d\n%s", code, out)
+	}
+	out, _, code = c.fixture("check", "build")
+	if code != exitFail || !strings.Contains(out, "There is no image dttest-cli/app") {
+		t.Fatalf("check after reset: exit %d\n%s", code, out)
+	}
+}
+
+func TestScanCommand(t *testing.T) {
+	cli := dockertest.Client(t)
+	dockertest.StandIn(t, cli, "alpine:3.22")
+	ctx := context.Background()
+	secret := "canary-scan-7q2m9x4k"
+	build := func(tag, dockerfile string) {
+		tr, _ := dockertest.TarFiles(map[string][]byte{"Dockerfile": []byte(dockerfile)})
+		res, err := cli.ImageBuild(ctx, tr, client.ImageBuildOptions{Tags: []string{tag}, Remove: true, ForceRemove: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		t.Cleanup(func() { cli.ImageRemove(ctx, tag, client.ImageRemoveOptions{Force: true}) })
+	}
+	build("dttest-cli/leaky", "FROM alpine:3.22\nRUN echo "+secret+" > /tmp/t && rm /tmp/t\nRUN echo "+secret+" > /kept\n")
+	build("dttest-cli/clean", "FROM alpine:3.22\nRUN echo nothing > /kept\n")
+
+	c := newCLI(t)
+	t.Setenv("SCAN_SECRET", secret)
+	out, errs, code := c.run("scan", "dttest-cli/leaky", "--secret-env", "SCAN_SECRET")
+	if code != exitFail || !strings.Contains(out, "/kept") {
+		t.Fatalf("leaky: exit %d\n%s%s", code, out, errs)
+	}
+	if strings.Contains(out+errs, secret) {
+		t.Fatalf("the secret was printed in full:\n%s", out)
+	}
+	out, _, code = c.run("scan", "dttest-cli/clean", "--secret-env", "SCAN_SECRET")
+	if code != 0 || !strings.Contains(out, "nowhere") {
+		t.Fatalf("clean: exit %d\n%s", code, out)
+	}
+	var l bytes.Buffer
+	l.WriteString(secret + "\n")
+	io2 := &IO{In: &l, Out: &bytes.Buffer{}, Err: &bytes.Buffer{}, Width: 80}
+	if code := run(ctx, io2, []string{"scan", "dttest-cli/leaky", "--secret-stdin", "--json"}); code != exitFail {
+		t.Fatalf("stdin: exit %d", code)
+	}
+	var rep struct{ Findings []json.RawMessage }
+	if err := json.Unmarshal(io2.Out.(*bytes.Buffer).Bytes(), &rep); err != nil || len(rep.Findings) == 0 {
+		t.Fatalf("json: %v %s", err, io2.Out)
+	}
+	_, errs, code = c.run("scan", "dttest-cli/leaky")
+	if code != exitUsage || !strings.Contains(errs, "exactly one of") {
+		t.Fatalf("no secret source: exit %d %s", code, errs)
+	}
+}

@@ -9,14 +9,23 @@ import (
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
+func verb2(dryRun bool) string {
+	if dryRun {
+		return "remove"
+	}
+	return "removed"
+}
+
 func newResetCmd(g *globals) *cobra.Command {
 	var all, dryRun bool
 	cmd := &cobra.Command{
 		Use:   "reset [STEP | --all]",
-		Short: "Start a step over: its folder back to the starter files, its status cleared",
+		Short: "Start a step over: starter files back, the tutor's Docker objects removed",
 		Long: "Start a step (or every step) over: the files in its folder are moved to the workspace's\n" +
-			".backup folder, the starter files are laid out again, and its status is cleared.\n" +
-			"Your canary secret and your other steps are kept. --dry-run shows what would change.",
+			".backup folder, the starter files are laid out again, the tutor's Docker objects of\n" +
+			"the step are removed (containers and images labelled by dockertutor, and the image\n" +
+			"names the course uses; nothing else), and its status is cleared. Your canary secret\n" +
+			"and your other steps are kept. --dry-run shows what would change.",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all == (len(args) == 1) {
@@ -57,16 +66,30 @@ func newResetCmd(g *globals) *cobra.Command {
 					}
 				}
 			}
-			if dryRun {
-				return nil
-			}
-			_, err = s.Update(func(p *progress.Progress) error {
-				for _, st := range steps {
-					delete(p.Steps, st.ID)
+			defer s.Close()
+			removals, derr := s.CleanDocker(cmd.Context(), steps, dryRun)
+			for _, r := range removals {
+				line := fmt.Sprintf("  %-7s %s %s (%s)", verb2(dryRun), r.Kind, r.Name, r.Why)
+				if r.Err != "" {
+					line += ": kept, " + r.Err
 				}
-				return nil
-			})
-			return g.warn(err)
+				fmt.Fprintln(w, line)
+			}
+			if !dryRun {
+				_, err = s.Update(func(p *progress.Progress) error {
+					for _, st := range steps {
+						delete(p.Steps, st.ID)
+					}
+					return nil
+				})
+				if err = g.warn(err); err != nil {
+					return err
+				}
+			}
+			if derr != nil {
+				return &exitError{code: exitUnreachable, msg: "files reset, but the tutor's Docker objects could not be removed: " + derr.Error()}
+			}
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "reset every step of the course")

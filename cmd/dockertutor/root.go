@@ -63,7 +63,8 @@ func newRootCmd(io *IO) *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{msg: err.Error()} })
 
 	root.AddCommand(
-		newListCmd(g), newShowCmd(g), newHintCmd(g), newAnswerCmd(g), newResetCmd(g), newCourseCmd(g),
+		newListCmd(g), newShowCmd(g), newRunCmd(g), newCheckCmd(g), newAnswerCmd(g), newHintCmd(g),
+		newSolveCmd(g), newResetCmd(g), newDoctorCmd(g), newScanCmd(g), newCourseCmd(g),
 	)
 	return root
 }

@@ -27,8 +27,10 @@ func newShowCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := g.progressOf(s)
-			if err != nil {
+			// Showing a step opens it: its clock starts and its starter
+			// files are laid out, as when the tutor moves to it.
+			p, _, err := s.Enter(st)
+			if err = g.warn(err); err != nil {
 				return err
 			}
 			if width <= 0 {

@@ -299,7 +299,7 @@ func leakCheck(ctx context.Context, env Env, ref string, wantFound bool) finding
 		if len(ev) == maxEvidence {
 			break
 		}
-		ev = append(ev, Evidence{Where: findingPlace(f), Detail: f.String()})
+		ev = append(ev, Evidence{Where: findingPlace(f), Detail: findingDetail(f)})
 	}
 	n := len(rep.Findings) + rep.Omitted
 	switch {
@@ -318,16 +318,40 @@ func leakCheck(ctx context.Context, env Env, ref string, wantFound bool) finding
 	return passed(fmt.Sprintf("Your secret is nowhere in %s: not in its config, its history (%d layers), nor in any layer's files.", ref, rep.Layers))
 }
 
+// findingPlace names where a finding is, the way a learner finds it again.
 func findingPlace(f leak.Finding) string {
 	switch {
-	case f.History != nil && f.Source == leak.SourceHistory:
-		return fmt.Sprintf("history entry %d", f.History.Index)
-	case f.Layer != nil:
-		return fmt.Sprintf("layer %d %s", f.Layer.Index, f.Layer.Path)
+	case f.Source == leak.SourceHistory && f.History != nil:
+		return fmt.Sprintf("docker history --no-trunc, row %d", f.History.Row)
+	case f.Source == leak.SourceLayer && f.Layer != nil:
+		s := fmt.Sprintf("layer %d, %s", f.Layer.Index, f.Layer.Path)
+		switch f.Layer.State {
+		case leak.Deleted:
+			s += fmt.Sprintf(" (deleted by layer %d, still in this one)", f.Layer.By)
+		case leak.Replaced:
+			s += fmt.Sprintf(" (replaced by layer %d, still in this one)", f.Layer.By)
+		}
+		return s
+	case f.Source == leak.SourceInspect:
+		return "docker image inspect, " + f.Field
 	case f.Field != "":
-		return string(f.Source) + " " + f.Field
+		return "docker save, " + f.File + " " + f.Field
 	}
 	return string(f.Source)
+}
+
+func findingDetail(f leak.Finding) string {
+	d := f.Excerpt
+	if f.Layer != nil && f.Layer.InName {
+		d = "in the file name: " + d
+	}
+	if f.Encoding != leak.Plain {
+		d += " (" + string(f.Encoding) + "-encoded)"
+	}
+	if f.Count > 1 {
+		d += fmt.Sprintf(" ×%d", f.Count)
+	}
+	return d
 }
 
 // newestContainer finds the most recent container made from the image.

@@ -11,18 +11,29 @@ import (
 	"strings"
 	"time"
 
+	"github.com/moby/moby/client"
+
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/workspace"
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
-// Options say where a session keeps its files.
+// Options say where a session keeps its files and how it reaches Docker.
 type Options struct {
 	Course        *lessons.Course
 	WorkspaceRoot string
 	StateDir      string
 	Now           func() time.Time
+	// Connect opens the Docker connection; the default resolves the
+	// endpoint like the docker CLI (engine.Resolve) and connects.
+	Connect func(ctx context.Context) (*client.Client, error)
+	// Poll makes Watch look at the step folder every PollInterval instead
+	// of relying on file system events (network and VM-shared folders).
+	Poll bool
+	// NoCache builds without the build cache. BuildKit does not key its
+	// cache on secret values, so a cached layer may hold another secret.
+	NoCache bool
 }
 
 // Session is one learner in one course.
@@ -31,6 +42,9 @@ type Session struct {
 	Work   *workspace.Workspace
 	store  *progress.Store
 	now    func() time.Time
+	poll    bool
+	noCache bool
+	conn    *connection
 }
 
 // Open prepares a session. Nothing is written until a step is entered.
@@ -45,8 +59,15 @@ func Open(o Options) (*Session, error) {
 	}
 	w := workspace.New(o.WorkspaceRoot, o.Course)
 	w.Now = now
-	return &Session{Course: o.Course, Work: w, store: st, now: now}, nil
+	connect := o.Connect
+	if connect == nil {
+		connect = defaultConnect
+	}
+	return &Session{Course: o.Course, Work: w, store: st, now: now, poll: o.Poll, noCache: o.NoCache, conn: &connection{connect: connect}}, nil
 }
+
+// Close releases the Docker connection.
+func (s *Session) Close() error { return s.conn.close() }
 
 // ProgressPath is where progress is saved, for messages.
 func (s *Session) ProgressPath() string { return s.store.Path() }
@@ -177,12 +198,30 @@ func (s *Session) Answer(ctx context.Context, st *lessons.Step, value string) (c
 	}); err != nil && !isWarning(err) {
 		return check.Verdict{}, err
 	}
-	return s.Check(ctx, st, nil, nil)
+	return s.checkWith(ctx, st, nil, nil)
 }
 
-// Check runs the step's checks and records the verdict. docker is nil
-// when the daemon is unreachable, with dockerErr saying why.
-func (s *Session) Check(ctx context.Context, st *lessons.Step, docker check.Docker, dockerErr error) (check.Verdict, error) {
+// Check runs the step's checks on the real state and records the verdict.
+// Docker is asked only when a check needs it; an unreachable daemon gives
+// error results (Verdict.Unreachable), not failures, and records nothing.
+func (s *Session) Check(ctx context.Context, st *lessons.Step) (check.Verdict, error) {
+	var (
+		docker    check.Docker
+		dockerErr error
+	)
+	if needsDocker(st) {
+		cli, err := s.conn.get(ctx)
+		if err != nil {
+			dockerErr = err
+		} else {
+			docker = cli
+		}
+	}
+	return s.checkWith(ctx, st, docker, dockerErr)
+}
+
+// checkWith runs the checks with the given daemon (nil when unreachable).
+func (s *Session) checkWith(ctx context.Context, st *lessons.Step, docker check.Docker, dockerErr error) (check.Verdict, error) {
 	p, err := s.Progress()
 	if err != nil && !isWarning(err) {
 		return check.Verdict{}, err

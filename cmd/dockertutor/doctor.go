@@ -1,0 +1,50 @@
+package main
+
+import (
+	"encoding/json"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dockertutor/dockertutor/exercises/engine"
+)
+
+func newDoctorCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Where Docker is, whether it answers, why not, and how to fix it",
+		Long: "Find the Docker daemon the way the docker CLI does (DOCKER_HOST, DOCKER_CONTEXT, the\n" +
+			"current context, the platform default), try it, and explain what is wrong with the\n" +
+			"commands that fix it on your OS. Also lists the builders, the storage, and whether\n" +
+			"the base images the course needs are present. Exit code 0 when Docker answers, 3\n" +
+			"when it does not.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.loadCourse()
+			if err != nil {
+				return err
+			}
+			var refs []string
+			for _, img := range c.Images {
+				refs = append(refs, img.Ref)
+			}
+			rep := engine.Doctor(cmd.Context(), refs)
+			w := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(rep); err != nil {
+					return err
+				}
+			} else if err := engine.WriteText(w, rep); err != nil {
+				return err
+			}
+			if !rep.Reachable {
+				return &exitError{code: exitUnreachable}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dockertutor/dockertutor/exercises/tutor"
+	"github.com/dockertutor/dockertutor/lessons"
+)
+
+func newRunCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "run STEP",
+		Short: "Perform the step's action (a build or a run), streaming its output",
+		Long: "Perform the step's action on your Docker daemon, a build or a container run, printing\n" +
+			"the equivalent docker command first and the output as it comes. Ctrl+C aborts it\n" +
+			"and leaves no container behind.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := g.session()
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			st, err := g.step(s, args[0])
+			if err != nil {
+				return err
+			}
+			if st.Action == nil {
+				return &usageError{msg: fmt.Sprintf("step %s has no action: do it in your terminal, then `dockertutor check %s`", st.ID, st.ID)}
+			}
+			return actionError(streamAction(cmd.Context(), cmd.OutOrStdout(), func(ctx context.Context, ev chan<- tutor.Event) error {
+				return s.Run(ctx, st, ev)
+			}))
+		},
+	}
+}
+
+// streamAction runs an action and prints its events as they come.
+func streamAction(ctx context.Context, w io.Writer, do func(context.Context, chan<- tutor.Event) error) error {
+	events := make(chan tutor.Event, 64)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for e := range events {
+			printEvent(w, e)
+		}
+	}()
+	err := do(ctx, events)
+	close(events)
+	wg.Wait()
+	return err
+}
+
+func printEvent(w io.Writer, e tutor.Event) {
+	switch e.Kind {
+	case tutor.EventCommand:
+		if e.Text != "" {
+			fmt.Fprintf(w, "$ %s\n", e.Text)
+		}
+	case tutor.EventStep:
+		fmt.Fprintf(w, "%s\n", e.Text)
+	case tutor.EventWarning:
+		fmt.Fprintf(w, "warning: %s\n", e.Text)
+	case tutor.EventError:
+		fmt.Fprintf(w, "error: %s\n", e.Text)
+	case tutor.EventDone:
+		fmt.Fprintf(w, "%s\n", e.Text)
+	default:
+		fmt.Fprintf(w, "  %s\n", e.Text)
+	}
+}
+
+// actionError maps an action's error to the exit code; the events already
+// said what happened.
+func actionError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, context.Canceled):
+		return &exitError{code: exitInterrupted}
+	case errors.Is(err, tutor.ErrUnreachable):
+		return &exitError{code: exitUnreachable, msg: err.Error()}
+	}
+	return &exitError{code: exitFail}
+}
+
+// stepsArg resolves [STEP | --all]: one step, every step that can be
+// checked, or the current step when neither is given.
+func (g *globals) stepsArg(s *tutor.Session, args []string, all bool) ([]*lessons.Step, error) {
+	if all && len(args) > 0 {
+		return nil, &usageError{msg: "name one step, or use --all, not both"}
+	}
+	if len(args) == 1 {
+		st, err := g.step(s, args[0])
+		if err != nil {
+			return nil, err
+		}
+		return []*lessons.Step{st}, nil
+	}
+	if all {
+		var out []*lessons.Step
+		for _, st := range s.Course.Steps() {
+			if st.Kind != lessons.KindRead {
+				out = append(out, st)
+			}
+		}
+		return out, nil
+	}
+	p, err := g.progressOf(s)
+	if err != nil {
+		return nil, err
+	}
+	return []*lessons.Step{s.CurrentStep(p)}, nil
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dockertutor/dockertutor/exercises/check"
+	"github.com/dockertutor/dockertutor/exercises/tutor"
+	"github.com/dockertutor/dockertutor/lessons"
+)
+
+func newSolveCmd(g *globals) *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "solve [STEP | --all]",
+		Short: "Lay out the reference solution, run its action, and check it",
+		Long: "Put the step's reference solution in its folder (your files are kept in the\n" +
+			"workspace's .backup folder), run the step's action and check the result. With --all,\n" +
+			"every exercise of the course: an instructor's way to prepare or verify a machine.",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := g.session()
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			steps, err := g.stepsArg(s, args, all)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			code := exitOK
+			for _, st := range steps {
+				if st.Kind != lessons.KindExercise {
+					if !all {
+						return &usageError{msg: fmt.Sprintf("step %s is a %s step: there is no solution to lay out", st.ID, st.Kind)}
+					}
+					continue
+				}
+				fmt.Fprintf(w, "== %s %s\n", st.Number, st.Title)
+				err := streamAction(cmd.Context(), w, func(ctx context.Context, ev chan<- tutor.Event) error {
+					return s.Solve(ctx, st, ev)
+				})
+				if err := actionError(err); err != nil {
+					return err
+				}
+				v, err := s.Check(cmd.Context(), st)
+				if err = g.warn(err); err != nil {
+					return err
+				}
+				printVerdict(w, v, g.plain || !g.io.Terminal)
+				if e, ok := verdictsError([]check.Verdict{v}).(*exitError); ok {
+					code = max(code, e.code)
+				}
+			}
+			if code != exitOK {
+				return &exitError{code: code}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "solve every exercise of the course")
+	return cmd
+}

@@ -1,0 +1,301 @@
+// Package proof proves a course's checks on a real daemon, the way
+// rustlings' dev check proves its exercises: for every exercise the
+// reference solution must pass every check, the untouched starter must not
+// pass, and every must-fail attempt must fail each check it names (fail,
+// not error: a check that cannot run proves nothing). Quiz and answer
+// steps are proven with their right and a wrong answer.
+package proof
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/moby/moby/client"
+
+	"github.com/dockertutor/dockertutor/exercises/check"
+	"github.com/dockertutor/dockertutor/exercises/tutor"
+	"github.com/dockertutor/dockertutor/lessons"
+)
+
+// Case is one proven situation of a step.
+type Case struct {
+	Step string `json:"step"`
+	// Name is "solution", "starter", "attempt NAME", "right answer" or
+	// "wrong answer".
+	Name string `json:"name"`
+	// Want says what must hold.
+	Want string `json:"want"`
+	OK   bool   `json:"ok"`
+	// Problem says what did not hold.
+	Problem string        `json:"problem,omitempty"`
+	Verdict check.Verdict `json:"verdict"`
+	// ActionErr is the action's error, when it failed (expected for some
+	// attempts).
+	ActionErr string `json:"action_error,omitempty"`
+}
+
+// Options configure a proof run.
+type Options struct {
+	// Connect opens the Docker connection for each case's session.
+	Connect func(ctx context.Context) (*client.Client, error)
+	// Dir holds the throw-away workspaces and state; a temporary folder
+	// when empty.
+	Dir string
+}
+
+// Step proves one step. Every case runs in a fresh workspace with fresh
+// progress, and the step's Docker objects are removed before and after.
+func Step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options) ([]Case, error) {
+	dir := o.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "dockertutor-proof-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	var cases []Case
+	n := 0
+	fresh := func() (*tutor.Session, error) {
+		n++
+		base := filepath.Join(dir, fmt.Sprintf("%s-%d", st.ID, n))
+		// No build cache: BuildKit does not key it on secret values, so a
+		// layer cached by another case would hold another canary.
+		return tutor.Open(tutor.Options{Course: c, WorkspaceRoot: filepath.Join(base, "ws"), StateDir: filepath.Join(base, "state"), Connect: o.Connect, NoCache: true})
+	}
+	pre := prerequisites(c, st)
+	switch st.Kind {
+	case lessons.KindExercise:
+		solution := Case{Step: st.ID, Name: "solution", Want: "every check passes"}
+		if err := exercise(ctx, fresh, pre, st, &solution, st.Solution, st.Action); err != nil {
+			return cases, err
+		}
+		if !solution.Verdict.Passed {
+			solution.Problem = "the reference solution fails: " + failing(solution.Verdict)
+		}
+		solution.OK = solution.Problem == ""
+		cases = append(cases, solution)
+
+		// The starter without the action: for steps whose work is the
+		// action itself (build this as it is), not acting must not pass.
+		starter := Case{Step: st.ID, Name: "starter", Want: "the untouched starter, not acted on, does not pass"}
+		if err := exercise(ctx, fresh, pre, st, &starter, lessons.Files{}, nil); err != nil {
+			return cases, err
+		}
+		if starter.Verdict.Passed {
+			starter.Problem = "the starter files already pass: there is nothing to do"
+		}
+		starter.OK = starter.Problem == ""
+		cases = append(cases, starter)
+
+		for _, a := range st.Attempts {
+			ac := Case{Step: st.ID, Name: "attempt " + a.Name, Want: "fails " + strings.Join(a.Fails, ", ")}
+			action := st.Action
+			if a.Action != nil {
+				action = a.Action
+			}
+			if a.NoAction {
+				action = nil
+			}
+			if err := exercise(ctx, fresh, pre, st, &ac, a.Files, action); err != nil {
+				return cases, err
+			}
+			ac.Problem = mustFail(ac.Verdict, a.Fails)
+			ac.OK = ac.Problem == ""
+			cases = append(cases, ac)
+		}
+	case lessons.KindQuiz, lessons.KindAnswer:
+		right, wrong := answers(st)
+		for _, tc := range []struct {
+			name, value string
+			pass        bool
+		}{{"right answer", right, true}, {"wrong answer", wrong, false}} {
+			s, err := fresh()
+			if err != nil {
+				return cases, err
+			}
+			p, _ := s.Progress()
+			value := strings.ReplaceAll(tc.value, "{{.Secret}}", p.Secret)
+			v, err := s.Answer(ctx, st, value)
+			s.Close()
+			if err != nil {
+				return cases, err
+			}
+			cs := Case{Step: st.ID, Name: tc.name, Want: map[bool]string{true: "passes", false: "fails"}[tc.pass], Verdict: v}
+			if v.Passed != tc.pass {
+				cs.Problem = fmt.Sprintf("answer %q: passed=%v", tc.value, v.Passed)
+			}
+			cs.OK = cs.Problem == ""
+			cases = append(cases, cs)
+		}
+	}
+	return cases, nil
+}
+
+// exercise lays out the starter, puts files over it, runs the action and
+// checks, with the step's Docker objects cleaned before and after.
+func exercise(ctx context.Context, fresh func() (*tutor.Session, error), pre []*lessons.Step, st *lessons.Step, cs *Case, files lessons.Files, action *lessons.Action) error {
+	s, err := fresh()
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if needsDaemon(st, action) {
+		// A case must start from a daemon without the step's objects, or
+		// an image left by the case before would be checked instead.
+		steps := append(slices.Clone(pre), st)
+		if err := clean(ctx, s, steps...); err != nil {
+			return err
+		}
+		defer clean(context.WithoutCancel(ctx), s, steps...)
+		// What earlier steps leave behind (the image a run step runs) is
+		// made by their reference solutions.
+		for _, p := range pre {
+			if err := s.Solve(ctx, p, nil); err != nil {
+				return fmt.Errorf("step %s needs step %s, whose solution fails: %w", st.ID, p.ID, err)
+			}
+		}
+	}
+	p, _, err := s.Enter(st)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Work.Apply(st, files, s.Values(st, p), false); err != nil {
+		return err
+	}
+	if action != nil {
+		run := *st
+		run.Action = action
+		if err := s.Run(ctx, &run, nil); err != nil {
+			if errors.Is(err, tutor.ErrUnreachable) || ctx.Err() != nil {
+				return err
+			}
+			cs.ActionErr = err.Error()
+		}
+	}
+	cs.Verdict, err = s.Check(ctx, st)
+	if err != nil {
+		return err
+	}
+	if cs.Verdict.Unreachable() {
+		return fmt.Errorf("%s %s: %w", st.ID, cs.Name, tutor.ErrUnreachable)
+	}
+	return nil
+}
+
+func clean(ctx context.Context, s *tutor.Session, steps ...*lessons.Step) error {
+	removed, err := s.CleanDocker(ctx, steps, false)
+	if err != nil {
+		return err
+	}
+	for _, r := range removed {
+		if r.Err != "" {
+			return fmt.Errorf("cannot remove %s %s: %s", r.Kind, r.Name, r.Err)
+		}
+	}
+	return nil
+}
+
+// prerequisites are the earlier steps that build an image this step uses
+// but does not build itself: in the course the learner made it there.
+func prerequisites(c *lessons.Course, st *lessons.Step) []*lessons.Step {
+	var pre []*lessons.Step
+	builds := func(s *lessons.Step) string {
+		if s.Action != nil && s.Action.Build != nil {
+			if s.Action.Build.Tag != "" {
+				return s.Action.Build.Tag
+			}
+			return s.Image
+		}
+		return ""
+	}
+	if builds(st) != "" {
+		return nil
+	}
+	used := map[string]bool{st.Image: true}
+	if st.Action != nil && st.Action.Run != nil && st.Action.Run.Image != "" {
+		used[st.Action.Run.Image] = true
+	}
+	for _, s := range c.Steps() {
+		if s == st {
+			break
+		}
+		if img := builds(s); img != "" && used[img] {
+			pre = slices.DeleteFunc(pre, func(p *lessons.Step) bool { return builds(p) == img })
+			pre = append(pre, s)
+		}
+	}
+	return pre
+}
+
+func needsDaemon(st *lessons.Step, action *lessons.Action) bool {
+	if action != nil {
+		return true
+	}
+	for _, c := range st.Checks {
+		if !strings.HasPrefix(c.Type, "dockerfile.") && !strings.HasPrefix(c.Type, "answer.") {
+			return true
+		}
+	}
+	return false
+}
+
+// mustFail says what is wrong when a named check did not fail.
+func mustFail(v check.Verdict, names []string) string {
+	var problems []string
+	for _, r := range v.Results {
+		if !slices.Contains(names, r.ID) {
+			continue
+		}
+		switch r.Outcome {
+		case check.Pass:
+			problems = append(problems, fmt.Sprintf("check %s passes (%s)", r.ID, r.Message))
+		case check.Error:
+			problems = append(problems, fmt.Sprintf("check %s could not run (%s)", r.ID, r.Message))
+		default:
+			if strings.TrimSpace(r.Message) == "" {
+				problems = append(problems, fmt.Sprintf("check %s fails without a message", r.ID))
+			}
+		}
+	}
+	return strings.Join(problems, "; ")
+}
+
+func failing(v check.Verdict) string {
+	var out []string
+	for _, r := range v.Results {
+		if r.Outcome != check.Pass {
+			out = append(out, fmt.Sprintf("%s %s: %s", r.ID, r.Outcome, r.Message))
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// answers returns a right and a wrong answer of a quiz or answer step.
+func answers(st *lessons.Step) (right, wrong string) {
+	if st.Quiz != nil {
+		var r, w []string
+		for _, c := range st.Quiz.Choices {
+			if c.Correct {
+				r = append(r, c.ID)
+			} else {
+				w = append(w, c.ID)
+			}
+		}
+		wrongAnswer := strings.Join(append(slices.Clone(r), w...), ",") // right ones plus a wrong one
+		if !st.Quiz.Multiple && len(w) > 0 {
+			wrongAnswer = w[0]
+		}
+		return strings.Join(r, ","), wrongAnswer
+	}
+	if st.Answer.Expect == "secret" {
+		return "{{.Secret}}", "not-the-secret"
+	}
+	return st.Answer.Value, st.Answer.Value + "-but-wrong"
+}

@@ -1,0 +1,47 @@
+package proof
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+
+	"github.com/dockertutor/dockertutor/exercises/dockertest"
+	"github.com/dockertutor/dockertutor/lessons"
+)
+
+// TestCourseProof proves every step of the built-in course on the real
+// daemon: solutions pass, starters do not, attempts fail what they name.
+func TestCourseProof(t *testing.T) {
+	cli := dockertest.Client(t)
+	c, ps := lessons.Builtin()
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	for _, img := range c.Images {
+		dockertest.StandIn(t, cli, img.Ref)
+	}
+	connect := func(ctx context.Context) (*client.Client, error) { return client.New(client.FromEnv) }
+	for _, st := range c.Steps() {
+		if st.Kind == lessons.KindRead {
+			continue
+		}
+		t.Run(st.ID, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			cases, err := Step(ctx, c, st, Options{Connect: connect, Dir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cases) == 0 {
+				t.Fatal("nothing proven")
+			}
+			for _, cs := range cases {
+				if !cs.OK {
+					t.Errorf("%s: want %s: %s (action: %s)", cs.Name, cs.Want, cs.Problem, cs.ActionErr)
+				}
+			}
+		})
+	}
+}

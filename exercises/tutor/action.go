@@ -1,0 +1,294 @@
+package tutor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dockertutor/dockertutor/exercises/builder"
+	"github.com/dockertutor/dockertutor/exercises/progress"
+	"github.com/dockertutor/dockertutor/exercises/runner"
+	"github.com/dockertutor/dockertutor/lessons"
+)
+
+// ErrNoAction says a step has nothing for the tutor to run.
+var ErrNoAction = errors.New("this step has no action to run: do it in your terminal, then check")
+
+// buildOptions fills the step's build action with the learner's values.
+func (s *Session) buildOptions(st *lessons.Step, v lessons.Values) (builder.Options, error) {
+	b := st.Action.Build
+	tag, err := lessons.Expand(orDefault(b.Tag, st.Image), v)
+	if err != nil {
+		return builder.Options{}, err
+	}
+	o := builder.Options{
+		Course: s.Course.ID, Step: st.ID, Dir: s.Work.StepDir(st),
+		Dockerfile: b.Dockerfile, Tags: []string{tag}, Target: b.Target,
+		Builder: builderKind(b.Builder), NoCache: s.noCache,
+	}
+	for _, name := range sortedKeys(b.Args) {
+		val, err := lessons.Expand(b.Args[name], v)
+		if err != nil {
+			return o, fmt.Errorf("build arg %s: %w", name, err)
+		}
+		// The canary is shown in the command on purpose: seeing it typed
+		// in plain sight is part of the lesson.
+		o.BuildArgs = append(o.BuildArgs, builder.BuildArg{Name: name, Value: val})
+	}
+	for _, id := range sortedKeys(b.Secrets) {
+		val, err := lessons.Expand(b.Secrets[id], v)
+		if err != nil {
+			return o, fmt.Errorf("secret %s: %w", id, err)
+		}
+		o.Secrets = append(o.Secrets, builder.Secret{ID: id, Value: []byte(val), Env: secretEnv(id)})
+	}
+	return o, nil
+}
+
+// secretEnv is the variable the equivalent command reads a secret from.
+func secretEnv(id string) string {
+	return strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(id))
+}
+
+func builderName(k builder.Kind) string {
+	if k == builder.BuildKit {
+		return "BuildKit"
+	}
+	return "the classic builder"
+}
+
+func builderKind(b lessons.Builder) builder.Kind {
+	switch b {
+	case lessons.BuilderBuildKit:
+		return builder.BuildKit
+	case lessons.BuilderClassic:
+		return builder.Classic
+	}
+	return builder.Auto
+}
+
+func (s *Session) runOptions(st *lessons.Step, v lessons.Values) (runner.Options, error) {
+	r := st.Action.Run
+	img, err := lessons.Expand(orDefault(r.Image, st.Image), v)
+	if err != nil {
+		return runner.Options{}, err
+	}
+	o := runner.Options{Course: s.Course.ID, Step: st.ID, Image: img, Cmd: r.Cmd}
+	for _, name := range sortedKeys(r.Env) {
+		val, err := lessons.Expand(r.Env[name], v)
+		if err != nil {
+			return o, fmt.Errorf("env %s: %w", name, err)
+		}
+		o.Env = append(o.Env, runner.EnvVar{Name: name, Value: val, Secret: strings.Contains(val, v.Secret)})
+	}
+	return o, nil
+}
+
+// ActionCommand is the docker command a learner can type to do what the
+// step's action does; "" when the step has none.
+func (s *Session) ActionCommand(st *lessons.Step) string {
+	if st.Action == nil {
+		return ""
+	}
+	p, _ := s.Progress()
+	v := s.Values(st, p)
+	var cmds []string
+	if st.Action.Build != nil {
+		o, err := s.buildOptions(st, v)
+		if err != nil {
+			return ""
+		}
+		cmd := builder.Command(o)
+		for _, sec := range o.Secrets {
+			cmd = sec.Env + "=" + shellQuote(string(sec.Value)) + " " + cmd
+		}
+		cmds = append(cmds, cmd)
+	}
+	if st.Action.Run != nil {
+		o, err := s.runOptions(st, v)
+		if err != nil {
+			return ""
+		}
+		cmd := runner.Command(o)
+		for _, e := range o.Env {
+			if e.Secret {
+				cmd = e.Name + "=" + shellQuote(e.Value) + " " + cmd
+			}
+		}
+		cmds = append(cmds, cmd)
+	}
+	return strings.Join(cmds, " && ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '-' || r == '_' || r == '.' || r == ':' || r == '=' || r == ',' ||
+			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// Run performs the step's action (a build or a container run), sending
+// events as they happen: the equivalent command first, EventDone or
+// EventError last. A cancelled ctx stops it and returns an error wrapping
+// context.Canceled. events may be nil.
+func (s *Session) Run(ctx context.Context, st *lessons.Step, events chan<- Event) error {
+	if st.Action == nil {
+		return ErrNoAction
+	}
+	p, _, err := s.Enter(st)
+	if err != nil && !isWarning(err) {
+		return err
+	}
+	v := s.Values(st, p)
+	emit := func(kind EventKind, text string) {
+		if events == nil {
+			return
+		}
+		select {
+		case events <- Event{Time: time.Now(), Kind: kind, Text: text}:
+		case <-ctx.Done():
+		}
+	}
+	emit(EventCommand, s.ActionCommand(st))
+	cli, err := s.conn.get(ctx)
+	if err != nil {
+		emit(EventError, "Docker is not reachable: "+err.Error())
+		return unreachable(err)
+	}
+	start := time.Now()
+	if st.Action.Build != nil {
+		o, err := s.buildOptions(st, v)
+		if err != nil {
+			emit(EventError, err.Error())
+			return err
+		}
+		res, err := builder.Build(ctx, cli, o, func(e builder.Event) { emit(buildEventKind(e.Kind), e.String()) })
+		if err != nil {
+			return s.actionError(ctx, err, emit)
+		}
+		for _, w := range res.Warnings {
+			emit(EventWarning, w)
+		}
+		emit(EventDone, fmt.Sprintf("Built %s (%s) with %s in %s.", strings.Join(o.Tags, ", "), shortID(res.ImageID), builderName(res.Builder), since(start)))
+	}
+	if st.Action.Run != nil {
+		o, err := s.runOptions(st, v)
+		if err != nil {
+			emit(EventError, err.Error())
+			return err
+		}
+		start = time.Now()
+		res, err := runner.Run(ctx, cli, o, func(l runner.Line) { emit(EventOutput, redact(l.Text, v.Secret)) })
+		if err != nil {
+			return s.actionError(ctx, err, emit)
+		}
+		emit(EventDone, fmt.Sprintf("Container %s exited with code %d after %s.", res.Name, res.ExitCode, since(start)))
+	}
+	return nil
+}
+
+// actionError reports a failed action, telling an abort (the learner
+// pressed esc) and a lost daemon apart from a failure.
+func (s *Session) actionError(ctx context.Context, err error, emit func(EventKind, string)) error {
+	switch {
+	case ctx.Err() != nil || errors.Is(err, builder.ErrAborted) || errors.Is(err, runner.ErrAborted):
+		emit(EventError, "Aborted.")
+		return fmt.Errorf("aborted: %w", context.Canceled)
+	case isConnectionError(err):
+		s.conn.drop()
+		emit(EventError, "Lost the Docker daemon: "+err.Error())
+		return unreachable(err)
+	}
+	emit(EventError, err.Error())
+	return err
+}
+
+func buildEventKind(k builder.EventKind) EventKind {
+	switch k {
+	case builder.StepStarted, builder.StepCached, builder.StepDone, builder.StepFailed:
+		return EventStep
+	case builder.Warning:
+		return EventWarning
+	}
+	return EventOutput
+}
+
+// Solve puts the reference solution in the step folder (backing up the
+// learner's files) and runs the step's action, if any.
+func (s *Session) Solve(ctx context.Context, st *lessons.Step, events chan<- Event) error {
+	p, _, err := s.Enter(st)
+	if err != nil && !isWarning(err) {
+		return err
+	}
+	if _, err := s.Work.Apply(st, st.Solution, s.Values(st, p), false); err != nil {
+		return err
+	}
+	if _, err := s.Update(func(p *progress.Progress) error { p.Step(st.ID).SolutionSeen = true; return nil }); err != nil && !isWarning(err) {
+		return err
+	}
+	if st.Action == nil {
+		return nil
+	}
+	return s.Run(ctx, st, events)
+}
+
+// Solution returns the reference solution's files (path -> content), with
+// the learner's values filled in, to show.
+func (s *Session) Solution(st *lessons.Step) (map[string]string, error) {
+	p, err := s.Progress()
+	if err != nil && !isWarning(err) {
+		return nil, err
+	}
+	v := s.Values(st, p)
+	out := map[string]string{}
+	for _, name := range st.Solution.List {
+		data, err := st.Solution.Read(name)
+		if err != nil {
+			return nil, err
+		}
+		text := string(data)
+		if strings.HasSuffix(name, lessons.TemplateSuffix) {
+			if text, err = lessons.Expand(text, v); err != nil {
+				return nil, err
+			}
+			name = strings.TrimSuffix(name, lessons.TemplateSuffix)
+		}
+		out[name] = text
+	}
+	return out, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func shortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	return id[:min(12, len(id))]
+}
+
+// redact cuts the learner's secret out of output shown on screen.
+func redact(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, secret[:min(2, len(secret))]+"…")
+}

@@ -1,0 +1,143 @@
+package tutor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/moby/client"
+
+	"github.com/dockertutor/dockertutor/exercises/engine"
+	"github.com/dockertutor/dockertutor/lessons"
+)
+
+// connection is the session's lazily opened Docker client. A failed call
+// drops it so the next one reconnects: the daemon may come back.
+type connection struct {
+	connect func(ctx context.Context) (*client.Client, error)
+
+	mu  sync.Mutex
+	cli *client.Client
+}
+
+func defaultConnect(ctx context.Context) (*client.Client, error) {
+	ep, err := engine.Resolve()
+	if err != nil {
+		return nil, err
+	}
+	return engine.Connect(ctx, ep)
+}
+
+func (c *connection) get(ctx context.Context) (*client.Client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cli != nil {
+		return c.cli, nil
+	}
+	cli, err := c.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.cli = cli
+	return cli, nil
+}
+
+// drop forgets a client that failed, so the next call reconnects.
+func (c *connection) drop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cli != nil {
+		c.cli.Close()
+		c.cli = nil
+	}
+}
+
+func (c *connection) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cli == nil {
+		return nil
+	}
+	err := c.cli.Close()
+	c.cli = nil
+	return err
+}
+
+// Docker returns the session's Docker client, connecting on first use.
+func (s *Session) Docker(ctx context.Context) (*client.Client, error) { return s.conn.get(ctx) }
+
+// ErrUnreachable wraps every failure to reach the daemon (exit code 3).
+var ErrUnreachable = errors.New("Docker is not reachable")
+
+// DockerStatus says whether the daemon answers, where it is, and what it
+// runs; when it does not answer, why and what to do, in a sentence each.
+func (s *Session) DockerStatus(ctx context.Context) DockerStatus {
+	ep, rerr := engine.Resolve()
+	st := DockerStatus{Endpoint: ep.Host, Source: ep.Source}
+	cli, err := s.conn.get(ctx)
+	if err == nil {
+		ctx2, cancel := context.WithTimeout(ctx, engine.PingTimeout)
+		defer cancel()
+		var v client.ServerVersionResult
+		v, err = cli.ServerVersion(ctx2, client.ServerVersionOptions{})
+		if err == nil {
+			st.Reachable = true
+			st.Version, st.API = v.Version, v.APIVersion
+			st.Builder = "BuildKit"
+			if v.Os == "windows" {
+				st.Builder = "classic"
+			}
+			return st
+		}
+		s.conn.drop()
+	}
+	if rerr != nil {
+		err = rerr
+	}
+	p := engine.Explain(ep, err)
+	st.Problem = p.Message
+	if fixes := p.Fixes[runtime.GOOS]; len(fixes) > 0 {
+		st.Fix = fixes[0].Text
+		if fixes[0].Command != "" {
+			st.Fix += ": " + fixes[0].Command
+		}
+	}
+	return st
+}
+
+// needsDocker reports whether a step's checks ask the daemon.
+func needsDocker(st *lessons.Step) bool {
+	for _, c := range st.Checks {
+		switch c.Spec.(type) {
+		case *lessons.DockerfileParses, *lessons.DockerfileBase, *lessons.DockerfileStages,
+			*lessons.DockerfileCopiesFromStage, *lessons.DockerfileSecretMount,
+			*lessons.DockerfileNoSecretArgs, *lessons.AnswerChoice, *lessons.AnswerValue:
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+func since(t time.Time) string { return time.Since(t).Round(100 * time.Millisecond).String() }
+
+func unreachable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrUnreachable, err)
+}
+
+// isConnectionError reports whether err means the daemon went away.
+func isConnectionError(err error) bool {
+	if client.IsErrConnectionFailed(err) {
+		return true
+	}
+	m := err.Error()
+	return strings.Contains(m, "connection refused") || strings.Contains(m, "connection reset") ||
+		strings.Contains(m, "broken pipe") || strings.Contains(m, "EOF") && strings.Contains(m, "daemon")
+}

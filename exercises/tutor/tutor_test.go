@@ -1,0 +1,247 @@
+package tutor
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+
+	"github.com/dockertutor/dockertutor/exercises/check"
+	"github.com/dockertutor/dockertutor/exercises/dockertest"
+	"github.com/dockertutor/dockertutor/lessons"
+)
+
+// fixture is a small course whose image names no other test uses.
+func fixture(t *testing.T) *lessons.Course {
+	t.Helper()
+	c, ps := lessons.Load(fstest.MapFS{
+		"course.yaml":     {Data: []byte("format: 1\nid: tutortest\ntitle: T\nimages: [{ref: alpine:3.22}]\nlessons: [l]\n")},
+		"l/lesson.yaml":   {Data: []byte("title: L\nsteps: [build, runit]\n")},
+		"l/build/step.md": {Data: []byte("---\ntitle: Build\nkind: exercise\nmain: Dockerfile\nimage: dttest-tutor/app\naction:\n  build:\n    args: {TOKEN: \"{{.Secret}}\"}\nchecks:\n  - {id: fresh, type: image.fresh}\n  - {id: clean, type: leak.absent}\nattempts:\n  - {name: leaky, fails: [clean]}\n  - {name: unbuilt, no-action: true, fails: [fresh]}\n---\nBuild.\n")},
+		"l/build/starter/Dockerfile":        {Data: []byte("FROM alpine:3.22\nARG TOKEN\nRUN echo $TOKEN > /t\n")},
+		"l/build/solution/Dockerfile":       {Data: []byte("FROM alpine:3.22\nRUN echo built > /t\n")},
+		"l/build/attempts/leaky/Dockerfile": {Data: []byte("FROM alpine:3.22\nARG TOKEN\nRUN echo $TOKEN > /t\n")},
+		"l/runit/step.md": {Data: []byte("---\ntitle: Run\nkind: exercise\nimage: dttest-tutor/app\naction:\n  run:\n    env: {APP_TOKEN: \"{{.Secret}}\"}\n    cmd: [sh, -c, 'test -n \"$APP_TOKEN\" && echo token received']\nchecks:\n  - {id: env, type: container.runtime-env, var: APP_TOKEN}\n  - {id: log, type: container.log, contains: token received}\nattempts:\n  - {name: none, no-action: true, fails: [env, log]}\n---\nRun.\n")},
+	})
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	return c
+}
+
+func open(t *testing.T, c *lessons.Course) *Session {
+	t.Helper()
+	s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(),
+		Connect: func(ctx context.Context) (*client.Client, error) { return client.New(client.FromEnv) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestSolveRunCheckAndResetLeavesDecoys(t *testing.T) {
+	cli := dockertest.Client(t)
+	dockertest.StandIn(t, cli, "alpine:3.22")
+	ctx := context.Background()
+
+	// Decoys: things a learner made that look like the course's.
+	decoyImage := "dttest-tutor/decoy:1"
+	if _, err := cli.ImageTag(ctx, client.ImageTagOptions{Source: "alpine:3.22", Target: decoyImage}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.ImageRemove(ctx, decoyImage, client.ImageRemoveOptions{}) })
+	decoy, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{Config: &container.Config{Image: "alpine:3.22", Cmd: []string{"true"}, Labels: map[string]string{"org.dockertutor.step": "build"}}, Name: "dttest-tutor-decoy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.ContainerRemove(ctx, decoy.ID, client.ContainerRemoveOptions{Force: true}) })
+	vol, err := cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: "dttest-tutor-decoy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.VolumeRemove(ctx, vol.Volume.Name, client.VolumeRemoveOptions{}) })
+
+	c := fixture(t)
+	s := open(t, c)
+	build, _ := c.Step("build")
+	runit, _ := c.Step("runit")
+
+	var events []Event
+	ch := make(chan Event, 256)
+	done := make(chan struct{})
+	go func() {
+		for e := range ch {
+			events = append(events, e)
+		}
+		close(done)
+	}()
+	if err := s.Solve(ctx, build, ch); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Run(ctx, runit, ch); err != nil {
+		t.Fatal(err)
+	}
+	close(ch)
+	<-done
+	if events[0].Kind != EventCommand || !strings.Contains(events[0].Text, "docker build") {
+		t.Fatalf("the first event must be the equivalent command: %+v", events[0])
+	}
+	p, _ := s.Progress()
+	for _, e := range events {
+		if strings.Contains(e.Text, p.Secret) && e.Kind != EventCommand {
+			t.Fatalf("the secret must not be shown in output: %+v", e)
+		}
+	}
+	for _, st := range []*lessons.Step{build, runit} {
+		v, err := s.Check(ctx, st)
+		if err != nil || !v.Passed {
+			t.Fatalf("%s: %v %+v", st.ID, err, v)
+		}
+	}
+
+	plan, err := s.CleanDocker(ctx, c.Steps(), true)
+	if err != nil || len(plan) < 2 {
+		t.Fatalf("dry run: %v %+v", err, plan)
+	}
+	if _, err := cli.ImageInspect(ctx, "dttest-tutor/app"); err != nil {
+		t.Fatal("a dry run removed the image")
+	}
+	removed, err := s.CleanDocker(ctx, c.Steps(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range removed {
+		if r.Err != "" {
+			t.Fatalf("removal failed: %+v", r)
+		}
+	}
+	if _, err := cli.ImageInspect(ctx, "dttest-tutor/app"); err == nil {
+		t.Fatal("the course image is still there")
+	}
+	if _, err := cli.ContainerInspect(ctx, "tutortest-runit", client.ContainerInspectOptions{}); err == nil {
+		names, _ := cli.ContainerList(ctx, client.ContainerListOptions{All: true})
+		t.Fatalf("the tutor's container is still there: %+v", names)
+	}
+	if _, err := cli.ImageInspect(ctx, decoyImage); err != nil {
+		t.Fatal("the decoy image was removed")
+	}
+	if _, err := cli.ContainerInspect(ctx, decoy.ID, client.ContainerInspectOptions{}); err != nil {
+		t.Fatal("the decoy container was removed")
+	}
+	if _, err := cli.VolumeInspect(ctx, vol.Volume.Name, client.VolumeInspectOptions{}); err != nil {
+		t.Fatal("the decoy volume was removed")
+	}
+}
+
+func TestUnreachableDaemonIsAnErrorNotAFailure(t *testing.T) {
+	c := fixture(t)
+	s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(),
+		Connect: func(ctx context.Context) (*client.Client, error) {
+			return nil, errors.New("dial unix /nonexistent.sock: connect: no such file or directory")
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := c.Step("build")
+	s.Enter(st)
+	v, err := s.Check(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Passed || !v.Unreachable() {
+		t.Fatalf("want an unreachable verdict: %+v", v)
+	}
+	for _, r := range v.Results {
+		if r.Outcome != check.Error {
+			t.Fatalf("%s: %s", r.ID, r.Outcome)
+		}
+	}
+	p, _ := s.Progress()
+	if p.Steps[st.ID].Checks != 0 {
+		t.Fatal("an unreachable check must not be recorded as an attempt")
+	}
+	if err := s.Run(context.Background(), st, nil); !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("run: %v", err)
+	}
+}
+
+func TestRunCancelReadsAborted(t *testing.T) {
+	cli := dockertest.Client(t)
+	dockertest.StandIn(t, cli, "alpine:3.22")
+	c := fixture(t)
+	s := open(t, c)
+	st, _ := c.Step("build")
+	s.Enter(st)
+	os.WriteFile(filepath.Join(s.Work.StepDir(st), "Dockerfile"), []byte("FROM alpine:3.22\nRUN sleep 30\n"), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(2*time.Second, cancel)
+	start := time.Now()
+	err := s.Run(ctx, st, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want a cancelled error, got %v", err)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Fatalf("cancel took %s", time.Since(start))
+	}
+}
+
+func TestWatchSeesFileAndDaemonChanges(t *testing.T) {
+	cli := dockertest.Client(t)
+	dockertest.StandIn(t, cli, "alpine:3.22")
+	for _, poll := range []bool{false, true} {
+		c := fixture(t)
+		s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(), Poll: poll,
+			Connect: func(ctx context.Context) (*client.Client, error) { return client.New(client.FromEnv) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := c.Step("build")
+		s.Enter(st)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		changes, err := s.Watch(ctx, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond) // let the watchers start
+		os.WriteFile(filepath.Join(s.Work.StepDir(st), "Dockerfile"), []byte("FROM alpine:3.22\n"), 0o644)
+		select {
+		case ch := <-changes:
+			if !strings.Contains(ch.Reason, "Dockerfile") {
+				t.Fatalf("poll=%v: reason %q", poll, ch.Reason)
+			}
+		case <-ctx.Done():
+			t.Fatalf("poll=%v: no change seen after a file write", poll)
+		}
+		if !poll {
+			// The daemon side: tag the step's image from another client.
+			cli.ImageTag(ctx, client.ImageTagOptions{Source: "alpine:3.22", Target: "dttest-tutor/app:latest"})
+			select {
+			case ch := <-changes:
+				if !strings.Contains(ch.Reason, "dttest-tutor/app") {
+					t.Fatalf("reason %q", ch.Reason)
+				}
+			case <-ctx.Done():
+				t.Fatal("no change seen after an image was tagged")
+			}
+			cli.ImageRemove(context.Background(), "dttest-tutor/app:latest", client.ImageRemoveOptions{})
+		}
+		cancel()
+		for range changes {
+		}
+		s.Close()
+	}
+}
+
+func TestConcernsAndNames(t *testing.T) {
+	if !sameImage("dttest/x", "docker.io/dttest/x:latest") || sameImage("x:1", "x:2") || !sameImage("alpine", "docker.io/library/alpine:latest") {
+		t.Fatal("image names must compare as Docker normalizes them")
+	}
+}

@@ -1,0 +1,284 @@
+package tutor
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"github.com/moby/moby/api/types/events"
+	"github.com/moby/moby/client"
+
+	"github.com/dockertutor/dockertutor/lessons"
+)
+
+// Watch timings.
+const (
+	// Debounce gathers the burst of events an editor's save makes into one.
+	Debounce = 250 * time.Millisecond
+	// PollInterval is how often the step folder is scanned with --poll.
+	PollInterval = time.Second
+	// reconnectDelay is the first wait before the events stream is
+	// reopened after the daemon went away; it doubles up to a few seconds.
+	reconnectDelay = 500 * time.Millisecond
+)
+
+// Watch reports reasons to re-check the step: changes in its folder
+// (fsnotify, or polling with Options.Poll) and daemon events about its
+// images and containers. The channel is closed when ctx ends. Changes are
+// coalesced: a slow reader gets the latest reason, not a backlog.
+func (s *Session) Watch(ctx context.Context, st *lessons.Step) (<-chan Change, error) {
+	dir := s.Work.StepDir(st)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	p, _ := s.Progress()
+	images := s.StepImages(st, s.Values(st, p))
+
+	raw := make(chan Change, 16)
+	out := make(chan Change, 1)
+	var fileWatch func()
+	if s.poll {
+		fileWatch = func() { pollDir(ctx, dir, raw) }
+	} else {
+		w, err := fsnotify.NewWatcher()
+		if err != nil {
+			fileWatch = func() { pollDir(ctx, dir, raw) } // no inotify left: poll
+		} else {
+			addTree(w, dir)
+			fileWatch = func() { notifyDir(ctx, w, dir, raw) }
+		}
+	}
+	go fileWatch()
+	if len(images) > 0 {
+		go s.watchDaemon(ctx, images, raw)
+	}
+	go debounce(ctx, raw, out)
+	return out, nil
+}
+
+// debounce forwards the last change of each burst once the burst is over.
+func debounce(ctx context.Context, in <-chan Change, out chan Change) {
+	defer close(out)
+	var (
+		pending *Change
+		timer   <-chan time.Time
+	)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case c := <-in:
+			pending = &c
+			timer = time.After(Debounce)
+		case <-timer:
+			if pending == nil {
+				continue
+			}
+			select {
+			case out <- *pending:
+			default: // the reader has one waiting already: replace it
+				select {
+				case <-out:
+				default:
+				}
+				out <- *pending
+			}
+			pending, timer = nil, nil
+		}
+	}
+}
+
+func send(ctx context.Context, ch chan<- Change, reason string) {
+	select {
+	case ch <- Change{Time: time.Now(), Reason: reason}:
+	case <-ctx.Done():
+	}
+}
+
+func addTree(w *fsnotify.Watcher, dir string) {
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = w.Add(p)
+		}
+		return nil
+	})
+}
+
+func notifyDir(ctx context.Context, w *fsnotify.Watcher, dir string, out chan<- Change) {
+	defer w.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-w.Events:
+			if !ok {
+				return
+			}
+			if ev.Has(fsnotify.Create) {
+				if fi, err := os.Stat(ev.Name); err == nil && fi.IsDir() {
+					addTree(w, ev.Name)
+				}
+			}
+			if ev.Has(fsnotify.Chmod) && !ev.Has(fsnotify.Write) {
+				continue // touch and indexers: nothing to re-check
+			}
+			rel, _ := filepath.Rel(dir, ev.Name)
+			send(ctx, out, filepath.ToSlash(rel)+" changed")
+		case _, ok := <-w.Errors:
+			if !ok {
+				return
+			}
+		}
+	}
+}
+
+type fileStamp struct {
+	size int64
+	mod  time.Time
+}
+
+func snapshot(dir string) map[string]fileStamp {
+	m := map[string]fileStamp{}
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if fi, err := d.Info(); err == nil {
+			m[p] = fileStamp{fi.Size(), fi.ModTime()}
+		}
+		return nil
+	})
+	return m
+}
+
+// pollDir compares the folder's file sizes and times every PollInterval,
+// for file systems where change events do not arrive.
+func pollDir(ctx context.Context, dir string, out chan<- Change) {
+	prev := snapshot(dir)
+	t := time.NewTicker(PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			cur := snapshot(dir)
+			for p, st := range cur {
+				if old, ok := prev[p]; !ok || old != st {
+					rel, _ := filepath.Rel(dir, p)
+					send(ctx, out, filepath.ToSlash(rel)+" changed")
+				}
+			}
+			for p := range prev {
+				if _, ok := cur[p]; !ok {
+					rel, _ := filepath.Rel(dir, p)
+					send(ctx, out, filepath.ToSlash(rel)+" removed")
+				}
+			}
+			prev = cur
+		}
+	}
+}
+
+// watchDaemon follows the daemon's events about the step's images and
+// their containers, reopening the stream when the daemon comes back.
+func (s *Session) watchDaemon(ctx context.Context, images []string, out chan<- Change) {
+	delay := reconnectDelay
+	for ctx.Err() == nil {
+		cli, err := s.conn.get(ctx)
+		if err == nil {
+			delay = reconnectDelay
+			err = s.followEvents(ctx, cli, images, out)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 5*time.Second)
+	}
+}
+
+func (s *Session) followEvents(ctx context.Context, cli *client.Client, images []string, out chan<- Change) error {
+	f := make(client.Filters).Add("type", string(events.ImageEventType), string(events.ContainerEventType))
+	res := cli.Events(ctx, client.EventsListOptions{Filters: f})
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-res.Err:
+			s.conn.drop()
+			return err
+		case m := <-res.Messages:
+			if reason, ok := concerns(m, images); ok {
+				send(ctx, out, reason)
+			}
+		}
+	}
+}
+
+// concerns says whether a daemon event is about one of the step's images
+// or a container made from one, and why in words.
+func concerns(m events.Message, images []string) (string, bool) {
+	matches := func(name string) bool {
+		return name != "" && slices.ContainsFunc(images, func(img string) bool { return sameImage(name, img) })
+	}
+	switch m.Type {
+	case events.ImageEventType:
+		name := m.Actor.Attributes["name"]
+		if matches(name) {
+			return "image " + name + " " + pastTense(string(m.Action)), true
+		}
+	case events.ContainerEventType:
+		switch m.Action {
+		case events.ActionStart, events.ActionDie, events.ActionDestroy, events.ActionCreate:
+			if img := m.Actor.Attributes["image"]; matches(img) {
+				return "container " + m.Actor.Attributes["name"] + " of " + img + " " + pastTense(string(m.Action)), true
+			}
+		}
+	}
+	return "", false
+}
+
+func pastTense(action string) string {
+	switch action {
+	case "tag":
+		return "tagged"
+	case "untag":
+		return "untagged"
+	case "delete":
+		return "removed"
+	case "start":
+		return "started"
+	case "die":
+		return "exited"
+	case "destroy":
+		return "removed"
+	case "create":
+		return "created"
+	}
+	return action
+}
+
+// sameImage compares image names as Docker does: `x` is `x:latest` and
+// `docker.io/library/x:latest`.
+func sameImage(a, b string) bool {
+	return normalizeName(a) == normalizeName(b)
+}
+
+func normalizeName(s string) string {
+	s = strings.TrimPrefix(s, "docker.io/")
+	s = strings.TrimPrefix(s, "library/")
+	if i := strings.LastIndex(s, "/"); !strings.Contains(s[i+1:], ":") && !strings.Contains(s, "@") {
+		s += ":latest"
+	}
+	return s
+}
