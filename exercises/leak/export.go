@@ -61,7 +61,7 @@ type blob struct {
 	// visible.
 	whiteouts []string // paths deleted
 	opaque    []string // directories whose earlier contents are hidden
-	written   map[uint64]struct{}
+	written   map[uint64]bool // path hash -> is a directory
 	files     int
 	// For other files: the raw tally when the file was too big to keep.
 	raw *tally
@@ -71,6 +71,7 @@ type blob struct {
 type layerHit struct {
 	path   string
 	inName bool
+	isDir  bool
 	t      tally
 }
 
@@ -289,7 +290,7 @@ func (x *exportReader) layer(ctx context.Context, b *blob, size int64) error {
 	if b.compression != "" {
 		src = &capReader{r: src, left: size*x.lim.expandFactor + x.lim.expandSlack}
 	}
-	b.written = map[uint64]struct{}{}
+	b.written = map[uint64]bool{}
 	tr := tar.NewReader(src)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -313,10 +314,9 @@ func (x *exportReader) layer(ctx context.Context, b *blob, size int64) error {
 			}
 			continue
 		}
-		if hdr.Typeflag != tar.TypeDir {
-			b.written[maphash.String(x.seed, p)] = struct{}{}
-		}
-		x.names(b, p, hdr)
+		isDir := hdr.Typeflag == tar.TypeDir
+		b.written[maphash.String(x.seed, p)] = isDir
+		x.names(b, p, isDir, hdr)
 		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA || hdr.Size == 0 {
 			continue
 		}
@@ -328,10 +328,10 @@ func (x *exportReader) layer(ctx context.Context, b *blob, size int64) error {
 		}
 		x.st.reset()
 		if err := x.pump(ctx, tr); err != nil {
-			x.keepHit(b, p, false, x.st.close())
+			x.keepHit(b, p, false, false, x.st.close())
 			return x.layerErr(ctx, b, err)
 		}
-		x.keepHit(b, p, false, x.st.close())
+		x.keepHit(b, p, false, false, x.st.close())
 	}
 	return x.drain(ctx, b.path)
 }
@@ -355,13 +355,13 @@ func (x *exportReader) drain(ctx context.Context, name string) error {
 	}
 	t := x.st.close()
 	if len(t.order) > 0 {
-		x.keepHit(x.blobs[name], "(raw bytes of the layer archive)", false, t)
+		x.keepHit(x.blobs[name], "(raw bytes of the layer archive)", false, false, t)
 	}
 	return nil
 }
 
 // names searches a layer entry's name, link target and extended headers.
-func (x *exportReader) names(b *blob, p string, hdr *tar.Header) {
+func (x *exportReader) names(b *blob, p string, isDir bool, hdr *tar.Header) {
 	fields := []string{hdr.Name, hdr.Linkname}
 	for k, v := range hdr.PAXRecords {
 		if k != "path" && k != "linkpath" {
@@ -380,10 +380,10 @@ func (x *exportReader) names(b *blob, p string, hdr *tar.Header) {
 			}
 		}
 	}
-	x.keepHit(b, p, true, t)
+	x.keepHit(b, p, true, isDir, t)
 }
 
-func (x *exportReader) keepHit(b *blob, p string, inName bool, t tally) {
+func (x *exportReader) keepHit(b *blob, p string, inName, isDir bool, t tally) {
 	if len(t.order) == 0 {
 		return
 	}
@@ -392,7 +392,7 @@ func (x *exportReader) keepHit(b *blob, p string, inName bool, t tally) {
 		return
 	}
 	x.hitCount++
-	b.hits = append(b.hits, layerHit{path: p, inName: inName, t: t})
+	b.hits = append(b.hits, layerHit{path: p, inName: inName, isDir: isDir, t: t})
 }
 
 func isSparse(hdr *tar.Header) bool {
@@ -465,9 +465,9 @@ func (x *exportReader) resolve(p string) string {
 	return p
 }
 
-// fate tells whether the file at p, found in layer idx, is still visible
-// given the layers stacked on top of it.
-func (x *exportReader) fate(layers []*blob, idx int, p string) (FileState, int) {
+// fate tells whether the entry at p (a directory when isDir), found in
+// layer idx, is still visible given the layers stacked on top of it.
+func (x *exportReader) fate(layers []*blob, idx int, p string, isDir bool) (FileState, int) {
 	for later := idx + 1; later < len(layers); later++ {
 		l := layers[later]
 		if l == nil {
@@ -483,13 +483,14 @@ func (x *exportReader) fate(layers []*blob, idx int, p string) (FileState, int) 
 				return Deleted, later
 			}
 		}
-		// A later non-directory at this path or at one of its parents
-		// hides the file.
-		for q := p; q != "." && q != "/" && q != ""; q = path.Dir(q) {
-			if _, ok := l.written[maphash.String(x.seed, q)]; ok {
-				if q == p {
-					return Replaced, later
-				}
+		// A later entry at this path replaces it, unless both are
+		// directories (every layer lists the directories it writes in);
+		// a later non-directory at a parent hides it.
+		if laterIsDir, ok := l.written[maphash.String(x.seed, p)]; ok && !(isDir && laterIsDir) {
+			return Replaced, later
+		}
+		for q := path.Dir(p); q != "." && q != "/" && q != ""; q = path.Dir(q) {
+			if laterIsDir, ok := l.written[maphash.String(x.seed, q)]; ok && !laterIsDir {
 				return Deleted, later
 			}
 		}

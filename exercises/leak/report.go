@@ -110,7 +110,8 @@ type LayerFile struct {
 	// Index counts layers from the base at 0; -1 when the blob is in the
 	// export but not one of this image's layers.
 	Index int `json:"index"`
-	// Path is the file's path in the image's filesystem.
+	// Path is the file's path in the image's filesystem, relative to its
+	// root; a secret in the path itself is redacted.
 	Path string `json:"path"`
 	// InName is set when the secret is in the file's name (or link
 	// target) rather than its contents.

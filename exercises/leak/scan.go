@@ -255,7 +255,7 @@ func (x *exportReader) findings(imageID string, plat platform, earlier []Finding
 			continue
 		}
 		for _, h := range b.hits {
-			state, by := x.fate(layers, i, h.path)
+			state, by := x.fate(layers, i, h.path, h.isDir)
 			lf := LayerFile{Index: i, Path: x.m.redact([]byte(h.path)), InName: h.inName, State: state, By: by}
 			var he *HistoryEntry
 			if history != nil {

@@ -394,3 +394,38 @@ func TestScanPicksThePlatformOfAMultiPlatformExport(t *testing.T) {
 		}
 	}
 }
+
+// Which later entries hide an earlier one: a directory listed again stays
+// visible, a file turned into a directory is replaced, a file under a
+// directory turned into a file is gone.
+func TestScanFileFates(t *testing.T) {
+	img := testImage{steps: []testStep{
+		{createdBy: "ADD a", files: []testFile{
+			{name: "keys-" + canary + "/", typeflag: tar.TypeDir},
+			{name: "conf", body: []byte(canary)},
+			{name: "opt/app/key", body: []byte(canary)},
+		}},
+		{createdBy: "RUN b", files: []testFile{
+			{name: "keys-" + canary + "/", typeflag: tar.TypeDir},
+			{name: "keys-" + canary + "/other", body: []byte("x")},
+			{name: "conf/", typeflag: tar.TypeDir},
+			{name: "opt/", typeflag: tar.TypeDir},
+			{name: "opt/app", body: []byte("now a file")},
+		}},
+	}}
+	r := scanFake(t, newFake(t, "fates:1", img, exportOptions{}), defaultLimits)
+	for _, c := range []struct {
+		path   string
+		inName bool
+		state  FileState
+	}{
+		{"keys-dt…", true, Visible},
+		{"conf", false, Replaced},
+		{"opt/app/key", false, Deleted},
+	} {
+		f := layerFinding(r, c.path, c.inName, Plain)
+		if f == nil || f.Layer.Index != 0 || f.Layer.State != c.state {
+			t.Errorf("%s: %+v, want %s\n%s", c.path, f, c.state, describe(r))
+		}
+	}
+}
