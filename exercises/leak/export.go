@@ -59,8 +59,8 @@ type blob struct {
 	// For layers: what the layer removes from or writes over the layers
 	// below it, to tell whether a finding in an earlier layer is still
 	// visible.
-	whiteouts []string // paths deleted
-	opaque    []string // directories whose earlier contents are hidden
+	whiteouts []string        // paths deleted
+	opaque    []string        // directories whose earlier contents are hidden
 	written   map[uint64]bool // path hash -> is a directory
 	files     int
 	// For other files: the raw tally when the file was too big to keep.
