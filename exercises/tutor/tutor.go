@@ -38,10 +38,10 @@ type Options struct {
 
 // Session is one learner in one course.
 type Session struct {
-	Course *lessons.Course
-	Work   *workspace.Workspace
-	store  *progress.Store
-	now    func() time.Time
+	Course  *lessons.Course
+	Work    *workspace.Workspace
+	store   *progress.Store
+	now     func() time.Time
 	poll    bool
 	noCache bool
 	conn    *connection

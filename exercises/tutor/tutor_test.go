@@ -22,13 +22,13 @@ import (
 func fixture(t *testing.T) *lessons.Course {
 	t.Helper()
 	c, ps := lessons.Load(fstest.MapFS{
-		"course.yaml":     {Data: []byte("format: 1\nid: tutortest\ntitle: T\nimages: [{ref: alpine:3.22}]\nlessons: [l]\n")},
-		"l/lesson.yaml":   {Data: []byte("title: L\nsteps: [build, runit]\n")},
-		"l/build/step.md": {Data: []byte("---\ntitle: Build\nkind: exercise\nmain: Dockerfile\nimage: dttest-tutor/app\naction:\n  build:\n    args: {TOKEN: \"{{.Secret}}\"}\nchecks:\n  - {id: fresh, type: image.fresh}\n  - {id: clean, type: leak.absent}\nattempts:\n  - {name: leaky, fails: [clean]}\n  - {name: unbuilt, no-action: true, fails: [fresh]}\n---\nBuild.\n")},
+		"course.yaml":                       {Data: []byte("format: 1\nid: tutortest\ntitle: T\nimages: [{ref: alpine:3.22}]\nlessons: [l]\n")},
+		"l/lesson.yaml":                     {Data: []byte("title: L\nsteps: [build, runit]\n")},
+		"l/build/step.md":                   {Data: []byte("---\ntitle: Build\nkind: exercise\nmain: Dockerfile\nimage: dttest-tutor/app\naction:\n  build:\n    args: {TOKEN: \"{{.Secret}}\"}\nchecks:\n  - {id: fresh, type: image.fresh}\n  - {id: clean, type: leak.absent}\nattempts:\n  - {name: leaky, fails: [clean]}\n  - {name: unbuilt, no-action: true, fails: [fresh]}\n---\nBuild.\n")},
 		"l/build/starter/Dockerfile":        {Data: []byte("FROM alpine:3.22\nARG TOKEN\nRUN echo $TOKEN > /t\n")},
 		"l/build/solution/Dockerfile":       {Data: []byte("FROM alpine:3.22\nRUN echo built > /t\n")},
 		"l/build/attempts/leaky/Dockerfile": {Data: []byte("FROM alpine:3.22\nARG TOKEN\nRUN echo $TOKEN > /t\n")},
-		"l/runit/step.md": {Data: []byte("---\ntitle: Run\nkind: exercise\nimage: dttest-tutor/app\naction:\n  run:\n    env: {APP_TOKEN: \"{{.Secret}}\"}\n    cmd: [sh, -c, 'test -n \"$APP_TOKEN\" && echo token received']\nchecks:\n  - {id: env, type: container.runtime-env, var: APP_TOKEN}\n  - {id: log, type: container.log, contains: token received}\nattempts:\n  - {name: none, no-action: true, fails: [env, log]}\n---\nRun.\n")},
+		"l/runit/step.md":                   {Data: []byte("---\ntitle: Run\nkind: exercise\nimage: dttest-tutor/app\naction:\n  run:\n    env: {APP_TOKEN: \"{{.Secret}}\"}\n    cmd: [sh, -c, 'test -n \"$APP_TOKEN\" && echo token received']\nchecks:\n  - {id: env, type: container.runtime-env, var: APP_TOKEN}\n  - {id: log, type: container.log, contains: token received}\nattempts:\n  - {name: none, no-action: true, fails: [env, log]}\n---\nRun.\n")},
 	})
 	if len(ps) > 0 {
 		t.Fatal(ps)
