@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -344,8 +345,28 @@ func drainChanges(changes <-chan tutor.Change) tea.Cmd {
 type execReadyMsg struct {
 	what string // "editor" or "shell"
 	cmd  *exec.Cmd
-	err  error
+	// banner is printed on the cleared screen before the command starts.
+	banner string
+	err    error
 }
+
+// bannerCommand runs a command after printing a banner, so a learner in a
+// shell knows where they are and how to come back.
+type bannerCommand struct {
+	*exec.Cmd
+	banner string
+}
+
+func (c bannerCommand) Run() error {
+	if c.banner != "" && c.Stdout != nil {
+		fmt.Fprint(c.Stdout, c.banner)
+	}
+	return c.Cmd.Run()
+}
+
+func (c bannerCommand) SetStdin(r io.Reader)  { c.Stdin = r }
+func (c bannerCommand) SetStdout(w io.Writer) { c.Stdout = w }
+func (c bannerCommand) SetStderr(w io.Writer) { c.Stderr = w }
 
 type execDoneMsg struct {
 	what string
@@ -392,7 +413,8 @@ func shellCmd(getenv func(string) string, dir string) tea.Cmd {
 		}
 		c := exec.Command(path)
 		c.Dir = dir
-		return execReadyMsg{what: "shell", cmd: c}
+		banner := "\x1b[H\x1b[2J" + "A shell in the step's folder, " + dir + ".\nType exit to go back to the tutor.\n\n"
+		return execReadyMsg{what: "shell", cmd: c, banner: banner}
 	}
 }
 

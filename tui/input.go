@@ -127,7 +127,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Run):
 		return m.startAction("run")
 	case key.Matches(msg, k.Check):
-		return m.startCheck("you asked")
+		return m.startCheck("on request")
 	case key.Matches(msg, k.Hint):
 		return hintCmd(m.b, st)
 	case key.Matches(msg, k.Solution):

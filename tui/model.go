@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
@@ -132,7 +133,7 @@ func newModel(ctx context.Context, b Backend, c *lessons.Course, cfg config) Mod
 func (m *Model) applyStyles() {
 	m.styles = NewStyles(m.isDark, m.cfg.noColor)
 	m.help.Styles = m.styles.Help
-	m.spinner.Style = m.styles.Muted
+	m.spinner.Style = lipgloss.NewStyle() // spinnerFrame styles the trimmed frame
 	m.prompt.input.SetStyles(m.styles.Input)
 }
 
@@ -239,14 +240,14 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			return m.setFlash(msg.err.Error(), flashError)
 		}
 		what := msg.what
-		return tea.ExecProcess(msg.cmd, func(err error) tea.Msg { return execDoneMsg{what: what, err: err} })
+		return tea.Exec(bannerCommand{msg.cmd, msg.banner}, func(err error) tea.Msg { return execDoneMsg{what: what, err: err} })
 	case execDoneMsg:
 		if msg.err != nil {
 			return m.setFlash(fmt.Sprintf("The %s ended with an error: %v", msg.what, msg.err), flashError)
 		}
-		reason := "you closed the editor"
+		reason := "after the editor closed"
 		if msg.what == "shell" {
-			reason = "you left the shell"
+			reason = "after the shell ended"
 		}
 		return m.startCheck(reason)
 
@@ -441,7 +442,7 @@ func (m *Model) jobEnded(msg jobEndedMsg) tea.Cmd {
 	case msg.err == nil:
 		m.output.end(jobDone, nil, now)
 		if cur := m.step(); cur != nil && cur.ID == job.step.ID {
-			cmds = append(cmds, m.startCheck("the "+job.what+" finished"))
+			cmds = append(cmds, m.startCheck("after the "+job.what))
 		}
 	case job.cancelled || errors.Is(msg.err, context.Canceled):
 		m.output.end(jobAborted, msg.err, now)

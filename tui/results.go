@@ -91,14 +91,21 @@ func (r resultsPane) content(width int, st Styles, v resultsView) string {
 	case r.err != nil:
 		add(wrapIndent("The check could not run: "+r.err.Error(), width, st.Error.Render("!")+" ", "  ", st.Evidence)...)
 	case r.verdict != nil:
-		add(verdictLines(*r.verdict, width, st, v)...)
+		head, body := verdictLines(*r.verdict, width, st, v)
+		add(head...)
+		if r.reason != "" && r.state != checkRunning {
+			// Under the summary: in watch mode, what made the tutor look.
+			add(st.Muted.Render(ansi.Truncate("Checked "+r.reason+".", width, "…")))
+		}
+		add(body...)
 	case r.state != checkRunning:
 		add(wrapIndent(placeholder(v), width, "", "", st.Muted)...)
 	}
 	return strings.Join(lines, "\n")
 }
 
-func verdictLines(vd check.Verdict, width int, st Styles, v resultsView) []string {
+// verdictLines draws a verdict: its summary (head), then each check.
+func verdictLines(vd check.Verdict, width int, st Styles, v resultsView) (head, body []string) {
 	var lines []string
 	failed := 0
 	for _, r := range vd.Results {
@@ -108,28 +115,59 @@ func verdictLines(vd check.Verdict, width int, st Styles, v resultsView) []strin
 	}
 	switch {
 	case vd.Unreachable():
-		lines = append(lines, wrapIndent("Docker did not answer, so nothing was checked or recorded.", width, "", "", st.Error)...)
+		head = wrapIndent("Docker did not answer, so nothing was checked or recorded.", width, "", "", st.Error)
 		if v.docker.Fix != "" {
 			lines = append(lines, wrapIndent("To fix it: "+v.docker.Fix, width, "", "", st.Evidence)...)
 		}
+		// Every check that needed Docker says the same: say it once.
+		said := false
+		lines = append(lines, "")
+		for _, r := range vd.Results {
+			if r.Outcome != check.Error {
+				continue
+			}
+			if !said {
+				lines = append(lines, wrapIndent(r.Message, width, st.Error.Render("!")+" ", "  ", st.Evidence)...)
+				said = true
+			}
+		}
+		var notChecked []string
+		for _, r := range vd.Results {
+			if r.Outcome == check.Error {
+				notChecked = append(notChecked, r.ID)
+			}
+		}
+		lines = append(lines, wrapIndent("Not checked: "+strings.Join(notChecked, ", ")+".", width, "  ", "  ", st.Muted)...)
+		for _, r := range vd.Results {
+			if r.Outcome != check.Error {
+				lines = append(lines, resultLines(r, width, st)...)
+			}
+		}
+		return head, lines
 	case vd.Passed:
-		lines = append(lines, wrapIndent("✓ Step passed. Press n for the next step.", width, "", "  ", st.Pass)...)
+		head = wrapIndent("✓ Step passed. Press n for the next step.", width, "", "  ", st.Pass)
 	default:
-		lines = append(lines, wrapIndent(fmt.Sprintf("✗ Not yet: %d of %d checks did not pass.", failed, len(vd.Results)), width, "", "  ", st.Fail)...)
+		head = wrapIndent(fmt.Sprintf("✗ Not yet: %d of %d checks did not pass.", failed, len(vd.Results)), width, "", "  ", st.Fail)
 	}
 	lines = append(lines, "")
 	for _, r := range vd.Results {
-		mark := map[check.Outcome]lipgloss.Style{check.Pass: st.Pass, check.Fail: st.Fail, check.Error: st.Error}[r.Outcome]
-		sym := map[check.Outcome]string{check.Pass: "✓", check.Fail: "✗", check.Error: "!"}[r.Outcome]
-		lines = append(lines, wrapIndent(r.Message, width, mark.Render(sym)+" ", "  ", st.Evidence)...)
-		for _, e := range r.Evidence {
-			ev := wrapIndent(e.Where+": "+e.Detail, width, "    ", "      ", st.Evidence)
-			// The place is muted so the eye lands on what was found there.
-			if head := "    " + st.Evidence.Render(e.Where+":"); strings.HasPrefix(ev[0], head) {
-				ev[0] = "    " + st.EvidenceWhere.Render(e.Where+":") + ev[0][len(head):]
-			}
-			lines = append(lines, ev...)
+		lines = append(lines, resultLines(r, width, st)...)
+	}
+	return head, lines
+}
+
+// resultLines draws one check: its mark and message, then its evidence.
+func resultLines(r check.Result, width int, st Styles) []string {
+	mark := map[check.Outcome]lipgloss.Style{check.Pass: st.Pass, check.Fail: st.Fail, check.Error: st.Error}[r.Outcome]
+	sym := map[check.Outcome]string{check.Pass: "✓", check.Fail: "✗", check.Error: "!"}[r.Outcome]
+	lines := wrapIndent(r.Message, width, mark.Render(sym)+" ", "  ", st.Evidence)
+	for _, e := range r.Evidence {
+		ev := wrapIndent(e.Where+": "+e.Detail, width, "    ", "      ", st.Evidence)
+		// The place is muted so the eye lands on what was found there.
+		if head := "    " + st.Evidence.Render(e.Where+":"); strings.HasPrefix(ev[0], head) {
+			ev[0] = "    " + st.EvidenceWhere.Render(e.Where+":") + ev[0][len(head):]
 		}
+		lines = append(lines, ev...)
 	}
 	return lines
 }

@@ -50,7 +50,7 @@ func (m Model) screen() string {
 		blocks[l.Results] = box(st, l.Results.W, l.Results.H, m.focus == paneResults,
 			m.paneTitle("Results", m.focus == paneResults), m.results.info(st), m.results.vp.View())
 		blocks[l.Output] = box(st, l.Output.W, l.Output.H, m.focus == paneOutput,
-			m.paneTitle(m.outputTitle(), m.focus == paneOutput), m.output.info(st, m.spinner.View()), m.output.vp.View())
+			m.paneTitle(m.outputTitle(), m.focus == paneOutput), m.output.info(st, m.spinnerFrame()), m.output.vp.View())
 	}
 	if !l.Prompt.empty() {
 		blocks[l.Prompt] = m.prompt.view(st, l.Prompt.W)
@@ -58,6 +58,11 @@ func (m Model) screen() string {
 	blocks[l.Status] = renderStatus(st, m.statusView(), l.Status.W)
 	blocks[l.Help] = m.helpBar()
 	return l.compose(blocks)
+}
+
+// spinnerFrame is the spinner without the padding its frames carry.
+func (m Model) spinnerFrame() string {
+	return m.styles.Muted.Render(strings.TrimSpace(m.spinner.View()))
 }
 
 func (m Model) paneTitle(title string, focused bool) string {
@@ -151,7 +156,7 @@ func (m Model) tabbedBox() string {
 	title := tab("Results", !showOutput, m.checking.active) + st.Border.Render(" │ ") + tab(m.outputTitle(), showOutput, m.job.active)
 	info, content := m.results.info(st), m.results.vp.View()
 	if showOutput {
-		info, content = m.output.info(st, m.spinner.View()), m.output.vp.View()
+		info, content = m.output.info(st, m.spinnerFrame()), m.output.vp.View()
 	}
 	return box(st, r.W, r.H, focused, title, info, content)
 }
@@ -166,17 +171,17 @@ func (m Model) statusView() statusView {
 	}
 	switch m.page {
 	case pageStep:
-		v.position = fmt.Sprintf("Step %s · %d/%d passed", m.steps[m.cur].Number, passed, len(m.steps))
+		v.position = fmt.Sprintf("%s · %d/%d passed", m.steps[m.cur].Number, passed, len(m.steps))
 	default:
 		v.position = fmt.Sprintf("%d/%d passed", passed, len(m.steps))
 	}
 	switch {
 	case m.job.active && m.job.cancelled:
-		v.activity = m.spinner.View() + " cancelling…"
+		v.activity = m.spinnerFrame() + " cancelling…"
 	case m.job.active:
-		v.activity = m.spinner.View() + " running · esc cancels"
+		v.activity = m.spinnerFrame() + " running · esc cancels"
 	case m.checking.active:
-		v.activity = m.spinner.View() + " checking · esc cancels"
+		v.activity = m.spinnerFrame() + " checking · esc cancels"
 	case m.watch.watching && m.cfg.poll:
 		v.activity = "watching for changes (polling the folder)"
 	case m.watch.watching:
