@@ -150,7 +150,8 @@ type Copy struct {
 // Run is a RUN instruction.
 type Run struct {
 	Line int `json:"line"`
-	// Source is the instruction as written (continuation lines joined).
+	// Source is the instruction as written, continuation lines joined; a
+	// heredoc's body is not part of it (`RUN <<EOF`).
 	Source string `json:"source"`
 	// Mounts are its --mount flags, after ARG/ENV expansion and with
 	// BuildKit's defaults filled in.
