@@ -49,6 +49,9 @@ type Daemon interface {
 	ContainerRemove(ctx context.Context, container string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
 }
 
+// The Docker client is the Daemon in production.
+var _ Daemon = (*client.Client)(nil)
+
 // Options describe one build.
 type Options struct {
 	// Course and Step name the step the image belongs to; the image gets
@@ -172,7 +175,7 @@ func run(ctx context.Context, d Daemon, p *plan, onEvent func(Event)) (Result, e
 			if !errors.Is(err, ErrBuildKitUnavailable) {
 				return res, err
 			}
-			why = err.Error()
+			why = strings.TrimPrefix(err.Error(), ErrBuildKitUnavailable.Error()+": ")
 		}
 		if err := p.classicCanRun(why); err != nil {
 			return Result{}, err

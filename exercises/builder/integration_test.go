@@ -282,8 +282,8 @@ func TestCancelAbortsAndLeavesNoContainer(t *testing.T) {
 			took := time.Since(cancelAt)
 			t.Logf("%s build returned %v after the cancel", kind, took.Round(time.Millisecond))
 			// Removing the classic step's running container takes the
-			// daemon 1.5s on its own, more when other builds run.
-			if took > 5*time.Second {
+			// daemon 1.5s when idle, 2-5s on a loaded machine.
+			if took > 10*time.Second {
 				t.Errorf("Build took %v to return after the cancel", took)
 			}
 			if !errors.Is(err, builder.ErrAborted) || !errors.Is(err, context.Canceled) {

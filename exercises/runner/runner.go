@@ -56,6 +56,9 @@ type Daemon interface {
 	ContainerInspect(ctx context.Context, container string, options client.ContainerInspectOptions) (client.ContainerInspectResult, error)
 }
 
+// The Docker client is the Daemon in production.
+var _ Daemon = (*client.Client)(nil)
+
 // Options describe one run.
 type Options struct {
 	// Course and Step name the step the container belongs to; it gets
