@@ -726,3 +726,27 @@ func hasColour(s string) bool {
 	}
 	return false
 }
+
+func TestLeavingAStepCancelsItsCheck(t *testing.T) {
+	b := scripted(t)
+	b.CheckGate = make(chan struct{})
+	returning(b, "fix")
+	h := newHarness(t, b, 80, 24)
+	h.update(keyPress("c"))
+	h.settle(func(m Model) bool { return m.checking.active })
+	h.update(keyPress("/"))
+	for _, r := range "leak-build" {
+		h.update(keyPress(string(r)))
+	}
+	h.update(keyPress("enter"))
+	h.settle(func(m Model) bool { st := m.step(); return st != nil && st.ID == "leak-build" && m.text.ready() })
+	if h.m.checking.active || h.m.results.state == checkRunning {
+		t.Fatal("the check of the step left behind still runs")
+	}
+	if !h.m.activeKeys().Check.Enabled() {
+		t.Error("c must work on the new step")
+	}
+	if h.m.results.verdict != nil {
+		t.Error("the new step shows a verdict it never had")
+	}
+}
