@@ -81,8 +81,12 @@ func TestShowEveryStepAtTwoWidths(t *testing.T) {
 			if code != 0 || !strings.Contains(out, st.Title) {
 				t.Fatalf("show %s --width %s: exit %d, %s\n%s", st.ID, w, code, errs, out)
 			}
-			if strings.Contains(out, "{{") {
-				t.Fatalf("show %s: unfilled template:\n%s", st.ID, out)
+			// Docker's own --format templates may appear; the tutor's
+			// values must all be filled.
+			for _, v := range []string{"{{.Secret", "{{.Workdir", "{{.Workspace", "{{.Image", "{{.Step", "{{.Course"} {
+				if strings.Contains(out, v) {
+					t.Fatalf("show %s: unfilled %s}}:\n%s", st.ID, v, out)
+				}
 			}
 		}
 	}
