@@ -21,6 +21,7 @@ type globals struct {
 	workspace string
 	course    string
 	plain     bool
+	poll      bool
 	io        *IO
 }
 
@@ -52,14 +53,13 @@ func newRootCmd(io *IO) *cobra.Command {
 			"secrets, fix them, and get each result checked on your own Docker daemon.\n\n" +
 			"Run it without a command to open the tutor; the commands below script the same steps.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runList(cmd, g, false)
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runTutor(cmd, g) },
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.workspace, "workspace", "", "folder for the step folders (default ~/dockertutor, or $DOCKERTUTOR_WORKSPACE)")
 	pf.StringVar(&g.course, "course", "", "use the course pack in this folder instead of the built-in course")
 	pf.BoolVar(&g.plain, "plain", os.Getenv("TERM") == "dumb", "plain text: no colours, no full-screen interface")
+	root.Flags().BoolVar(&g.poll, "poll", false, "watch the step folder by polling, for folders where change events do not arrive (network or VM-shared)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{msg: err.Error()} })
 
 	root.AddCommand(
@@ -107,7 +107,7 @@ func (g *globals) session() (*tutor.Session, error) {
 	} else if root, err = filepath.Abs(root); err != nil {
 		return nil, err
 	}
-	return tutor.Open(tutor.Options{Course: c, WorkspaceRoot: root, StateDir: stateDir()})
+	return tutor.Open(tutor.Options{Course: c, WorkspaceRoot: root, StateDir: stateDir(), Poll: g.poll})
 }
 
 // stateDir is where progress lives: $XDG_STATE_HOME/dockertutor on Linux,
