@@ -193,7 +193,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case refreshedMsg:
 		return m.refreshed(msg)
 	case renderedMsg:
-		m.text.rendered(msg)
+		if m.text.rendered(msg) && msg.err != nil {
+			return m.setFlash("The text could not be rendered; it shows as written: "+msg.err.Error(), flashWarning)
+		}
 		return nil
 	case solutionMsg:
 		return m.solutionArrived(msg)

@@ -86,7 +86,16 @@ func (o outputPane) content(st Styles, placeholder string, width int) string {
 		return ""
 	}
 	if o.state == jobNone && len(o.lines) == 0 {
-		return strings.Join(wrapIndent(placeholder, width, "", "", st.Muted), "\n")
+		// Paragraphs wrap on their own; the command keeps a hanging indent.
+		var lines []string
+		for _, para := range strings.Split(placeholder, "\n") {
+			first, rest := "", ""
+			if strings.HasPrefix(para, "  $ ") {
+				first, rest, para = "  ", "    ", para[2:]
+			}
+			lines = append(lines, wrapIndent(para, width, first, rest, st.Muted)...)
+		}
+		return strings.Join(lines, "\n")
 	}
 	var lines []string
 	if o.dropped > 0 {

@@ -13,6 +13,7 @@ import (
 	"charm.land/glamour/v2"
 	gansi "charm.land/glamour/v2/ansi"
 	"charm.land/glamour/v2/styles"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/progress"
@@ -244,7 +245,8 @@ func (u *plainUI) command(cmd, arg string) bool {
 			u.printf("%v\n", err)
 			return false
 		}
-		u.printf("Hint %d of %d: %s\n", h.Number, h.Total, h.Text)
+		u.printf("Hint %d of %d:\n", h.Number, h.Total)
+		u.print(h.Text)
 	case "s":
 		u.solution(st)
 	case "x":
@@ -295,6 +297,19 @@ func (u *plainUI) print(md string) {
 		lines[i] = strings.TrimRight(l, " ") // padding to the width is noise here
 	}
 	u.printf("%s\n", strings.Join(lines, "\n"))
+}
+
+// wrapped prints text wrapped to the width, with a first-line prefix and
+// an indent for the lines that follow.
+func (u *plainUI) wrapped(text, first, rest string) {
+	w := max(u.width-len(rest), 20)
+	for i, line := range strings.Split(ansi.Wrap(text, w, ""), "\n") {
+		p := rest
+		if i == 0 {
+			p = first
+		}
+		u.printf("%s%s\n", p, strings.TrimRight(line, " "))
+	}
 }
 
 func (u *plainUI) list() {
@@ -372,9 +387,9 @@ func (u *plainUI) verdict(v check.Verdict, err error) {
 	}
 	for _, r := range v.Results {
 		word := map[check.Outcome]string{check.Pass: "PASS", check.Fail: "FAIL", check.Error: "ERROR"}[r.Outcome]
-		u.printf("%s: %s\n", word, r.Message)
+		u.wrapped(word+": "+r.Message, "", "  ")
 		for _, e := range r.Evidence {
-			u.printf("    %s: %s\n", e.Where, e.Detail)
+			u.wrapped(e.Where+": "+e.Detail, "    ", "      ")
 		}
 	}
 	switch {

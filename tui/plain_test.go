@@ -47,7 +47,7 @@ func TestPlainModeIsLinearTextWithOneLetterCommands(t *testing.T) {
 		"warning: SecretsUsedInArgOrEnv",
 		"Checking step 2.1…",
 		"PASS: The image dockertutor/buildargtest exists.",
-		"    history entry 3: RUN |1 BUILD_REPO_SECRET=canary-5f3a9c",
+		"    history entry 3: RUN |1 BUILD_REPO_SECRET=canary-5f3a9c /bin/sh -c echo",
 		"Step passed. Type n for the next step.",
 	} {
 		if !strings.Contains(out, want) {
@@ -57,7 +57,8 @@ func TestPlainModeIsLinearTextWithOneLetterCommands(t *testing.T) {
 	for _, line := range strings.Split(out, "\n") {
 		// Input is not echoed here as a terminal would: output follows the prompt.
 		line = strings.TrimPrefix(line, "Command (? for the list): ")
-		if len([]rune(line)) > 80 && !strings.HasPrefix(line, "$ ") && !strings.HasPrefix(line, "    ") && !strings.HasPrefix(line, "warning:") {
+		// Only the action's own output keeps its lines as they come.
+		if len([]rune(line)) > 80 && !strings.HasPrefix(line, "$ ") && !strings.HasPrefix(line, "warning:") {
 			t.Errorf("line longer than 80 columns: %q", line)
 		}
 	}
@@ -69,7 +70,7 @@ func TestPlainModeAnswersHintsAndLists(t *testing.T) {
 	out := runPlainWith(t, b, b.Course, "h", "a c", "a", "b", "l", "s", "x", "no", "?", "zz", "q")
 	for _, want := range []string{
 		"Welcome back. You are at step 1.2",
-		"Hint 1 of 1: One of them names the content itself.",
+		"Hint 1 of 1:\nOne of them names the content itself.",
 		"FAIL: ",
 		"Not passed yet.",
 		"Your answer: ",

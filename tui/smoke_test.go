@@ -35,7 +35,7 @@ func TestSmokeAVerdictAppearsWhenTheLearnerBuildsElsewhere(t *testing.T) {
 	b := scripted(t)
 	returning(b, "leak-build")
 	tm := startProgram(t, b, 100, 30)
-	waitFor(t, tm, "watching for changes")
+	waitFor(t, tm, "watching")
 	// `docker build` in another terminal: the session's watcher reports it.
 	b.Change("image dockertutor/buildargtest built")
 	waitFor(t, tm, "Step 2.1 passed!")
@@ -54,7 +54,7 @@ func TestSmokeResponsiveDuringABuildAndEscAborts(t *testing.T) {
 	tm := startProgram(t, b, 80, 24)
 	waitFor(t, tm, "Build with a secret")
 	tm.Send(keyPress("r"))
-	waitFor(t, tm, "running · esc cancels")
+	waitFor(t, tm, "esc cancel • ")
 	// The build holds; the interface still answers.
 	tm.Send(keyPress("?"))
 	waitFor(t, tm, "All keys")

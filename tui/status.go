@@ -76,15 +76,21 @@ func renderStatus(st Styles, v statusView, width int) string {
 		msg, style = v.docker.Problem, st.BarError
 	}
 
+	// A message (an error, a verdict) outranks the endpoint, which in turn
+	// outranks the activity: the panes and the help bar show that too.
+	urgent := v.flash.text != "" || msg != v.activity
 	left := full
-	// The endpoint gives way first, then the message is cut.
-	if ansi.StringWidth(full)+ansi.StringWidth(right)+min(ansi.StringWidth(msg), 30)+2 > width {
+	if ansi.StringWidth(full)+ansi.StringWidth(right) > width ||
+		urgent && ansi.StringWidth(full)+ansi.StringWidth(right)+min(ansi.StringWidth(msg), 30)+2 > width {
 		left = short
 	}
 	room := width - ansi.StringWidth(left) - ansi.StringWidth(right)
 	if room < 0 {
 		right = ""
 		room = width - ansi.StringWidth(left)
+	}
+	if !urgent && room < 12 {
+		msg = "" // a few letters of the activity say nothing
 	}
 	mid := ""
 	if room > 0 {

@@ -28,7 +28,6 @@ type textPane struct {
 	want  renderKey // the rendering asked for last
 	have  renderKey // the rendering shown
 	after scrollTo  // applied when the wanted rendering arrives
-	err   error
 }
 
 func newTextPane() textPane {
@@ -68,13 +67,13 @@ func (t *textPane) render(r *markdown.Renderer, style markdown.Style) tea.Cmd {
 	return renderCmd(r, t.doc, key)
 }
 
-// rendered takes a finished rendering if it is the one wanted last.
-func (t *textPane) rendered(msg renderedMsg) {
+// rendered takes a finished rendering if it is the one wanted last, and
+// reports whether it did.
+func (t *textPane) rendered(msg renderedMsg) bool {
 	if msg.key != t.want {
-		return
+		return false
 	}
 	t.have = msg.key
-	t.err = msg.err
 	if msg.err != nil {
 		// Unrenderable markdown is still readable as it is.
 		t.vp.SetContent(t.doc)
@@ -88,6 +87,7 @@ func (t *textPane) rendered(msg renderedMsg) {
 		t.vp.GotoBottom()
 	}
 	t.after = scrollKeep
+	return true
 }
 
 // ready reports whether the rendering on screen is the last one asked for

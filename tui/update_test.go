@@ -300,8 +300,7 @@ func TestWatchRechecksWhenTheBackendReportsAChange(t *testing.T) {
 	returning(b, "leak-build")
 	h := newHarness(t, b, 80, 24)
 	h.settle(func(m Model) bool { return m.watch.watching })
-	h.send(flashExpiredMsg{id: h.m.flash.id})
-	contains(t, h.plainScreen(), "watching for changes")
+	contains(t, h.plainScreen(), "Results · watching")
 	// The learner runs `docker build` in another terminal.
 	b.Change("image dockertutor/buildargtest built")
 	h.settle(func(m Model) bool { return settled(m) && m.results.verdict != nil })

@@ -48,7 +48,7 @@ func (m Model) screen() string {
 		blocks[l.Results] = m.tabbedBox()
 	} else {
 		blocks[l.Results] = box(st, l.Results.W, l.Results.H, m.focus == paneResults,
-			m.paneTitle("Results", m.focus == paneResults), m.results.info(st), m.results.vp.View())
+			m.paneTitle(m.resultsTitle(), m.focus == paneResults), m.results.info(st), m.results.vp.View())
 		blocks[l.Output] = box(st, l.Output.W, l.Output.H, m.focus == paneOutput,
 			m.paneTitle(m.outputTitle(), m.focus == paneOutput), m.output.info(st, m.spinnerFrame()), m.output.vp.View())
 	}
@@ -122,16 +122,28 @@ func (m Model) textBox() string {
 	return box(m.styles, r.W, r.H, focused, m.paneTitle(title, focused), m.styles.TitleInfo.Render(m.text.scrollInfo()), m.text.view())
 }
 
+// resultsTitle says when the tutor watches: verdicts then come by themselves.
+func (m Model) resultsTitle() string {
+	if m.watch.watching {
+		return "Results · watching"
+	}
+	return "Results"
+}
+
 // legend explains the outline's marks on the all-keys screen.
 const legend = "Outline: ✓ passed  ✗ not passed yet  • started  ○ not started  ▸ open step. The mouse wheel scrolls the pane under it."
 
 func (m Model) outputTitle() string {
+	title := "Output"
+	if m.output.what == "solution" {
+		title += " · solution"
+	}
 	if st := m.step(); m.output.state != jobNone && (st == nil || st.ID != m.output.step) {
 		if s, ok := m.course.Step(m.output.step); ok {
-			return "Output · step " + s.Number
+			title += " · step " + s.Number
 		}
 	}
-	return "Output"
+	return title
 }
 
 // tabbedBox draws results and output sharing one box, the one on show
@@ -153,7 +165,7 @@ func (m Model) tabbedBox() string {
 		return st.Title.Render(name)
 	}
 	showOutput := m.bottomTab == paneOutput
-	title := tab("Results", !showOutput, m.checking.active) + st.Border.Render(" │ ") + tab(m.outputTitle(), showOutput, m.job.active)
+	title := tab(m.resultsTitle(), !showOutput, m.checking.active) + st.Border.Render(" │ ") + tab(m.outputTitle(), showOutput, m.job.active)
 	info, content := m.results.info(st), m.results.vp.View()
 	if showOutput {
 		info, content = m.output.info(st, m.spinnerFrame()), m.output.vp.View()
