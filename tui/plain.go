@@ -13,7 +13,6 @@ import (
 	"charm.land/glamour/v2"
 	gansi "charm.land/glamour/v2/ansi"
 	"charm.land/glamour/v2/styles"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/progress"
@@ -303,7 +302,7 @@ func (u *plainUI) print(md string) {
 // an indent for the lines that follow.
 func (u *plainUI) wrapped(text, first, rest string) {
 	w := max(u.width-len(rest), 20)
-	for i, line := range strings.Split(ansi.Wrap(text, w, ""), "\n") {
+	for i, line := range wrapWords(text, w) {
 		p := rest
 		if i == 0 {
 			p = first

@@ -95,7 +95,7 @@ func (r resultsPane) content(width int, st Styles, v resultsView) string {
 		add(head...)
 		if r.reason != "" && r.state != checkRunning {
 			// Under the summary: in watch mode, what made the tutor look.
-			add(st.Muted.Render(ansi.Truncate("Checked "+r.reason+".", width, "…")))
+			add(st.Muted.Render(ansi.Truncate("Last check: "+r.reason+".", width, "…")))
 		}
 		add(body...)
 	case r.state != checkRunning:
@@ -201,7 +201,7 @@ func placeholder(v resultsView) string {
 // after wrapping keeps every line's escape codes closed.
 func wrapIndent(text string, width int, first, rest string, style lipgloss.Style) []string {
 	w := max(width-max(ansi.StringWidth(first), ansi.StringWidth(rest)), 10)
-	wrapped := strings.Split(ansi.Wrap(text, w, ""), "\n")
+	wrapped := wrapWords(text, w)
 	for i, l := range wrapped {
 		p := rest
 		if i == 0 {
@@ -210,4 +210,33 @@ func wrapIndent(text string, width int, first, rest string, style lipgloss.Style
 		wrapped[i] = p + style.Render(strings.TrimRight(l, " "))
 	}
 	return wrapped
+}
+
+// wrapWords wraps plain text at spaces only (commands such as --pull must
+// not break at their hyphens); a word longer than the width is cut.
+func wrapWords(text string, width int) []string {
+	var lines []string
+	for _, para := range strings.Split(text, "\n") {
+		line, lw := "", 0
+		for _, word := range strings.Fields(para) {
+			ww := ansi.StringWidth(word)
+			switch {
+			case lw == 0:
+			case lw+1+ww <= width:
+				line += " " + word
+				lw += 1 + ww
+				continue
+			default:
+				lines = append(lines, line)
+			}
+			for ww > width { // a word wider than the line
+				lines = append(lines, ansi.Truncate(word, width, ""))
+				word = ansi.TruncateLeft(word, width, "")
+				ww = ansi.StringWidth(word)
+			}
+			line, lw = word, ww
+		}
+		lines = append(lines, line)
+	}
+	return lines
 }

@@ -1,0 +1,24 @@
+package tui
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestWrapWordsBreaksAtSpacesOnly(t *testing.T) {
+	for _, c := range []struct {
+		text  string
+		width int
+		want  []string
+	}{
+		{"Pass --pull to docker build", 12, []string{"Pass --pull", "to docker", "build"}},
+		{"abcdefghij", 4, []string{"abcd", "efgh", "ij"}},
+		{"one\ntwo three", 20, []string{"one", "two three"}},
+		{"", 10, []string{""}},
+		{"naïve café", 5, []string{"naïve", "café"}},
+	} {
+		if got := wrapWords(c.text, c.width); !slices.Equal(got, c.want) {
+			t.Errorf("wrapWords(%q, %d) = %q, want %q", c.text, c.width, got, c.want)
+		}
+	}
+}
