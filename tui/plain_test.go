@@ -152,3 +152,15 @@ func TestRunRefusesWhatItCannotRun(t *testing.T) {
 		t.Errorf("no course: %v", err)
 	}
 }
+
+func TestRunFallsBackToPlainWithoutATerminal(t *testing.T) {
+	t.Setenv("TERM", "xterm-256color")
+	b := scripted(t)
+	var out bytes.Buffer
+	if err := Run(context.Background(), b, Options{Course: b.Course, In: strings.NewReader("\nq\n"), Out: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsRune(out.String(), '\x1b') || !strings.Contains(out.String(), "Command (? for the list): ") {
+		t.Fatalf("not the plain mode:\n%q", out.String())
+	}
+}

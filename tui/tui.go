@@ -19,6 +19,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/term"
 
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/progress"
@@ -76,7 +77,8 @@ type Options struct {
 	// Course is the course the session runs; required.
 	Course *lessons.Course
 	// Plain is the accessible mode: no alternate screen, no colours, the
-	// step text then a prompt of one-letter commands. TERM=dumb implies it.
+	// step text then a prompt of one-letter commands. TERM=dumb implies
+	// it, and so does an In or Out that is not a terminal.
 	Plain bool
 	// In and Out default to the process's stdin and stdout.
 	In  io.Reader
@@ -104,26 +106,22 @@ func Run(ctx context.Context, b Backend, opts Options) error {
 	if os.Getenv("NO_COLOR") != "" {
 		opts.NoColor = true
 	}
-	if opts.Plain || os.Getenv("TERM") == "dumb" {
-		if opts.In == nil {
-			opts.In = os.Stdin
-		}
-		if opts.Out == nil {
-			opts.Out = os.Stdout
-		}
+	if opts.In == nil {
+		opts.In = os.Stdin
+	}
+	if opts.Out == nil {
+		opts.Out = os.Stdout
+	}
+	// The full screen needs a terminal both ways; a pipe or a file gets
+	// the plain mode rather than escape codes.
+	if opts.Plain || os.Getenv("TERM") == "dumb" || !isTerminal(opts.In) || !isTerminal(opts.Out) {
 		return runPlain(ctx, b, opts)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the builds, checks and watchers still running
 	m := newModel(ctx, b, opts.Course, defaultConfig(opts))
-	popts := []tea.ProgramOption{tea.WithContext(ctx)}
-	if opts.In != nil {
-		popts = append(popts, tea.WithInput(opts.In))
-	}
-	if opts.Out != nil {
-		popts = append(popts, tea.WithOutput(opts.Out))
-	}
+	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(opts.In), tea.WithOutput(opts.Out)}
 	if opts.NoColor {
 		popts = append(popts, tea.WithColorProfile(colorprofile.Ascii))
 	}
@@ -136,6 +134,12 @@ func Run(ctx context.Context, b Backend, opts Options) error {
 	default:
 		return fmt.Errorf("tutor: %w", err)
 	}
+}
+
+// isTerminal reports whether a reader or writer is a terminal.
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && term.IsTerminal(file.Fd())
 }
 
 // config is what the model needs besides its state: the session, timings
