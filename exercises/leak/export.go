@@ -409,7 +409,9 @@ func isSparse(hdr *tar.Header) bool {
 
 // endWatcher notes whether its reader ran dry. The tar reader stops at the
 // end-of-archive marker without reading further, so a source that ended
-// before tar reported its end was cut off.
+// before tar reported its end was cut off. Only a read that delivers
+// nothing counts: an HTTP body may hand over its last bytes (the marker
+// itself) together with io.EOF.
 type endWatcher struct {
 	r     io.Reader
 	ended bool
@@ -417,7 +419,7 @@ type endWatcher struct {
 
 func (e *endWatcher) Read(p []byte) (int, error) {
 	n, err := e.r.Read(p)
-	if err == io.EOF {
+	if err == io.EOF && n == 0 {
 		e.ended = true
 	}
 	return n, err
