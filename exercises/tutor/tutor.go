@@ -232,6 +232,11 @@ func (s *Session) checkWith(ctx context.Context, st *lessons.Step, docker check.
 		env.Began, env.Answer = sp.Began, sp.Answer
 	}
 	v := check.Run(ctx, env)
+	if err := ctx.Err(); err != nil {
+		// A check cut short (the learner moved on, or a newer check took
+		// over) proves nothing: its half-read results are not a verdict.
+		return v, fmt.Errorf("check aborted: %w", err)
+	}
 	if v.Unreachable() {
 		return v, nil // not the learner's fault: record nothing
 	}
