@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dockertutor/dockertutor/exercises/dockertest"
+)
+
+// tmuxSession drives the real binary in a real terminal.
+type tmuxSession struct {
+	t    *testing.T
+	name string
+}
+
+func (s *tmuxSession) screen() string {
+	out, err := exec.Command("tmux", "capture-pane", "-t", s.name, "-p").Output()
+	if err != nil {
+		return ""
+	}
+	return string(out)
+}
+
+func (s *tmuxSession) keys(keys ...string) {
+	s.t.Helper()
+	if out, err := exec.Command("tmux", append([]string{"send-keys", "-t", s.name}, keys...)...).CombinedOutput(); err != nil {
+		s.t.Fatalf("send-keys %v: %v %s", keys, err, out)
+	}
+}
+
+// waitFor polls the screen until it contains want, and returns how long
+// that took.
+func (s *tmuxSession) waitFor(want string, timeout time.Duration) time.Duration {
+	s.t.Helper()
+	start := time.Now()
+	for time.Since(start) < timeout {
+		if strings.Contains(s.screen(), want) {
+			return time.Since(start)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.t.Fatalf("after %s the screen does not show %q:\n%s", timeout, want, s.screen())
+	return 0
+}
+
+// TestTutorEndToEnd drives the tutor in tmux through the build-secrets fix:
+// open, run the leaky build, see the check fail with evidence, put the
+// multi-stage fix in place and build it from outside the tutor, and see
+// the verdict turn to passed without pressing c; then quit.
+func TestTutorEndToEnd(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv(dockertest.RequireEnv) == "1" {
+			t.Fatal("tmux is required for the end-to-end test (apt-get install tmux)")
+		}
+		t.Skip("no tmux")
+	}
+	docker, err := exec.LookPath("docker")
+	if err != nil {
+		t.Skip("no docker CLI to build from outside the tutor")
+	}
+	cli := dockertest.Client(t)
+	dockertest.StandIn(t, cli, "alpine:3.22")
+
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "dockertutor")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	// A copy of the course with its own id and image names, so other tests
+	// building the course's images at the same time are not disturbed.
+	course := filepath.Join(tmp, "course")
+	copyCourse(t, "../../lessons/course", course)
+	ws, state := filepath.Join(tmp, "ws"), filepath.Join(tmp, "state")
+	rc := filepath.Join(tmp, "rc")
+
+	name := fmt.Sprintf("dte2e-%d", os.Getpid())
+	shell := fmt.Sprintf("XDG_STATE_HOME=%s %s --course %s --workspace %s; echo $? > %s", state, bin, course, ws, rc)
+	start := time.Now()
+	if out, err := exec.Command("tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", shell).CombinedOutput(); err != nil {
+		t.Fatalf("tmux: %v %s", err, out)
+	}
+	s := &tmuxSession{t: t, name: name}
+	t.Cleanup(func() { exec.Command("tmux", "kill-session", "-t", name).Run() })
+
+	s.waitFor("Welcome to", 10*time.Second)
+	t.Logf("first full frame after %s (process start included)", time.Since(start).Round(time.Millisecond))
+
+	s.keys("/")
+	s.keys("-l", "multi-stage-fix")
+	s.keys("Enter")
+	s.waitFor("Fix it with a multi-stage build", 5*time.Second)
+	s.waitFor("watching", 5*time.Second)
+
+	s.keys("r")
+	s.waitFor("Not yet", 3*time.Minute)
+	s.waitFor("Dockerfile:1: stage 0 FROM alpine:3.22", 5*time.Second)
+	// The leak's evidence is further down the results pane: focus it and
+	// scroll until the history row that holds the secret shows.
+	// Focus is shown by colour only, so try each pane in turn.
+	for pane := 0; pane < 4 && !strings.Contains(s.screen(), "docker history --no-trunc, row"); pane++ {
+		for i := 0; i < 3; i++ {
+			s.keys("PgDn")
+			time.Sleep(150 * time.Millisecond)
+		}
+		s.keys("Tab")
+	}
+	s.waitFor("docker history --no-trunc, row", 5*time.Second)
+
+	dir := filepath.Join(ws, "e2e-course", "build-secrets", "multi-stage-fix")
+	fix, err := os.ReadFile(filepath.Join(course, "build-secrets", "multi-stage-fix", "solution", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), fix, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	secret := readSecretIn(t, state)
+	build := exec.Command(docker, "build", "--build-arg", "BUILD_REPO_SECRET="+secret, "-t", "dttest-e2e/multistage", dir)
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("docker build from outside: %v\n%s", err, out)
+	}
+	built := time.Now()
+	s.waitFor("Step passed", 30*time.Second)
+	t.Logf("verdict on screen %s after the outside build finished", time.Since(built).Round(time.Millisecond))
+	if strings.Contains(s.screen(), secret) {
+		// The command line shows the canary on purpose; the results must not.
+		if strings.Contains(resultsPane(s.screen()), secret) {
+			t.Fatal("the results pane shows the secret in full")
+		}
+	}
+
+	s.keys("q")
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if data, err := os.ReadFile(rc); err == nil {
+			if strings.TrimSpace(string(data)) != "0" {
+				t.Fatalf("the tutor exited with %s", data)
+			}
+			cleanE2E(t, bin, course, ws, state)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("q did not quit:\n%s", s.screen())
+}
+
+func resultsPane(screen string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(screen, "\n") {
+		if i := strings.Index(line, "╮╭"); i > 0 {
+			b.WriteString(line[:i])
+		}
+	}
+	return b.String()
+}
+
+func cleanE2E(t *testing.T, bin, course, ws, state string) {
+	cmd := exec.Command(bin, "--course", course, "--workspace", ws, "reset", "--all")
+	cmd.Env = append(os.Environ(), "XDG_STATE_HOME="+state)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Logf("reset --all: %v\n%s", err, out)
+	}
+}
+
+func copyCourse(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		dst := filepath.Join(to, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		s := strings.ReplaceAll(string(data), "dockertutor/", "dttest-e2e/")
+		if rel == "course.yaml" {
+			s = strings.Replace(s, "id: image-security", "id: e2e-course", 1)
+		}
+		return os.WriteFile(dst, []byte(s), 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readSecretIn(t *testing.T, state string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(state, "dockertutor", "progress-e2e-course.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct{ Secret string }
+	if err := json.Unmarshal(data, &p); err != nil || p.Secret == "" {
+		t.Fatalf("no secret: %v", err)
+	}
+	return p.Secret
+}
+
+var _ = context.Background
