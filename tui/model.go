@@ -132,6 +132,7 @@ func newModel(ctx context.Context, b Backend, c *lessons.Course, cfg config) Mod
 
 func (m *Model) applyStyles() {
 	m.styles = NewStyles(m.isDark, m.cfg.noColor)
+	m.output.invalidate() // its lines were styled with the old styles
 	m.help.Styles = m.styles.Help
 	m.spinner.Style = lipgloss.NewStyle() // spinnerFrame styles the trimmed frame
 	m.prompt.input.SetStyles(m.styles.Input)
@@ -738,7 +739,11 @@ func (m *Model) scroll(p paneID, n int) {
 	case paneResults:
 		scrollViewport(&m.results.vp, n)
 	case paneOutput:
-		scrollViewport(&m.output.vp, n)
+		if n < 0 {
+			m.output.vp.ScrollUp(-n)
+		} else {
+			m.output.vp.ScrollDown(n)
+		}
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/viewport"
 	"charm.land/lipgloss/v2"
 
 	"github.com/dockertutor/dockertutor/exercises/tutor"
@@ -13,7 +12,7 @@ import (
 
 // maxOutputLines bounds the output kept from one action; a build that
 // prints more loses its oldest lines.
-const maxOutputLines = 5000
+const maxOutputLines = 3000
 
 // jobState is where the action in the output pane stands.
 type jobState int
@@ -28,7 +27,7 @@ const (
 
 // outputPane streams what the running build or container prints.
 type outputPane struct {
-	vp      viewport.Model
+	vp      scroller
 	step    string // the step whose action this is
 	what    string // "run" or "solution"
 	state   jobState
@@ -37,34 +36,43 @@ type outputPane struct {
 	started time.Time
 	took    time.Duration
 	err     error
+
+	// wrapped holds, for each of the first len(wrapped) lines, its text
+	// styled and wrapped at wrappedW, so a new batch of output costs only
+	// its own wrapping.
+	wrapped  [][]string
+	wrappedW int
 }
 
-func newOutputPane() outputPane {
-	vp := viewport.New()
-	vp.MouseWheelEnabled = false
-	return outputPane{vp: vp}
-}
+func newOutputPane() outputPane { return outputPane{} }
 
 // begin starts a new action's output.
 func (o *outputPane) begin(step, what string, now time.Time) {
 	*o = outputPane{vp: o.vp, step: step, what: what, state: jobRunning, started: now}
-	o.vp.SetContent("")
-	o.vp.GotoTop()
+	o.vp.SetLines(nil)
 }
 
 // clear empties the pane when another step becomes current.
 func (o *outputPane) clear(step string) {
 	*o = outputPane{vp: o.vp, step: step}
-	o.vp.SetContent("")
+	o.vp.SetLines(nil)
 }
 
 func (o *outputPane) append(evs []tutor.Event) {
 	o.lines = append(o.lines, evs...)
 	if over := len(o.lines) - maxOutputLines; over > 0 {
 		o.lines = append(o.lines[:0:0], o.lines[over:]...)
+		if over < len(o.wrapped) {
+			o.wrapped = append(o.wrapped[:0:0], o.wrapped[over:]...)
+		} else {
+			o.wrapped = nil
+		}
 		o.dropped += over
 	}
 }
+
+// invalidate forgets the wrapped lines (new width or styles).
+func (o *outputPane) invalidate() { o.wrapped = nil }
 
 // end records how the action finished.
 func (o *outputPane) end(state jobState, err error, now time.Time) {
@@ -75,15 +83,27 @@ func (o *outputPane) end(state jobState, err error, now time.Time) {
 // learner scrolled up.
 func (o *outputPane) refresh(st Styles, placeholder string) {
 	follow := o.vp.AtBottom() || o.vp.TotalLineCount() <= o.vp.Height()
-	o.vp.SetContent(o.content(st, placeholder, o.vp.Width()))
+	w := o.vp.Width()
+	if w != o.wrappedW {
+		o.invalidate()
+		o.wrappedW = w
+	}
+	if w > 0 {
+		for _, ev := range o.lines[len(o.wrapped):] {
+			o.wrapped = append(o.wrapped, eventLines(st, ev, w))
+		}
+	}
+	o.vp.SetLines(o.contentLines(st, placeholder, w))
 	if follow {
 		o.vp.GotoBottom()
 	}
 }
 
-func (o outputPane) content(st Styles, placeholder string, width int) string {
+// contentLines is the pane's text: the placeholder, or the wrapped output
+// and how it ended.
+func (o outputPane) contentLines(st Styles, placeholder string, width int) []string {
 	if width <= 0 {
-		return ""
+		return nil
 	}
 	if o.state == jobNone && len(o.lines) == 0 {
 		// Paragraphs wrap on their own; the command keeps a hanging indent.
@@ -95,17 +115,14 @@ func (o outputPane) content(st Styles, placeholder string, width int) string {
 			}
 			lines = append(lines, wrapIndent(para, width, first, rest, st.Muted)...)
 		}
-		return strings.Join(lines, "\n")
+		return lines
 	}
-	var lines []string
+	lines := make([]string, 0, len(o.wrapped)+2)
 	if o.dropped > 0 {
 		lines = append(lines, st.Muted.Render("… "+itoa(o.dropped)+" earlier lines not kept"))
 	}
-	for _, ev := range o.lines {
-		style, prefix := eventStyle(st, ev.Kind)
-		for _, line := range strings.Split(strings.TrimRight(ev.Text, "\n"), "\n") {
-			lines = append(lines, wrapIndent(prefix+line, width, "", "", style)...)
-		}
+	for _, w := range o.wrapped {
+		lines = append(lines, w...)
 	}
 	switch o.state {
 	case jobAborted:
@@ -115,7 +132,17 @@ func (o outputPane) content(st Styles, placeholder string, width int) string {
 			lines = append(lines, wrapIndent("failed: "+o.err.Error(), width, "", "", st.OutError)...)
 		}
 	}
-	return strings.Join(lines, "\n")
+	return lines
+}
+
+// eventLines styles and wraps one event of the action's output.
+func eventLines(st Styles, ev tutor.Event, width int) []string {
+	style, prefix := eventStyle(st, ev.Kind)
+	var lines []string
+	for _, line := range strings.Split(strings.TrimRight(ev.Text, "\n"), "\n") {
+		lines = append(lines, wrapIndent(prefix+line, width, "", "", style)...)
+	}
+	return lines
 }
 
 // sawError reports whether the action already said why it failed.

@@ -42,6 +42,17 @@ func (h *harness) goTo(id string) {
 
 func helpText(h *harness) string { return ansi.Strip(h.m.helpBar()) }
 
+// outputAt is the output pane's text wrapped at any width, to read long
+// lines whole.
+func outputAt(o outputPane, st Styles, placeholder string, width int) string {
+	o.invalidate()
+	o.wrappedW = width
+	for _, ev := range o.lines {
+		o.wrapped = append(o.wrapped, eventLines(st, ev, width))
+	}
+	return strings.Join(o.contentLines(st, placeholder, width), "\n")
+}
+
 func TestFirstRunShowsWelcomeThenTheFirstStep(t *testing.T) {
 	b := scripted(t)
 	h := newHarness(t, b, 80, 24)
@@ -186,10 +197,10 @@ func TestRunStreamsTheCommandAndOutputThenChecks(t *testing.T) {
 	b := scripted(t)
 	returning(b, "leak-build")
 	h := newHarness(t, b, 120, 40)
-	before := ansi.Strip(h.m.output.content(h.m.styles, outputPlaceholder(h.m.step(), h.m.info.action), 300))
+	before := ansi.Strip(outputAt(h.m.output, h.m.styles, outputPlaceholder(h.m.step(), h.m.info.action), 300))
 	contains(t, before, "same as typing:", "$ docker build --build-arg BUILD_REPO_SECRET=canary-5f3a9c -t dockertutor/buildargtest")
 	h.press("r")
-	out := ansi.Strip(h.m.output.content(h.m.styles, "", 200))
+	out := ansi.Strip(outputAt(h.m.output, h.m.styles, "", 200))
 	lines := strings.Split(out, "\n")
 	if !strings.HasPrefix(lines[0], "$ docker build --build-arg BUILD_REPO_SECRET=canary-5f3a9c -t dockertutor/buildargtest") {
 		t.Errorf("the equivalent command comes first; output:\n%s", out)
@@ -233,7 +244,7 @@ func TestEscAbortsARunningBuild(t *testing.T) {
 	if h.m.output.state != jobAborted {
 		t.Fatalf("output state %v, want aborted", h.m.output.state)
 	}
-	out := ansi.Strip(h.m.output.content(h.m.styles, "", 80))
+	out := ansi.Strip(outputAt(h.m.output, h.m.styles, "", 80))
 	if !strings.HasSuffix(out, "aborted") || strings.Contains(out, "failed") {
 		t.Errorf("a cancelled run reads aborted, not failed:\n%s", out)
 	}
