@@ -64,6 +64,9 @@ func run(ctx context.Context, streams *IO, args []string) int {
 	err := fang.Execute(ctx, root,
 		fang.WithNotifySignal(os.Interrupt),
 		fang.WithErrorHandler(func(w io.Writer, _ fang.Styles, err error) {
+			if errors.Is(err, context.Canceled) {
+				return // interrupted: the exit code (130) says it
+			}
 			if msg := err.Error(); msg != "" {
 				fmt.Fprintln(w, "dockertutor: "+msg)
 			}
