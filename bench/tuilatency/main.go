@@ -79,9 +79,22 @@ func run(runs int) error {
 		return t, began, err
 	}
 
-	// 1. Start to the first full frame (the welcome or the resumed step).
-	var frames []time.Duration
+	// 1. Start to the first full frame (the welcome or the resumed step),
+	// beside the same measure of a program that prints at once, so that
+	// tmux's own start is told apart.
+	var frames, baseline []time.Duration
 	for i := 0; i < runs; i++ {
+		b := term{fmt.Sprintf("tuilat-base-%d", i)}
+		began := time.Now()
+		if err := exec.Command("tmux", "new-session", "-d", "-s", b.name, "-x", "120", "-y", "40", "printf 'q quit'; sleep 5").Run(); err != nil {
+			return err
+		}
+		if _, err := b.waitFor("q quit", 10*time.Second); err != nil {
+			return err
+		}
+		baseline = append(baseline, time.Since(began))
+		b.kill()
+
 		t, began, err := start(fmt.Sprintf("tuilat-start-%d", i))
 		if err != nil {
 			return err
@@ -150,11 +163,20 @@ func run(runs int) error {
 	t.keys("q")
 
 	fmt.Printf("start to first full frame (120x40, process start included): median %s, min %s, max %s over %d runs\n", median(frames), minD(frames), maxD(frames), len(frames))
+	fmt.Printf("the same for printf in tmux (the baseline): median %s; the tutor's own share: median %s\n", median(baseline), median(diffs(frames, baseline)))
 	fmt.Printf("outside docker build finished to verdict on screen: median %s, min %s, max %s over %d builds\n", median(verdicts), minD(verdicts), maxD(verdicts), len(verdicts))
 	fmt.Printf("idle tutor resident memory: %s\n", rss)
 	exec.Command(bin, "--course", course, "--workspace", ws, "reset", "--all").Run()
 	exec.Command("docker", "rmi", "-f", "dtlat/multistage").Run()
 	return nil
+}
+
+func diffs(a, b []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(a))
+	for i := range a {
+		out[i] = a[i] - b[i]
+	}
+	return out
 }
 
 func median(d []time.Duration) time.Duration {
