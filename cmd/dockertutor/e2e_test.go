@@ -51,6 +51,29 @@ func (s *tmuxSession) waitFor(want string, timeout time.Duration) time.Duration 
 	return 0
 }
 
+// dockerVars are the variables that choose the Docker daemon.
+var dockerVars = []string{"DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "DOCKER_API_VERSION", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"}
+
+// tmuxDockerEnv hands this test's Docker variables to the tutor inside
+// tmux: a session gets the environment of the tmux server, which may be
+// older than this test and point at another daemon. It returns the
+// new-session -e flags for the variables set here and a shell prefix that
+// unsets the others.
+func tmuxDockerEnv() (flags []string, unset string) {
+	var missing []string
+	for _, v := range dockerVars {
+		if val, ok := os.LookupEnv(v); ok {
+			flags = append(flags, "-e", v+"="+val)
+		} else {
+			missing = append(missing, v)
+		}
+	}
+	if len(missing) > 0 {
+		unset = "unset " + strings.Join(missing, " ") + "; "
+	}
+	return flags, unset
+}
+
 // TestTutorEndToEnd drives the tutor in tmux through the build-secrets fix:
 // open, run the leaky build, see the check fail with evidence, put the
 // multi-stage fix in place and build it from outside the tutor, and see
@@ -82,9 +105,11 @@ func TestTutorEndToEnd(t *testing.T) {
 	rc := filepath.Join(tmp, "rc")
 
 	name := fmt.Sprintf("dte2e-%d", os.Getpid())
-	shell := fmt.Sprintf("XDG_STATE_HOME=%s %s --course %s --workspace %s; echo $? > %s", state, bin, course, ws, rc)
+	dockerEnv, unset := tmuxDockerEnv()
+	shell := fmt.Sprintf("%sXDG_STATE_HOME=%s %s --course %s --workspace %s; echo $? > %s", unset, state, bin, course, ws, rc)
 	start := time.Now()
-	if out, err := exec.Command("tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", shell).CombinedOutput(); err != nil {
+	args := append([]string{"new-session", "-d", "-s", name, "-x", "120", "-y", "40"}, dockerEnv...)
+	if out, err := exec.Command("tmux", append(args, shell)...).CombinedOutput(); err != nil {
 		t.Fatalf("tmux: %v %s", err, out)
 	}
 	s := &tmuxSession{t: t, name: name}
