@@ -46,7 +46,7 @@ func readFuzzedExport(t *testing.T, data []byte) {
 		t.Fatalf("reading a %d-byte export took over 30s", len(data))
 	}
 	r := &Report{}
-	found, _, _, _ := x.findings("sha256:"+canary, platform{"linux", "amd64", ""}, nil, r)
+	found, _, _ := x.findings("sha256:"+canary, platform{"linux", "amd64", ""}, nil, r)
 	out, jerr := json.Marshal(found)
 	if jerr != nil {
 		t.Fatal(jerr)

@@ -219,11 +219,15 @@ func exportFindings(ctx context.Context, imgs Images, m *matcher, imageID string
 	if x.omitted > 0 {
 		r.Omitted += x.omitted
 	}
-	return x.findings(imageID, plat, earlier, r)
+	found, layers, repeated := x.findings(imageID, plat, earlier, r)
+	return found, layers, repeated, nil
 }
 
 // findings assembles layer and export-file findings after the stream.
-func (x *exportReader) findings(imageID string, plat platform, earlier []Finding, r *Report) ([]Finding, int, int, error) {
+// It returns the findings, the image's layer count and how many
+// occurrences in export metadata repeat earlier findings; what cannot be
+// mapped goes to r.Problems.
+func (x *exportReader) findings(imageID string, plat platform, earlier []Finding, r *Report) ([]Finding, int, int) {
 	var out []Finding
 	used := map[string]bool{}
 	var layers []*blob
@@ -310,7 +314,7 @@ func (x *exportReader) findings(imageID string, plat platform, earlier []Finding
 			keep(f)
 		}
 	}
-	return out, len(layers), repeated, nil
+	return out, len(layers), repeated
 }
 
 // metaFindings searches one small export file, by JSON path when it is JSON.
