@@ -46,11 +46,44 @@ type Options struct {
 	// Dir holds the throw-away workspaces and state; a temporary folder
 	// when empty.
 	Dir string
+	// BothBuilders proves the exercises that leave the builder open with
+	// the classic builder too (BuildKit is the default).
+	BothBuilders bool
 }
 
 // Step proves one step. Every case runs in a fresh workspace with fresh
 // progress, and the step's Docker objects are removed before and after.
 func Step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options) ([]Case, error) {
+	cases, err := step(ctx, c, st, o, "")
+	if err != nil || !o.BothBuilders || !buildsWithEither(st) {
+		return cases, err
+	}
+	classic, err := step(ctx, c, st, o, lessons.BuilderClassic)
+	for i := range classic {
+		classic[i].Name += " (classic builder)"
+	}
+	return append(cases, classic...), err
+}
+
+// buildsWithEither reports whether the step builds and leaves the builder
+// open, so a learner's plain `docker build` may use either.
+func buildsWithEither(st *lessons.Step) bool {
+	if st.Kind != lessons.KindExercise {
+		return false
+	}
+	uses := func(a *lessons.Action) bool { return a != nil && a.Build != nil && a.Build.Builder == lessons.BuilderAuto }
+	if uses(st.Action) {
+		return true
+	}
+	for _, a := range st.Attempts {
+		if uses(a.Action) {
+			return true
+		}
+	}
+	return false
+}
+
+func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, builder lessons.Builder) ([]Case, error) {
 	dir := o.Dir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "dockertutor-proof-")
@@ -64,10 +97,10 @@ func Step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options) (
 	n := 0
 	fresh := func() (*tutor.Session, error) {
 		n++
-		base := filepath.Join(dir, fmt.Sprintf("%s-%d", st.ID, n))
+		base := filepath.Join(dir, fmt.Sprintf("%s-%s%d", st.ID, builder, n))
 		// No build cache: BuildKit does not key it on secret values, so a
 		// layer cached by another case would hold another canary.
-		return tutor.Open(tutor.Options{Course: c, WorkspaceRoot: filepath.Join(base, "ws"), StateDir: filepath.Join(base, "state"), Connect: o.Connect, NoCache: true})
+		return tutor.Open(tutor.Options{Course: c, WorkspaceRoot: filepath.Join(base, "ws"), StateDir: filepath.Join(base, "state"), Connect: o.Connect, NoCache: true, Builder: builder})
 	}
 	pre := prerequisites(c, st)
 	switch st.Kind {

@@ -30,7 +30,7 @@ func TestCourseProof(t *testing.T) {
 		t.Run(st.ID, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			cases, err := Step(ctx, c, st, Options{Connect: connect, Dir: t.TempDir()})
+			cases, err := Step(ctx, c, st, Options{Connect: connect, Dir: t.TempDir(), BothBuilders: true})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -20,6 +20,10 @@ var ErrNoAction = errors.New("this step has no action to run: do it in your term
 // buildOptions fills the step's build action with the learner's values.
 func (s *Session) buildOptions(st *lessons.Step, v lessons.Values) (builder.Options, error) {
 	b := st.Action.Build
+	kind := b.Builder
+	if kind == lessons.BuilderAuto && s.builder != "" {
+		kind = s.builder
+	}
 	tag, err := lessons.Expand(orDefault(b.Tag, st.Image), v)
 	if err != nil {
 		return builder.Options{}, err
@@ -27,7 +31,7 @@ func (s *Session) buildOptions(st *lessons.Step, v lessons.Values) (builder.Opti
 	o := builder.Options{
 		Course: s.Course.ID, Step: st.ID, Dir: s.Work.StepDir(st),
 		Dockerfile: b.Dockerfile, Tags: []string{tag}, Target: b.Target,
-		Builder: builderKind(b.Builder), NoCache: s.noCache,
+		Builder: builderKind(kind), NoCache: s.noCache,
 	}
 	for _, name := range sortedKeys(b.Args) {
 		val, err := lessons.Expand(b.Args[name], v)

@@ -34,6 +34,9 @@ type Options struct {
 	// NoCache builds without the build cache. BuildKit does not key its
 	// cache on secret values, so a cached layer may hold another secret.
 	NoCache bool
+	// Builder, when set, is used by the steps that leave the choice of
+	// builder open (those that need BuildKit keep it).
+	Builder lessons.Builder
 }
 
 // Session is one learner in one course.
@@ -44,6 +47,7 @@ type Session struct {
 	now     func() time.Time
 	poll    bool
 	noCache bool
+	builder lessons.Builder
 	conn    *connection
 }
 
@@ -63,7 +67,7 @@ func Open(o Options) (*Session, error) {
 	if connect == nil {
 		connect = defaultConnect
 	}
-	return &Session{Course: o.Course, Work: w, store: st, now: now, poll: o.Poll, noCache: o.NoCache, conn: &connection{connect: connect}}, nil
+	return &Session{Course: o.Course, Work: w, store: st, now: now, poll: o.Poll, noCache: o.NoCache, builder: o.Builder, conn: &connection{connect: connect}}, nil
 }
 
 // Close releases the Docker connection.
