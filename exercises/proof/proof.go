@@ -71,7 +71,9 @@ func buildsWithEither(st *lessons.Step) bool {
 	if st.Kind != lessons.KindExercise {
 		return false
 	}
-	uses := func(a *lessons.Action) bool { return a != nil && a.Build != nil && a.Build.Builder == lessons.BuilderAuto }
+	uses := func(a *lessons.Action) bool {
+		return a != nil && a.Build != nil && a.Build.Builder == lessons.BuilderAuto
+	}
 	if uses(st.Action) {
 		return true
 	}
