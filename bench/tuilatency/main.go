@@ -13,13 +13,14 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/dockertutor/dockertutor/exercises/dockertest"
 )
 
 func main() {
@@ -67,7 +68,7 @@ func run(runs int) error {
 		return fmt.Errorf("build: %v\n%s", err, out)
 	}
 	course := filepath.Join(tmp, "course")
-	if err := copyCourse("lessons/course", course); err != nil {
+	if err := dockertest.CopyCourse("lessons/course", course, "latency-course", "dtlat"); err != nil {
 		return err
 	}
 	ws, state := filepath.Join(tmp, "ws"), filepath.Join(tmp, "state")
@@ -208,27 +209,4 @@ func readSecret(state string) (string, error) {
 	}
 	var p struct{ Secret string }
 	return p.Secret, json.Unmarshal(data, &p)
-}
-
-// copyCourse copies the built-in course with its own id and image names.
-func copyCourse(from, to string) error {
-	return filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		dst := filepath.Join(to, rel)
-		if d.IsDir() {
-			return os.MkdirAll(dst, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		s := strings.ReplaceAll(string(data), "dockertutor/", "dtlat/")
-		if rel == "course.yaml" {
-			s = strings.Replace(s, "id: image-security", "id: latency-course", 1)
-		}
-		return os.WriteFile(dst, []byte(s), 0o644)
-	})
 }

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,7 +98,9 @@ func TestTutorEndToEnd(t *testing.T) {
 	// A copy of the course with its own id and image names, so other tests
 	// building the course's images at the same time are not disturbed.
 	course := filepath.Join(tmp, "course")
-	copyCourse(t, "../../lessons/course", course)
+	if err := dockertest.CopyCourse("../../lessons/course", course, "e2e-course", "dttest-e2e"); err != nil {
+		t.Fatal(err)
+	}
 	ws, state := filepath.Join(tmp, "ws"), filepath.Join(tmp, "state")
 	rc := filepath.Join(tmp, "rc")
 
@@ -195,32 +195,6 @@ func cleanE2E(t *testing.T, bin, course, ws, state string) {
 	}
 }
 
-func copyCourse(t *testing.T, from, to string) {
-	t.Helper()
-	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		dst := filepath.Join(to, rel)
-		if d.IsDir() {
-			return os.MkdirAll(dst, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		s := strings.ReplaceAll(string(data), "dockertutor/", "dttest-e2e/")
-		if rel == "course.yaml" {
-			s = strings.Replace(s, "id: image-security", "id: e2e-course", 1)
-		}
-		return os.WriteFile(dst, []byte(s), 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func readSecretIn(t *testing.T, state string) string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(state, "dockertutor", "progress-e2e-course.json"))
@@ -233,5 +207,3 @@ func readSecretIn(t *testing.T, state string) string {
 	}
 	return p.Secret
 }
-
-var _ = context.Background

@@ -354,8 +354,22 @@ func findingDetail(f leak.Finding) string {
 	return d
 }
 
-// newestContainer finds the most recent container made from the image.
-func newestContainer(ctx context.Context, env Env, ref string) (container.Summary, *finding) {
+// newestContainer finds the most recent container made from the image and
+// inspects it.
+func newestContainer(ctx context.Context, env Env, ref string) (container.Summary, container.InspectResponse, *finding) {
+	c, f := newestSummary(ctx, env, ref)
+	if f != nil {
+		return c, container.InspectResponse{}, f
+	}
+	info, err := env.Docker.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
+	if err != nil {
+		f := dockerError(err)
+		return c, container.InspectResponse{}, &f
+	}
+	return c, info.Container, nil
+}
+
+func newestSummary(ctx context.Context, env Env, ref string) (container.Summary, *finding) {
 	img, err := env.Docker.ImageInspect(ctx, ref)
 	if cerrdefs.IsNotFound(err) {
 		f := failed(fmt.Sprintf("There is no image %s yet: build it first.", ref))
@@ -387,13 +401,9 @@ func containerName(c container.Summary) string {
 }
 
 func containerRuntimeEnv(ctx context.Context, env Env, s *lessons.ContainerRuntimeEnv) finding {
-	c, f := newestContainer(ctx, env, s.Image)
+	c, info, f := newestContainer(ctx, env, s.Image)
 	if f != nil {
 		return *f
-	}
-	info, err := env.Docker.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
-	if err != nil {
-		return dockerError(err)
 	}
 	img, err := env.Docker.ImageInspect(ctx, s.Image)
 	if err != nil {
@@ -404,8 +414,8 @@ func containerRuntimeEnv(ctx context.Context, env Env, s *lessons.ContainerRunti
 		imgEnv = img.Config.Env
 	}
 	var ctrEnv []string
-	if info.Container.Config != nil {
-		ctrEnv = info.Container.Config.Env
+	if info.Config != nil {
+		ctrEnv = info.Config.Env
 	}
 	where := "container " + containerName(c)
 	_, inImage := envHas(imgEnv, s.Var)
@@ -420,15 +430,11 @@ func containerRuntimeEnv(ctx context.Context, env Env, s *lessons.ContainerRunti
 }
 
 func containerExitCode(ctx context.Context, env Env, s *lessons.ContainerExitCode) finding {
-	c, f := newestContainer(ctx, env, s.Image)
+	c, info, f := newestContainer(ctx, env, s.Image)
 	if f != nil {
 		return *f
 	}
-	info, err := env.Docker.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
-	if err != nil {
-		return dockerError(err)
-	}
-	st := info.Container.State
+	st := info.State
 	ev := Evidence{Where: "container " + containerName(c), Detail: string(c.State)}
 	if st == nil || st.Running {
 		return failed(fmt.Sprintf("%s is still running.", containerName(c)), ev)
@@ -440,13 +446,9 @@ func containerExitCode(ctx context.Context, env Env, s *lessons.ContainerExitCod
 }
 
 func containerLog(ctx context.Context, env Env, s *lessons.ContainerLog) finding {
-	c, f := newestContainer(ctx, env, s.Image)
+	c, info, f := newestContainer(ctx, env, s.Image)
 	if f != nil {
 		return *f
-	}
-	info, err := env.Docker.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
-	if err != nil {
-		return dockerError(err)
 	}
 	logs, err := env.Docker.ContainerLogs(ctx, c.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Tail: "500"})
 	if err != nil {
@@ -454,7 +456,7 @@ func containerLog(ctx context.Context, env Env, s *lessons.ContainerLog) finding
 	}
 	defer logs.Close()
 	var out strings.Builder
-	tty := info.Container.Config != nil && info.Container.Config.Tty
+	tty := info.Config != nil && info.Config.Tty
 	if tty {
 		_, err = io.Copy(&out, io.LimitReader(logs, 1<<20))
 	} else {
