@@ -382,9 +382,41 @@ func (m *matcher) excerpt(b []byte, h hit) string {
 	if nl := bytes.IndexByte(b[end:to], '\n'); nl >= 0 {
 		to = end + nl
 	}
+	from, to = wordBounds(b, from, start, to, end)
 	before := m.redactWindow(b[from:start])
 	after := m.redactWindow(b[end:to])
 	return before + m.redactedForm(h.pat) + after
+}
+
+// wordSlack is how far an excerpt may grow to start and end on whole
+// words: "RUN |1 KEY=…" reads better than "UN |1 KEY=…".
+const wordSlack = 12
+
+// wordBounds moves the excerpt's edges outwards to the nearest space,
+// line break or end of b, when one is within wordSlack bytes.
+func wordBounds(b []byte, from, start, to, end int) (int, int) {
+	isEdge := func(c byte) bool { return c == ' ' || c == '\n' || c == '\t' }
+	if from > 0 && !isEdge(b[from-1]) {
+		for i := from - 1; i >= max(0, from-wordSlack); i-- {
+			if i == 0 {
+				from = 0
+				break
+			}
+			if isEdge(b[i-1]) {
+				from = i
+				break
+			}
+		}
+	}
+	if to < len(b) && !isEdge(b[to]) {
+		for i := to; i <= min(len(b), to+wordSlack); i++ {
+			if i == len(b) || isEdge(b[i]) {
+				to = i
+				break
+			}
+		}
+	}
+	return min(from, start), max(to, end)
 }
 
 // printable makes bytes safe to show on one terminal line: valid UTF-8
