@@ -9,12 +9,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
 
 	"github.com/dockertutor/dockertutor/exercises/labels"
@@ -32,6 +34,7 @@ type Docker interface {
 	ContainerCreate(ctx context.Context, options client.ContainerCreateOptions) (client.ContainerCreateResult, error)
 	ContainerStatPath(ctx context.Context, id string, options client.ContainerStatPathOptions) (client.ContainerStatPathResult, error)
 	ContainerRemove(ctx context.Context, id string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
+	Events(ctx context.Context, options client.EventsListOptions) client.EventsResult
 }
 
 // clockSlack absorbs the difference between this machine's clock and the
@@ -125,8 +128,51 @@ func imageFresh(ctx context.Context, env Env, s *lessons.ImageFresh) finding {
 		if created.After(since) || tagged.After(since) {
 			return passed(fmt.Sprintf("%s was built after you opened this step.", s.Image), ev)
 		}
+		// A build from the cache yields the image the name already had.
+		// Docker 20.10 moves LastTagTime then; the containerd image store
+		// (Docker 29) keeps it and only logs the tag as an event.
+		if at, ok := taggedSince(ctx, env.Docker, s.Image, since); ok {
+			ev.Detail += fmt.Sprintf("; tagged again %s (daemon events)", fmtTime(at))
+			return passed(fmt.Sprintf("%s was built again (from the cache) after you opened this step.", s.Image), ev)
+		}
 		return failed(fmt.Sprintf("%s is older than this step: build it again now.", s.Image), ev)
 	})
+}
+
+// eventsWait bounds the read of the daemon's event log, which ends by
+// itself once it reaches the given until.
+const eventsWait = 5 * time.Second
+
+// taggedSince reports the last time the daemon's event log shows ref being
+// tagged since t. The log is the daemon's recent memory only (Docker keeps
+// its last 256 events), which covers a build the learner just made; an
+// unreadable log proves nothing either way.
+func taggedSince(ctx context.Context, d Docker, ref string, since time.Time) (time.Time, bool) {
+	ctx, cancel := context.WithTimeout(ctx, eventsWait)
+	defer cancel()
+	// Names are matched here rather than by the daemon's image filter,
+	// which compares them as written (x vs docker.io/library/x:latest).
+	res := d.Events(ctx, client.EventsListOptions{
+		Since:   strconv.FormatInt(since.Unix(), 10),
+		Until:   strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10),
+		Filters: make(client.Filters).Add("type", string(events.ImageEventType)).Add("event", string(events.ActionTag)),
+	})
+	var last time.Time
+	for {
+		select {
+		case m := <-res.Messages:
+			at := time.Unix(0, m.TimeNano)
+			if sameImageName(m.Actor.Attributes["name"], ref) && !at.Before(since) && at.After(last) {
+				last = at
+			}
+		case <-res.Err:
+			// io.EOF once the log up to until is read; the client sends
+			// every message before it.
+			return last, !last.IsZero()
+		case <-ctx.Done():
+			return last, !last.IsZero()
+		}
+	}
 }
 
 func fmtTime(t time.Time) string {
