@@ -16,16 +16,16 @@ import (
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
-// buildCached builds dockerfile with the classic builder, cache allowed,
-// tagged tag, and returns the image ID.
-func buildCached(t *testing.T, cli *client.Client, tag, dockerfile string) string {
+// buildClassic builds dockerfile with the classic builder, tagged tag, and
+// returns the image ID.
+func buildClassic(t *testing.T, cli *client.Client, tag, dockerfile string, noCache bool) string {
 	t.Helper()
 	ctxTar, err := dockertest.TarFiles(map[string][]byte{"Dockerfile": []byte(dockerfile)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	res, err := cli.ImageBuild(context.Background(), ctxTar, client.ImageBuildOptions{
-		Tags: []string{tag}, Remove: true, ForceRemove: true, NetworkMode: "none",
+		Tags: []string{tag}, NoCache: noCache, Remove: true, ForceRemove: true, NetworkMode: "none",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -73,14 +73,20 @@ func TestImageFreshAfterCachedRebuild(t *testing.T) {
 	dockertest.StandIn(t, cli, "alpine:3.22")
 	suffix := make([]byte, 4)
 	rand.Read(suffix)
-	tag := "dttest-check/fresh-" + hex.EncodeToString(suffix) + ":latest"
+	name := "dttest-check/fresh-" + hex.EncodeToString(suffix)
+	base, tag := name+"-base:latest", name+":latest"
 	t.Cleanup(func() {
-		cli.ImageRemove(context.Background(), tag, client.ImageRemoveOptions{Force: true, PruneChildren: true})
+		for _, ref := range []string{tag, base} {
+			cli.ImageRemove(context.Background(), ref, client.ImageRemoveOptions{Force: true, PruneChildren: true})
+		}
 	})
-	// The canary makes the RUN step this test's own, so the first build
-	// makes a new image and the second one takes it from the cache.
-	dockerfile := "FROM alpine:3.22\nRUN echo " + tag + " > /built-by\n"
-	first := buildCached(t, cli, tag, dockerfile)
+	// The cached builds start from a base of this test's own: the classic
+	// builder's cache lookup reads every child of the base image, and on
+	// the containerd image store it fails the build when another test
+	// removes one of them meanwhile (Docker 29: "unable to find image").
+	buildClassic(t, cli, base, "FROM alpine:3.22\nLABEL org.dockertutor.test="+name+"\n", true)
+	dockerfile := "FROM " + base + "\nRUN echo built > /built-by\n"
+	first := buildClassic(t, cli, tag, dockerfile, false)
 
 	// Open the step well after the first build: the check allows
 	// clockSlack between this machine's clock and the daemon's.
@@ -91,7 +97,7 @@ func TestImageFreshAfterCachedRebuild(t *testing.T) {
 		t.Fatalf("before the rebuild: %s %q, want failed", f.outcome, f.message)
 	}
 
-	second := buildCached(t, cli, tag, dockerfile)
+	second := buildClassic(t, cli, tag, dockerfile, false)
 	if second != first {
 		t.Fatalf("the rebuild made %s, not the cached %s: the test proves nothing", second, first)
 	}
