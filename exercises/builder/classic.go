@@ -225,8 +225,31 @@ func (o *classicOutput) removeContainers(ctx context.Context, d Daemon) {
 	defer cancel()
 	for _, id := range o.containers {
 		_, err := d.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
-		if err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
+		if cerrdefs.IsConflict(err) {
+			// Docker 29 removes the step's container itself once the
+			// client went away and answers "removal already in
+			// progress": wait for it, so no container outlives Build.
+			err = waitRemoved(ctx, d, id)
+		}
+		if err != nil && !cerrdefs.IsNotFound(err) {
 			o.emit(Event{Kind: Warning, Text: fmt.Sprintf("could not remove the build's intermediate container %s: %v", id, err)})
+		}
+	}
+}
+
+// waitRemoved polls until the container is gone or ctx ends.
+func waitRemoved(ctx context.Context, d Daemon, id string) error {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, err := d.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+		if err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("still being removed after %v: %w", cancelGrace, ctx.Err())
+		case <-tick.C:
 		}
 	}
 }

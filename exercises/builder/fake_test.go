@@ -111,6 +111,10 @@ func (f *fakeDaemon) ContainerRemove(ctx context.Context, id string, _ client.Co
 	return client.ContainerRemoveResult{}, nil
 }
 
+func (f *fakeDaemon) ContainerInspect(ctx context.Context, id string, _ client.ContainerInspectOptions) (client.ContainerInspectResult, error) {
+	return client.ContainerInspectResult{}, cerrdefs.ErrNotFound
+}
+
 func (f *fakeDaemon) close() {
 	f.mu.Lock()
 	defer f.mu.Unlock()

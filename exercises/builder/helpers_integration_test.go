@@ -58,7 +58,7 @@ func newBase(t *testing.T, cli *client.Client) string {
 	t.Helper()
 	ref := unique(t) + "-base:1"
 	dir := writeFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nLABEL org.dockertutor.test.base=" + strings.TrimSuffix(ref, ":1") + "\n"})
-	res, err := builder.Build(tctx(t), cli, builder.Options{Course: "dttest", Step: "base", Dir: dir, Tags: []string{ref}, Builder: builder.Classic}, nil)
+	res, err := builder.Build(tctx(t), cli, builder.Options{Course: "dttest", Step: "base", Dir: dir, Tags: []string{ref}, Builder: builder.Classic, NoCache: true}, nil)
 	if err != nil {
 		t.Fatalf("build the test's base image: %v", err)
 	}
