@@ -18,14 +18,11 @@ func newAnswerCmd(g *globals) *cobra.Command {
 			"you found), then check it. Exit code 0 when right, 1 when not.",
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := g.session()
+			s, st, err := g.sessionStep(args[0])
 			if err != nil {
 				return err
 			}
-			st, err := g.step(s, args[0])
-			if err != nil {
-				return err
-			}
+			defer s.Close()
 			v, err := s.Answer(cmd.Context(), st, strings.Join(args[1:], " "))
 			if err = g.warn(err); err != nil {
 				return err

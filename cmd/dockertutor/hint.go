@@ -12,14 +12,11 @@ func newHintCmd(g *globals) *cobra.Command {
 		Short: "Reveal the step's next hint",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := g.session()
+			s, st, err := g.sessionStep(args[0])
 			if err != nil {
 				return err
 			}
-			st, err := g.step(s, args[0])
-			if err != nil {
-				return err
-			}
+			defer s.Close()
 			h, err := s.NextHint(st)
 			if err = g.warn(err); err != nil {
 				return err

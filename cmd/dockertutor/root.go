@@ -135,6 +135,21 @@ func (g *globals) warn(err error) error {
 	return err
 }
 
+// sessionStep opens the session and finds the step named on the command
+// line; the caller closes the session.
+func (g *globals) sessionStep(arg string) (*tutor.Session, *lessons.Step, error) {
+	s, err := g.session()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := g.step(s, arg)
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, st, nil
+}
+
 func (g *globals) step(s *tutor.Session, arg string) (*lessons.Step, error) {
 	st, err := s.Step(arg)
 	if err != nil {

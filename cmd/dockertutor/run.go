@@ -22,15 +22,11 @@ func newRunCmd(g *globals) *cobra.Command {
 			"and leaves no container behind.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := g.session()
+			s, st, err := g.sessionStep(args[0])
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			st, err := g.step(s, args[0])
-			if err != nil {
-				return err
-			}
 			if st.Action == nil {
 				return &usageError{msg: fmt.Sprintf("step %s has no action: do it in your terminal, then `dockertutor check %s`", st.ID, st.ID)}
 			}

@@ -19,14 +19,11 @@ func newShowCmd(g *globals) *cobra.Command {
 		Short: "Print a step's text, rendered, with your own values filled in",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := g.session()
+			s, st, err := g.sessionStep(args[0])
 			if err != nil {
 				return err
 			}
-			st, err := g.step(s, args[0])
-			if err != nil {
-				return err
-			}
+			defer s.Close()
 			// Showing a step opens it: its clock starts and its starter
 			// files are laid out, as when the tutor moves to it.
 			p, _, err := s.Enter(st)
