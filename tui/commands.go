@@ -22,28 +22,42 @@ import (
 // Every command here copies what it needs into its closure and reports
 // back with one message type; none of them touches the model.
 
-// loadedMsg is the saved progress at start.
+// loadedMsg is the saved progress at start and, for a learner coming
+// back, the step they left off at, already entered: one message instead of
+// two in a row before the first full screen.
 type loadedMsg struct {
 	prog     progress.Progress
 	current  *lessons.Step
 	welcome  welcomeInfo
 	firstRun bool
-	warn     error // a corrupt progress file was set aside
+	entered  *enteredMsg // when !firstRun
+	warn     error       // a corrupt progress file was set aside
 	err      error
 }
 
 func loadCmd(b Backend) tea.Cmd {
-	return func() tea.Msg {
-		p, err := b.Progress()
-		warn, err := splitWarning(err)
-		if err != nil {
-			return loadedMsg{err: err}
-		}
-		cur := b.CurrentStep(p)
-		msg := loadedMsg{prog: p, current: cur, warn: warn, firstRun: p.Current == "" && len(p.Steps) == 0}
-		msg.welcome = welcomeInfo{workspace: b.Values(cur, p).Workspace, progressPath: b.ProgressPath(), first: cur}
-		return msg
+	return func() tea.Msg { return load(b) }
+}
+
+// awaitLoad delivers the load that Run started before the program did.
+func awaitLoad(first <-chan loadedMsg) tea.Cmd {
+	return func() tea.Msg { return <-first }
+}
+
+func load(b Backend) loadedMsg {
+	p, err := b.Progress()
+	warn, err := splitWarning(err)
+	if err != nil {
+		return loadedMsg{err: err}
 	}
+	cur := b.CurrentStep(p)
+	msg := loadedMsg{prog: p, current: cur, warn: warn, firstRun: p.Current == "" && len(p.Steps) == 0}
+	msg.welcome = welcomeInfo{workspace: b.Values(cur, p).Workspace, progressPath: b.ProgressPath(), first: cur}
+	if !msg.firstRun && cur != nil {
+		e := enter(b, 0, 0, cur)
+		msg.entered = &e
+	}
+	return msg
 }
 
 // enteredMsg says a step became current.
@@ -57,14 +71,16 @@ type enteredMsg struct {
 }
 
 func enterCmd(b Backend, seq, idx int, st *lessons.Step) tea.Cmd {
-	return func() tea.Msg {
-		p, _, err := b.Enter(st)
-		warn, err := splitWarning(err)
-		if err != nil {
-			return enteredMsg{seq: seq, idx: idx, err: fmt.Errorf("cannot open step %s: %w", st.Number, err)}
-		}
-		return enteredMsg{seq: seq, idx: idx, prog: p, info: describe(b, st, p), warn: warn}
+	return func() tea.Msg { return enter(b, seq, idx, st) }
+}
+
+func enter(b Backend, seq, idx int, st *lessons.Step) enteredMsg {
+	p, _, err := b.Enter(st)
+	warn, err := splitWarning(err)
+	if err != nil {
+		return enteredMsg{seq: seq, idx: idx, err: fmt.Errorf("cannot open step %s: %w", st.Number, err)}
 	}
+	return enteredMsg{seq: seq, idx: idx, prog: p, info: describe(b, st, p), warn: warn}
 }
 
 // describe gathers what the text pane shows about a step.

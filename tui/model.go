@@ -113,6 +113,10 @@ type Model struct {
 	watch       watchRun
 	docker      tutor.DockerStatus
 	dockerKnown bool
+
+	// first is the load Run started before the program, nil when Init
+	// is to start it.
+	first <-chan loadedMsg
 }
 
 // newModel builds the model; ctx bounds every operation it starts.
@@ -139,9 +143,13 @@ func (m *Model) applyStyles() {
 }
 
 // Init asks the terminal for its background, and the session for the
-// progress and the daemon's state.
+// progress and the daemon's state. Run may have started the load already.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(tea.RequestBackgroundColor, loadCmd(m.b), dockerStatusCmd(m.ctx, m.b, m.cfg.dockerTimeout))
+	load := loadCmd(m.b)
+	if m.first != nil {
+		load = awaitLoad(m.first)
+	}
+	return tea.Batch(tea.RequestBackgroundColor, load, dockerStatusCmd(m.ctx, m.b, m.cfg.dockerTimeout))
 }
 
 // Update is the only place state changes. It works on its own copy of
@@ -304,7 +312,14 @@ func (m *Model) loaded(msg loadedMsg) tea.Cmd {
 		m.page = pageWelcome
 		cmds = append(cmds, m.refreshText(scrollTop))
 	} else {
-		cmds = append(cmds, m.enterStep(m.cur))
+		if msg.entered != nil {
+			m.enterSeq++
+			e := *msg.entered
+			e.seq, e.idx = m.enterSeq, m.cur
+			cmds = append(cmds, m.entered(e))
+		} else {
+			cmds = append(cmds, m.enterStep(m.cur))
+		}
 		if msg.warn == nil {
 			cmds = append(cmds, m.setFlash(fmt.Sprintf("Welcome back: step %s, %s.", msg.current.Number, msg.current.Title), flashInfo))
 		}

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/term"
 
@@ -120,10 +122,17 @@ func Run(ctx context.Context, b Backend, opts Options) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the builds, checks and watchers still running
-	m := newModel(ctx, b, opts.Course, defaultConfig(opts))
+	cfg := defaultConfig(opts)
+	m := newModel(ctx, b, opts.Course, cfg)
+	m.first = loadAhead(b, m, opts.Out)
 	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(opts.In), tea.WithOutput(opts.Out)}
-	if opts.NoColor {
+	switch {
+	case opts.NoColor:
 		popts = append(popts, tea.WithColorProfile(colorprofile.Ascii))
+	case opts.Out == os.Stdout:
+		// lipgloss detected stdout's profile when the program started;
+		// detecting again would cost another `tmux info` inside tmux.
+		popts = append(popts, tea.WithColorProfile(lipgloss.Writer.Profile))
 	}
 	_, err := tea.NewProgram(m, popts...).Run()
 	switch {
@@ -134,6 +143,39 @@ func Run(ctx context.Context, b Backend, opts Options) error {
 	default:
 		return fmt.Errorf("tutor: %w", err)
 	}
+}
+
+// loadAhead starts, while the program sets up the terminal, what the
+// first full screen waits for: the progress, the step the learner left off
+// at, its text rendered at the width its pane will have (into the
+// renderer's memory, where the model's own request finds it), and the
+// terminal-width tables the first draw builds. It uses the second core;
+// the model takes the load from the returned channel.
+func loadAhead(b Backend, m Model, out io.Writer) <-chan loadedMsg {
+	first := make(chan loadedMsg, 1)
+	go func() {
+		msg := load(b)
+		first <- msg
+		ansi.StringWidthWc("😀") // builds go-runewidth's lookup table
+		w, h := 120, 40
+		if f, ok := out.(*os.File); ok {
+			if tw, th, err := term.GetSize(f.Fd()); err == nil {
+				w, h = tw, th
+			}
+		}
+		l := computeLayout(w, h, w >= splitWidth, false)
+		if msg.err != nil || l.TooSmall {
+			return
+		}
+		// The document the model will show, built as the model builds it.
+		m.welcome = msg.welcome
+		m.page = pageWelcome
+		if e := msg.entered; e != nil && e.err == nil {
+			m.page, m.cur, m.prog, m.info = pageStep, m.indexOf(e.info.step), e.prog, e.info
+		}
+		_, _ = m.cfg.renderer.Render(m.document(), l.Text.inner().W, m.styles.Markdown)
+	}()
+	return first
 }
 
 // isTerminal reports whether a reader or writer is a terminal.

@@ -25,16 +25,29 @@ const (
 // MaxWidth caps the wrap width: long lines are hard to read (glow does the same).
 const MaxWidth = 100
 
-// Renderer renders markdown, caching glamour renderers per width and style.
+// Renderer renders markdown, caching glamour renderers per width and style
+// and the last few renderings: a document is often rendered again as it
+// was (the outline toggled and back, a refresh that changed nothing), and
+// the tutor renders its first screen ahead of the model asking for it.
 type Renderer struct {
 	mu    sync.Mutex
 	cache map[key]*glamour.TermRenderer
+	memo  []rendering // most recent last
 }
 
 type key struct {
 	width int
 	style Style
 }
+
+type rendering struct {
+	key key
+	md  string
+	out string
+}
+
+// memoSize bounds the renderings kept: a step's text is a few kilobytes.
+const memoSize = 8
 
 // New returns an empty renderer cache.
 func New() *Renderer { return &Renderer{cache: map[key]*glamour.TermRenderer{}} }
@@ -49,6 +62,11 @@ func (r *Renderer) Render(md string, paneWidth int, style Style) (string, error)
 	k := key{WrapWidth(paneWidth), style}
 	r.mu.Lock()
 	defer r.mu.Unlock() // glamour's renderer is not safe for concurrent use
+	for i := len(r.memo) - 1; i >= 0; i-- {
+		if m := r.memo[i]; m.key == k && m.md == md {
+			return m.out, nil
+		}
+	}
 	tr, ok := r.cache[k]
 	if !ok {
 		var err error
@@ -58,7 +76,7 @@ func (r *Renderer) Render(md string, paneWidth int, style Style) (string, error)
 		}
 		r.cache[k] = tr
 	}
-	out, err := tr.Render(md)
+	out, err := tr.Render(labelBareFences(md))
 	if err != nil {
 		return "", fmt.Errorf("render markdown: %w", err)
 	}
@@ -66,11 +84,20 @@ func (r *Renderer) Render(md string, paneWidth int, style Style) (string, error)
 	if style == Plain {
 		// Plain text goes to pipes and screen readers: the padding glamour
 		// adds to fill the width is noise there.
-		lines := strings.Split(out, "\n")
-		for i, l := range lines {
-			lines[i] = strings.TrimRight(l, " ")
-		}
-		out = strings.Join(lines, "\n")
+		out = trimLines(out)
 	}
-	return out + "\n", nil
+	out += "\n"
+	if len(r.memo) == memoSize {
+		r.memo = append(r.memo[:0], r.memo[1:]...)
+	}
+	r.memo = append(r.memo, rendering{k, md, out})
+	return out, nil
+}
+
+func trimLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
 }

@@ -1,6 +1,7 @@
 package markdown
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -30,5 +31,38 @@ func TestRenderWrapsAndCaches(t *testing.T) {
 	r.Render(md, 60, Plain)
 	if len(r.cache) != 2 {
 		t.Fatal("renderer not reused")
+	}
+}
+
+func TestRenderRemembersRecentRenderings(t *testing.T) {
+	r := New()
+	doc := func(i int) string { return fmt.Sprintf("# Doc %d\n\ntext\n", i) }
+	first, err := r.Render(doc(0), 60, Dark)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Swap the glamour renderer for a broken one: a remembered rendering
+	// must not reach it, a new one must.
+	r.cache[key{WrapWidth(60), Dark}] = nil
+	again, err := r.Render(doc(0), 60, Dark)
+	if err != nil || again != first {
+		t.Fatalf("the same document at the same width and style was rendered again: %q, %v", again, err)
+	}
+	delete(r.cache, key{WrapWidth(60), Dark})
+	for i := 1; i <= memoSize; i++ {
+		if _, err := r.Render(doc(i), 60, Dark); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(r.memo) != memoSize {
+		t.Fatalf("memo holds %d renderings, want at most %d", len(r.memo), memoSize)
+	}
+	for _, m := range r.memo {
+		if m.md == doc(0) {
+			t.Fatal("the oldest rendering was not dropped")
+		}
+	}
+	if other, _ := r.Render(doc(1), 61, Dark); other == "" || len(r.memo) != memoSize {
+		t.Fatal("another width is another rendering")
 	}
 }
