@@ -24,7 +24,8 @@ const (
 	ClassTLS         Class = "tls"               // certificates, or TLS on one side only
 	ClassNetwork     Class = "network"           // a tcp host that cannot be reached (DNS, routing)
 	ClassConfig      Class = "config"            // the endpoint itself is wrong: bad DOCKER_HOST, unknown context
-	ClassUnsupported Class = "unsupported"       // an endpoint kind the tutor cannot dial (ssh://, fd://)
+	ClassUnsupported Class = "unsupported"       // an endpoint kind the tutor cannot dial (fd://)
+	ClassSSH         Class = "ssh"               // ssh:// could not log in or run docker there: keys, host key, no ssh or no remote docker
 	ClassCanceled    Class = "canceled"          // the caller gave up
 	ClassUnknown     Class = "unknown"
 
@@ -48,6 +49,10 @@ func Classify(err error) Class {
 	var re *ResolveError
 	if errors.As(err, &re) {
 		return ClassConfig
+	}
+	var se *sshError
+	if errors.As(err, &se) {
+		return se.class()
 	}
 	if isTLSError(err) {
 		return ClassTLS

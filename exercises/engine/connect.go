@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/docker/go-connections/sockets"
@@ -76,10 +78,7 @@ func connect(ctx context.Context, ep Endpoint, pingTimeout time.Duration) (*clie
 		return fail(ClassConfig, fmt.Errorf("%q: %w", ep.Host, err))
 	}
 	proto, addr, _ := strings.Cut(ep.Host, "://")
-	switch proto {
-	case "ssh":
-		return fail(ClassUnsupported, errors.New("ssh:// endpoints are not supported yet"))
-	case "fd":
+	if proto == "fd" {
 		return fail(ClassUnsupported, errors.New("fd:// is an address a daemon listens on, not one a client can dial"))
 	}
 	if proto == "tcp" {
@@ -89,27 +88,52 @@ func connect(ctx context.Context, ep Endpoint, pingTimeout time.Duration) (*clie
 	}
 
 	tr := &http.Transport{}
-	if err := sockets.ConfigureTransport(tr, proto, addr); err != nil {
+	apiHost := ep.Host
+	if proto == "ssh" {
+		target, err := parseSSHHost(ep.Host)
+		if err != nil {
+			return fail(ClassConfig, fmt.Errorf("%q: %w", ep.Host, err))
+		}
+		// As the docker CLI does: every connection is an ssh process, with
+		// no TLS and no proxy, and requests name a placeholder host.
+		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) { return dialSSH(ctx, target) }
+		tr.IdleConnTimeout = sshIdleTimeout
+		apiHost = sshHTTPHost
+	} else if err := sockets.ConfigureTransport(tr, proto, addr); err != nil {
 		return fail(ClassConfig, err)
 	}
 	// The moby client rewrites dial errors into prose ("Is the docker
 	// daemon running?") that loses the errno; keep the first one to
-	// classify the failure precisely.
+	// classify the failure precisely. An ssh process fails after the dial,
+	// so the connections the ping opens are kept to ask them why.
 	var dialMu sync.Mutex
 	var dialErr error
+	pinging := true
+	var pingConns []*sshConn
 	dial := tr.DialContext
 	tr.DialContext = func(ctx context.Context, network, address string) (net.Conn, error) {
-		c, err := dial(ctx, network, address)
-		if err != nil {
-			dialMu.Lock()
-			if dialErr == nil {
-				dialErr = err
+		dialMu.Lock()
+		for _, c := range pingConns {
+			// The ping tries again with GET after a failed HEAD; an ssh
+			// that already failed by itself would only fail again, slowly.
+			if f := c.failure(); f != nil && !f.Stopped && pinging {
+				dialMu.Unlock()
+				return nil, f
 			}
-			dialMu.Unlock()
+		}
+		dialMu.Unlock()
+		c, err := dial(ctx, network, address)
+		dialMu.Lock()
+		defer dialMu.Unlock()
+		if err != nil && dialErr == nil {
+			dialErr = err
+		}
+		if sc, ok := c.(*sshConn); ok && pinging {
+			pingConns = append(pingConns, sc)
 		}
 		return c, err
 	}
-	if ep.TLS != nil {
+	if ep.TLS != nil && proto != "ssh" {
 		cfg, err := tlsConfig(*ep.TLS)
 		if err != nil {
 			return fail(ClassTLS, err)
@@ -119,7 +143,7 @@ func connect(ctx context.Context, ep Endpoint, pingTimeout time.Duration) (*clie
 
 	var hdrMu sync.Mutex
 	cli, err := client.New(
-		client.WithHost(ep.Host),
+		client.WithHost(apiHost),
 		client.WithHTTPClient(&http.Client{Transport: tr, CheckRedirect: client.CheckRedirect}),
 		client.WithUserAgent("dockertutor"),
 		client.WithHTTPResponseHook(func(resp *http.Response) {
@@ -136,16 +160,73 @@ func connect(ctx context.Context, ep Endpoint, pingTimeout time.Duration) (*clie
 		return fail(ClassConfig, err)
 	}
 
-	pingCtx, cancel := context.WithTimeout(ctx, pingTimeout)
+	budget := pingTimeout
+	if proto == "ssh" {
+		budget = max(pingTimeout, sshAnswerTimeout)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	// Reaching an ssh:// host and logging in must fit in pingTimeout, as
+	// reaching any daemon does; once ssh has logged in, the remote docker
+	// gets until sshAnswerTimeout, for a login shell that reads a slow
+	// ~/.bashrc or a busy host are common and not faults.
+	var expired atomic.Bool
+	if budget > pingTimeout {
+		loginDeadline := time.AfterFunc(pingTimeout, func() {
+			dialMu.Lock()
+			conns := slices.Clone(pingConns)
+			dialMu.Unlock()
+			if !slices.ContainsFunc(conns, (*sshConn).loggedIn) {
+				expired.Store(true)
+				cancel()
+			}
+		})
+		defer loginDeadline.Stop()
+	}
+	// When the ping runs out of time (or the caller gives up), kill its ssh
+	// processes at once: the transport closes them as it cancels, and
+	// Close's grace period for a stuck ssh would overrun the bound.
+	stopAborting := context.AfterFunc(pingCtx, func() {
+		dialMu.Lock()
+		conns := slices.Clone(pingConns)
+		dialMu.Unlock()
+		for _, c := range conns {
+			c.abort()
+		}
+	})
 	ping, err := cli.Ping(pingCtx, client.PingOptions{NegotiateAPIVersion: true})
+	stopAborting()
+	timedOut := expired.Load() || errors.Is(pingCtx.Err(), context.DeadlineExceeded)
 	cancel()
 	hdrMu.Lock()
 	facts.PingResult = ping
 	hdrMu.Unlock()
+	dialMu.Lock()
+	pinging = false
+	sshConns := pingConns
+	pingConns = nil
+	dialMu.Unlock()
 	if err == nil {
 		return cli, facts, nil
 	}
 	_ = cli.Close()
+	// End every ssh the failed ping started before returning (the
+	// transport would close them in its own time). One that failed by
+	// itself says why in its own words; one stopped at the deadline tells
+	// how far it got.
+	var sshCause *sshError
+	for _, c := range sshConns {
+		c.abort()
+	}
+	for _, c := range sshConns {
+		f := c.failure()
+		if f == nil || (f.Stopped && !timedOut) {
+			continue
+		}
+		if sshCause == nil || (sshCause.Stopped && !f.Stopped) {
+			sshCause = f
+		}
+	}
 
 	if ping.APIVersion != "" && versions.LessThan(ping.APIVersion, MinAPIVersion) {
 		return nil, facts, &ConnectError{
@@ -164,11 +245,17 @@ func connect(ctx context.Context, ep Endpoint, pingTimeout time.Duration) (*clie
 	dialMu.Lock()
 	cause := dialErr
 	dialMu.Unlock()
+	if cause == nil && sshCause != nil {
+		cause = sshCause
+	}
 	if cause == nil {
 		cause = err
 	}
-	if errors.Is(cause, context.DeadlineExceeded) {
+	switch {
+	case errors.Is(cause, context.DeadlineExceeded):
 		cause = fmt.Errorf("the daemon did not answer in time: %w", cause)
+	case timedOut && errors.Is(cause, context.Canceled):
+		cause = fmt.Errorf("the daemon did not answer in time: %w", context.DeadlineExceeded)
 	}
 	return fail(Classify(cause), cause)
 }

@@ -286,11 +286,12 @@ func TestConnectTLS(t *testing.T) {
 
 func TestConnectUnsupportedEndpoints(t *testing.T) {
 	for host, class := range map[string]Class{
-		"ssh://me@build.example": ClassUnsupported,
-		"fd://":                  ClassConfig, // no address at all
-		"fd://3":                 ClassUnsupported,
-		"http://localhost:2375":  ClassConfig,
-		"":                       ClassConfig,
+		"fd://":                   ClassConfig, // no address at all
+		"fd://3":                  ClassUnsupported,
+		"http://localhost:2375":   ClassConfig,
+		"":                        ClassConfig,
+		"ssh://":                  ClassConfig,
+		"ssh://me:pw@build.local": ClassConfig,
 	} {
 		ce, _ := connectTimed(t, Endpoint{Host: host})
 		if ce.Class != class {
@@ -304,6 +305,9 @@ func TestConnectUnsupportedEndpoints(t *testing.T) {
 const helperEnv = "DTTEST_ENGINE_CONNECT_AS_HELPER"
 
 func TestMain(m *testing.M) {
+	if mode := os.Getenv(fakeSSHEnv); mode != "" {
+		os.Exit(fakeSSH(mode))
+	}
 	if host := os.Getenv(helperEnv); host != "" {
 		_, err := Connect(context.Background(), Endpoint{Host: host})
 		_ = json.NewEncoder(os.Stdout).Encode(map[string]string{"class": string(Classify(err)), "error": fmt.Sprint(err)})

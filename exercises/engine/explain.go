@@ -58,6 +58,9 @@ func Explain(ep Endpoint, err error) Problem {
 	if ce != nil && ce.Err != nil {
 		p.Detail = ce.Err.Error() // the endpoint is in the report already
 	}
+	if sp, ok := explainSSH(p, ep, err); ok {
+		return sp
+	}
 	k := kindOf(ep)
 	where := displayAddr(ep.Host)
 	switch class {
@@ -104,8 +107,10 @@ func Explain(ep Endpoint, err error) Problem {
 		p.Message = configMessage(ep, err)
 		p.Fixes = configFixes(ep, err)
 	case ClassUnsupported:
-		p.Message = fmt.Sprintf("dockertutor cannot dial %s yet.", ep.Host)
-		p.Fixes = sshFixes(ep)
+		p.Message = fmt.Sprintf("dockertutor cannot dial %s: it is an address a daemon listens on (systemd socket activation), not one a client can use.", ep.Host)
+		p.Fixes = perOS(func(goos string) []Fix {
+			return append([]Fix{{Text: "Use the socket that daemon serves instead", Command: setEnvLine(goos, "DOCKER_HOST", DefaultHost(goos))}}, goBack(ep, goos)...)
+		})
 	case ClassCanceled:
 		p.Message = "The check was cancelled before Docker answered."
 	default:
@@ -377,7 +382,7 @@ func configFixes(ep Endpoint, err error) map[string][]Fix {
 				Fix{Text: "Put the daemon's ca.pem (and cert.pem, key.pem) in DOCKER_CERT_PATH", Command: setEnvLine(goos, "DOCKER_CERT_PATH", "FOLDER")},
 				Fix{Text: "Or turn TLS off", Command: unsetEnvLine(goos, "DOCKER_TLS_VERIFY")})
 		case ep.Origin == FromDockerHost:
-			fixes = append(fixes, Fix{Text: "Set DOCKER_HOST to an address like unix:///var/run/docker.sock or tcp://HOST:2376, or remove it."})
+			fixes = append(fixes, Fix{Text: "Set DOCKER_HOST to an address like unix:///var/run/docker.sock, tcp://HOST:2376 or ssh://USER@HOST, or remove it."})
 		case ep.Context != defaultContextName:
 			fixes = append(fixes, Fix{Text: "List the contexts that exist", Command: "docker context ls"})
 			if re != nil && re.File != "" && !strings.Contains(re.Err.Error(), "no such context") {
@@ -387,18 +392,6 @@ func configFixes(ep Endpoint, err error) map[string][]Fix {
 			fixes = append(fixes, Fix{Text: "See which endpoints the docker CLI knows", Command: "docker context ls"})
 		}
 		return append(fixes, goBack(ep, goos)...)
-	})
-}
-
-func sshFixes(ep Endpoint) map[string][]Fix {
-	target := strings.TrimPrefix(ep.Host, "ssh://")
-	target, _, _ = strings.Cut(target, "/")
-	return perOS(func(goos string) []Fix {
-		fixes := []Fix{
-			{Text: "Forward the remote Docker socket to a local port (leave it running)", Command: "ssh -nNT -L 23750:/var/run/docker.sock " + target},
-			{Text: "Then, in another terminal, use the forwarded port", Command: setEnvLine(goos, "DOCKER_HOST", "tcp://localhost:23750")},
-		}
-		return fixes
 	})
 }
 
@@ -466,6 +459,10 @@ func displayAddr(host string) string {
 	case "tcp":
 		h, _, _ := strings.Cut(addr, "/")
 		return h
+	case "ssh":
+		if t, err := parseSSHHost(host); err == nil {
+			return t.display()
+		}
 	}
 	return host
 }

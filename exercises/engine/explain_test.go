@@ -83,7 +83,7 @@ func TestExplainGivesFixesForEveryOS(t *testing.T) {
 		ClassTLS:         x509.UnknownAuthorityError{},
 		ClassNetwork:     &net.DNSError{Err: "no such host", Name: "x"},
 		ClassConfig:      &ResolveError{What: "DOCKER_HOST=x", Err: errors.New("bad")},
-		ClassUnsupported: &ConnectError{Class: ClassUnsupported, Err: errors.New("ssh")},
+		ClassUnsupported: &ConnectError{Class: ClassUnsupported, Err: errors.New("fd")},
 		ClassUnknown:     errors.New("the moon is in the way"),
 	}
 	for _, ep := range endpoints {
@@ -165,10 +165,10 @@ func TestExplainFixesFitTheEngine(t *testing.T) {
 			want: []string{"Docker Desktop", "Remove-Item Env:DOCKER_HOST"}, reject: []string{"unset "},
 		},
 		{
-			name: "ssh endpoint",
-			ep:   Endpoint{Host: "ssh://me@build.example", Origin: FromDockerHost, Context: "default"},
-			err:  &ConnectError{Class: ClassUnsupported, Err: errors.New("ssh")}, goos: Linux,
-			want: []string{"ssh -nNT -L 23750:/var/run/docker.sock me@build.example", "export DOCKER_HOST=tcp://localhost:23750"},
+			name: "fd endpoint",
+			ep:   Endpoint{Host: "fd://3", Origin: FromDockerHost, Context: "default"},
+			err:  &ConnectError{Class: ClassUnsupported, Err: errors.New("fd")}, goos: Linux,
+			want: []string{"export DOCKER_HOST=unix:///var/run/docker.sock", "unset DOCKER_HOST"},
 		},
 		{
 			name: "TLS context",

@@ -1,7 +1,9 @@
 // Package engine owns the learner's Docker daemon connection: finding the
 // endpoint exactly as the docker CLI would (DOCKER_HOST, DOCKER_CONTEXT, the
 // current context in the CLI config file, the platform default), connecting
-// to it with API-version negotiation and a bounded ping, and explaining in a
+// to it with API-version negotiation and a bounded ping (ssh:// endpoints
+// through the system's ssh and `docker system dial-stdio`, as the CLI
+// does), and explaining in a
 // learner's words why that fails and how to fix it on their OS (the data
 // behind `dockertutor doctor`).
 package engine
@@ -272,7 +274,7 @@ func resolveDefaultContext(env Environ, dir string, ep Endpoint) (Endpoint, erro
 			return ep, &ResolveError{What: "TLS client certificate", File: p, Err: err}
 		}
 	}
-	if !isSocketHost(ep.Host) {
+	if usesTLS(ep.Host) {
 		ep.TLS = t
 	}
 	return ep, nil
@@ -331,7 +333,7 @@ func resolveNamedContext(env Environ, dir string, ep Endpoint) (Endpoint, error)
 	if err := checkHost(ep.Host); err != nil {
 		return ep, &ResolveError{What: ep.Source, File: ep.MetaFile, Err: fmt.Errorf("Endpoints.docker.Host %q: %w", dm.Host, err)}
 	}
-	if isSocketHost(ep.Host) {
+	if !usesTLS(ep.Host) {
 		return ep, nil
 	}
 
@@ -392,7 +394,12 @@ func parseHost(val string, defaultToTLS bool, goos string) (string, error) {
 			}
 		}
 		return proto + "://" + addr, nil
-	case "ssh", "fd":
+	case "ssh":
+		if _, err := parseSSHHost(host); err != nil {
+			return "", err
+		}
+		return host, nil
+	case "fd":
 		return host, nil
 	default:
 		return "", fmt.Errorf("unknown scheme %q: use unix://, tcp://, npipe:// or ssh://", proto)
@@ -440,8 +447,11 @@ func checkHost(host string) error {
 		return errors.New("not an address like unix:///path or tcp://host:port")
 	}
 	switch proto {
-	case "unix", "npipe", "tcp", "ssh", "fd":
+	case "unix", "npipe", "tcp", "fd":
 		return nil
+	case "ssh":
+		_, err := parseSSHHost(host)
+		return err
 	}
 	return fmt.Errorf("unknown scheme %q: use unix://, tcp://, npipe:// or ssh://", proto)
 }
@@ -450,6 +460,13 @@ func checkHost(host string) error {
 func isSocketHost(host string) bool {
 	proto, _, _ := strings.Cut(host, "://")
 	return proto == "unix" || proto == "npipe" || proto == "fd"
+}
+
+// usesTLS reports an address the CLI may apply TLS to: not a socket, and
+// not ssh://, which carries its own encryption (cli/context/docker/load.go
+// builds the ssh transport with no TLS).
+func usesTLS(host string) bool {
+	return !isSocketHost(host) && !strings.HasPrefix(host, "ssh://")
 }
 
 func isFalse(v string) bool {
