@@ -14,6 +14,18 @@ type Check struct {
 	Line int // line of the check in step.md, for authors
 }
 
+// NeedsDaemon reports whether checking the step asks the Docker daemon:
+// every check does except the Dockerfile analysis and the answers, which
+// work on files and on what the learner typed.
+func (s *Step) NeedsDaemon() bool {
+	for _, c := range s.Checks {
+		if !strings.HasPrefix(c.Type, "dockerfile.") && !strings.HasPrefix(c.Type, "answer.") {
+			return true
+		}
+	}
+	return false
+}
+
 // CheckSpec is the typed parameters of a check. Package exercises
 // evaluates each concrete type.
 type CheckSpec interface {

@@ -292,6 +292,7 @@ func TestClassicOutputBecomesEvents(t *testing.T) {
 		`{"stream":"\u001b[0mou"}`,
 		`{"stream":"t\n"}`,
 		`{"stream":"Removing intermediate container c718c81c79ff\n"}`,
+		`{"stream":" ---\u003e 87cfe1637f3a\n"}`,
 		`{"stream":"[Warning] One or more build-args [UNUSED] were not consumed\n"}`,
 		`{"aux":{"ID":"sha256:87cf"}}`,
 		`{"stream":"Successfully built 87cfe1637f3a\n"}`,
@@ -302,7 +303,7 @@ func TestClassicOutputBecomesEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var steps []string
+	var steps, images []string
 	var logs []Event
 	for _, e := range got.events {
 		switch e.Kind {
@@ -310,7 +311,14 @@ func TestClassicOutputBecomesEvents(t *testing.T) {
 			steps = append(steps, e.Kind.String()+" "+e.Step)
 		case StepLog:
 			logs = append(logs, e)
+		case StepImage:
+			images = append(images, e.Image)
 		}
+	}
+	// The FROM step's id is the base image and the cached step's an image
+	// made before: only the RUN step's is this build's own.
+	if !slices.Equal(images, []string{"87cfe1637f3a"}) {
+		t.Errorf("step images %v, want only the RUN step's 87cfe1637f3a", images)
 	}
 	wantSteps := []string{
 		"started Step 1/4 : FROM alpine:3.22",

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -108,6 +109,7 @@ type classicOutput struct {
 	step       string
 	stepStart  time.Time
 	stepCached bool
+	stepIsFrom bool // a FROM step's " ---> id" is the base image's
 	imageID    string
 	// stderr is on while the daemon's colour escape marks the step's
 	// standard error, which may span lines.
@@ -181,6 +183,7 @@ func (o *classicOutput) line(raw string) {
 	case classicStepPattern.MatchString(line):
 		o.endStep()
 		o.step, o.stepStart, o.stepCached = line, time.Now(), false
+		o.stepIsFrom = classicFromPattern.MatchString(line)
 		o.emit(Event{Kind: StepStarted, Step: line})
 	case line == " ---> Using cache":
 		o.stepCached = true
@@ -188,6 +191,12 @@ func (o *classicOutput) line(raw string) {
 	case strings.HasPrefix(line, runningIn):
 		o.containers = append(o.containers, strings.TrimSpace(strings.TrimPrefix(line, runningIn)))
 		o.emit(Event{Kind: Info, Step: o.step, Text: line})
+	case strings.HasPrefix(line, " ---> ") && isShortID(line[len(" ---> "):]):
+		kind := Info
+		if !o.stepCached && !o.stepIsFrom {
+			kind = StepImage
+		}
+		o.emit(Event{Kind: kind, Step: o.step, Text: line, Image: line[len(" ---> "):]})
 	case strings.HasPrefix(line, "[Warning] "), strings.HasPrefix(line, "[WARNING]: "):
 		text := strings.TrimSpace(line[strings.IndexByte(line, ']')+1:])
 		text = strings.TrimPrefix(text, ": ")
@@ -200,6 +209,23 @@ func (o *classicOutput) line(raw string) {
 	default:
 		o.emit(Event{Kind: StepLog, Step: o.step, Text: line, Stderr: stderr})
 	}
+}
+
+// classicFromPattern is a step line of a FROM instruction.
+var classicFromPattern = regexp.MustCompile(`(?i)^Step \d+/\d+ : FROM\s`)
+
+// isShortID reports whether s is an image ID as the classic builder prints
+// it: twelve lowercase hex digits.
+func isShortID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // endStep reports the current step as done when the next one starts or the

@@ -25,6 +25,13 @@ const (
 	// Warning: something the learner should read even when the build
 	// succeeds (an unused build arg, the fallback to the classic builder).
 	Warning
+	// StepImage: the classic builder committed a step's result as a new
+	// image (Image holds its short ID; Text is the builder's line). These
+	// images stay behind untagged, the build stages' among them, holding
+	// whatever the steps wrote, build args included: whoever cleans up
+	// after the build needs their IDs. A step from the cache and a FROM
+	// make none. BuildKit makes none either.
+	StepImage
 )
 
 func (k EventKind) String() string {
@@ -43,6 +50,8 @@ func (k EventKind) String() string {
 		return "info"
 	case Warning:
 		return "warning"
+	case StepImage:
+		return "image"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
@@ -60,6 +69,8 @@ type Event struct {
 	Stderr bool
 	// Elapsed is how long a finished step ran (StepDone, StepFailed).
 	Elapsed time.Duration
+	// Image is the ID of the image a step made (StepImage).
+	Image string
 }
 
 // String renders the event as one readable line.

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -42,8 +43,14 @@ type Progress struct {
 	Secret  string                   `json:"secret"`
 	Current string                   `json:"current,omitempty"`
 	Steps   map[string]*StepProgress `json:"steps"`
-	Created time.Time                `json:"created"`
-	Updated time.Time                `json:"updated"`
+	// Built are the images the tutor's classic builds made and left
+	// untagged (the steps' layers, the build stages' results, which may
+	// hold the canary), by step, as the builder printed their IDs: reset
+	// removes them, since no label marks them. Kept apart from Steps so
+	// that resetting a step's state does not forget them.
+	Built   map[string][]string `json:"built,omitempty"`
+	Created time.Time           `json:"created"`
+	Updated time.Time           `json:"updated"`
 }
 
 // StepProgress is the learner's state in one step.
@@ -58,6 +65,39 @@ type StepProgress struct {
 	Answer    []string  `json:"answer,omitempty"`
 	// SolutionSeen records that the learner asked for the reference solution.
 	SolutionSeen bool `json:"solution_seen,omitempty"`
+}
+
+// maxBuilt bounds the images remembered per step; the oldest go first.
+const maxBuilt = 256
+
+// RecordBuilt remembers images a build of the step made.
+func (p *Progress) RecordBuilt(step string, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	if p.Built == nil {
+		p.Built = map[string][]string{}
+	}
+	list := p.Built[step]
+	for _, id := range ids {
+		if !slices.Contains(list, id) {
+			list = append(list, id)
+		}
+	}
+	if len(list) > maxBuilt {
+		list = list[len(list)-maxBuilt:]
+	}
+	p.Built[step] = list
+}
+
+// ForgetBuilt drops images that are gone or no longer the tutor's.
+func (p *Progress) ForgetBuilt(step string, ids []string) {
+	list := slices.DeleteFunc(p.Built[step], func(id string) bool { return slices.Contains(ids, id) })
+	if len(list) == 0 {
+		delete(p.Built, step)
+		return
+	}
+	p.Built[step] = list
 }
 
 // Step returns the state of a step, creating it when absent.

@@ -2,9 +2,11 @@ package progress
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -139,5 +141,44 @@ func TestHelperWriter(t *testing.T) {
 		if _, err := s.Update("demo", func(p *Progress) error { p.Step("x").HintsUsed++; return nil }); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+func TestBuiltImagesAreRememberedBoundedAndForgotten(t *testing.T) {
+	var p Progress
+	p.RecordBuilt("s", nil)
+	if p.Built != nil {
+		t.Fatal("nothing to record made a map")
+	}
+	p.RecordBuilt("s", []string{"aaa", "bbb"})
+	p.RecordBuilt("s", []string{"bbb", "ccc"})
+	if got := p.Built["s"]; !slices.Equal(got, []string{"aaa", "bbb", "ccc"}) {
+		t.Fatalf("built = %v, want each image once, in order", got)
+	}
+	for i := range maxBuilt + 10 {
+		p.RecordBuilt("t", []string{fmt.Sprintf("%012d", i)})
+	}
+	if got := p.Built["t"]; len(got) != maxBuilt || got[0] != fmt.Sprintf("%012d", 10) {
+		t.Fatalf("%d remembered, first %s: want the newest %d", len(got), got[0], maxBuilt)
+	}
+	p.ForgetBuilt("s", []string{"aaa", "ccc"})
+	if got := p.Built["s"]; !slices.Equal(got, []string{"bbb"}) {
+		t.Fatalf("after forgetting: %v", got)
+	}
+	p.ForgetBuilt("s", []string{"bbb"})
+	if _, ok := p.Built["s"]; ok {
+		t.Fatal("a step with nothing left stays in the map")
+	}
+	// It survives a save and a load, and a step's reset does not touch it.
+	st, err := Open(t.TempDir(), "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Update("c", func(q *Progress) error { q.RecordBuilt("s", []string{"ddd"}); q.Step("s"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	q, err := st.Update("c", func(q *Progress) error { delete(q.Steps, "s"); return nil })
+	if err != nil || !slices.Equal(q.Built["s"], []string{"ddd"}) {
+		t.Fatalf("after a reset of the step: %v %v", q.Built, err)
 	}
 }

@@ -181,7 +181,7 @@ func exercise(ctx context.Context, fresh func() (*tutor.Session, error), pre []*
 		return err
 	}
 	defer s.Close()
-	if needsDaemon(st, action) {
+	if action != nil || st.NeedsDaemon() {
 		// A case must start from a daemon without the step's objects, or
 		// an image left by the case before would be checked instead.
 		steps := append(slices.Clone(pre), st)
@@ -267,18 +267,6 @@ func prerequisites(c *lessons.Course, st *lessons.Step) []*lessons.Step {
 		}
 	}
 	return pre
-}
-
-func needsDaemon(st *lessons.Step, action *lessons.Action) bool {
-	if action != nil {
-		return true
-	}
-	for _, c := range st.Checks {
-		if !strings.HasPrefix(c.Type, "dockerfile.") && !strings.HasPrefix(c.Type, "answer.") {
-			return true
-		}
-	}
-	return false
 }
 
 // mustFail says what is wrong when a named check did not fail.

@@ -172,7 +172,16 @@ func (s *Session) Run(ctx context.Context, st *lessons.Step, events chan<- Event
 			emit(EventError, err.Error())
 			return err
 		}
-		res, err := builder.Build(ctx, cli, o, func(e builder.Event) { emit(buildEventKind(e.Kind), e.String()) })
+		var made []string
+		res, err := builder.Build(ctx, cli, o, func(e builder.Event) {
+			if e.Kind == builder.StepImage {
+				made = append(made, e.Image)
+			}
+			emit(buildEventKind(e.Kind), e.String())
+		})
+		// Failed and aborted builds leave their finished steps' images
+		// too: remember them either way, for reset.
+		s.rememberBuilt(st, made)
 		if err != nil {
 			return s.actionError(ctx, err, emit)
 		}

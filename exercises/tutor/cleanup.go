@@ -142,7 +142,72 @@ func (s *Session) CleanDocker(ctx context.Context, steps []*lessons.Step, dryRun
 			out = append(out, s.removeImage(ctx, cli, name, name, "named by step "+st.ID+" of the course", dryRun, seen))
 		}
 	}
+	// Last, what the named images' removal left of the classic builds.
+	forgotten := map[string][]string{}
+	for _, st := range steps {
+		removed, forget := s.cleanBuilt(ctx, cli, st, p.Built[st.ID], dryRun)
+		out = append(out, removed...)
+		if len(forget) > 0 {
+			forgotten[st.ID] = forget
+		}
+	}
+	if len(forgotten) > 0 && !dryRun {
+		if _, err := s.Update(func(p *progress.Progress) error {
+			for step, ids := range forgotten {
+				p.ForgetBuilt(step, ids)
+			}
+			return nil
+		}); err != nil && !isWarning(err) {
+			return out, err
+		}
+	}
 	return out, nil
+}
+
+// rememberBuilt records the untagged images a classic build of the step
+// made, so that reset can find them.
+func (s *Session) rememberBuilt(st *lessons.Step, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	// Losing this record only leaves images behind; it must not fail
+	// the build, whose result the learner is waiting for.
+	_, _ = s.Update(func(p *progress.Progress) error { p.RecordBuilt(st.ID, ids); return nil })
+}
+
+// cleanBuilt removes the untagged images the tutor's classic builds of
+// the step made, newest first, never forcing: one that became the parent
+// of another image (a later build took it from the cache) or that a
+// container uses stays, and is tried again next time. One the learner
+// tagged is theirs now, and is forgotten.
+func (s *Session) cleanBuilt(ctx context.Context, cli *client.Client, st *lessons.Step, ids []string, dryRun bool) (out []Removal, forget []string) {
+	for i := len(ids) - 1; i >= 0; i-- {
+		id := ids[i]
+		img, err := cli.ImageInspect(ctx, id)
+		switch {
+		case cerrdefs.IsNotFound(err):
+			forget = append(forget, id)
+			continue
+		case err != nil:
+			continue
+		case len(img.RepoTags) > 0:
+			forget = append(forget, id)
+			continue
+		}
+		r := Removal{Kind: "image", Name: shortID(img.ID), ID: img.ID, Why: "made by dockertutor's classic build of step " + st.ID}
+		if !dryRun {
+			if _, err := cli.ImageRemove(ctx, img.ID, client.ImageRemoveOptions{PruneChildren: true}); err != nil && !gone(err) {
+				if cerrdefs.IsConflict(err) {
+					continue // in use: kept, and remembered
+				}
+				r.Err = err.Error()
+			} else {
+				forget = append(forget, id)
+			}
+		}
+		out = append(out, r)
+	}
+	return out, forget
 }
 
 // removeImage removes an image by ID (everything labelled) or untags it by

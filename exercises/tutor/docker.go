@@ -12,7 +12,6 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/dockertutor/dockertutor/exercises/engine"
-	"github.com/dockertutor/dockertutor/lessons"
 )
 
 // connection is the session's lazily opened Docker client. A failed call
@@ -107,20 +106,6 @@ func (s *Session) DockerStatus(ctx context.Context) DockerStatus {
 		}
 	}
 	return st
-}
-
-// needsDocker reports whether a step's checks ask the daemon.
-func needsDocker(st *lessons.Step) bool {
-	for _, c := range st.Checks {
-		switch c.Spec.(type) {
-		case *lessons.DockerfileParses, *lessons.DockerfileBase, *lessons.DockerfileStages,
-			*lessons.DockerfileCopiesFromStage, *lessons.DockerfileSecretMount,
-			*lessons.DockerfileNoSecretArgs, *lessons.AnswerChoice, *lessons.AnswerValue:
-		default:
-			return true
-		}
-	}
-	return false
 }
 
 func since(t time.Time) string { return time.Since(t).Round(100 * time.Millisecond).String() }

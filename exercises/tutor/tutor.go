@@ -213,7 +213,7 @@ func (s *Session) Check(ctx context.Context, st *lessons.Step) (check.Verdict, e
 		docker    check.Docker
 		dockerErr error
 	)
-	if needsDocker(st) {
+	if st.NeedsDaemon() {
 		cli, err := s.conn.get(ctx)
 		if err != nil {
 			dockerErr = err

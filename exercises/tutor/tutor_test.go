@@ -3,8 +3,11 @@ package tutor
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -243,5 +246,129 @@ func TestWatchSeesFileAndDaemonChanges(t *testing.T) {
 func TestConcernsAndNames(t *testing.T) {
 	if !sameImage("dttest/x", "docker.io/dttest/x:latest") || sameImage("x:1", "x:2") || !sameImage("alpine", "docker.io/library/alpine:latest") {
 		t.Fatal("image names must compare as Docker normalizes them")
+	}
+}
+
+// TestResetRemovesClassicBuildLeftovers: a classic multi-stage build
+// leaves its build stage behind as untagged images, one of them holding
+// the build arg (the canary) in its history. No label marks them, so the
+// tutor remembers them, and reset removes them, and nothing else: not the
+// untagged images of a build the learner ran themselves, not one the
+// learner tagged.
+func TestResetRemovesClassicBuildLeftovers(t *testing.T) {
+	cli := dockertest.Client(t)
+	dockertest.StandIn(t, cli, "alpine:3.22")
+	ctx := context.Background()
+
+	// The learner's own classic multi-stage build, untagged: its stage
+	// images are dangling too, and not the tutor's.
+	learnerCtx, err := dockertest.TarFiles(map[string][]byte{"Dockerfile": []byte("FROM alpine:3.22 AS b\nRUN echo learner > /l\nFROM alpine:3.22\nCOPY --from=b /l /l\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := cli.ImageBuild(ctx, learnerCtx, client.ImageBuildOptions{Version: "1", Remove: true, ForceRemove: true, NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	learnerOut, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	before := map[string]bool{}
+	all, err := cli.ImageList(ctx, client.ImageListOptions{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, im := range all.Items {
+		before[im.ID] = true
+	}
+	t.Cleanup(func() {
+		// The learner's images are this test's to remove.
+		for _, m := range regexp.MustCompile(` ---> ([0-9a-f]{12})`).FindAllStringSubmatch(string(learnerOut), -1) {
+			cli.ImageRemove(ctx, m[1], client.ImageRemoveOptions{})
+		}
+	})
+
+	c, ps := lessons.Load(fstest.MapFS{
+		"course.yaml":                  {Data: []byte("format: 1\nid: tutorclassic\ntitle: T\nimages: [{ref: alpine:3.22}]\nlessons: [l]\n")},
+		"l/lesson.yaml":                {Data: []byte("title: L\nsteps: [stages]\n")},
+		"l/stages/step.md":             {Data: []byte("---\ntitle: Stages\nkind: exercise\nmain: Dockerfile\nimage: dttest-tutorclassic/app\naction:\n  build:\n    builder: classic\n    args: {TOKEN: \"{{.Secret}}\"}\nchecks:\n  - {id: clean, type: leak.absent}\nattempts:\n  - {name: unbuilt, no-action: true, fails: [clean]}\n---\nBuild.\n")},
+		"l/stages/starter/Dockerfile":  {Data: []byte("FROM alpine:3.22 AS build\nARG TOKEN\nRUN echo \"$TOKEN\" > /t\nRUN echo artifact > /a\nFROM alpine:3.22\nCOPY --from=build /a /a\n")},
+		"l/stages/solution/Dockerfile": {Data: []byte("FROM alpine:3.22 AS build\nARG TOKEN\nRUN echo \"$TOKEN\" > /t\nRUN echo artifact > /a\nFROM alpine:3.22\nCOPY --from=build /a /a\n")},
+	})
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	s := open(t, c)
+	st, _ := c.Step("stages")
+	t.Cleanup(func() { s.CleanDocker(context.WithoutCancel(ctx), c.Steps(), false) })
+	if err := s.Solve(ctx, st, nil); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := s.Progress()
+	built := p.Built[st.ID]
+	if len(built) < 2 {
+		t.Fatalf("the tutor remembered %v of its classic build", built)
+	}
+	// The build stage's images are dangling, and hold the canary (every
+	// RUN after the ARG records it in its history).
+	final, err := cli.ImageInspect(ctx, "dttest-tutorclassic/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var holding []string
+	for _, id := range built {
+		h, err := cli.ImageHistory(ctx, id)
+		if err != nil {
+			t.Fatalf("remembered image %s: %v", id, err)
+		}
+		if strings.HasPrefix(final.ID, "sha256:"+id) {
+			continue
+		}
+		for _, e := range h.Items {
+			if strings.Contains(e.CreatedBy, p.Secret) {
+				holding = append(holding, id)
+				break
+			}
+		}
+	}
+	if len(holding) < 2 {
+		t.Fatalf("%d remembered images hold the build arg (of %v): the test needs two", len(holding), built)
+	}
+	// The first the learner tags: it is theirs from then on.
+	mine := holding[0]
+	if _, err := cli.ImageTag(ctx, client.ImageTagOptions{Source: mine, Target: "dttest-tutorclassic/mine:1"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.ImageRemove(ctx, "dttest-tutorclassic/mine:1", client.ImageRemoveOptions{}) })
+
+	removed, err := s.CleanDocker(ctx, c.Steps(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range removed {
+		if r.Err != "" {
+			t.Fatalf("removal failed: %+v", r)
+		}
+	}
+	for _, id := range holding[1:] {
+		if _, err := cli.ImageInspect(ctx, id); err == nil {
+			t.Fatalf("the build stage's image %s, holding the canary, is still there; removed: %+v", id, removed)
+		}
+	}
+	if _, err := cli.ImageInspect(ctx, "dttest-tutorclassic/mine:1"); err != nil {
+		t.Fatal("the image the learner tagged was removed")
+	}
+	for id := range before {
+		if _, err := cli.ImageInspect(ctx, id); err != nil && id != mine {
+			t.Fatalf("image %s, there before the tutor built, was removed", id)
+		}
+	}
+	// What the tutor still remembers is what it had to keep: images that
+	// exist, untagged, under the one the learner tagged (its parents).
+	p, _ = s.Progress()
+	for _, id := range p.Built[st.ID] {
+		im, err := cli.ImageInspect(ctx, id)
+		if err != nil || len(im.RepoTags) > 0 || slices.Contains(holding, id) {
+			t.Errorf("the tutor still remembers %s (%v, tags %v): gone, tagged or removed ones are forgotten", id, err, im.RepoTags)
+		}
 	}
 }
