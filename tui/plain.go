@@ -1,11 +1,11 @@
 package tui
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -29,12 +29,22 @@ type plainUI struct {
 	b      Backend
 	course *lessons.Course
 	steps  []*lessons.Step
+	in     io.Reader // handed to an editor or a shell as it is, if a file
 	out    io.Writer
+	input  *plainInput
 	width  int
 	md     *glamour.TermRenderer
-	lines  <-chan string
+	getenv func(string) string
+	poll   bool
 	cur    int
 	prog   progress.Progress
+	watch  plainWatch
+	// shown is the last verdict printed for each step, so that watching
+	// says a repeat in one line.
+	shown map[string]string
+	// asked is the line asked for at the prompt and not yet answered: a
+	// change seen while the learner types leaves it asked.
+	asked <-chan lineResult
 }
 
 // plainCommands is the help of the plain mode, one command a line.
@@ -50,7 +60,10 @@ var plainCommands = []string{
 	"h        reveal the next hint",
 	"s        show the reference solution",
 	"x        reset the step",
-	"e        show which file to edit and where the step's folder is",
+	"e        open the step's file in your editor ($VISUAL, $EDITOR, else nano, vi)",
+	"t        open a shell in the step's folder; type exit to come back",
+	"w        watch the step: check it again by itself when its folder or its",
+	"         images change, and print the verdict (w again to stop)",
 	"d        show whether Docker answers",
 	"q        quit",
 }
@@ -64,7 +77,16 @@ func runPlain(ctx context.Context, b Backend, opts Options) error {
 	if err != nil {
 		return err
 	}
-	ui := &plainUI{ctx: ctx, b: b, course: opts.Course, steps: opts.Course.Steps(), out: opts.Out, width: width, md: md, lines: readLines(ctx, opts.In)}
+	// The input's goroutine ends with the plain mode (unless it waits in
+	// a read: then with the next line or the process).
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ui := &plainUI{
+		ctx: ctx, b: b, course: opts.Course, steps: opts.Course.Steps(),
+		in: opts.In, out: opts.Out, input: newPlainInput(ctx, opts.In),
+		width: width, md: md, getenv: os.Getenv, poll: opts.Poll, shown: map[string]string{},
+	}
+	defer ui.stopWatch() // on quit and on interrupt alike
 	return ui.run()
 }
 
@@ -85,24 +107,6 @@ func newPlainRenderer(width int) (*glamour.TermRenderer, error) {
 		return nil, fmt.Errorf("plain text renderer: %w", err)
 	}
 	return r, nil
-}
-
-// readLines reads lines in the background so that an interrupt can end
-// the loop while it waits for input.
-func readLines(ctx context.Context, in io.Reader) <-chan string {
-	ch := make(chan string)
-	go func() {
-		defer close(ch)
-		sc := bufio.NewScanner(in)
-		for sc.Scan() {
-			select {
-			case ch <- sc.Text():
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return ch
 }
 
 func (u *plainUI) printf(format string, args ...any) { fmt.Fprintf(u.out, format, args...) }
@@ -127,8 +131,8 @@ func (u *plainUI) run() error {
 	}
 	u.enter(u.cur)
 	for {
-		u.printf("\nCommand (? for the list): ")
-		line, ok := u.readLine()
+		u.printf("\n" + plainPrompt)
+		line, ok := u.nextCommand()
 		if !ok {
 			u.printf("\n")
 			return u.ctx.Err()
@@ -141,12 +145,47 @@ func (u *plainUI) run() error {
 	}
 }
 
+const plainPrompt = "Command (? for the list): "
+
+// readLine waits for the next line; false at the end of the input or of
+// the context.
 func (u *plainUI) readLine() (string, bool) {
+	if u.asked == nil {
+		u.asked = u.input.request(u.ctx)
+	}
 	select {
-	case l, ok := <-u.lines:
-		return l, ok
+	case r := <-u.asked:
+		u.asked = nil
+		return r.line, r.err == nil
 	case <-u.ctx.Done():
 		return "", false
+	}
+}
+
+// nextCommand waits for a command line; while watching, a change seen
+// meanwhile is checked and its verdict printed as a block of its own on a
+// fresh line (what the learner had typed stays with the terminal, and
+// comes with their Enter), then the prompt again.
+func (u *plainUI) nextCommand() (string, bool) {
+	for {
+		if u.asked == nil {
+			u.asked = u.input.request(u.ctx)
+		}
+		select {
+		case r := <-u.asked:
+			u.asked = nil
+			return r.line, r.err == nil
+		case <-u.ctx.Done():
+			return "", false
+		case c, ok := <-u.watch.changes: // nil, so never ready, when not watching
+			u.printf("\n")
+			if !ok {
+				u.watcherEnded()
+			} else {
+				u.recheck(u.takeChange(c))
+			}
+			u.printf("\n" + plainPrompt)
+		}
 	}
 }
 
@@ -199,12 +238,12 @@ func (u *plainUI) command(cmd, arg string) bool {
 		u.show()
 	case "d":
 		u.printDocker(u.dockerStatus())
-	case "e", "t":
-		info := describe(u.b, st, u.prog)
-		u.printf("The step's folder is %s\n", info.values.Workdir)
-		if f := info.mainFile(); f != "" {
-			u.printf("The file to edit is %s\n", f)
-		}
+	case "e":
+		u.edit()
+	case "t":
+		u.shell()
+	case "w":
+		u.toggleWatch()
 	case "r":
 		if u.b.ActionCommand(st) == "" {
 			u.printf("This step has no action to run.\n")
@@ -237,7 +276,7 @@ func (u *plainUI) command(cmd, arg string) bool {
 			return false
 		}
 		v, err := u.b.Answer(u.ctx, st, arg)
-		u.verdict(v, err)
+		u.verdict(st, v, err)
 	case "h":
 		h, err := u.b.NextHint(st)
 		if _, err = splitWarning(err); err != nil {
@@ -277,12 +316,15 @@ func (u *plainUI) enter(idx int) {
 	}
 	u.cur, u.prog = idx, p
 	u.show()
+	u.followWatch()
 }
 
 func (u *plainUI) show() {
 	st := u.steps[u.cur]
 	info := describe(u.b, st, u.prog)
-	u.printf("\nStep %s of %d (lesson %d, %s). Status: %s.\n\n", st.Number, len(u.steps), st.Lesson.Number, st.Lesson.Title, statusName(u.prog.StatusOf(st.ID)))
+	u.printf("\n")
+	u.wrapped(fmt.Sprintf("Step %s of %d (lesson %d, %s). Status: %s.", st.Number, len(u.steps), st.Lesson.Number, st.Lesson.Title, statusName(u.prog.StatusOf(st.ID))), "", "")
+	u.printf("\n")
 	u.print(stepDoc(info, u.prog, u.cur == len(u.steps)-1))
 }
 
@@ -372,10 +414,15 @@ func (u *plainUI) stream(what string, st *lessons.Step, action actionFunc) bool 
 func (u *plainUI) check(st *lessons.Step) {
 	u.printf("Checking step %s…\n", st.Number)
 	v, err := u.b.Check(u.ctx, st)
-	u.verdict(v, err)
+	u.verdict(st, v, err)
 }
 
-func (u *plainUI) verdict(v check.Verdict, err error) {
+// verdict prints a check's verdict as full lines, remembers it, and
+// forgets the changes the watcher saw before it: they are answered.
+func (u *plainUI) verdict(st *lessons.Step, v check.Verdict, err error) {
+	if st == u.watch.step {
+		u.dropChanges()
+	}
 	if _, err = splitWarning(err); err != nil {
 		if errors.Is(err, context.Canceled) {
 			u.printf("The check was aborted.\n")
@@ -384,6 +431,7 @@ func (u *plainUI) verdict(v check.Verdict, err error) {
 		}
 		return
 	}
+	u.shown[st.ID] = verdictSignature(v)
 	for _, r := range v.Results {
 		word := map[check.Outcome]string{check.Pass: "PASS", check.Fail: "FAIL", check.Error: "ERROR"}[r.Outcome]
 		u.wrapped(word+": "+r.Message, "", "  ")
@@ -403,6 +451,11 @@ func (u *plainUI) verdict(v check.Verdict, err error) {
 	default:
 		u.printf("Not passed yet.\n")
 	}
+	u.refreshProgress()
+}
+
+// refreshProgress reads back the progress the session recorded.
+func (u *plainUI) refreshProgress() {
 	if p, err := u.b.Progress(); err == nil || isWarning(err) {
 		u.prog = p
 	}

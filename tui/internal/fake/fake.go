@@ -56,8 +56,9 @@ type Backend struct {
 	// WatchErr makes Watch fail.
 	WatchErr error
 
-	changes chan tutor.Change
-	calls   []string
+	changes  chan tutor.Change
+	watchers int // Watch goroutines still running
+	calls    []string
 }
 
 // New returns a fake session in a course, with a fresh progress (first run)
@@ -99,6 +100,14 @@ func (b *Backend) Calls() []string {
 // when a file or the daemon changes.
 func (b *Backend) Change(reason string) {
 	b.changes <- tutor.Change{Time: b.now(), Reason: reason}
+}
+
+// Watchers counts the watchers still running: each Watch adds one until
+// its ctx ends and its channel is closed.
+func (b *Backend) Watchers() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.watchers
 }
 
 // SetProgress replaces the saved progress (a returning learner).
@@ -366,8 +375,16 @@ func (b *Backend) Watch(ctx context.Context, st *lessons.Step) (<-chan tutor.Cha
 		return nil, err
 	}
 	out := make(chan tutor.Change)
+	b.mu.Lock()
+	b.watchers++
+	b.mu.Unlock()
 	go func() {
-		defer close(out)
+		defer close(out) // runs last: the count is down before the channel closes
+		defer func() {
+			b.mu.Lock()
+			b.watchers--
+			b.mu.Unlock()
+		}()
 		for {
 			select {
 			case <-ctx.Done():
