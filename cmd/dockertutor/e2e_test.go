@@ -149,9 +149,13 @@ func TestTutorEndToEnd(t *testing.T) {
 	}
 	secret := readSecretIn(t, state)
 	build := exec.Command(docker, "build", "--build-arg", "BUILD_REPO_SECRET="+secret, "-t", "dttest-e2e/multistage", dir)
-	if out, err := build.CombinedOutput(); err != nil {
+	out, err := build.CombinedOutput()
+	if err != nil {
 		t.Fatalf("docker build from outside: %v\n%s", err, out)
 	}
+	// The build stage stays behind untagged, as after any learner's
+	// classic build; this test is the learner, so it cleans up.
+	dockertest.RemoveBuiltOnCleanup(t, dockertest.Client(t), string(out))
 	built := time.Now()
 	s.waitFor("Step passed", 30*time.Second)
 	t.Logf("verdict on screen %s after the outside build finished", time.Since(built).Round(time.Millisecond))

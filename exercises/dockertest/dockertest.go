@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -119,4 +120,32 @@ func TarFiles(files map[string][]byte) (io.Reader, error) {
 		return nil, err
 	}
 	return &buf, nil
+}
+
+// classicStepImage is an image ID in the classic builder's output, in the
+// docker CLI's text or in the Engine API's JSON stream (where ">" comes
+// escaped).
+var classicStepImage = regexp.MustCompile(`---(?:>|\\u003e) ([0-9a-f]{12})\b`)
+
+// RemoveBuiltOnCleanup removes, when the test ends, the images a classic
+// build made, read off its output: a test that builds the way a learner
+// does (with the docker CLI, or the API without the tutor) leaves
+// untagged step and stage images behind, holding its build args. Newest
+// first, never forced: an image something else builds on stays.
+func RemoveBuiltOnCleanup(t testing.TB, cli *client.Client, output string) {
+	t.Helper()
+	var ids []string
+	for _, m := range classicStepImage.FindAllStringSubmatch(output, -1) {
+		ids = append(ids, m[1])
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		for i := len(ids) - 1; i >= 0; i-- {
+			img, err := cli.ImageInspect(ctx, ids[i])
+			if err != nil || len(img.RepoTags) > 0 {
+				continue // gone already, or tagged: the test's own cleanup removes it by name
+			}
+			cli.ImageRemove(ctx, img.ID, client.ImageRemoveOptions{PruneChildren: true})
+		}
+	})
 }

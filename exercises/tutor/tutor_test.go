@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -272,6 +271,8 @@ func TestResetRemovesClassicBuildLeftovers(t *testing.T) {
 	}
 	learnerOut, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	// The learner's images are this test's to remove.
+	dockertest.RemoveBuiltOnCleanup(t, cli, string(learnerOut))
 	before := map[string]bool{}
 	all, err := cli.ImageList(ctx, client.ImageListOptions{All: true})
 	if err != nil {
@@ -280,12 +281,6 @@ func TestResetRemovesClassicBuildLeftovers(t *testing.T) {
 	for _, im := range all.Items {
 		before[im.ID] = true
 	}
-	t.Cleanup(func() {
-		// The learner's images are this test's to remove.
-		for _, m := range regexp.MustCompile(` ---> ([0-9a-f]{12})`).FindAllStringSubmatch(string(learnerOut), -1) {
-			cli.ImageRemove(ctx, m[1], client.ImageRemoveOptions{})
-		}
-	})
 
 	c, ps := lessons.Load(fstest.MapFS{
 		"course.yaml":                  {Data: []byte("format: 1\nid: tutorclassic\ntitle: T\nimages: [{ref: alpine:3.22}]\nlessons: [l]\n")},
