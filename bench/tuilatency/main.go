@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -58,6 +59,9 @@ func (t term) waitFor(want string, timeout time.Duration, more ...string) (time.
 	}
 	return 0, fmt.Errorf("not all of %q on screen after %s:\n%s", all, timeout, t.screen())
 }
+
+// stepImage is an image ID in the classic builder's output.
+var stepImage = regexp.MustCompile(`---> ([0-9a-f]{12})\b`)
 
 func (t term) kill() { exec.Command("tmux", "kill-session", "-t", t.name).Run() }
 
@@ -137,6 +141,12 @@ func run(runs int) error {
 	fixed, _ := os.ReadFile(filepath.Join(course, "build-secrets", "multi-stage-fix", "solution", "Dockerfile"))
 	leaky, _ := os.ReadFile(filepath.Join(course, "build-secrets", "multi-stage-fix", "starter", "Dockerfile"))
 	var verdicts []time.Duration
+	var leftovers []string
+	defer func() {
+		for i := len(leftovers) - 1; i >= 0; i-- {
+			exec.Command("docker", "rmi", leftovers[i]).Run()
+		}
+	}()
 	for i := 0; i < 2*runs; i++ {
 		file, want := fixed, "─ passed ─"
 		if i%2 == 1 {
@@ -146,9 +156,15 @@ func run(runs int) error {
 			return err
 		}
 		time.Sleep(600 * time.Millisecond) // let the re-check on the file change settle
-		build := exec.Command("docker", "build", "-q", "--build-arg", "BUILD_REPO_SECRET="+secret, "-t", "dtlat/multistage", dir)
-		if out, err := build.CombinedOutput(); err != nil {
+		build := exec.Command("docker", "build", "--build-arg", "BUILD_REPO_SECRET="+secret, "-t", "dtlat/multistage", dir)
+		out, err := build.CombinedOutput()
+		if err != nil {
 			return fmt.Errorf("docker build: %v\n%s", err, out)
+		}
+		// The classic builder leaves the build stage untagged, holding
+		// the build arg: this bench is the learner, it removes them.
+		for _, m := range stepImage.FindAllStringSubmatch(string(out), -1) {
+			leftovers = append(leftovers, m[1])
 		}
 		d, err := t.waitFor(want, 30*time.Second)
 		if err != nil {
