@@ -55,10 +55,11 @@ type sshServer struct {
 	log         *tailBuffer
 }
 
-// clientConfig writes an ssh config (used through -F, so neither
+// useClient writes an ssh config (used through -F, so neither
 // ~/.ssh/config nor /etc/ssh/ssh_config applies) logging in with key and
 // trusting the host keys in knownHosts, and makes it the one the ssh on
-// PATH uses.
+// PATH uses. Host keys are checked as ssh does by default: an unknown one
+// would be asked about.
 func (s *sshServer) useClient(t *testing.T, key, knownHosts string) {
 	t.Helper()
 	kh := filepath.Join(s.dir, "known_hosts-"+key)
@@ -76,7 +77,7 @@ Host *
   IdentityAgent none
   UserKnownHostsFile %s
   GlobalKnownHostsFile /dev/null
-  StrictHostKeyChecking yes
+  StrictHostKeyChecking ask
   UpdateHostKeys no
 `, s.port, s.user, s.keys[key], kh)
 	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
@@ -97,9 +98,13 @@ func startSSHServer(t *testing.T, remoteDockerHost string) *sshServer {
 	}
 	s := &sshServer{dir: shortTempDir(t), user: u.Username, keys: map[string]string{}, realSSH: realSSH, log: &tailBuffer{max: 16 << 10}}
 
-	for _, name := range []string{"host", "other-host", "good", "nodocker", "nodaemon", "stranger"} {
+	for _, name := range []string{"host", "other-host", "good", "nodocker", "nodaemon", "stranger", "locked"} {
 		f := filepath.Join(s.dir, name+"_key")
-		if out, err := exec.Command(keygen, "-q", "-t", "ed25519", "-N", "", "-C", "dttest-engine-"+name, "-f", f).CombinedOutput(); err != nil {
+		passphrase := ""
+		if name == "locked" {
+			passphrase = "only a person could type this"
+		}
+		if out, err := exec.Command(keygen, "-q", "-t", "ed25519", "-N", passphrase, "-C", "dttest-engine-"+name, "-f", f).CombinedOutput(); err != nil {
 			t.Fatalf("ssh-keygen: %v: %s", err, out)
 		}
 		s.keys[name] = f
@@ -121,8 +126,9 @@ func startSSHServer(t *testing.T, remoteDockerHost string) *sshServer {
 	}
 	authorized := fmt.Sprintf("environment=\"HOME=%[5]s\",environment=\"DOCKER_HOST=%[1]s\" %[2]s\n"+
 		"environment=\"HOME=%[5]s\",environment=\"DOCKER_HOST=%[1]s\",environment=\"PATH=/nonexistent\" %[3]s\n"+
-		"environment=\"HOME=%[5]s\",environment=\"DOCKER_HOST=unix:///nonexistent/docker.sock\" %[4]s\n",
-		remoteDockerHost, pub("good"), pub("nodocker"), pub("nodaemon"), home)
+		"environment=\"HOME=%[5]s\",environment=\"DOCKER_HOST=unix:///nonexistent/docker.sock\" %[4]s\n"+
+		"environment=\"HOME=%[5]s\",environment=\"DOCKER_HOST=%[1]s\" %[6]s\n",
+		remoteDockerHost, pub("good"), pub("nodocker"), pub("nodaemon"), home, pub("locked"))
 	if err := os.WriteFile(filepath.Join(s.dir, "authorized_keys"), []byte(authorized), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -419,6 +425,10 @@ func TestSSHEndpoint(t *testing.T) {
 	}{
 		{name: "key not accepted", key: "stranger", class: ClassSSH,
 			message: "could not log in to " + srv.user + "@127.0.0.1:" + strconv.Itoa(srv.port), detail: "Permission denied (publickey)"},
+		// Without BatchMode, ssh would ask for the passphrase and for
+		// trust in the unknown host key.
+		{name: "key with a passphrase, no agent", key: "locked", class: ClassSSH,
+			message: "could not log in", detail: "Permission denied (publickey)"},
 		{name: "host key unknown", key: "good", knownHosts: "-", class: ClassSSH,
 			message: "does not know the host key", detail: "Host key verification failed"},
 		{name: "host key changed", key: "good", knownHosts: "other-host", class: ClassSSH,

@@ -183,11 +183,32 @@ func TestConnectReportsWhatSSHSaid(t *testing.T) {
 	if took >= PingTimeout {
 		t.Errorf("took %s", took)
 	}
-	var pids []int
-	for _, r := range fakeSSHRuns(t, log) {
-		pids = append(pids, r.PID)
+	// The ping's second try (GET after HEAD) does not run ssh again to
+	// fail the same way.
+	runs := fakeSSHRuns(t, log)
+	if len(runs) != 1 {
+		t.Errorf("ssh ran %d times, want once", len(runs))
 	}
-	requireGone(t, 0, pids...)
+	requireGone(t, 0, runs[0].PID)
+}
+
+// Reading from a connection whose ssh failed gives ssh's reason, not a
+// bare EOF.
+func TestSSHConnReadSaysWhySSHEnded(t *testing.T) {
+	useFakeSSH(t, "fail")
+	t.Setenv(fakeSSHStderrEnv, "ssh: Could not resolve hostname build.example: Name or service not known\n")
+	t.Setenv(fakeSSHExitEnv, "255")
+	target, _ := parseSSHHost("ssh://build.example")
+	conn, err := dialSSH(context.Background(), target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, err = conn.Read(make([]byte, 64))
+	var se *sshError
+	if !errors.As(err, &se) || se.ExitCode != 255 || Classify(err) != ClassNetwork {
+		t.Errorf("Read: %v (class %s)", err, Classify(err))
+	}
 }
 
 func TestSSHStderrIsBounded(t *testing.T) {
@@ -288,5 +309,43 @@ func TestConnectGivesUpOnAStuckRemoteDocker(t *testing.T) {
 	}
 	for _, r := range fakeSSHRuns(t, log) {
 		requireGone(t, 0, r.PID)
+	}
+}
+
+// Close and abort return only once ssh has been reaped: Close after the
+// grace period for an ssh that ignores SIGTERM, abort at once.
+func TestSSHConnEndsReapTheProcess(t *testing.T) {
+	log := useFakeSSH(t, "hang")
+	target, _ := parseSSHHost("ssh://build.example")
+	for i, graceful := range []bool{true, false} {
+		conn, err := dialSSH(context.Background(), target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := conn.(*sshConn)
+		// It logs its start once it ignores SIGTERM.
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if data, _ := os.ReadFile(log); strings.Count(string(data), "\n") > i {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the fake ssh did not start")
+			}
+		}
+		start := time.Now()
+		if graceful {
+			c.Close()
+		} else {
+			c.abort()
+		}
+		took := time.Since(start)
+		select {
+		case <-c.exited:
+		default:
+			t.Errorf("graceful=%v: returned before ssh was reaped", graceful)
+		}
+		if graceful && took < sshTermGrace || !graceful && took >= sshTermGrace {
+			t.Errorf("graceful=%v took %s (grace %s)", graceful, took, sshTermGrace)
+		}
 	}
 }
