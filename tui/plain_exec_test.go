@@ -255,6 +255,9 @@ func TestPlainEditorIsFedFromAReaderThatIsNotAFile(t *testing.T) {
 }
 
 func TestPlainEditorMissingSaysHowToSetOne(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("notepad is always there")
+	}
 	b := scripted(t)
 	stepFolders(t, b)
 	returning(b, "leak-build")
