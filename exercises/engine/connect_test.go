@@ -22,7 +22,7 @@ import (
 
 // shortTempDir returns a directory with a path short enough for a unix
 // socket (t.TempDir under a long test name can pass the 108-byte limit).
-func shortTempDir(t *testing.T) string {
+func shortTempDir(t testing.TB) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "dtengine")
 	if err != nil {

@@ -25,7 +25,7 @@ import (
 
 // needTool finds a program the ssh tests need: a skip when it is missing,
 // a failure when the tests must run (DOCKERTUTOR_REQUIRE_DOCKER=1).
-func needTool(t *testing.T, name string, more ...string) string {
+func needTool(t testing.TB, name string, more ...string) string {
 	t.Helper()
 	if p, err := exec.LookPath(name); err == nil {
 		return p
@@ -60,7 +60,7 @@ type sshServer struct {
 // trusting the host keys in knownHosts, and makes it the one the ssh on
 // PATH uses. Host keys are checked as ssh does by default: an unknown one
 // would be asked about.
-func (s *sshServer) useClient(t *testing.T, key, knownHosts string) {
+func (s *sshServer) useClient(t testing.TB, key, knownHosts string) {
 	t.Helper()
 	kh := filepath.Join(s.dir, "known_hosts-"+key)
 	if err := os.WriteFile(kh, []byte(knownHosts), 0o600); err != nil {
@@ -86,7 +86,7 @@ Host *
 	t.Setenv("DTTEST_ENGINE_SSH_CONFIG", cfg)
 }
 
-func startSSHServer(t *testing.T, remoteDockerHost string) *sshServer {
+func startSSHServer(t testing.TB, remoteDockerHost string) *sshServer {
 	t.Helper()
 	sshd := needTool(t, "sshd", "/usr/sbin/sshd")
 	realSSH := needTool(t, "ssh")
@@ -548,4 +548,45 @@ func TestSSHEndpoint(t *testing.T) {
 		}
 		requireNoSSHLeft(t)
 	})
+}
+
+// BenchmarkConnect compares Connect and one API call over ssh with the
+// same over the daemon's socket.
+func BenchmarkConnect(b *testing.B) {
+	dockertest.Client(b)
+	real, err := Resolve()
+	if err != nil || !strings.HasPrefix(real.Host, "unix://") {
+		b.Skipf("needs the daemon on a unix socket: %s %v", real.Host, err)
+	}
+	srv := startSSHServer(b, real.Host)
+	endpoints := []struct{ name, host string }{
+		{"unix", real.Host},
+		{"ssh", fmt.Sprintf("ssh://%s@127.0.0.1:%d", srv.user, srv.port)},
+	}
+	for _, e := range endpoints {
+		ep := sshEndpoint(e.host)
+		b.Run("connect/"+e.name, func(b *testing.B) {
+			for b.Loop() {
+				cli, err := Connect(context.Background(), ep)
+				if err != nil {
+					b.Fatal(err)
+				}
+				cli.Close()
+			}
+		})
+		// A request on a connection already made: the price of the ssh
+		// hop itself.
+		b.Run("ping/"+e.name, func(b *testing.B) {
+			cli, err := Connect(context.Background(), ep)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cli.Close()
+			for b.Loop() {
+				if _, err := cli.Ping(context.Background(), client.PingOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

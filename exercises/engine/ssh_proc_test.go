@@ -75,7 +75,7 @@ func processGone(pid int) bool {
 }
 
 // requireGone fails unless every pid is gone within wait.
-func requireGone(t *testing.T, wait time.Duration, pids ...int) {
+func requireGone(t testing.TB, wait time.Duration, pids ...int) {
 	t.Helper()
 	deadline := time.Now().Add(wait)
 	for _, pid := range pids {
