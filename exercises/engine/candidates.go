@@ -125,7 +125,9 @@ func findCandidates(ctx context.Context, env Environ, current Endpoint) []Candid
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cli, _, err := connect(ctx, endpoints[i], probeTimeout)
+			// A candidate answers within probeTimeout or not at all: no
+			// longer wait for a slow ssh host.
+			cli, _, err := connect(ctx, endpoints[i], probeTimeout, 0)
 			if err == nil {
 				found[i].Answers = true
 				_ = cli.Close()

@@ -21,7 +21,8 @@ import (
 )
 
 // PingTimeout bounds Connect: a missing, stopped or hung daemon is
-// reported within this time instead of hanging the tutor.
+// reported within this time instead of hanging the tutor. For ssh:// it
+// bounds reaching the host and logging in.
 const PingTimeout = 2 * time.Second
 
 // pingBudget is the ping's share of PingTimeout; the rest covers building
@@ -51,11 +52,16 @@ func (e *ConnectError) Unwrap() error { return e.Err }
 
 // Connect returns a client for the daemon at ep, after a ping bounded by
 // PingTimeout that negotiates the API version (down to MinAPIVersion, so
-// Docker 20.10's API 1.41 works). On failure the error is a *ConnectError
-// whose Class says why; Explain turns it into a learner-facing Problem.
-// The caller closes the client.
+// Docker 20.10's API 1.41 works). An ssh:// endpoint is reached as the
+// docker CLI reaches it, through the system's ssh running `docker system
+// dial-stdio` on the host, one ssh process per connection; there
+// PingTimeout bounds reaching the host and logging in, and the remote
+// docker then has up to 10 seconds to answer. On failure the error is a
+// *ConnectError whose Class says why; Explain turns it into a
+// learner-facing Problem. The caller closes the client, which ends its
+// ssh processes.
 func Connect(ctx context.Context, ep Endpoint) (*client.Client, error) {
-	cli, _, err := connect(ctx, ep, pingBudget)
+	cli, _, err := connect(ctx, ep, pingBudget, sshAnswerTimeout)
 	return cli, err
 }
 
@@ -68,8 +74,10 @@ type pingFacts struct {
 	Podman bool
 }
 
-// connect builds the client and pings within pingTimeout.
-func connect(ctx context.Context, ep Endpoint, pingTimeout time.Duration) (*client.Client, pingFacts, error) {
+// connect builds the client and pings within pingTimeout; an ssh:// host
+// that let ssh log in within pingTimeout has until sshAnswer (when longer)
+// for its docker to answer.
+func connect(ctx context.Context, ep Endpoint, pingTimeout, sshAnswer time.Duration) (*client.Client, pingFacts, error) {
 	var facts pingFacts
 	fail := func(class Class, err error) (*client.Client, pingFacts, error) {
 		return nil, facts, &ConnectError{Endpoint: ep, Class: class, Err: err}
@@ -162,14 +170,14 @@ func connect(ctx context.Context, ep Endpoint, pingTimeout time.Duration) (*clie
 
 	budget := pingTimeout
 	if proto == "ssh" {
-		budget = max(pingTimeout, sshAnswerTimeout)
+		budget = max(pingTimeout, sshAnswer)
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	// Reaching an ssh:// host and logging in must fit in pingTimeout, as
 	// reaching any daemon does; once ssh has logged in, the remote docker
-	// gets until sshAnswerTimeout, for a login shell that reads a slow
-	// ~/.bashrc or a busy host are common and not faults.
+	// gets until sshAnswer, for a login shell that reads a slow ~/.bashrc
+	// or a busy host are common and not faults.
 	var expired atomic.Bool
 	if budget > pingTimeout {
 		loginDeadline := time.AfterFunc(pingTimeout, func() {

@@ -125,7 +125,7 @@ func diagnoseIn(ctx context.Context, env Environ, ep Endpoint, wantImages []stri
 	candidates := make(chan []Candidate, 1)
 	go func() { candidates <- findCandidates(candCtx, env, ep) }()
 
-	cli, ping, err := connect(ctx, ep, pingBudget)
+	cli, ping, err := connect(ctx, ep, pingBudget, sshAnswerTimeout)
 	if err != nil {
 		r.Problems = append(r.Problems, Explain(ep, err))
 		r.Problems = append(r.Problems, warningProblems(ep)...)

@@ -349,3 +349,31 @@ func TestSSHConnEndsReapTheProcess(t *testing.T) {
 		}
 	}
 }
+
+// An ssh context is offered as a candidate, probed within probeTimeout:
+// the longer wait for a logged-in host is Connect's, not the doctor's
+// side search.
+func TestCandidatesProbeSSHContextsQuickly(t *testing.T) {
+	m := newMachine(t)
+	m.writeContext(t, "classroom", "ssh://me@build.example", false)
+	env := m.env(Linux)
+	current := Endpoint{Host: "unix:///nonexistent/docker.sock", Context: "default"}
+	for mode, answers := range map[string]bool{"serve": true, "slow": false} {
+		useFakeSSH(t, mode)
+		start := time.Now()
+		found := findCandidates(context.Background(), env, current)
+		took := time.Since(start)
+		var c *Candidate
+		for i := range found {
+			if found[i].Host == "ssh://me@build.example" {
+				c = &found[i]
+			}
+		}
+		if c == nil || c.Answers != answers || c.Use != "docker context use classroom" {
+			t.Errorf("%s: candidates %+v", mode, found)
+		}
+		if took >= 2*probeTimeout {
+			t.Errorf("%s: the search took %s", mode, took)
+		}
+	}
+}
