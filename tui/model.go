@@ -202,7 +202,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case refreshedMsg:
 		return m.refreshed(msg)
 	case renderedMsg:
-		if m.text.rendered(msg) && msg.err != nil {
+		took := m.text.rendered(msg)
+		if took && m.page != pageLoading && m.cfg.firstFrame != nil {
+			m.cfg.firstFrame() // drawn right after this update
+		}
+		if took && msg.err != nil {
 			return m.setFlash("The text could not be rendered; it shows as written: "+msg.err.Error(), flashWarning)
 		}
 		return nil

@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
+	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -120,9 +122,22 @@ func Run(ctx context.Context, b Backend, opts Options) error {
 		return runPlain(ctx, b, opts)
 	}
 
+	// The first draw builds go-runewidth's table of every rune's width
+	// (a few milliseconds of page faults): let the second core do it now.
+	go ansi.StringWidthWc("😀")
+	// Until the first full screen is up, the program allocates mostly
+	// what it keeps (the course, glamour's renderer, screen buffers), so
+	// collecting garbage then only delays it; the collector comes back
+	// with that screen, or after two seconds at the latest.
+	gcPercent := debug.SetGCPercent(-1)
+	resumeGC := sync.OnceFunc(func() { debug.SetGCPercent(gcPercent) })
+	defer resumeGC()
+	time.AfterFunc(2*time.Second, resumeGC)
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops the builds, checks and watchers still running
 	cfg := defaultConfig(opts)
+	cfg.firstFrame = resumeGC
 	m := newModel(ctx, b, opts.Course, cfg)
 	m.first = loadAhead(b, m, opts.Out)
 	popts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(opts.In), tea.WithOutput(opts.Out)}
@@ -148,15 +163,13 @@ func Run(ctx context.Context, b Backend, opts Options) error {
 // loadAhead starts, while the program sets up the terminal, what the
 // first full screen waits for: the progress, the step the learner left off
 // at, its text rendered at the width its pane will have (into the
-// renderer's memory, where the model's own request finds it), and the
-// terminal-width tables the first draw builds. It uses the second core;
-// the model takes the load from the returned channel.
+// renderer's memory, where the model's own request finds it). It uses the
+// second core; the model takes the load from the returned channel.
 func loadAhead(b Backend, m Model, out io.Writer) <-chan loadedMsg {
 	first := make(chan loadedMsg, 1)
 	go func() {
 		msg := load(b)
 		first <- msg
-		ansi.StringWidthWc("😀") // builds go-runewidth's lookup table
 		w, h := 120, 40
 		if f, ok := out.(*os.File); ok {
 			if tw, th, err := term.GetSize(f.Fd()); err == nil {
@@ -202,6 +215,9 @@ type config struct {
 	getenv     func(string) string
 	now        func() time.Time
 	renderer   *markdown.Renderer
+	// firstFrame, if set, is called once the first full screen (a page's
+	// text rendered) is drawn.
+	firstFrame func()
 }
 
 func defaultConfig(o Options) config {

@@ -68,36 +68,36 @@ func run(runs int, other string) error {
 		return fmt.Errorf("dockertutor show: %v\n%s", err, out)
 	}
 
-	var tutor, bare, others []time.Duration
+	var tutor, bare, others, tutorCPU, bareCPU, othersCPU []time.Duration
 	for i := 0; i < runs; i++ {
-		d, err := firstFrame(exec.Command(bareBin), env, "q quit", "passed", textMarker)
+		d, c, err := firstFrame(exec.Command(bareBin), env, "q quit", "passed", textMarker)
 		if err != nil {
 			return fmt.Errorf("bare: %w", err)
 		}
-		bare = append(bare, d)
-		d, err = firstFrame(exec.Command(tutorBin, "--workspace", ws), env, "q quit", "passed", textMarker)
+		bare, bareCPU = append(bare, d), append(bareCPU, c)
+		d, c, err = firstFrame(exec.Command(tutorBin, "--workspace", ws), env, "q quit", "passed", textMarker)
 		if err != nil {
 			return fmt.Errorf("dockertutor: %w", err)
 		}
-		tutor = append(tutor, d)
+		tutor, tutorCPU = append(tutor, d), append(tutorCPU, c)
 		if other != "" {
-			d, err = firstFrame(exec.Command(other, "--workspace", ws), env, "q quit", "passed", textMarker)
+			d, c, err = firstFrame(exec.Command(other, "--workspace", ws), env, "q quit", "passed", textMarker)
 			if err != nil {
 				return fmt.Errorf("%s: %w", other, err)
 			}
-			others = append(others, d)
+			others, othersCPU = append(others, d), append(othersCPU, c)
 		}
 	}
 	mt, mb := median(tutor), median(bare)
 	fmt.Printf("exec to first full frame at 120x40 on a pty, median of %d runs each:\n", runs)
-	line := func(name string, ds []time.Duration) {
-		fmt.Printf("  %-28s %6.1f ms (min %.1f, max %.1f)\n", name, ms(median(ds)), ms(slices.Min(ds)), ms(slices.Max(ds)))
+	line := func(name string, ds, cpu []time.Duration) {
+		fmt.Printf("  %-28s %6.1f ms (min %.1f, max %.1f); processor time by then %.1f ms\n", name, ms(median(ds)), ms(slices.Min(ds)), ms(slices.Max(ds)), ms(median(cpu)))
 	}
-	line("dockertutor (resumed step):", tutor)
+	line("dockertutor (resumed step):", tutor, tutorCPU)
 	if other != "" {
-		line(filepath.Base(other)+":", others)
+		line(filepath.Base(other)+":", others, othersCPU)
 	}
-	line("bare Bubble Tea program:", bare)
+	line("bare Bubble Tea program:", bare, bareCPU)
 	fmt.Printf("  dockertutor / bare: %.2f; the tutor's own work: %.1f ms\n", float64(mt)/float64(mb), ms(mt-mb))
 	if other != "" {
 		fmt.Printf("  dockertutor / %s: %.2f\n", filepath.Base(other), float64(mt)/float64(median(others)))
@@ -123,18 +123,18 @@ func cleanEnv() []string {
 // firstFrame starts cmd on a 120x40 pty and returns the time until every
 // marker has appeared in its output (escape sequences stripped), then
 // quits it with q.
-func firstFrame(cmd *exec.Cmd, env []string, markers ...string) (time.Duration, error) {
+func firstFrame(cmd *exec.Cmd, env []string, markers ...string) (wall, cpu time.Duration, err error) {
 	cmd.Env = env
 	began := time.Now()
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 120})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer f.Close()
 	var (
 		mu   sync.Mutex
 		out  bytes.Buffer
-		seen = make(chan time.Duration, 1)
+		seen = make(chan [2]time.Duration, 1)
 	)
 	go func() {
 		buf := make([]byte, 64<<10)
@@ -148,7 +148,7 @@ func firstFrame(cmd *exec.Cmd, env []string, markers ...string) (time.Duration, 
 				mu.Unlock()
 				if containsAll(text, markers) {
 					select {
-					case seen <- at:
+					case seen <- [2]time.Duration{at, cpuTime(cmd.Process.Pid)}:
 					default:
 					}
 				}
@@ -158,7 +158,7 @@ func firstFrame(cmd *exec.Cmd, env []string, markers ...string) (time.Duration, 
 			}
 		}
 	}()
-	var d time.Duration
+	var d [2]time.Duration
 	select {
 	case d = <-seen:
 	case <-time.After(10 * time.Second):
@@ -166,7 +166,7 @@ func firstFrame(cmd *exec.Cmd, env []string, markers ...string) (time.Duration, 
 		cmd.Wait()
 		mu.Lock()
 		defer mu.Unlock()
-		return 0, fmt.Errorf("no full frame within 10 s; the screen held:\n%s", ansi.Strip(out.String()))
+		return 0, 0, fmt.Errorf("no full frame within 10 s; the screen held:\n%s", ansi.Strip(out.String()))
 	}
 	io.WriteString(f, "q")
 	done := make(chan error, 1)
@@ -175,14 +175,33 @@ func firstFrame(cmd *exec.Cmd, env []string, markers ...string) (time.Duration, 
 	case err := <-done:
 		var exit *exec.ExitError
 		if err != nil && !errors.As(err, &exit) {
-			return 0, err
+			return 0, 0, err
 		}
 	case <-time.After(5 * time.Second):
 		cmd.Process.Kill()
 		<-done
-		return 0, errors.New("did not quit on q within 5 s")
+		return 0, 0, errors.New("did not quit on q within 5 s")
 	}
-	return d, nil
+	return d[0], d[1], nil
+}
+
+// cpuTime is the processor time a process's threads have used so far,
+// from the scheduler's own nanosecond account (/proc/PID/task/*/schedstat):
+// unlike wall time, it hardly moves with what else the machine runs.
+func cpuTime(pid int) time.Duration {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	var total time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		var ns int64
+		if _, err := fmt.Sscan(string(b), &ns); err == nil {
+			total += time.Duration(ns)
+		}
+	}
+	return total
 }
 
 func containsAll(s string, subs []string) bool {
