@@ -94,9 +94,11 @@ type matcher struct {
 	pats    []pattern
 	maxSpan int
 	minSpan int
-	// stride and grams drive the sampled search (stride 0: not used).
-	stride int
-	grams  []uint64
+	// stride, grams and gramShift drive the sampled search (stride 0:
+	// not used).
+	stride    int
+	grams     []uint64
+	gramShift uint8
 }
 
 // maxPatterns bounds the forms of one secret: plain, three base64
@@ -230,28 +232,41 @@ func (m *matcher) eachHitDirect(b []byte, emit func(hit)) {
 // are one of the core's 4-grams; a bitset of all of them rules out almost
 // every position at the cost of one table lookup, so most of the input is
 // never looked at twice.
+//
+// The bitset is sized to the secret: about 128 bits per 4-gram keeps
+// chance hits near 1 in 128 samples, and a small bitset stays in the L1
+// cache, which matters more than it seems: between two reads of the
+// export the daemon runs on the same cores and evicts whatever is large.
 const (
-	gramBits = 20
-	gramMul  = 0x9E3779B1 // Fibonacci hashing spreads the 4-grams
+	gramMul         = 0x9E3779B1 // Fibonacci hashing spreads the 4-grams
+	gramBitsPerGram = 128
+	minGramBits     = 12 // 512 bytes
+	maxGramBits     = 20 // 128 KiB, for secrets of about a kilobyte and more
 )
 
-func gramHash(v uint32) uint32 { return (v * gramMul) >> (32 - gramBits) }
+func gramHash(v uint32, shift uint8) uint32 { return (v * gramMul) >> shift }
 
 // buildSampler enables the sampled search when the cores are long enough
 // for it to pay off.
 func (m *matcher) buildSampler() {
-	minCore := len(m.pats[0].core)
+	minCore, grams := len(m.pats[0].core), 0
 	for _, p := range m.pats {
 		minCore = min(minCore, len(p.core))
+		grams += len(p.core) - 3
 	}
 	if minCore-3 < 4 {
 		return // stride below 4: searching once per pattern is as fast
 	}
 	m.stride = minCore - 3
-	m.grams = make([]uint64, 1<<gramBits/64)
+	bits := minGramBits
+	for bits < maxGramBits && 1<<bits < grams*gramBitsPerGram {
+		bits++
+	}
+	m.gramShift = uint8(32 - bits)
+	m.grams = make([]uint64, 1<<bits/64)
 	for _, p := range m.pats {
 		for k := 0; k+4 <= len(p.core); k++ {
-			h := gramHash(binary.LittleEndian.Uint32(p.core[k:]))
+			h := gramHash(binary.LittleEndian.Uint32(p.core[k:]), m.gramShift)
 			m.grams[h/64] |= 1 << (h % 64)
 		}
 	}
@@ -262,7 +277,7 @@ func (m *matcher) eachHitSampled(b []byte, emit func(hit)) {
 	// windows of nearby samples overlap, and an occurrence counts once.
 	var next [maxPatterns]int
 	for pos := 0; pos+4 <= len(b); pos += m.stride {
-		h := gramHash(binary.LittleEndian.Uint32(b[pos:]))
+		h := gramHash(binary.LittleEndian.Uint32(b[pos:]), m.gramShift)
 		if m.grams[h/64]&(1<<(h%64)) == 0 {
 			continue
 		}

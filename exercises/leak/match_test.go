@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -220,7 +221,11 @@ func TestPrintableMakesBinarySafe(t *testing.T) {
 // broken.
 func TestSampledSearchEqualsDirectSearch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
-	for _, secret := range []string{canary, "abcdefgh", "0123456789abcdef0123", "\x00\x01\x02\x03\x04\x05\x06\x07\x08"} {
+	longSecret := make([]byte, 100) // a larger bitset than the others'
+	for i := range longSecret {
+		longSecret[i] = byte(rng.Uint32())
+	}
+	for _, secret := range []string{canary, "abcdefgh", "0123456789abcdef0123", "\x00\x01\x02\x03\x04\x05\x06\x07\x08", string(longSecret)} {
 		m := mustMatcher(t, secret)
 		if m.stride == 0 {
 			t.Fatalf("%q: sampled search not enabled", secret)
@@ -258,6 +263,31 @@ func TestSampledSearchEqualsDirectSearch(t *testing.T) {
 		}
 		if total < 100 {
 			t.Fatalf("%q: only %d occurrences in all rounds; the test proves little", secret, total)
+		}
+	}
+}
+
+// The 4-gram bitset fits the secret: for a usual secret it is small
+// enough to stay in the L1 cache while the export streams through, and
+// for any secret few enough of its bits are set that almost every sample
+// is ruled out at once.
+func TestGramBitsetFitsTheSecret(t *testing.T) {
+	if size := len(mustMatcher(t, canary).grams) * 8; size > 8<<10 {
+		t.Errorf("bitset of an %d-byte secret: %d bytes, more than an L1 cache can spare", len(canary), size)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, n := range []int{12, 40, 100, 300, 1000, MaxSecretLen} {
+		secret := make([]byte, n)
+		for i := range secret {
+			secret[i] = byte(rng.Uint32())
+		}
+		m := mustMatcher(t, string(secret))
+		set := 0
+		for _, w := range m.grams {
+			set += bits.OnesCount64(w)
+		}
+		if density := float64(set) / float64(len(m.grams)*64); density > 1.0/16 {
+			t.Errorf("%d-byte secret: %.1f%% of the bitset's bits set", n, 100*density)
 		}
 	}
 }
