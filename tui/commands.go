@@ -377,7 +377,11 @@ func (c bannerCommand) Run() error {
 	if c.banner != "" && c.Stdout != nil {
 		fmt.Fprint(c.Stdout, c.banner)
 	}
-	return c.Cmd.Run()
+	wait, err := startInForeground(c.Cmd)
+	if err != nil {
+		return err
+	}
+	return wait()
 }
 
 func (c bannerCommand) SetStdin(r io.Reader)  { c.Stdin = r }

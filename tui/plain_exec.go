@@ -104,7 +104,7 @@ func (u *plainUI) handOver(c *exec.Cmd) error {
 		}
 		c.Stdin, childIn, forward = r, r, w
 	}
-	err := c.Start()
+	wait, err := startInForeground(c)
 	if childIn != nil {
 		childIn.Close() // the child has its own copy; a write fails once it exits
 	}
@@ -118,7 +118,7 @@ func (u *plainUI) handOver(c *exec.Cmd) error {
 	if forward != nil {
 		u.input.forwardTo(u.ctx, forward, stop)
 	}
-	err = c.Wait()
+	err = wait()
 	close(stop)
 	return err
 }
