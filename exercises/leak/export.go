@@ -21,8 +21,6 @@ import (
 // broken archive can neither exhaust memory nor keep it busy for ever.
 type limits struct {
 	pieceSize    int   // bytes matched at a time
-	aheadSize    int   // a compressed layer is inflated this many bytes ...
-	aheadBuffers int   // ... at a time, up to this many buffers ahead of the search
 	metaFile     int64 // largest non-layer file kept in memory
 	metaTotal    int64 // all non-layer files kept in memory
 	maxHits      int   // places with findings kept over the whole export
@@ -32,12 +30,10 @@ type limits struct {
 }
 
 var defaultLimits = limits{
-	pieceSize:    256 << 10,
-	aheadSize:    256 << 10,
-	aheadBuffers: 5,
-	metaFile:     4 << 20,
-	metaTotal:    16 << 20,
-	maxHits:      1000,
+	pieceSize: 256 << 10,
+	metaFile:  4 << 20,
+	metaTotal: 16 << 20,
+	maxHits:   1000,
 	// gzip cannot exceed about 1032:1; zstd can, but a real layer that
 	// does is a file of zeros, where no secret hides.
 	expandFactor: 1100,
@@ -99,15 +95,9 @@ type exportReader struct {
 	br    *bufio.Reader
 	gz    *gzip.Reader
 	zd    *zstd.Decoder
-	ahead [][]byte // the read-ahead buffers of compressed layers, reused
 }
 
 func newExportReader(m *matcher, lim limits) *exportReader {
-	// With fewer than two buffers the decompressor could not work ahead.
-	lim.aheadBuffers = max(lim.aheadBuffers, 2)
-	if lim.aheadSize <= 0 {
-		lim.aheadSize = lim.pieceSize
-	}
 	return &exportReader{
 		m:     m,
 		lim:   lim,
@@ -297,41 +287,10 @@ func (x *exportReader) layer(ctx context.Context, b *blob, size int64) error {
 		}
 		src = x.zd
 	}
+	if b.compression != "" {
+		src = &capReader{r: src, left: size*x.lim.expandFactor + x.lim.expandSlack}
+	}
 	b.written = map[uint64]bool{}
-	if b.compression == "" {
-		if err := x.layerEntries(ctx, b, src); err != nil {
-			return x.layerErr(ctx, b, err)
-		}
-		return x.drain(ctx, b.path)
-	}
-	src = &capReader{r: src, left: size*x.lim.expandFactor + x.lim.expandSlack}
-	if x.ahead == nil {
-		for range x.lim.aheadBuffers {
-			x.ahead = append(x.ahead, make([]byte, x.lim.aheadSize))
-		}
-	}
-	ahead := newReadAhead(src, x.ahead)
-	err := x.layerEntries(ctx, b, ahead)
-	if err == nil || ctx.Err() == nil {
-		// The decompressor has read ahead of where the tar reader stopped
-		// (its end marker, or a broken entry): search what it took from
-		// the export to the end of the compressed stream, so that nothing
-		// passes unseen.
-		err = x.afterEntries(ctx, b, ahead, err)
-	}
-	ahead.close()
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return ctxErr
-		}
-		return err
-	}
-	return x.drain(ctx, b.path)
-}
-
-// layerEntries reads the tar stream of one layer. An error means the rest
-// of the layer could not be read.
-func (x *exportReader) layerEntries(ctx context.Context, b *blob, src io.Reader) error {
 	tr := tar.NewReader(src)
 	for {
 		if err := ctx.Err(); err != nil {
@@ -339,10 +298,10 @@ func (x *exportReader) layerEntries(ctx context.Context, b *blob, src io.Reader)
 		}
 		hdr, err := tr.Next()
 		if err == io.EOF {
-			return nil
+			break
 		}
 		if err != nil {
-			return err
+			return x.layerErr(ctx, b, err)
 		}
 		b.files++
 		p := cleanLayerPath(hdr.Name)
@@ -368,34 +327,13 @@ func (x *exportReader) layerEntries(ctx context.Context, b *blob, src io.Reader)
 			continue
 		}
 		x.st.reset()
-		err = x.pump(ctx, tr)
-		x.keepHit(b, p, false, false, x.st.close())
-		if err != nil {
-			return err
+		if err := x.pump(ctx, tr); err != nil {
+			x.keepHit(b, p, false, false, x.st.close())
+			return x.layerErr(ctx, b, err)
 		}
+		x.keepHit(b, p, false, false, x.st.close())
 	}
-}
-
-// afterEntries searches what a compressed layer holds after the point
-// where its tar reader stopped (entriesErr tells why it stopped) and
-// records a layer that could not be read to the end. It returns an error
-// only when the scan must stop.
-func (x *exportReader) afterEntries(ctx context.Context, b *blob, rest io.Reader, entriesErr error) error {
-	x.st.reset()
-	err := x.pump(ctx, rest)
-	if t := x.st.close(); len(t.order) > 0 {
-		x.keepHit(b, "(decompressed bytes after the layer's last entry)", false, false, t)
-	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return ctxErr
-	}
-	switch {
-	case entriesErr != nil:
-		x.problem("layer %s: read stopped after %d entries: %v", b.path, b.files, entriesErr)
-	case err != nil:
-		x.problem("layer %s: the compressed stream is broken after its last entry: %v", b.path, err)
-	}
-	return nil
+	return x.drain(ctx, b.path)
 }
 
 // layerErr records a layer that could not be read to the end and skips the

@@ -68,9 +68,6 @@ type exportOptions struct {
 	// extraBlobs are added to the export as they are (e.g. another
 	// platform's layer).
 	extraBlobs map[string][]byte
-	// layerTail is appended to every layer's tar after its end marker,
-	// inside the compressed stream.
-	layerTail []byte
 }
 
 func tarOf(t testing.TB, files []testFile) []byte {
@@ -154,7 +151,7 @@ func buildExport(t testing.TB, img testImage, o exportOptions) ([]byte, string) 
 		if makesLayer {
 			raw := tarOf(t, s.files)
 			diffIDs = append(diffIDs, digestOf(raw))
-			layers = append(layers, compress(t, append(raw, o.layerTail...), o.compression))
+			layers = append(layers, compress(t, raw, o.compression))
 		}
 	}
 	config, _ := json.Marshal(map[string]any{
@@ -252,8 +249,6 @@ type fakeImages struct {
 	exportErr error
 	// exportRefs records what Export was asked for.
 	exportRefs []string
-	// exportWrap, when set, wraps the export body (to cut or watch it).
-	exportWrap func(io.Reader) io.Reader
 }
 
 func notFoundErr(ref string) error {
@@ -284,11 +279,7 @@ func (f *fakeImages) Export(_ context.Context, ref string) (io.ReadCloser, error
 	if f.exportErr != nil {
 		return nil, f.exportErr
 	}
-	var body io.Reader = bytes.NewReader(f.export)
-	if f.exportWrap != nil {
-		body = f.exportWrap(body)
-	}
-	return io.NopCloser(body), nil
+	return io.NopCloser(bytes.NewReader(f.export)), nil
 }
 
 // newFake serves img under ref, with an inspect response shaped like the

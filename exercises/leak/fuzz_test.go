@@ -13,12 +13,10 @@ import (
 	"time"
 )
 
-// fuzzLimits are small, so that fuzzed inputs cross piece and read-ahead
-// buffer boundaries and hit every cap quickly.
+// fuzzLimits are small, so that fuzzed inputs cross piece boundaries and
+// hit every cap quickly.
 var fuzzLimits = limits{
 	pieceSize:    61,
-	aheadSize:    53,
-	aheadBuffers: 2,
 	metaFile:     4 << 10,
 	metaTotal:    16 << 10,
 	maxHits:      50,
