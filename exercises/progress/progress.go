@@ -181,9 +181,32 @@ func (e *CorruptError) Error() string {
 func (e *CorruptError) Unwrap() error { return e.Err }
 
 // Load reads the progress, creating it (with a new canary) on first use.
-// A *CorruptError comes with a usable fresh Progress.
+// A *CorruptError comes with a usable fresh Progress. Only a new file is
+// written: reading is what the tutor does most, at every start and every
+// check, and a write means an fsync.
 func (s *Store) Load(course string) (Progress, error) {
-	return s.Update(course, func(*Progress) error { return nil })
+	if err := s.lock.Lock(); err != nil {
+		return Progress{}, fmt.Errorf("cannot lock %s: %w", s.lock.Path(), err)
+	}
+	defer s.lock.Unlock()
+
+	p, fromFile, warn := s.read(course)
+	if fromFile {
+		return p, nil
+	}
+	if warn != nil && !isCorrupt(warn) {
+		return p, warn
+	}
+	p.Updated = time.Now().UTC()
+	if err := s.write(p); err != nil {
+		return p, err
+	}
+	return p, warn
+}
+
+func isCorrupt(err error) bool {
+	var ce *CorruptError
+	return errors.As(err, &ce)
 }
 
 // Update applies fn to the current progress under the file lock and saves
@@ -194,7 +217,12 @@ func (s *Store) Update(course string, fn func(*Progress) error) (Progress, error
 	}
 	defer s.lock.Unlock()
 
-	p, warn := s.read(course)
+	p, _, warn := s.read(course)
+	if warn != nil && !isCorrupt(warn) {
+		// Unreadable, not unparsable: writing now would replace the
+		// learner's progress with a blank one.
+		return p, warn
+	}
 	if err := fn(&p); err != nil {
 		return p, err
 	}
@@ -205,15 +233,17 @@ func (s *Store) Update(course string, fn func(*Progress) error) (Progress, error
 	return p, warn
 }
 
-func (s *Store) read(course string) (Progress, error) {
+// read returns the saved progress (fromFile), or a fresh one when there is
+// none or it is set aside as corrupt (with a *CorruptError).
+func (s *Store) read(course string) (p Progress, fromFile bool, err error) {
 	data, err := os.ReadFile(s.path)
 	if errors.Is(err, os.ErrNotExist) {
-		return fresh(course)
+		p, err := fresh(course)
+		return p, false, err
 	}
 	if err != nil {
-		return Progress{}, err
+		return Progress{}, false, err
 	}
-	var p Progress
 	err = json.Unmarshal(data, &p)
 	if err == nil {
 		err = p.validate(course)
@@ -221,18 +251,18 @@ func (s *Store) read(course string) (Progress, error) {
 	if err != nil {
 		aside := fmt.Sprintf("%s.corrupt-%s", s.path, time.Now().UTC().Format("20060102T150405"))
 		if rerr := os.Rename(s.path, aside); rerr != nil {
-			return Progress{}, fmt.Errorf("progress file %s cannot be read (%v) nor set aside (%v)", s.path, err, rerr)
+			return Progress{}, false, fmt.Errorf("progress file %s cannot be read (%v) nor set aside (%v)", s.path, err, rerr)
 		}
 		p, ferr := fresh(course)
 		if ferr != nil {
-			return p, ferr
+			return p, false, ferr
 		}
-		return p, &CorruptError{Path: s.path, SetAside: aside, Err: err}
+		return p, false, &CorruptError{Path: s.path, SetAside: aside, Err: err}
 	}
 	if p.Steps == nil {
 		p.Steps = map[string]*StepProgress{}
 	}
-	return p, nil
+	return p, true, nil
 }
 
 func (p *Progress) validate(course string) error {

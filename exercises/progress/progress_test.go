@@ -182,3 +182,59 @@ func TestBuiltImagesAreRememberedBoundedAndForgotten(t *testing.T) {
 		t.Fatalf("after a reset of the step: %v %v", q.Built, err)
 	}
 }
+
+// TestLoadWritesOnlyANewFile: reading progress (every start, every check)
+// must not rewrite the file; the first read creates it with the canary.
+func TestLoadWritesOnlyANewFile(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Open(dir, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := st.Load("c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(st.Path())
+	if err != nil {
+		t.Fatalf("the first Load did not create the file: %v", err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(st.Path(), old, old); err != nil {
+		t.Fatal(err)
+	}
+	again, err := st.Load("c")
+	if err != nil || again.Secret != first.Secret {
+		t.Fatalf("second Load: %v, secret %q then %q", err, first.Secret, again.Secret)
+	}
+	after, _ := os.ReadFile(st.Path())
+	fi, _ := os.Stat(st.Path())
+	if string(after) != string(before) || !fi.ModTime().Equal(old) {
+		t.Fatal("Load rewrote an existing progress file")
+	}
+}
+
+// TestUnreadableFileIsNotOverwritten: a progress file that cannot be read
+// (as opposed to one that cannot be parsed) is an error, and no update
+// replaces it with a blank one.
+func TestUnreadableFileIsNotOverwritten(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Open(dir, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A folder where the file should be: reading it fails with EISDIR.
+	if err := os.Mkdir(st.Path(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	called := false
+	if _, err := st.Update("c", func(p *Progress) error { called = true; return nil }); err == nil || called {
+		t.Fatalf("Update on an unreadable file: err %v, update applied %v", err, called)
+	}
+	if _, err := st.Load("c"); err == nil {
+		t.Fatal("Load on an unreadable file gave no error")
+	}
+	if fi, err := os.Stat(st.Path()); err != nil || !fi.IsDir() {
+		t.Fatal("the unreadable file was replaced")
+	}
+}
