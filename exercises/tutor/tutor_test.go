@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -273,13 +274,20 @@ func TestResetRemovesClassicBuildLeftovers(t *testing.T) {
 	resp.Body.Close()
 	// The learner's images are this test's to remove.
 	dockertest.RemoveBuiltOnCleanup(t, cli, string(learnerOut))
+	// What was there before the tutor built and is not the tutor's: the
+	// learner's images and the base image. (Not every image on the
+	// daemon: other tests come and go meanwhile.)
 	before := map[string]bool{}
-	all, err := cli.ImageList(ctx, client.ImageListOptions{All: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, im := range all.Items {
+	for _, ref := range append(regexp.MustCompile(`---(?:>|\\u003e) ([0-9a-f]{12})\b`).FindAllString(string(learnerOut), -1), "alpine:3.22") {
+		ref = ref[strings.LastIndexByte(ref, ' ')+1:]
+		im, err := cli.ImageInspect(ctx, ref)
+		if err != nil {
+			t.Fatalf("%s: %v", ref, err)
+		}
 		before[im.ID] = true
+	}
+	if len(before) < 3 {
+		t.Fatalf("the learner's build left %d images: the test proves nothing", len(before)-1)
 	}
 
 	c, ps := lessons.Load(fstest.MapFS{
