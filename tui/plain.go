@@ -148,26 +148,24 @@ func (u *plainUI) run() error {
 const plainPrompt = "Command (? for the list): "
 
 // readLine waits for the next line; false at the end of the input or of
-// the context.
-func (u *plainUI) readLine() (string, bool) {
-	if u.asked == nil {
-		u.asked = u.input.request(u.ctx)
-	}
-	select {
-	case r := <-u.asked:
-		u.asked = nil
-		return r.line, r.err == nil
-	case <-u.ctx.Done():
-		return "", false
-	}
-}
+// the context. Changes the watcher sees meanwhile wait for the next
+// command prompt.
+func (u *plainUI) readLine() (string, bool) { return u.awaitLine(false) }
 
 // nextCommand waits for a command line; while watching, a change seen
 // meanwhile is checked and its verdict printed as a block of its own on a
 // fresh line (what the learner had typed stays with the terminal, and
 // comes with their Enter), then the prompt again.
-func (u *plainUI) nextCommand() (string, bool) {
+func (u *plainUI) nextCommand() (string, bool) { return u.awaitLine(true) }
+
+// awaitLine waits for a line, answering the watcher's changes in the
+// meantime when asked to.
+func (u *plainUI) awaitLine(answerChanges bool) (string, bool) {
 	for {
+		var changes <-chan tutor.Change // nil, so never ready, unless answering
+		if answerChanges {
+			changes = u.watch.changes // nil too when not watching
+		}
 		if u.asked == nil {
 			u.asked = u.input.request(u.ctx)
 		}
@@ -177,7 +175,7 @@ func (u *plainUI) nextCommand() (string, bool) {
 			return r.line, r.err == nil
 		case <-u.ctx.Done():
 			return "", false
-		case c, ok := <-u.watch.changes: // nil, so never ready, when not watching
+		case c, ok := <-changes:
 			u.printf("\n")
 			if !ok {
 				u.watcherEnded()
