@@ -16,7 +16,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -59,9 +58,6 @@ func (t term) waitFor(want string, timeout time.Duration, more ...string) (time.
 	}
 	return 0, fmt.Errorf("not all of %q on screen after %s:\n%s", all, timeout, t.screen())
 }
-
-// stepImage is an image ID in the classic builder's output.
-var stepImage = regexp.MustCompile(`---> ([0-9a-f]{12})\b`)
 
 func (t term) kill() { exec.Command("tmux", "kill-session", "-t", t.name).Run() }
 
@@ -144,7 +140,11 @@ func run(runs int) error {
 	var leftovers []string
 	defer func() {
 		for i := len(leftovers) - 1; i >= 0; i-- {
-			exec.Command("docker", "rmi", leftovers[i]).Run()
+			// Only untagged ones: the FROM steps name the base image.
+			tags, err := exec.Command("docker", "image", "inspect", "--format", "{{len .RepoTags}}", leftovers[i]).Output()
+			if err == nil && strings.TrimSpace(string(tags)) == "0" {
+				exec.Command("docker", "rmi", leftovers[i]).Run()
+			}
 		}
 	}()
 	for i := 0; i < 2*runs; i++ {
@@ -163,9 +163,7 @@ func run(runs int) error {
 		}
 		// The classic builder leaves the build stage untagged, holding
 		// the build arg: this bench is the learner, it removes them.
-		for _, m := range stepImage.FindAllStringSubmatch(string(out), -1) {
-			leftovers = append(leftovers, m[1])
-		}
+		leftovers = append(leftovers, dockertest.BuiltImages(string(out))...)
 		d, err := t.waitFor(want, 30*time.Second)
 		if err != nil {
 			return err

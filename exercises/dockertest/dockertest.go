@@ -127,6 +127,16 @@ func TarFiles(files map[string][]byte) (io.Reader, error) {
 // escaped).
 var classicStepImage = regexp.MustCompile(`---(?:>|\\u003e) ([0-9a-f]{12})\b`)
 
+// BuiltImages are the image IDs a classic build's output names, in order
+// (a FROM step's is its base image).
+func BuiltImages(output string) []string {
+	var ids []string
+	for _, m := range classicStepImage.FindAllStringSubmatch(output, -1) {
+		ids = append(ids, m[1])
+	}
+	return ids
+}
+
 // RemoveBuiltOnCleanup removes, when the test ends, the images a classic
 // build made, read off its output: a test that builds the way a learner
 // does (with the docker CLI, or the API without the tutor) leaves
@@ -134,10 +144,7 @@ var classicStepImage = regexp.MustCompile(`---(?:>|\\u003e) ([0-9a-f]{12})\b`)
 // first, never forced: an image something else builds on stays.
 func RemoveBuiltOnCleanup(t testing.TB, cli *client.Client, output string) {
 	t.Helper()
-	var ids []string
-	for _, m := range classicStepImage.FindAllStringSubmatch(output, -1) {
-		ids = append(ids, m[1])
-	}
+	ids := BuiltImages(output)
 	t.Cleanup(func() {
 		ctx := context.Background()
 		for i := len(ids) - 1; i >= 0; i-- {

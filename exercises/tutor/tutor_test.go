@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -278,8 +277,7 @@ func TestResetRemovesClassicBuildLeftovers(t *testing.T) {
 	// learner's images and the base image. (Not every image on the
 	// daemon: other tests come and go meanwhile.)
 	before := map[string]bool{}
-	for _, ref := range append(regexp.MustCompile(`---(?:>|\\u003e) ([0-9a-f]{12})\b`).FindAllString(string(learnerOut), -1), "alpine:3.22") {
-		ref = ref[strings.LastIndexByte(ref, ' ')+1:]
+	for _, ref := range append(dockertest.BuiltImages(string(learnerOut)), "alpine:3.22") {
 		im, err := cli.ImageInspect(ctx, ref)
 		if err != nil {
 			t.Fatalf("%s: %v", ref, err)
