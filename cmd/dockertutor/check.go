@@ -54,27 +54,10 @@ func newCheckCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
-			return verdictsError(verdicts)
+			return verdictsError(verdicts...)
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "check every step that has checks")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the verdicts as JSON")
 	return cmd
-}
-
-// verdictsError: unreachable wins over failed, which wins over passed.
-func verdictsError(vs []check.Verdict) error {
-	code := exitOK
-	for _, v := range vs {
-		switch {
-		case v.Unreachable():
-			code = exitUnreachable
-		case !v.Passed && code == exitOK:
-			code = exitFail
-		}
-	}
-	if code == exitOK {
-		return nil
-	}
-	return &exitError{code: code}
 }

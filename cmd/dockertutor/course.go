@@ -16,6 +16,8 @@ func newCourseCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "course",
 		Short: "Tools for course authors",
+		Args:  noSubcommand,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	var asJSON bool
 	lint := &cobra.Command{
@@ -26,7 +28,10 @@ func newCourseCmd(g *globals) *cobra.Command {
 			"Exit code 0 when the pack is clean, 1 when it has problems.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, ps := lessons.FromDir(args[0])
+			c, ps, err := openPack(args[0])
+			if err != nil {
+				return err
+			}
 			w := cmd.OutOrStdout()
 			if asJSON {
 				if ps == nil {
@@ -43,7 +48,7 @@ func newCourseCmd(g *globals) *cobra.Command {
 				}
 			}
 			if len(ps) > 0 {
-				return &exitError{code: exitFail, msg: fmt.Sprintf("%d problem(s) in %s", len(ps), args[0])}
+				return failed(fmt.Sprintf("%d problem(s) in %s", len(ps), args[0]))
 			}
 			if !asJSON {
 				fmt.Fprintf(w, "%s: course %q, %d lessons, %d steps: no problems\n", args[0], c.ID, len(c.Lessons), len(c.Steps()))
@@ -69,12 +74,15 @@ func newProveCmd(g *globals) *cobra.Command {
 			"Exit code 0 when everything holds, 1 when something does not, 3 when Docker is unreachable.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, ps := lessons.FromDir(args[0])
+			c, ps, err := openPack(args[0])
+			if err != nil {
+				return err
+			}
 			if len(ps) > 0 {
 				for _, p := range ps {
 					fmt.Fprintf(cmd.OutOrStdout(), "%s/%s\n", args[0], p.String())
 				}
-				return &exitError{code: exitFail, msg: "fix the lint problems first"}
+				return failed("fix the lint problems first")
 			}
 			steps := c.Steps()
 			if len(args) > 1 {
@@ -82,7 +90,7 @@ func newProveCmd(g *globals) *cobra.Command {
 				for _, a := range args[1:] {
 					st, ok := c.Step(a)
 					if !ok {
-						return &usageError{msg: fmt.Sprintf("no step %q in %s", a, args[0])}
+						return usageErrorf("no step %q in %s", a, args[0])
 					}
 					steps = append(steps, st)
 				}
@@ -93,7 +101,7 @@ func newProveCmd(g *globals) *cobra.Command {
 			for _, st := range steps {
 				cases, err := proof.Step(cmd.Context(), c, st, proof.Options{})
 				if errors.Is(err, tutor.ErrUnreachable) {
-					return &exitError{code: exitUnreachable, msg: err.Error()}
+					return err
 				}
 				if err != nil {
 					return fmt.Errorf("step %s: %w", st.ID, err)
@@ -120,7 +128,7 @@ func newProveCmd(g *globals) *cobra.Command {
 				}
 			}
 			if bad > 0 {
-				return &exitError{code: exitFail, msg: fmt.Sprintf("%d of %d cases do not hold", bad, len(all))}
+				return failed(fmt.Sprintf("%d of %d cases do not hold", bad, len(all)))
 			}
 			if !asJSON {
 				fmt.Fprintf(w, "%d cases hold.\n", len(all))

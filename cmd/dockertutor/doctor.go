@@ -40,7 +40,7 @@ func newDoctorCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if !rep.Reachable {
-				return &exitError{code: exitUnreachable}
+				return unreachable("")
 			}
 			return nil
 		},

@@ -94,6 +94,8 @@ func TestShowEveryStepAtTwoWidths(t *testing.T) {
 
 func TestExitCodes(t *testing.T) {
 	c := newCLI(t)
+	broken := t.TempDir()
+	os.WriteFile(filepath.Join(broken, "course.yaml"), []byte("format: 1\nid: x\ntitle: X\nlessons: [missing]\n"), 0o644)
 	cases := []struct {
 		args []string
 		code int
@@ -103,11 +105,33 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"list", "--bogus"}, exitUsage, "unknown flag"},
 		{[]string{"nonsense"}, exitUsage, "unknown command"},
 		{[]string{"reset"}, exitUsage, "name one step, or use --all"},
-		{[]string{"course", "lint", "/does/not/exist"}, exitFail, "no such file"},
+		{[]string{"lsit"}, exitUsage, "Did you mean this?\n\tlist"},
+		{[]string{"course", "bogus"}, exitUsage, `unknown command "bogus" for "dockertutor course"`},
+		{[]string{"show"}, exitUsage, "accepts 1 arg(s), received 0"},
+		{[]string{"list", "extra"}, exitUsage, `unknown command "extra" for "dockertutor list"`},
+		{[]string{"answer", "pick"}, exitUsage, "requires at least 2 arg(s)"},
+		{[]string{"show", "fix", "--width", "wide"}, exitUsage, "invalid argument"},
+		{[]string{"check", "--json=maybe"}, exitUsage, "invalid argument"},
+		{[]string{"check", "fix", "--all"}, exitUsage, "not both"},
+		{[]string{"hint", "build"}, exitUsage, "has no hints"},
+		// A pack that is not there is a usage error wherever it is named;
+		// a pack with problems is a failure wherever it is opened.
+		{[]string{"course", "lint", "/does/not/exist"}, exitUsage, "no such file"},
+		{[]string{"course", "prove", "/does/not/exist"}, exitUsage, "no such file"},
 		{[]string{"--course", "/does/not/exist", "list"}, exitUsage, "no such file"},
+		{[]string{"--course", "main.go", "list"}, exitUsage, "not a folder"},
+		{[]string{"course", "lint", broken}, exitFail, `lesson folder "missing" does not exist`},
+		{[]string{"course", "prove", broken}, exitFail, "fix the lint problems first"},
+		{[]string{"--course", broken, "list"}, exitFail, `lesson folder "missing" does not exist`},
 	}
 	for _, tc := range cases {
-		out, errs, code := c.fixture(tc.args...)
+		var out, errs string
+		var code int
+		if len(tc.args) > 0 && tc.args[0] == "--course" {
+			out, errs, code = c.run(tc.args...)
+		} else {
+			out, errs, code = c.fixture(tc.args...)
+		}
 		errs = out + errs
 		if code != tc.code || !strings.Contains(errs, tc.msg) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errs, tc.code, tc.msg)

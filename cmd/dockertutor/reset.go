@@ -29,7 +29,7 @@ func newResetCmd(g *globals) *cobra.Command {
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all == (len(args) == 1) {
-				return &usageError{msg: "name one step, or use --all"}
+				return usageErrorf("name one step, or use --all")
 			}
 			s, err := g.session()
 			if err != nil {
@@ -87,7 +87,7 @@ func newResetCmd(g *globals) *cobra.Command {
 				}
 			}
 			if derr != nil {
-				return &exitError{code: exitUnreachable, msg: "files reset, but the tutor's Docker objects could not be removed: " + derr.Error()}
+				return unreachable("files reset, but the tutor's Docker objects could not be removed: " + derr.Error())
 			}
 			return nil
 		},

@@ -3,9 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/adrg/xdg"
 	"github.com/spf13/cobra"
@@ -25,25 +25,6 @@ type globals struct {
 	io        *IO
 }
 
-// usageError is a command line that asks for something that does not exist.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func isCobraUsage(err error) bool {
-	var ue *tutor.UsageError
-	if errors.As(err, &ue) {
-		return true
-	}
-	m := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires ", "invalid argument", "flag needs", "if any flags in the group"} {
-		if strings.Contains(m, p) {
-			return true
-		}
-	}
-	return false
-}
-
 func newRootCmd(io *IO) *cobra.Command {
 	g := &globals{io: io}
 	root := &cobra.Command{
@@ -52,7 +33,7 @@ func newRootCmd(io *IO) *cobra.Command {
 		Long: "dockertutor teaches Docker image security by having you do it: build images, find leaked\n" +
 			"secrets, fix them, and get each result checked on your own Docker daemon.\n\n" +
 			"Run it without a command to open the tutor; the commands below script the same steps.",
-		Args: cobra.NoArgs,
+		Args: noSubcommand,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTutor(cmd, g) },
 	}
 	pf := root.PersistentFlags()
@@ -60,37 +41,51 @@ func newRootCmd(io *IO) *cobra.Command {
 	pf.StringVar(&g.course, "course", "", "use the course pack in this folder instead of the built-in course")
 	pf.BoolVar(&g.plain, "plain", os.Getenv("TERM") == "dumb", "plain text: no colours, no full-screen interface")
 	root.Flags().BoolVar(&g.poll, "poll", false, "watch the step folder by polling, for folders where change events do not arrive (network or VM-shared)")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{msg: err.Error()} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 
 	root.AddCommand(
 		newListCmd(g), newShowCmd(g), newRunCmd(g), newCheckCmd(g), newAnswerCmd(g), newHintCmd(g),
 		newSolveCmd(g), newResetCmd(g), newDoctorCmd(g), newScanCmd(g), newCourseCmd(g),
 	)
+	typeUsageErrors(root)
 	return root
 }
 
 // loadCourse returns the built-in course or the one named by --course.
 func (g *globals) loadCourse() (*lessons.Course, error) {
-	var (
-		c  *lessons.Course
-		ps lessons.Problems
-	)
-	if g.course != "" {
-		c, ps = lessons.FromDir(g.course)
-	} else {
-		c, ps = lessons.Builtin()
+	if g.course == "" {
+		c, ps := lessons.Builtin()
+		if len(ps) > 0 {
+			return nil, fmt.Errorf("the built-in course has %d problem(s):\n%s", len(ps), ps.Error())
+		}
+		return c, nil
+	}
+	c, ps, err := openPack(g.course)
+	if err != nil {
+		return nil, err
 	}
 	if len(ps) > 0 {
-		return nil, &exitError{code: exitUsage, msg: fmt.Sprintf("the course pack has %d problem(s); run `dockertutor course lint %s`:\n%s", len(ps), orDot(g.course), ps.Error())}
+		return nil, failed(fmt.Sprintf("the course pack has %d problem(s); run `dockertutor course lint %s`:\n%s", len(ps), g.course, ps.Error()))
 	}
 	return c, nil
 }
 
-func orDot(s string) string {
-	if s == "" {
-		return "DIR"
+// openPack loads the course pack in dir. A dir that does not exist or is
+// not a folder is a usage error (exit 2), like an unknown step: the
+// command line names something that is not there. A pack with problems is
+// a failure (exit 1) wherever it is opened, `course lint`, `course prove`
+// or `--course`: the pack is there and its author has something to fix.
+func openPack(dir string) (*lessons.Course, lessons.Problems, error) {
+	fi, err := os.Stat(dir)
+	var pathErr *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && errors.As(err, &pathErr):
+		return nil, nil, usageErrorf("no course pack at %s: %v", dir, pathErr.Err)
+	case err == nil && !fi.IsDir():
+		return nil, nil, usageErrorf("%s is not a folder: a course pack is a folder with %s", dir, lessons.ManifestFile)
 	}
-	return s
+	c, ps := lessons.FromDir(dir)
+	return c, ps, nil
 }
 
 // session opens the learner's session in the chosen course.
@@ -153,7 +148,7 @@ func (g *globals) sessionStep(arg string) (*tutor.Session, *lessons.Step, error)
 func (g *globals) step(s *tutor.Session, arg string) (*lessons.Step, error) {
 	st, err := s.Step(arg)
 	if err != nil {
-		return nil, &usageError{msg: err.Error()}
+		return nil, &usageError{err: err}
 	}
 	return st, nil
 }
