@@ -31,7 +31,6 @@ type loadedMsg struct {
 	welcome  welcomeInfo
 	firstRun bool
 	entered  *enteredMsg // when !firstRun
-	warn     error       // a corrupt progress file was set aside
 	err      error
 }
 
@@ -46,12 +45,11 @@ func awaitLoad(first <-chan loadedMsg) tea.Cmd {
 
 func load(b Backend) loadedMsg {
 	p, err := b.Progress()
-	warn, err := splitWarning(err)
 	if err != nil {
 		return loadedMsg{err: err}
 	}
 	cur := b.CurrentStep(p)
-	msg := loadedMsg{prog: p, current: cur, warn: warn, firstRun: p.Current == "" && len(p.Steps) == 0}
+	msg := loadedMsg{prog: p, current: cur, firstRun: p.Current == "" && len(p.Steps) == 0}
 	msg.welcome = welcomeInfo{workspace: b.Values(cur, p).Workspace, progressPath: b.ProgressPath(), first: cur}
 	if !msg.firstRun && cur != nil {
 		e := enter(b, 0, 0, cur)
@@ -66,7 +64,6 @@ type enteredMsg struct {
 	idx  int
 	prog progress.Progress
 	info stepInfo
-	warn error
 	err  error
 }
 
@@ -76,11 +73,10 @@ func enterCmd(b Backend, seq, idx int, st *lessons.Step) tea.Cmd {
 
 func enter(b Backend, seq, idx int, st *lessons.Step) enteredMsg {
 	p, _, err := b.Enter(st)
-	warn, err := splitWarning(err)
 	if err != nil {
 		return enteredMsg{seq: seq, idx: idx, err: fmt.Errorf("cannot open step %s: %w", st.Number, err)}
 	}
-	return enteredMsg{seq: seq, idx: idx, prog: p, info: describe(b, st, p), warn: warn}
+	return enteredMsg{seq: seq, idx: idx, prog: p, info: describe(b, st, p)}
 }
 
 // describe gathers what the text pane shows about a step.
@@ -108,11 +104,11 @@ type refreshedMsg struct {
 func hintCmd(b Backend, st *lessons.Step) tea.Cmd {
 	return func() tea.Msg {
 		h, err := b.NextHint(st)
-		if _, err = splitWarning(err); err != nil {
+		if err != nil {
 			return refreshedMsg{step: st.ID, err: err}
 		}
 		p, err := b.Progress()
-		if _, err = splitWarning(err); err != nil {
+		if err != nil {
 			return refreshedMsg{step: st.ID, err: err}
 		}
 		return refreshedMsg{step: st.ID, prog: p, info: describe(b, st, p), scrollEnd: true,
@@ -126,7 +122,7 @@ func resetCmd(ctx context.Context, b Backend, st *lessons.Step) tea.Cmd {
 			return refreshedMsg{step: st.ID, err: fmt.Errorf("reset step %s: %w", st.Number, err)}
 		}
 		p, _, err := b.Enter(st) // lays the starter files out again
-		if _, err = splitWarning(err); err != nil {
+		if err != nil {
 			return refreshedMsg{step: st.ID, err: err}
 		}
 		return refreshedMsg{step: st.ID, prog: p, info: describe(b, st, p), reset: true, note: fmt.Sprintf("Step %s is reset; your old files are in the workspace's .backup folder.", st.Number)}
@@ -193,12 +189,12 @@ func answerCmd(ctx context.Context, b Backend, id int, st *lessons.Step, value s
 }
 
 func afterCheck(b Backend, id int, st *lessons.Step, v check.Verdict, err error) checkDoneMsg {
-	if _, err = splitWarning(err); err != nil {
+	if err != nil {
 		return checkDoneMsg{id: id, step: st.ID, err: err}
 	}
 	msg := checkDoneMsg{id: id, step: st.ID, verdict: v}
 	// The session recorded the verdict; read it back for the outline.
-	if p, perr := b.Progress(); perr == nil || isWarning(perr) {
+	if p, perr := b.Progress(); perr == nil {
 		msg.prog, msg.progOK = p, true
 	}
 	return msg
@@ -447,18 +443,6 @@ func fallbackEditors() []string {
 
 // flashExpiredMsg clears a status message, unless a newer one replaced it.
 type flashExpiredMsg struct{ id int }
-
-func splitWarning(err error) (warn, rest error) {
-	if isWarning(err) {
-		return err, nil
-	}
-	return nil, err
-}
-
-func isWarning(err error) bool {
-	var ce *progress.CorruptError
-	return errors.As(err, &ce)
-}
 
 func firstNonEmpty(ss ...string) string {
 	for _, s := range ss {

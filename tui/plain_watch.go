@@ -146,7 +146,7 @@ func (u *plainUI) recheck(c tutor.Change) {
 		reason = "something changed"
 	}
 	v, err := u.b.Check(u.ctx, st)
-	if _, rest := splitWarning(err); rest == nil {
+	if err == nil {
 		if sig := verdictSignature(v); sig == u.shown[st.ID] {
 			u.wrapped(fmt.Sprintf("Checked step %s again (%s): the same as before, %s.", st.Number, reason, verdictWord(v)), "", "")
 			u.refreshProgress()

@@ -36,8 +36,7 @@ import (
 // implements it. Every method may touch the disk or the daemon, so the
 // interface calls them only from commands, never while drawing.
 type Backend interface {
-	// Progress returns the saved progress; a *progress.CorruptError comes
-	// with a fresh, usable Progress.
+	// Progress returns the saved progress.
 	Progress() (progress.Progress, error)
 	// ProgressPath is where progress is saved, for the welcome screen.
 	ProgressPath() string
@@ -95,6 +94,9 @@ type Options struct {
 	Poll bool
 	// Width is where the plain mode wraps text; 0 means 80.
 	Width int
+	// Warnings are what opening the session found (an unreadable progress
+	// file set aside), shown once with the first screen.
+	Warnings []error
 }
 
 // Run runs the interface until the learner quits or ctx ends. It returns
@@ -218,6 +220,8 @@ type config struct {
 	// firstFrame, if set, is called once the first full screen (a page's
 	// text rendered) is drawn.
 	firstFrame func()
+	// warnings are Options.Warnings, for the first screen's status line.
+	warnings []error
 }
 
 func defaultConfig(o Options) config {
@@ -232,5 +236,6 @@ func defaultConfig(o Options) config {
 		getenv:        os.Getenv,
 		now:           time.Now,
 		renderer:      markdown.New(),
+		warnings:      o.Warnings,
 	}
 }

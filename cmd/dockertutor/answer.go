@@ -24,7 +24,7 @@ func newAnswerCmd(g *globals) *cobra.Command {
 			}
 			defer s.Close()
 			v, err := s.Answer(cmd.Context(), st, strings.Join(args[1:], " "))
-			if err = g.warn(err); err != nil {
+			if err != nil {
 				return err
 			}
 			printVerdict(cmd.OutOrStdout(), v, g.plain || !g.io.Terminal)

@@ -33,7 +33,7 @@ func newCheckCmd(g *globals) *cobra.Command {
 			w := cmd.OutOrStdout()
 			for i, st := range steps {
 				v, err := s.Check(cmd.Context(), st)
-				if err = g.warn(err); err != nil {
+				if err != nil {
 					return err
 				}
 				verdicts = append(verdicts, v)

@@ -54,7 +54,7 @@ func runList(cmd *cobra.Command, g *globals, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	p, err := g.progressOf(s)
+	p, err := s.Progress()
 	if err != nil {
 		return err
 	}

@@ -253,9 +253,20 @@ func TestCorruptProgressIsAWarning(t *testing.T) {
 		t.Fatalf("progress files %v", files)
 	}
 	os.WriteFile(files[0], []byte("\x00garbage"), 0o600)
-	_, errs, code := c.fixture("list")
-	if code != 0 || !strings.Contains(errs, "could not be read") {
+	// answer reads progress three times (the answer, the check, the
+	// record); the learner hears of the file once, when the session opens.
+	_, errs, code := c.fixture("answer", "found", "not-it")
+	if code != exitFail || strings.Count(errs, "could not be read") != 1 {
 		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	if _, errs, _ = c.fixture("list"); errs != "" {
+		t.Fatalf("the fresh file must read cleanly: %q", errs)
+	}
+	// The tutor tells it on its first screen instead (plain here: not a terminal).
+	os.WriteFile(files[0], []byte("\x00garbage"), 0o600)
+	out, errs, code := c.fixture()
+	if code != 0 || strings.Count(out, "could not be read") != 1 || errs != "" {
+		t.Fatalf("tutor: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
 

@@ -43,7 +43,7 @@ func newResetCmd(g *globals) *cobra.Command {
 				}
 				steps = []*lessons.Step{st}
 			}
-			p, err := g.progressOf(s)
+			p, err := s.Progress()
 			if err != nil {
 				return err
 			}
@@ -82,7 +82,7 @@ func newResetCmd(g *globals) *cobra.Command {
 					}
 					return nil
 				})
-				if err = g.warn(err); err != nil {
+				if err != nil {
 					return err
 				}
 			}

@@ -10,7 +10,6 @@ import (
 	"github.com/adrg/xdg"
 	"github.com/spf13/cobra"
 
-	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/exercises/workspace"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -88,8 +87,22 @@ func openPack(dir string) (*lessons.Course, lessons.Problems, error) {
 	return c, ps, nil
 }
 
-// session opens the learner's session in the chosen course.
+// session opens the learner's session in the chosen course and tells,
+// once, what its opening found (an unreadable progress file set aside).
 func (g *globals) session() (*tutor.Session, error) {
+	s, err := g.openSession()
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range s.Warnings() {
+		fmt.Fprintln(g.io.Err, "dockertutor: warning: "+w.Error())
+	}
+	return s, nil
+}
+
+// openSession opens the session without telling its warnings, for the
+// tutor, which shows them on its first screen.
+func (g *globals) openSession() (*tutor.Session, error) {
 	c, err := g.loadCourse()
 	if err != nil {
 		return nil, err
@@ -112,22 +125,6 @@ func stateDir() string {
 		return filepath.Join(d, "dockertutor")
 	}
 	return filepath.Join(xdg.StateHome, "dockertutor")
-}
-
-// progressOf loads progress and prints a corrupt-file warning once.
-func (g *globals) progressOf(s *tutor.Session) (progress.Progress, error) {
-	p, err := s.Progress()
-	return p, g.warn(err)
-}
-
-// warn prints a progress warning and swallows it; real errors pass through.
-func (g *globals) warn(err error) error {
-	var ce *progress.CorruptError
-	if errors.As(err, &ce) {
-		fmt.Fprintln(g.io.Err, "dockertutor: warning: "+ce.Error())
-		return nil
-	}
-	return err
 }
 
 // sessionStep opens the session and finds the step named on the command

@@ -106,7 +106,7 @@ func (g *globals) stepsArg(s *tutor.Session, args []string, all bool) ([]*lesson
 		}
 		return out, nil
 	}
-	p, err := g.progressOf(s)
+	p, err := s.Progress()
 	if err != nil {
 		return nil, err
 	}

@@ -47,7 +47,7 @@ func newSolveCmd(g *globals) *cobra.Command {
 					return err
 				}
 				v, err := s.Check(cmd.Context(), st)
-				if err = g.warn(err); err != nil {
+				if err != nil {
 					return err
 				}
 				printVerdict(w, v, g.plain || !g.io.Terminal)
