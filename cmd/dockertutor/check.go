@@ -1,12 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dockertutor/dockertutor/exercises/check"
+	"github.com/dockertutor/dockertutor/report"
 )
 
 func newCheckCmd(g *globals) *cobra.Command {
@@ -48,9 +48,7 @@ func newCheckCmd(g *globals) *cobra.Command {
 				}
 			}
 			if asJSON {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(map[string]any{"steps": verdicts}); err != nil {
+				if err := report.Write(w, checkDocument(verdicts)); err != nil {
 					return err
 				}
 			}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -9,7 +8,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/proof"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
-	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/report"
 )
 
 func newCourseCmd(g *globals) *cobra.Command {
@@ -34,12 +33,7 @@ func newCourseCmd(g *globals) *cobra.Command {
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
-				if ps == nil {
-					ps = lessons.Problems{}
-				}
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(map[string]any{"problems": ps}); err != nil {
+				if err := report.Write(w, lintDocument(args[0], c, ps)); err != nil {
 					return err
 				}
 			} else {
@@ -121,9 +115,7 @@ func newProveCmd(g *globals) *cobra.Command {
 				all = append(all, cases...)
 			}
 			if asJSON {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(map[string]any{"cases": all}); err != nil {
+				if err := report.Write(w, proveDocument(args[0], all)); err != nil {
 					return err
 				}
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/report"
 )
 
 // runCLI runs the command in-process with its own workspace and state.
@@ -55,8 +56,8 @@ func TestListJSONShowsEveryStep(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	var l listOutput
-	if err := json.Unmarshal([]byte(out), &l); err != nil {
+	var l report.List
+	if err := report.Read(strings.NewReader(out), &l); err != nil {
 		t.Fatal(err)
 	}
 	course, _ := lessons.Builtin()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/exercises/leak"
+	"github.com/dockertutor/dockertutor/report"
 )
 
 func newScanCmd(g *globals) *cobra.Command {
@@ -68,9 +68,7 @@ func newScanCmd(g *globals) *cobra.Command {
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
+				if err := report.Write(w, scanDocument(rep)); err != nil {
 					return err
 				}
 			} else {
