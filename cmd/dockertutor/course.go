@@ -15,8 +15,6 @@ func newCourseCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "course",
 		Short: "Tools for course authors",
-		Args:  noSubcommand,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	var asJSON bool
 	lint := &cobra.Command{

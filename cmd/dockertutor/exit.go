@@ -95,8 +95,13 @@ func verdictsError(vs ...check.Verdict) error {
 // typeUsageErrors makes every argument error of cmd and its subcommands a
 // usageError at the source: cobra's own validators (ExactArgs, NoArgs, …)
 // return plain errors. Flag errors go through the root's FlagErrorFunc,
-// which subcommands inherit.
+// which subcommands inherit. A command that only groups others gets
+// noSubcommand and shows its help when run alone.
 func typeUsageErrors(cmd *cobra.Command) {
+	if cmd.HasSubCommands() && !cmd.Runnable() {
+		cmd.Args = noSubcommand
+		cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+	}
 	if validate := cmd.Args; validate != nil {
 		cmd.Args = func(c *cobra.Command, args []string) error {
 			if err := validate(c, args); err != nil {

@@ -46,6 +46,10 @@ func newRootCmd(io *IO) *cobra.Command {
 		newListCmd(g), newShowCmd(g), newRunCmd(g), newCheckCmd(g), newAnswerCmd(g), newHintCmd(g),
 		newSolveCmd(g), newResetCmd(g), newDoctorCmd(g), newScanCmd(g), newCourseCmd(g),
 	)
+	// cobra adds these when it executes; added now, their argument errors
+	// are typed like every other command's.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
 	typeUsageErrors(root)
 	return root
 }
