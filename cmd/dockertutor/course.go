@@ -71,8 +71,12 @@ func newProveCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if len(ps) > 0 {
+				w := cmd.OutOrStdout()
+				if asJSON {
+					w = cmd.ErrOrStderr() // standard output holds a prove document or nothing
+				}
 				for _, p := range ps {
-					fmt.Fprintf(cmd.OutOrStdout(), "%s/%s\n", args[0], p.String())
+					fmt.Fprintf(w, "%s/%s\n", args[0], p.String())
 				}
 				return failed("fix the lint problems first")
 			}

@@ -136,3 +136,12 @@ func noSubcommand(cmd *cobra.Command, args []string) error {
 	}
 	return usageErrorf("%s", msg)
 }
+
+// knownHelpTopic is the argument rule of `dockertutor help COMMAND`:
+// cobra's help says "Unknown help topic" and exits 0.
+func knownHelpTopic(cmd *cobra.Command, args []string) error {
+	if _, rest, err := cmd.Root().Find(args); err != nil || len(rest) > 0 {
+		return usageErrorf("unknown help topic %q: `dockertutor --help` lists the commands", strings.Join(args, " "))
+	}
+	return nil
+}

@@ -51,9 +51,9 @@ func doctorDocument(r engine.Report) *report.Doctor {
 		rp := report.Problem{Class: string(p.Class), Severity: string(p.Severity), Message: p.Message, Detail: p.Detail}
 		if len(p.Fixes) > 0 {
 			rp.Fixes = map[string][]report.Fix{}
-			for os, fixes := range p.Fixes {
+			for platform, fixes := range p.Fixes {
 				for _, f := range fixes {
-					rp.Fixes[os] = append(rp.Fixes[os], report.Fix{Text: f.Text, Command: f.Command})
+					rp.Fixes[platform] = append(rp.Fixes[platform], report.Fix{Text: f.Text, Command: f.Command})
 				}
 			}
 		}

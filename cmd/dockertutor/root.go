@@ -50,6 +50,11 @@ func newRootCmd(io *IO) *cobra.Command {
 	// are typed like every other command's.
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "help" {
+			c.Args = knownHelpTopic
+		}
+	}
 	typeUsageErrors(root)
 	return root
 }
