@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	"charm.land/lipgloss/v2"
 
+	"github.com/dockertutor/dockertutor/present"
 	"github.com/dockertutor/dockertutor/tui/markdown"
 )
 
@@ -174,4 +175,45 @@ func NewStyles(isDark, noColor bool) Styles {
 		st.Help.ShortSeparator, st.Help.FullSeparator, st.Help.Ellipsis = s(), s(), s()
 	}
 	return st
+}
+
+// statusMark is the style of a step's status mark in the outline.
+func (st Styles) statusMark(r present.Role) lipgloss.Style {
+	switch r {
+	case present.RolePassed:
+		return st.MarkPassed
+	case present.RoleFailed:
+		return st.MarkFailed
+	case present.RoleStarted:
+		return st.MarkStarted
+	}
+	return st.MarkNotStarted
+}
+
+// verdict is the style of a verdict's summary and of a check's mark.
+func (st Styles) verdict(r present.Role) lipgloss.Style {
+	switch r {
+	case present.RolePassed:
+		return st.Pass
+	case present.RoleFailed:
+		return st.Fail
+	}
+	return st.Error
+}
+
+// event is the style of a line of an action's output.
+func (st Styles) event(r present.Role) lipgloss.Style {
+	switch r {
+	case present.RoleCommand:
+		return st.OutCommand
+	case present.RoleHeading:
+		return st.OutStep
+	case present.RoleWarning:
+		return st.OutWarning
+	case present.RoleProblem:
+		return st.OutError
+	case present.RoleDone:
+		return st.OutOK
+	}
+	return st.OutLine
 }

@@ -1,4 +1,4 @@
-package tui
+package plain
 
 import (
 	"bytes"
@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockertutor/dockertutor/tui/backend"
 	"github.com/dockertutor/dockertutor/tui/internal/fake"
+	"github.com/dockertutor/dockertutor/tui/internal/fixture"
 )
 
 // syncBuffer is the plain mode's output, read by the test while it runs.
@@ -96,9 +98,8 @@ type plainSession struct {
 	cancel context.CancelFunc
 }
 
-func startPlain(t *testing.T, b Backend, opts Options, in io.Reader, inW io.WriteCloser) *plainSession {
+func startPlain(t *testing.T, b backend.Session, opts Options, in io.Reader, inW io.WriteCloser) *plainSession {
 	t.Helper()
-	t.Setenv("TERM", "dumb")
 	out := &syncBuffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	opts.In, opts.Out = in, out
@@ -193,9 +194,9 @@ func readFile(t *testing.T, path string) string {
 // buffered scanner would, leaves the editor nothing and the prompt an
 // unknown command.
 func TestPlainEditorGetsTheLinesTypedForIt(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	stepFolders(t, b)
-	returning(b, "leak-build")
+	fixture.Returning(b, "leak-build")
 	editor, got := readingEditor(t)
 	t.Setenv("EDITOR", editor)
 	r, w, err := os.Pipe()
@@ -230,9 +231,9 @@ func TestPlainEditorGetsTheLinesTypedForIt(t *testing.T) {
 // Through a reader that is not a file, the editor is fed from the plain
 // mode's own input while it runs, and what comes after goes to the prompt.
 func TestPlainEditorIsFedFromAReaderThatIsNotAFile(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	stepFolders(t, b)
-	returning(b, "leak-build")
+	fixture.Returning(b, "leak-build")
 	editor, got := readingEditor(t)
 	t.Setenv("EDITOR", editor+" --wait") // an editor named with its flags
 	r, w := io.Pipe()
@@ -258,9 +259,9 @@ func TestPlainEditorMissingSaysHowToSetOne(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("notepad is always there")
 	}
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	stepFolders(t, b)
-	returning(b, "leak-build")
+	fixture.Returning(b, "leak-build")
 	t.Setenv("VISUAL", "")
 	t.Setenv("EDITOR", "")
 	t.Setenv("PATH", t.TempDir()) // neither nano nor vi
@@ -285,8 +286,8 @@ func TestPlainEditorMissingSaysHowToSetOne(t *testing.T) {
 }
 
 func TestPlainEditOnAStepWithoutAFile(t *testing.T) {
-	b := scripted(t)
-	returning(b, "pick")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "pick")
 	out := runPlainWith(t, b, b.Course, "e", "q")
 	if !strings.Contains(out, "This step has no file to edit. Its folder is /home/learner/dockertutor/fixture/basics/pick; type t for a shell there.") {
 		t.Errorf("e on a quiz:\n%s", out)
@@ -294,9 +295,9 @@ func TestPlainEditOnAStepWithoutAFile(t *testing.T) {
 }
 
 func TestPlainShellRunsInTheStepFolderAndComesBack(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	stepFolders(t, b)
-	returning(b, "leak-build")
+	fixture.Returning(b, "leak-build")
 	got := filepath.Join(t.TempDir(), "got")
 	t.Setenv("DT_GOT", got)
 	t.Setenv("SHELL", script(t, `read line
