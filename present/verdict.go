@@ -45,6 +45,8 @@ type Verdict struct {
 // CheckLines is one check as it is shown: its mark and message, then a
 // line for each piece of evidence.
 type CheckLines struct {
+	// ID is the check's id in the step, for front ends that name it.
+	ID       string
 	Mark     Mark
 	Text     string
 	Evidence []EvidenceLine
@@ -107,7 +109,7 @@ func LayOut(v check.Verdict, f Front) Verdict {
 }
 
 func checkLines(r check.Result) CheckLines {
-	c := CheckLines{Mark: OutcomeMark(r.Outcome), Text: r.Message}
+	c := CheckLines{ID: r.ID, Mark: OutcomeMark(r.Outcome), Text: r.Message}
 	for _, e := range r.Evidence {
 		c.Evidence = append(c.Evidence, EvidenceLine{Place: e.Where + ":", Detail: e.Detail})
 	}
