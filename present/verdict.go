@@ -78,7 +78,8 @@ const (
 
 // LayOut words a verdict for a front end.
 func LayOut(v check.Verdict, f Front) Verdict {
-	out := Verdict{Summary: Line{Text: Summary(v), Role: summaryRole(v)}}
+	w := wordingOf(v)
+	out := Verdict{Summary: Line{Text: w.summary, Role: w.role}}
 	switch {
 	case v.Unreachable():
 		out.Unreachable = true
@@ -116,13 +117,19 @@ func checkLines(r check.Result) CheckLines {
 	return c
 }
 
-// Summary sums a verdict up in a sentence.
-func Summary(v check.Verdict) string {
+// wording is how a verdict reads: in a sentence, in a few words, and
+// what it is.
+type wording struct {
+	summary, word string
+	role          Role
+}
+
+func wordingOf(v check.Verdict) wording {
 	switch {
 	case v.Unreachable():
-		return "Docker did not answer, so nothing was checked or recorded."
+		return wording{"Docker did not answer, so nothing was checked or recorded.", "Docker did not answer", RoleErrored}
 	case v.Passed:
-		return "Step passed."
+		return wording{"Step passed.", StatusMark(progress.Passed).Word, RolePassed}
 	}
 	failed := 0
 	for _, r := range v.Results {
@@ -130,29 +137,14 @@ func Summary(v check.Verdict) string {
 			failed++
 		}
 	}
-	return fmt.Sprintf("Not yet: %d of %d checks did not pass.", failed, len(v.Results))
+	return wording{fmt.Sprintf("Not yet: %d of %d checks did not pass.", failed, len(v.Results)), StatusMark(progress.Failed).Word, RoleFailed}
 }
 
-func summaryRole(v check.Verdict) Role {
-	switch {
-	case v.Unreachable():
-		return RoleErrored
-	case v.Passed:
-		return RolePassed
-	}
-	return RoleFailed
-}
+// Summary sums a verdict up in a sentence.
+func Summary(v check.Verdict) string { return wordingOf(v).summary }
 
 // Word is a verdict in a few words, for a line that repeats one.
-func Word(v check.Verdict) string {
-	switch {
-	case v.Unreachable():
-		return "Docker did not answer"
-	case v.Passed:
-		return StatusMark(progress.Passed).Word
-	}
-	return StatusMark(progress.Failed).Word
-}
+func Word(v check.Verdict) string { return wordingOf(v).word }
 
 func nextStep(f Front) string {
 	switch f {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -325,7 +326,7 @@ func (m *Model) searchChanged() {
 		return
 	}
 	m.prompt.matches = searchSteps(m.course, m.prompt.input.Value())
-	if len(m.prompt.matches) > 0 && !containsInt(m.prompt.matches, m.outline.selected) {
+	if len(m.prompt.matches) > 0 && !slices.Contains(m.prompt.matches, m.outline.selected) {
 		m.outline.selected = m.prompt.matches[0]
 	}
 }
@@ -388,13 +389,4 @@ func scrollViewport(vp *viewport.Model, n int) {
 	} else {
 		vp.ScrollDown(n)
 	}
-}
-
-func containsInt(xs []int, x int) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }

@@ -130,7 +130,7 @@ func (o outputPane) contentLines(st Styles, placeholder string, width int) []str
 	}
 	if o.state == jobAborted || o.state == jobFailed {
 		if end, ok := present.ActionEnd(o.what, err, o.sawError()); ok {
-			lines = append(lines, wrapIndent(end.Text, width, "", "", st.event(end.Role))...)
+			lines = append(lines, wrapIndent(end.Text, width, "", "", st.role(end.Role))...)
 		}
 	}
 	return lines
@@ -140,7 +140,7 @@ func (o outputPane) contentLines(st Styles, placeholder string, width int) []str
 func eventLines(st Styles, ev tutor.Event, width int) []string {
 	var lines []string
 	for _, l := range present.EventLines(ev) {
-		lines = append(lines, wrapIndent(l.Text, width, "", "", st.event(l.Role))...)
+		lines = append(lines, wrapIndent(l.Text, width, "", "", st.role(l.Role))...)
 	}
 	return lines
 }

@@ -116,7 +116,7 @@ func verdictLines(vd check.Verdict, width int, st Styles, v resultsView) (head, 
 	if lv.SummaryMark != nil {
 		summary, hang = lv.SummaryMark.Prefix(false)+summary, present.CheckHang
 	}
-	head = wrapIndent(summary, width, "", hang, st.verdict(lv.Summary.Role))
+	head = wrapIndent(summary, width, "", hang, st.role(lv.Summary.Role))
 	var lines []string
 	if lv.Unreachable {
 		if fix := present.Fix(v.docker.Fix); fix != "" {
@@ -139,7 +139,7 @@ func verdictLines(vd check.Verdict, width int, st Styles, v resultsView) (head, 
 
 // checkLines draws one check: its mark and message, then its evidence.
 func checkLines(c present.CheckLines, width int, st Styles) []string {
-	mark := st.verdict(c.Mark.Role).Render(c.Mark.Glyph)
+	mark := st.role(c.Mark.Role).Render(c.Mark.Glyph)
 	lines := wrapIndent(c.Text, width, mark+" ", present.CheckHang, st.Evidence)
 	for _, e := range c.Evidence {
 		ev := wrapIndent(e.String(), width, present.EvidenceIndent, present.EvidenceHang, st.Evidence)

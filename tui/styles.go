@@ -78,6 +78,10 @@ type Styles struct {
 	Prompt, PromptKey lipgloss.Style
 	Input             textinput.Styles
 	Help              help.Styles
+
+	// marks and roles style what package present words, by its role:
+	// a status mark in the outline, and the rest.
+	marks, roles map[present.Role]lipgloss.Style
 }
 
 // NewStyles builds the styles for a dark or light background; noColor keeps
@@ -135,6 +139,15 @@ func NewStyles(isDark, noColor bool) Styles {
 	st.OutError = s().Foreground(p.danger).Bold(true)
 	st.OutOK = s().Foreground(p.success).Bold(true)
 
+	st.marks = map[present.Role]lipgloss.Style{
+		present.RolePassed: st.MarkPassed, present.RoleFailed: st.MarkFailed, present.RoleStarted: st.MarkStarted,
+	}
+	st.roles = map[present.Role]lipgloss.Style{
+		present.RolePassed: st.Pass, present.RoleFailed: st.Fail, present.RoleErrored: st.Error,
+		present.RoleCommand: st.OutCommand, present.RoleHeading: st.OutStep, present.RoleWarning: st.OutWarning,
+		present.RoleProblem: st.OutError, present.RoleDone: st.OutOK,
+	}
+
 	st.Bar = s().Background(p.barBg).Foreground(p.text)
 	st.BarDocker = st.Bar.Foreground(p.success)
 	st.BarDockerDown = s().Background(p.barDangerBg).Foreground(p.onDanger).Bold(true)
@@ -179,41 +192,17 @@ func NewStyles(isDark, noColor bool) Styles {
 
 // statusMark is the style of a step's status mark in the outline.
 func (st Styles) statusMark(r present.Role) lipgloss.Style {
-	switch r {
-	case present.RolePassed:
-		return st.MarkPassed
-	case present.RoleFailed:
-		return st.MarkFailed
-	case present.RoleStarted:
-		return st.MarkStarted
+	if s, ok := st.marks[r]; ok {
+		return s
 	}
 	return st.MarkNotStarted
 }
 
-// verdict is the style of a verdict's summary and of a check's mark.
-func (st Styles) verdict(r present.Role) lipgloss.Style {
-	switch r {
-	case present.RolePassed:
-		return st.Pass
-	case present.RoleFailed:
-		return st.Fail
-	}
-	return st.Error
-}
-
-// event is the style of a line of an action's output.
-func (st Styles) event(r present.Role) lipgloss.Style {
-	switch r {
-	case present.RoleCommand:
-		return st.OutCommand
-	case present.RoleHeading:
-		return st.OutStep
-	case present.RoleWarning:
-		return st.OutWarning
-	case present.RoleProblem:
-		return st.OutError
-	case present.RoleDone:
-		return st.OutOK
+// role is the style of a verdict's summary, a check's mark, and a line
+// of an action's output, by what it is.
+func (st Styles) role(r present.Role) lipgloss.Style {
+	if s, ok := st.roles[r]; ok {
+		return s
 	}
 	return st.OutLine
 }
