@@ -1,12 +1,14 @@
 // Package tui is dockertutor's interactive front end: the full-screen
 // interface (an outline of the course, the step's text, the verdict of its
-// checks, the output of the running build or container, a status line) and
-// its plain, line-oriented twin for screen readers and dumb terminals.
+// checks, the output of the running build or container, a status line).
+// Run falls back to its plain, line-oriented twin (package tui/plain) for
+// screen readers, dumb terminals and pipes.
 //
-// It owns what the learner sees and the keys they press, nothing else:
-// every question about Docker, the disk or progress goes to a Backend (the
-// learner's session), always inside a tea.Cmd, so the interface never waits
-// on either.
+// It owns how the learner sees things and the keys they press, nothing
+// else: what a verdict, a mark or a document says is worded in package
+// present, and every question about Docker, the disk or progress goes to a
+// Backend (the learner's session), always inside a tea.Cmd, so the
+// interface never waits on either.
 package tui
 
 import (
