@@ -33,7 +33,7 @@ type Options struct {
 	// Poll says the session watches the step folder by polling, which
 	// the mode says when watching starts.
 	Poll bool
-	// Width is where text wraps; 0 means 80.
+	// Width is where text wraps (at most markdown.MaxWidth); 0 means 80.
 	Width int
 }
 
@@ -88,6 +88,8 @@ func Run(ctx context.Context, b backend.Session, opts Options) error {
 	if width <= 0 {
 		width = 80
 	}
+	// The tutor's own lines wrap where the step's text does.
+	width = markdown.WrapWidth(width)
 	// The input's goroutine ends with the plain mode (unless it waits in
 	// a read: then with the next line or the process).
 	ctx, cancel := context.WithCancel(ctx)
