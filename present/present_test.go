@@ -197,26 +197,16 @@ func TestStepDocInEachFrontEnd(t *testing.T) {
 	build, _ := c.Step("build")
 	page := NewStepPage(build, lessons.Values{Workdir: "/ws/l/build"}, []string{"Use two FROM lines."}, "docker build -t dttest-present/app /ws/l/build")
 	keys := StepDoc(page, progress.Progress{}, true, FullScreen)
-	for _, want := range []string{
-		"# 1.2 Two stages\n\nUse two stages in `/ws/l/build`.",
+	containsAll(t, "the full screen's document", keys, "# 1.2 Two stages\n\nUse two stages in `/ws/l/build`.",
 		"**Your folder:** `/ws/l/build`",
 		"Press **r** to run, or type it yourself:\n\n```sh\ndocker build -t dttest-present/app /ws/l/build\n```\n",
 		"## Hints\n\n1. Use two FROM lines.\n\n1 hint more: press **h**.",
-		"This is the last step. Press **n** for a summary of the course.",
-	} {
-		if !strings.Contains(keys, want) {
-			t.Errorf("the full screen's document lacks %q:\n%s", want, keys)
-		}
-	}
+		"This is the last step. Press **n** for a summary of the course.")
 	if plain := StepDoc(page, progress.Progress{}, true, PlainMode); plain != keys {
 		t.Errorf("plain mode has the full screen's keys, so the same document:\n%s", plain)
 	}
 	cli := StepDoc(page, progress.Progress{}, false, CommandLine)
-	for _, want := range []string{"Run `dockertutor run build`, or type it yourself:", "1 hint more: `dockertutor hint build`."} {
-		if !strings.Contains(cli, want) {
-			t.Errorf("the command line's document lacks %q:\n%s", want, cli)
-		}
-	}
+	containsAll(t, "the command line's document", cli, "Run `dockertutor run build`, or type it yourself:", "1 hint more: `dockertutor hint build`.")
 	if strings.Contains(cli, "Press") {
 		t.Errorf("the command line has no keys to press:\n%s", cli)
 	}
@@ -224,11 +214,7 @@ func TestStepDocInEachFrontEnd(t *testing.T) {
 	pick, _ := c.Step("pick")
 	p := progress.Progress{Steps: map[string]*progress.StepProgress{"pick": {Answer: []string{"b"}}}}
 	quiz := StepDoc(NewStepPage(pick, lessons.Values{}, nil, ""), p, false, CommandLine)
-	for _, want := range []string{"- **a** alpine:3.22\n", "Run `dockertutor answer pick` with the letter of your choice.", "Your answer: **b**"} {
-		if !strings.Contains(quiz, want) {
-			t.Errorf("the quiz lacks %q:\n%s", want, quiz)
-		}
-	}
+	containsAll(t, "the quiz", quiz, "- **a** alpine:3.22\n", "Run `dockertutor answer pick` with the letter of your choice.", "Your answer: **b**")
 }
 
 func TestStepDocSaysWhenTheTextCannotBeFilledIn(t *testing.T) {
@@ -245,12 +231,8 @@ func TestWelcomeListsOnlyTheKeysAFrontEndHas(t *testing.T) {
 	w := Welcome{Course: c, Workspace: "/ws", Docker: tutor.DockerStatus{Endpoint: "unix:///x.sock", Problem: "Nothing listens.", Fix: "Start it."}, DockerKnown: true,
 		First: c.Steps()[0], Keys: Keys{Next: "n", Prev: "p", Edit: "e", Shell: "t", Help: "?", Quit: "q"}}
 	doc := WelcomeDoc(w, PlainMode)
-	for _, want := range []string{"# Welcome to Test course", "3 steps in 1 lesson.", "- **n / p** next and previous step", "- **?** every command", "- **q** quit",
-		"**does not answer** at `unix:///x.sock`.", "**To fix it:** Start it.", "Type **w** and the tutor watches"} {
-		if !strings.Contains(doc, want) {
-			t.Errorf("welcome lacks %q:\n%s", want, doc)
-		}
-	}
+	containsAll(t, "welcome", doc, "# Welcome to Test course", "3 steps in 1 lesson.", "- **n / p** next and previous step", "- **?** every command", "- **q** quit",
+		"**does not answer** at `unix:///x.sock`.", "**To fix it:** Start it.", "Type **w** and the tutor watches")
 	for _, absent := range []string{"scroll", "panes", "Press **enter**"} {
 		if strings.Contains(doc, absent) {
 			t.Errorf("the plain mode's welcome has %q:\n%s", absent, doc)
@@ -278,5 +260,15 @@ func TestSummaryMarksEachStep(t *testing.T) {
 func TestFenceOutgrowsTheBackticksInside(t *testing.T) {
 	if got := fence("echo ```", "sh"); got != "````sh\necho ```\n````\n" {
 		t.Errorf("%q", got)
+	}
+}
+
+// containsAll fails the test for each of wants that doc lacks.
+func containsAll(t *testing.T, what, doc string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(doc, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, doc)
+		}
 	}
 }
