@@ -8,6 +8,8 @@
 package present
 
 import (
+	"strings"
+
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/progress"
 )
@@ -48,6 +50,9 @@ func (m Mark) Prefix(words bool) string {
 	return m.Glyph + " "
 }
 
+// statusOrder is the statuses from done to not begun: the order of a legend.
+var statusOrder = []progress.Status{progress.Passed, progress.Failed, progress.Started, ""}
+
 var statusMarks = map[progress.Status]Mark{
 	progress.Passed:  {Glyph: "✓", Word: "passed", Role: RolePassed},
 	progress.Failed:  {Glyph: "✗", Word: "not passed yet", Role: RoleFailed},
@@ -56,7 +61,8 @@ var statusMarks = map[progress.Status]Mark{
 
 var notStarted = Mark{Glyph: "○", Word: "not started", Role: RoleNotStarted}
 
-// StatusMark is how a step's status shows in an outline.
+// StatusMark is how a step's status shows in an outline. A status this
+// build does not know reads as not started.
 func StatusMark(s progress.Status) Mark {
 	if m, ok := statusMarks[s]; ok {
 		return m
@@ -64,12 +70,22 @@ func StatusMark(s progress.Status) Mark {
 	return notStarted
 }
 
+// StatusLegend says what each status glyph means, on one line.
+func StatusLegend() string {
+	parts := make([]string, len(statusOrder))
+	for i, s := range statusOrder {
+		m := StatusMark(s)
+		parts[i] = m.Glyph + " " + m.Word
+	}
+	return strings.Join(parts, "  ")
+}
+
 // StatusWordWidth is the width of the longest status word, for a column
 // of them.
 var StatusWordWidth = func() int {
-	w := len(notStarted.Word)
-	for _, m := range statusMarks {
-		w = max(w, len(m.Word))
+	w := 0
+	for _, s := range statusOrder {
+		w = max(w, len(StatusMark(s).Word))
 	}
 	return w
 }()
