@@ -257,7 +257,7 @@ func DockerAdvice(d tutor.DockerStatus, known bool) string {
 		fmt.Fprintf(&b, "%s\n\n", d.Problem)
 	}
 	if d.Fix != "" {
-		fmt.Fprintf(&b, "**To fix it:** %s\n\n", d.Fix)
+		fmt.Fprintf(&b, "**%s** %s\n\n", fixLabel, d.Fix)
 	}
 	b.WriteString("You can read the steps meanwhile; the tutor notices when Docker is back.\n\n")
 	return b.String()

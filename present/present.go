@@ -14,6 +14,19 @@ import (
 	"github.com/dockertutor/dockertutor/exercises/progress"
 )
 
+// Front is the front end a sentence is worded for: what the learner
+// presses or types there to act.
+type Front int
+
+const (
+	// FullScreen is the full-screen interface: one key an action.
+	FullScreen Front = iota
+	// PlainMode is the line-oriented interface: a command letter, then Enter.
+	PlainMode
+	// CommandLine is the dockertutor commands, one an action.
+	CommandLine
+)
+
 // Role says what a piece of text is, so that a front end can style it
 // (colour, weight, an HTML class) without knowing where it came from.
 type Role int

@@ -10,19 +10,6 @@ import (
 	"github.com/dockertutor/dockertutor/exercises/progress"
 )
 
-// Front is the front end a sentence is worded for: what the learner
-// presses or types there to act.
-type Front int
-
-const (
-	// FullScreen is the full-screen interface: one key an action.
-	FullScreen Front = iota
-	// PlainMode is the line-oriented interface: a command letter, then Enter.
-	PlainMode
-	// CommandLine is the dockertutor commands, one an action.
-	CommandLine
-)
-
 // Verdict is a step's verdict laid out for reading: a summary, then each
 // check with its evidence. When Docker did not answer, the sentence every
 // check that needed it would say is said once (DockerError), with the
@@ -156,12 +143,15 @@ func nextStep(f Front) string {
 	return ""
 }
 
+// fixLabel comes before the advice for a daemon that does not answer.
+const fixLabel = "To fix it:"
+
 // Fix is the advice for a daemon that does not answer, "" without one.
 func Fix(fix string) string {
 	if fix == "" {
 		return ""
 	}
-	return "To fix it: " + fix
+	return fixLabel + " " + fix
 }
 
 // CheckFailed says why a check could not run at all, or that it was
