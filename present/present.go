@@ -33,7 +33,6 @@ type Role int
 
 const (
 	RoleText       Role = iota // ordinary text
-	RoleMuted                  // what the eye may skip
 	RolePassed                 // a check that passed, a step passed
 	RoleFailed                 // a check that failed, a step not passed yet
 	RoleErrored                // a check that could not be made

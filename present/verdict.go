@@ -127,9 +127,6 @@ func wordingOf(v check.Verdict) wording {
 	return wording{fmt.Sprintf("Not yet: %d of %d checks did not pass.", failed, len(v.Results)), StatusMark(progress.Failed).Word, RoleFailed}
 }
 
-// Summary sums a verdict up in a sentence.
-func Summary(v check.Verdict) string { return wordingOf(v).summary }
-
 // Word is a verdict in a few words, for a line that repeats one.
 func Word(v check.Verdict) string { return wordingOf(v).word }
 
