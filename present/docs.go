@@ -113,11 +113,11 @@ func StepDoc(s StepPage, p progress.Progress, last bool, f Front) string {
 			fmt.Fprintf(&b, "%d. %s\n", i+1, h)
 		}
 		if left := len(st.Hints) - len(s.Hints); left > 0 {
-			fmt.Fprintf(&b, "\n%s more: %s.\n", Plural(left, "hint", "hints"), hint)
+			fmt.Fprintf(&b, "\n%s more: %s.\n", plural(left, "hint", "hints"), hint)
 		}
 		b.WriteString("\n")
 	} else if len(st.Hints) > 0 {
-		fmt.Fprintf(&b, "_%s available: %s._\n\n", Plural(len(st.Hints), "hint", "hints"), hint)
+		fmt.Fprintf(&b, "_%s available: %s._\n\n", plural(len(st.Hints), "hint", "hints"), hint)
 	}
 	if last {
 		if keys {
@@ -160,13 +160,13 @@ func WelcomeDoc(w Welcome, f Front) string {
 	}
 	steps := c.Steps()
 	fmt.Fprintf(&b, "%s in %s. You do each exercise on your own Docker daemon; the tutor checks the real result.\n\n",
-		capitalize(Plural(len(steps), "step", "steps")), Plural(len(c.Lessons), "lesson", "lessons"))
+		capitalize(plural(len(steps), "step", "steps")), plural(len(c.Lessons), "lesson", "lessons"))
 	fmt.Fprintf(&b, "- **Workspace:** `%s`, one folder per step. Open it in your editor and terminal, or press **%s** and **%s** here.\n", w.Workspace, w.Keys.Edit, w.Keys.Shell)
 	if w.ProgressPath != "" {
 		fmt.Fprintf(&b, "- **Progress:** saved in `%s`; next time you start where you left off.\n", w.ProgressPath)
 	}
-	b.WriteString("- **Docker:** " + DockerLine(w.Docker, w.DockerKnown) + "\n\n")
-	b.WriteString(DockerAdvice(w.Docker, w.DockerKnown))
+	b.WriteString("- **Docker:** " + dockerLine(w.Docker, w.DockerKnown) + "\n\n")
+	b.WriteString(dockerAdvice(w.Docker, w.DockerKnown))
 	b.WriteString("## Moving around\n\n")
 	help := "every key; the bar at the bottom shows the keys that work now"
 	if f == PlainMode {
@@ -213,8 +213,8 @@ func join(sep string, keys ...string) string {
 	return strings.Join(set, sep)
 }
 
-// DockerLine says in one sentence whether Docker answers.
-func DockerLine(d tutor.DockerStatus, known bool) string {
+// dockerLine says in one sentence whether Docker answers.
+func dockerLine(d tutor.DockerStatus, known bool) string {
 	switch {
 	case !known:
 		return "asking whether Docker answers…"
@@ -246,9 +246,9 @@ func DockerLine(d tutor.DockerStatus, known bool) string {
 	return s + "."
 }
 
-// DockerAdvice is the diagnosis and fix when Docker does not answer, as
+// dockerAdvice is the diagnosis and fix when Docker does not answer, as
 // paragraphs; empty otherwise.
-func DockerAdvice(d tutor.DockerStatus, known bool) string {
+func dockerAdvice(d tutor.DockerStatus, known bool) string {
 	if !known || d.Reachable {
 		return ""
 	}
@@ -266,7 +266,7 @@ func DockerAdvice(d tutor.DockerStatus, known bool) string {
 // DockerDoc is where Docker is and whether it answers, with the fix when
 // it does not.
 func DockerDoc(d tutor.DockerStatus) string {
-	return "Docker " + DockerLine(d, true) + "\n\n" + DockerAdvice(d, true)
+	return "Docker " + dockerLine(d, true) + "\n\n" + dockerAdvice(d, true)
 }
 
 // SolutionDoc shows the reference solution's files; canApply adds how to
@@ -325,9 +325,9 @@ func SummaryDoc(c *lessons.Course, p progress.Progress, f Front) string {
 	} else {
 		fmt.Fprintf(&b, "You passed **%d of %d** steps.", passed, total)
 	}
-	fmt.Fprintf(&b, " You used %s", Plural(hints, "hint", "hints"))
+	fmt.Fprintf(&b, " You used %s", plural(hints, "hint", "hints"))
 	if solutions > 0 {
-		fmt.Fprintf(&b, " and looked at %s", Plural(solutions, "reference solution", "reference solutions"))
+		fmt.Fprintf(&b, " and looked at %s", plural(solutions, "reference solution", "reference solutions"))
 	}
 	b.WriteString(".\n\n")
 	for _, l := range c.Lessons {
@@ -380,8 +380,8 @@ func capitalize(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// Plural counts things in words: "1 hint", "3 hints".
-func Plural(n int, one, many string) string {
+// plural counts things in words: "1 hint", "3 hints".
+func plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
