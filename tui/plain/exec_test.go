@@ -112,6 +112,16 @@ func startPlain(t *testing.T, b backend.Session, opts Options, in io.Reader, inW
 	return s
 }
 
+// finish types the last input, which quits, and waits for the plain
+// mode to end well.
+func (s *plainSession) finish(t *testing.T, input string) {
+	t.Helper()
+	s.send(t, input)
+	if err := s.wait(t); err != nil {
+		t.Fatalf("Run: %v\n%s", err, s.out.String())
+	}
+}
+
 // send types text; on a pipe it waits until the plain mode reads it.
 func (s *plainSession) send(t *testing.T, text string) {
 	t.Helper()
@@ -205,10 +215,7 @@ func TestPlainEditorGetsTheLinesTypedForIt(t *testing.T) {
 	}
 	defer r.Close()
 	s := startPlain(t, b, Options{Course: b.Course}, r, w)
-	s.send(t, "e\nhello from the learner\nq\n")
-	if err := s.wait(t); err != nil {
-		t.Fatalf("Run: %v\n%s", err, s.out.String())
-	}
+	s.finish(t, "e\nhello from the learner\nq\n")
 	p, _ := b.Progress()
 	file := b.Values(b.Course.Steps()[2], p).Workdir + "/Dockerfile"
 	if want := file + "\nhello from the learner\n"; readFile(t, got) != want {
@@ -243,10 +250,7 @@ func TestPlainEditorIsFedFromAReaderThatIsNotAFile(t *testing.T) {
 	at = s.out.waitOutput(t, at, "Close the editor to come back here.")
 	s.send(t, "the editor's line\n")
 	at = s.out.waitOutput(t, at, "Back from the editor.")
-	s.send(t, "l\nq\n")
-	if err := s.wait(t); err != nil {
-		t.Fatalf("Run: %v\n%s", err, s.out.String())
-	}
+	s.finish(t, "l\nq\n")
 	if lines := strings.Split(readFile(t, got), "\n"); lines[0] != "--wait" || lines[1] != "the editor's line" {
 		t.Errorf("the editor got %q", lines)
 	}
@@ -311,10 +315,7 @@ exit 3
 	}
 	defer r.Close()
 	s := startPlain(t, b, Options{Course: b.Course}, r, w)
-	s.send(t, "t\necho hi\nq\n")
-	if err := s.wait(t); err != nil {
-		t.Fatalf("Run: %v\n%s", err, s.out.String())
-	}
+	s.finish(t, "t\necho hi\nq\n")
 	p, _ := b.Progress()
 	dir := b.Values(b.Course.Steps()[2], p).Workdir
 	if readFile(t, got) != dir+"\necho hi\n" {

@@ -67,8 +67,5 @@ func TestPlainWatchOnTheRealDaemon(t *testing.T) {
 	}
 	at = ps2.out.waitOutput(t, at, "Checked step 1.1 again (image "+image)
 	ps2.out.waitOutput(t, at, "Step passed. Type n for the next step.\n\n"+plainPrompt)
-	ps2.send(t, "q\n")
-	if err := ps2.wait(t); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	ps2.finish(t, "q\n")
 }

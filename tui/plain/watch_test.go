@@ -75,10 +75,7 @@ func TestPlainWatchPrintsEachNewVerdictBetweenPrompts(t *testing.T) {
 	s.send(t, "w\n")
 	s.out.waitWords(t, at, "Watching step 2.3:")
 	waitWatchers(t, b, 1)
-	s.send(t, "q\n") // quitting while watching
-	if err := s.wait(t); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	s.finish(t, "q\n") // quitting while watching
 	if n := b.Watchers(); n != 0 {
 		t.Errorf("%d watchers left after quitting", n)
 	}
@@ -137,10 +134,7 @@ func TestPlainWatchWaitsForTheEditor(t *testing.T) {
 	s.send(t, "saved\n")
 	at = s.out.waitOutput(t, at, "Back from the editor. Watching checks the step if the file changed.\n")
 	s.out.waitOutput(t, at, "Checked step 2.1 again (Dockerfile changed):\nPASS: ")
-	s.send(t, "q\n")
-	if err := s.wait(t); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	s.finish(t, "q\n")
 }
 
 // A check the learner asks for answers the changes already seen.
@@ -153,10 +147,7 @@ func TestPlainWatchAfterACheckSaysARepeatInOneLine(t *testing.T) {
 	at := s.out.waitOutput(t, 0, "Not yet: 2 of 2 checks did not pass.\n")
 	b.Change("Dockerfile changed")
 	s.out.waitOutput(t, at, "Checked step 2.3 again (Dockerfile changed): the same as before, not passed yet.\n")
-	s.send(t, "q\n")
-	if err := s.wait(t); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	s.finish(t, "q\n")
 }
 
 func TestPlainWatchSaysWhyItCannot(t *testing.T) {
@@ -218,10 +209,7 @@ func TestPlainWatchForgetsChangesACheckAnswered(t *testing.T) {
 	q.queue <- tutor.Change{Reason: "Dockerfile changed"} // saved while the check runs
 	close(gate)                                           // this check ends, and any other would pass at once
 	at = s.out.waitOutput(t, at, "Not yet: 2 of 2 checks did not pass.\n")
-	s.send(t, "l\nq\n")
-	if err := s.wait(t); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	s.finish(t, "l\nq\n")
 	if rest := s.out.String()[at:]; strings.Contains(rest, "Checked step") {
 		t.Errorf("a change the check answered brought another verdict:\n%s", rest)
 	}
