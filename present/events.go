@@ -8,10 +8,14 @@ import (
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 )
 
+// CommandPrompt comes before a command the tutor runs or shows, as a
+// shell's prompt would.
+const CommandPrompt = "$ "
+
 // eventPrefixes mark the lines whose kind a reader without colours must
 // still tell apart: the command the tutor ran, a warning, an error.
 var eventPrefixes = map[tutor.EventKind]string{
-	tutor.EventCommand: "$ ",
+	tutor.EventCommand: CommandPrompt,
 	tutor.EventWarning: "warning: ",
 	tutor.EventError:   "error: ",
 }

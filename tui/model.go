@@ -551,7 +551,7 @@ func (m *Model) checkDone(msg checkDoneMsg) tea.Cmd {
 	case msg.err != nil:
 		m.results.err = msg.err
 		m.results.verdict = nil
-		cmds = append(cmds, m.setFlash("The check could not run: "+msg.err.Error(), flashError))
+		cmds = append(cmds, m.setFlash(present.CheckFailed(msg.err, present.FullScreen), flashError))
 	default:
 		v := msg.verdict
 		m.results.err = nil

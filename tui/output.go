@@ -110,7 +110,7 @@ func (o outputPane) contentLines(st Styles, placeholder string, width int) []str
 		var lines []string
 		for _, para := range strings.Split(placeholder, "\n") {
 			first, rest := "", ""
-			if strings.HasPrefix(para, "  $ ") {
+			if strings.HasPrefix(para, "  "+present.CommandPrompt) {
 				first, rest, para = "  ", "    ", para[2:]
 			}
 			lines = append(lines, wrapIndent(para, width, first, rest, st.Muted)...)
@@ -176,7 +176,7 @@ func outputPlaceholder(step *lessons.Step, action string) string {
 	case step == nil:
 		return "The output of builds and containers appears here."
 	case action != "":
-		return "Press r to run the step's action. It is the same as typing:\n\n  $ " + action
+		return "Press r to run the step's action. It is the same as typing:\n\n  " + present.CommandPrompt + action
 	case step.Kind == lessons.KindExercise:
 		return "This step has no action to run: use your own terminal (t opens a shell in the step's folder)."
 	}
