@@ -420,6 +420,7 @@ func (u *plainUI) verdict(st *lessons.Step, v check.Verdict, err error) {
 			u.wrapped(e.String(), present.EvidenceIndent, present.EvidenceHang)
 		}
 	}
+	// The summary comes last, where a screen reader stops before the prompt.
 	u.wrapped(strings.TrimSpace(lv.Summary.Text+" "+lv.Next), "", "")
 	if lv.Unreachable {
 		if fix := present.Fix(u.dockerStatus().Fix); fix != "" {
