@@ -2,11 +2,9 @@ package tui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os/exec"
-	"runtime"
 	"strings"
 	"time"
 
@@ -16,6 +14,9 @@ import (
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/present"
+	"github.com/dockertutor/dockertutor/tui/backend"
+	"github.com/dockertutor/dockertutor/tui/internal/handover"
 	"github.com/dockertutor/dockertutor/tui/markdown"
 )
 
@@ -28,7 +29,7 @@ import (
 type loadedMsg struct {
 	prog     progress.Progress
 	current  *lessons.Step
-	welcome  welcomeInfo
+	welcome  present.Welcome // without the daemon's state and the keys
 	firstRun bool
 	entered  *enteredMsg // when !firstRun
 	err      error
@@ -50,7 +51,7 @@ func load(b Backend) loadedMsg {
 	}
 	cur := b.CurrentStep(p)
 	msg := loadedMsg{prog: p, current: cur, firstRun: p.Current == "" && len(p.Steps) == 0}
-	msg.welcome = welcomeInfo{workspace: b.Values(cur, p).Workspace, progressPath: b.ProgressPath(), first: cur}
+	msg.welcome = present.Welcome{Workspace: b.Values(cur, p).Workspace, ProgressPath: b.ProgressPath(), First: cur}
 	if !msg.firstRun && cur != nil {
 		e := enter(b, 0, 0, cur)
 		msg.entered = &e
@@ -63,7 +64,7 @@ type enteredMsg struct {
 	seq  int
 	idx  int
 	prog progress.Progress
-	info stepInfo
+	info present.StepPage
 	err  error
 }
 
@@ -76,14 +77,7 @@ func enter(b Backend, seq, idx int, st *lessons.Step) enteredMsg {
 	if err != nil {
 		return enteredMsg{seq: seq, idx: idx, err: fmt.Errorf("cannot open step %s: %w", st.Number, err)}
 	}
-	return enteredMsg{seq: seq, idx: idx, prog: p, info: describe(b, st, p)}
-}
-
-// describe gathers what the text pane shows about a step.
-func describe(b Backend, st *lessons.Step, p progress.Progress) stepInfo {
-	v := b.Values(st, p)
-	text, err := st.Render(v)
-	return stepInfo{step: st, values: v, text: text, textErr: err, hints: b.RevealedHints(st, p), action: b.ActionCommand(st)}
+	return enteredMsg{seq: seq, idx: idx, prog: p, info: backend.Describe(b, st, p)}
 }
 
 // refreshedMsg is the progress and step description after a change the
@@ -91,7 +85,7 @@ func describe(b Backend, st *lessons.Step, p progress.Progress) stepInfo {
 type refreshedMsg struct {
 	step string
 	prog progress.Progress
-	info stepInfo
+	info present.StepPage
 	// note is what to say in the status line, if anything.
 	note string
 	// scrollEnd shows the end of the text (where a new hint appears).
@@ -111,7 +105,7 @@ func hintCmd(b Backend, st *lessons.Step) tea.Cmd {
 		if err != nil {
 			return refreshedMsg{step: st.ID, err: err}
 		}
-		return refreshedMsg{step: st.ID, prog: p, info: describe(b, st, p), scrollEnd: true,
+		return refreshedMsg{step: st.ID, prog: p, info: backend.Describe(b, st, p), scrollEnd: true,
 			note: fmt.Sprintf("Hint %d of %d: %s", h.Number, h.Total, oneLine(h.Text))}
 	}
 }
@@ -125,7 +119,7 @@ func resetCmd(ctx context.Context, b Backend, st *lessons.Step) tea.Cmd {
 		if err != nil {
 			return refreshedMsg{step: st.ID, err: err}
 		}
-		return refreshedMsg{step: st.ID, prog: p, info: describe(b, st, p), reset: true, note: fmt.Sprintf("Step %s is reset; your old files are in the workspace's .backup folder.", st.Number)}
+		return refreshedMsg{step: st.ID, prog: p, info: backend.Describe(b, st, p), reset: true, note: fmt.Sprintf("Step %s is reset; your old files are in the workspace's .backup folder.", st.Number)}
 	}
 }
 
@@ -373,7 +367,7 @@ func (c bannerCommand) Run() error {
 	if c.banner != "" && c.Stdout != nil {
 		fmt.Fprint(c.Stdout, c.banner)
 	}
-	wait, err := startInForeground(c.Cmd)
+	wait, err := handover.StartInForeground(c.Cmd)
 	if err != nil {
 		return err
 	}
@@ -391,67 +385,21 @@ type execDoneMsg struct {
 
 func editorCmd(getenv func(string) string, file, dir string) tea.Cmd {
 	return func() tea.Msg {
-		editor := firstNonEmpty(getenv("VISUAL"), getenv("EDITOR"))
-		if editor == "" {
-			for _, e := range fallbackEditors() {
-				if _, err := exec.LookPath(e); err == nil {
-					editor = e
-					break
-				}
-			}
-		}
-		if editor == "" {
-			return execReadyMsg{what: "editor", err: errors.New("no editor found: set $VISUAL or $EDITOR")}
-		}
-		args := strings.Fields(editor)
-		path, err := exec.LookPath(args[0])
-		if err != nil {
-			return execReadyMsg{what: "editor", err: fmt.Errorf("cannot start the editor %q: %w", args[0], err)}
-		}
-		c := exec.Command(path, append(args[1:], file)...)
-		c.Dir = dir
-		return execReadyMsg{what: "editor", cmd: c}
+		c, err := handover.Editor(getenv, file, dir)
+		return execReadyMsg{what: "editor", cmd: c, err: err}
 	}
 }
 
 func shellCmd(getenv func(string) string, dir string) tea.Cmd {
 	return func() tea.Msg {
-		sh := getenv("SHELL")
-		if runtime.GOOS == "windows" {
-			sh = firstNonEmpty(getenv("COMSPEC"), "cmd.exe")
-		}
-		if sh == "" {
-			sh = "/bin/sh"
-		}
-		path, err := exec.LookPath(sh)
-		if err != nil {
-			return execReadyMsg{what: "shell", err: fmt.Errorf("cannot start a shell: %w", err)}
-		}
-		c := exec.Command(path)
-		c.Dir = dir
+		c, err := handover.Shell(getenv, dir)
 		banner := "\x1b[H\x1b[2J" + "A shell in the step's folder, " + dir + ".\nType exit to go back to the tutor.\n\n"
-		return execReadyMsg{what: "shell", cmd: c, banner: banner}
+		return execReadyMsg{what: "shell", cmd: c, banner: banner, err: err}
 	}
-}
-
-func fallbackEditors() []string {
-	if runtime.GOOS == "windows" {
-		return []string{"notepad"}
-	}
-	return []string{"nano", "vi"}
 }
 
 // flashExpiredMsg clears a status message, unless a newer one replaced it.
 type flashExpiredMsg struct{ id int }
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
 
 // oneLine folds text into one line for the status line.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -13,6 +13,7 @@ import (
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/tui/internal/fake"
+	"github.com/dockertutor/dockertutor/tui/internal/fixture"
 )
 
 // The main screens, drawn at the smallest supported size and a common
@@ -30,17 +31,17 @@ var goldenScreens = []screenCase{
 	{name: "welcome"},
 	{
 		name:  "exercise-after-run",
-		setup: func(b *fake.Backend) { returning(b, "leak-build") },
+		setup: func(b *fake.Backend) { fixture.Returning(b, "leak-build") },
 		keys:  func(h *harness) { h.press("r") },
 	},
 	{
 		name:  "exercise-failing-with-hint",
-		setup: func(b *fake.Backend) { returning(b, "fix") },
+		setup: func(b *fake.Backend) { fixture.Returning(b, "fix") },
 		keys:  func(h *harness) { h.press("h", "c") },
 	},
 	{
 		name:  "quiz-answering",
-		setup: func(b *fake.Backend) { returning(b, "pick") },
+		setup: func(b *fake.Backend) { fixture.Returning(b, "pick") },
 		keys: func(h *harness) {
 			h.press("a")
 			h.typeText("b")
@@ -48,13 +49,13 @@ var goldenScreens = []screenCase{
 	},
 	{
 		name:  "solution",
-		setup: func(b *fake.Backend) { returning(b, "fix") },
+		setup: func(b *fake.Backend) { fixture.Returning(b, "fix") },
 		keys:  func(h *harness) { h.press("s", "y") },
 	},
 	{
 		name: "docker-unreachable",
 		setup: func(b *fake.Backend) {
-			returning(b, "leak-build")
+			fixture.Returning(b, "leak-build")
 			b.SetDocker(tutor.DockerStatus{Endpoint: "unix:///var/run/docker.sock", Source: "default",
 				Problem: "Nothing listens on /var/run/docker.sock: the Docker daemon is not running.",
 				Fix:     "Start it: sudo systemctl start docker"})
@@ -64,7 +65,7 @@ var goldenScreens = []screenCase{
 	{
 		name: "summary",
 		setup: func(b *fake.Backend) {
-			returning(b, "fix")
+			fixture.Returning(b, "fix")
 			b.SetProgress(func(p *progress.Progress) {
 				for _, id := range []string{"intro", "pick", "leak-build"} {
 					p.Record(id, true, p.Created)
@@ -76,12 +77,12 @@ var goldenScreens = []screenCase{
 	},
 	{
 		name:  "all-keys",
-		setup: func(b *fake.Backend) { returning(b, "leak-build") },
+		setup: func(b *fake.Backend) { fixture.Returning(b, "leak-build") },
 		keys:  func(h *harness) { h.press("?") },
 	},
 	{
 		name:  "search",
-		setup: func(b *fake.Backend) { returning(b, "intro") },
+		setup: func(b *fake.Backend) { fixture.Returning(b, "intro") },
 		keys: func(h *harness) {
 			h.press("/")
 			h.typeText("leak")
@@ -97,7 +98,7 @@ func TestGolden(t *testing.T) {
 				bg   color.Color
 			}{{"dark", color.Black}, {"light", color.White}} {
 				t.Run(fmt.Sprintf("%s/%dx%d/%s", sc.name, size[0], size[1], theme.name), func(t *testing.T) {
-					b := scripted(t)
+					b := fixture.Scripted(t)
 					if sc.setup != nil {
 						sc.setup(b)
 					}
@@ -116,7 +117,7 @@ func TestGolden(t *testing.T) {
 }
 
 func TestGoldenTooSmall(t *testing.T) {
-	h := newHarness(t, scripted(t), 60, 20)
+	h := newHarness(t, fixture.Scripted(t), 60, 20)
 	screen := h.screen()
 	requireSize(t, screen, 60, 20)
 	golden.RequireEqual(t, screen)

@@ -9,25 +9,11 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/dockertutor/dockertutor/exercises/check"
-	"github.com/dockertutor/dockertutor/exercises/progress"
-	"github.com/dockertutor/dockertutor/exercises/tutor"
-	"github.com/dockertutor/dockertutor/lessons"
 	"github.com/dockertutor/dockertutor/tui/internal/fake"
 	"github.com/dockertutor/dockertutor/tui/markdown"
 )
 
 var _ Backend = (*fake.Backend)(nil)
-
-// testCourse loads the fixture pack with the real loader.
-func testCourse(t testing.TB) *lessons.Course {
-	t.Helper()
-	c, ps := lessons.FromDir("testdata/course")
-	if len(ps) > 0 {
-		t.Fatalf("fixture course: %v", ps)
-	}
-	return c
-}
 
 // testConfig turns every timer off and keeps the spinner still, so a test
 // sees exactly the messages its keys cause.
@@ -168,41 +154,6 @@ func keyPress(k string) tea.KeyPressMsg {
 	}
 	r := []rune(k)
 	return tea.KeyPressMsg{Code: r[0], Text: k}
-}
-
-// scripted is a fake session with build output and verdicts for the
-// fixture's exercises.
-func scripted(t testing.TB) *fake.Backend {
-	b := fake.New(testCourse(t))
-	b.Events["leak-build"] = []tutor.Event{
-		{Kind: tutor.EventStep, Text: "[1/2] FROM alpine:3.22"},
-		{Kind: tutor.EventStep, Text: "[2/2] RUN echo \"token has ${#BUILD_REPO_SECRET} characters\""},
-		{Kind: tutor.EventOutput, Text: "token has 13 characters"},
-		{Kind: tutor.EventWarning, Text: "SecretsUsedInArgOrEnv: Do not use ARG or ENV instructions for sensitive data (ARG \"BUILD_REPO_SECRET\")"},
-	}
-	b.Verdicts["leak-build"] = check.Verdict{Step: "leak-build", Passed: true, Results: []check.Result{
-		{ID: "built", Type: "image.exists", Outcome: check.Pass, Message: "The image dockertutor/buildargtest exists.",
-			Evidence: []check.Evidence{{Where: "image", Detail: "dockertutor/buildargtest:latest, built 2 seconds ago"}}},
-		{ID: "leaked", Type: "leak.found", Outcome: check.Pass, Message: "Your secret is in the image, as expected: anyone who pulls it can read it.",
-			Evidence: []check.Evidence{{Where: "history entry 3", Detail: "RUN |1 BUILD_REPO_SECRET=canary-5f3a9c /bin/sh -c echo \"token has ${#BUILD_REPO_SECRET} characters\""}}},
-	}}
-	b.Verdicts["fix"] = check.Verdict{Step: "fix", Passed: false, Results: []check.Result{
-		{ID: "stages", Type: "dockerfile.stages", Outcome: check.Fail, Message: "The Dockerfile has 1 stage; it needs at least 2.",
-			Evidence: []check.Evidence{{Where: "Dockerfile:1", Detail: "FROM alpine:3.22"}}},
-		{ID: "clean", Type: "leak.absent", Outcome: check.Fail, Message: "Your secret is still in the image.",
-			Evidence: []check.Evidence{{Where: "history entry 2", Detail: "RUN |1 BUILD_REPO_SECRET=canary-5f3a9c /bin/sh -c echo …"}}},
-	}}
-	b.Solutions["fix"] = map[string]string{"Dockerfile": "FROM alpine:3.22 AS build\nARG BUILD_REPO_SECRET\nRUN echo build > /artifact\n\nFROM alpine:3.22\nCOPY --from=build /artifact /artifact\n"}
-	b.Solutions["leak-build"] = map[string]string{"Dockerfile": "FROM alpine:3.22\nARG BUILD_REPO_SECRET\n"}
-	return b
-}
-
-// returning makes the fake a learner who stopped at a step.
-func returning(b *fake.Backend, at string) {
-	b.SetProgress(func(p *progress.Progress) {
-		p.Current = at
-		p.Begin(at, time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC))
-	})
 }
 
 func contains(t testing.TB, screen string, wants ...string) {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -25,12 +26,12 @@ func (m Model) activeKeys() KeyMap {
 	k.Next.SetEnabled(m.page == pageWelcome || onStep)
 	k.Prev.SetEnabled(onStep && m.target > 0 || m.page == pageSummary)
 	k.Open.SetEnabled(m.page == pageWelcome || m.focus == paneOutline && m.page != pageLoading)
-	k.Run.SetEnabled(onStep && m.info.action != "" && !running)
+	k.Run.SetEnabled(onStep && m.info.Action != "" && !running)
 	k.Check.SetEnabled(onStep && len(st.Checks) > 0 && m.checkable(st) && !m.checking.active)
-	k.Hint.SetEnabled(onStep && len(m.info.hints) < len(st.Hints))
+	k.Hint.SetEnabled(onStep && len(m.info.Hints) < len(st.Hints))
 	k.Solution.SetEnabled(onStep && st.Kind == lessons.KindExercise && !running)
-	k.Edit.SetEnabled(onStep && m.info.mainFile() != "")
-	k.Shell.SetEnabled(onStep && m.info.values.Workdir != "")
+	k.Edit.SetEnabled(onStep && m.info.MainFile() != "")
+	k.Shell.SetEnabled(onStep && m.info.Values.Workdir != "")
 	k.Answer.SetEnabled(onStep && (st.Kind == lessons.KindQuiz || st.Kind == lessons.KindAnswer) && !m.checking.active)
 	k.Reset.SetEnabled(onStep && st.Kind != lessons.KindRead && !running)
 	k.Cancel.SetEnabled(running || m.checking.active || m.solution != nil)
@@ -133,9 +134,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Solution):
 		return m.solutionKey(st)
 	case key.Matches(msg, k.Edit):
-		return editorCmd(m.cfg.getenv, m.info.mainFile(), m.info.values.Workdir)
+		return editorCmd(m.cfg.getenv, m.info.MainFile(), m.info.Values.Workdir)
 	case key.Matches(msg, k.Shell):
-		return shellCmd(m.cfg.getenv, m.info.values.Workdir)
+		return shellCmd(m.cfg.getenv, m.info.Values.Workdir)
 	case key.Matches(msg, k.Answer):
 		label := "Your answer: "
 		switch {
@@ -325,7 +326,7 @@ func (m *Model) searchChanged() {
 		return
 	}
 	m.prompt.matches = searchSteps(m.course, m.prompt.input.Value())
-	if len(m.prompt.matches) > 0 && !containsInt(m.prompt.matches, m.outline.selected) {
+	if len(m.prompt.matches) > 0 && !slices.Contains(m.prompt.matches, m.outline.selected) {
 		m.outline.selected = m.prompt.matches[0]
 	}
 }
@@ -388,13 +389,4 @@ func scrollViewport(vp *viewport.Model, n int) {
 	} else {
 		vp.ScrollDown(n)
 	}
-}
-
-func containsInt(xs []int, x int) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/present"
 )
 
 // paneID names the panes focus moves between.
@@ -88,8 +90,8 @@ type Model struct {
 	loadErr  error
 	prog     progress.Progress
 	cur      int // the open step's index (the last one open on other pages)
-	info     stepInfo
-	welcome  welcomeInfo
+	info     present.StepPage
+	welcome  present.Welcome
 	enterSeq int
 	target   int               // the step being opened, or the open one
 	solution map[string]string // the reference solution on show, nil if none
@@ -470,7 +472,8 @@ func (m *Model) jobEnded(msg jobEndedMsg) tea.Cmd {
 		cmds = append(cmds, m.setFlash("Aborted: nothing more runs.", flashWarning))
 	default:
 		m.output.end(jobFailed, msg.err, now)
-		cmds = append(cmds, m.setFlash("The "+job.what+" failed: "+msg.err.Error(), flashError))
+		end, _ := present.ActionEnd(job.what, msg.err, false)
+		cmds = append(cmds, m.setFlash(end.Text, flashError))
 	}
 	m.refreshOutput()
 	return tea.Batch(cmds...)
@@ -547,7 +550,7 @@ func (m *Model) checkDone(msg checkDoneMsg) tea.Cmd {
 	case msg.err != nil:
 		m.results.err = msg.err
 		m.results.verdict = nil
-		cmds = append(cmds, m.setFlash("The check could not run: "+msg.err.Error(), flashError))
+		cmds = append(cmds, m.setFlash(present.CheckFailed(msg.err, present.FullScreen), flashError))
 	default:
 		v := msg.verdict
 		m.results.err = nil
@@ -636,7 +639,7 @@ func (m *Model) dockerStatus(msg dockerStatusMsg) tea.Cmd {
 	}
 	switch {
 	case known && prev.Reachable && !msg.status.Reachable:
-		cmds = append(cmds, m.setFlash("Docker went away: "+firstNonEmpty(msg.status.Problem, "it does not answer."), flashError))
+		cmds = append(cmds, m.setFlash("Docker went away: "+cmp.Or(msg.status.Problem, "it does not answer."), flashError))
 	case known && !prev.Reachable && msg.status.Reachable:
 		cmds = append(cmds, m.setFlash("Docker is back.", flashSuccess))
 		if m.watch.active && !m.watch.watching {
@@ -715,14 +718,16 @@ func (m *Model) refreshText(after scrollTo) tea.Cmd {
 func (m Model) document() string {
 	switch m.page {
 	case pageWelcome:
-		return welcomeDoc(m.course, m.welcome, m.docker, m.dockerKnown, m.keys)
+		w := m.welcome
+		w.Course, w.Docker, w.DockerKnown, w.Keys = m.course, m.docker, m.dockerKnown, welcomeKeys(m.keys)
+		return present.WelcomeDoc(w, present.FullScreen)
 	case pageStep:
 		if m.solution != nil {
-			return solutionDoc(m.steps[m.cur], m.solution, m.steps[m.cur].Kind == lessons.KindExercise)
+			return present.SolutionDoc(m.steps[m.cur], m.solution, m.steps[m.cur].Kind == lessons.KindExercise)
 		}
-		return stepDoc(m.info, m.prog, m.cur == len(m.steps)-1)
+		return present.StepDoc(m.info, m.prog, m.cur == len(m.steps)-1, present.FullScreen)
 	case pageSummary:
-		return summaryDoc(m.course, m.prog)
+		return present.SummaryDoc(m.course, m.prog, present.FullScreen)
 	}
 	if m.loadErr != nil {
 		return "# Your progress could not be read\n\n" + m.loadErr.Error() + "\n\nPress **q** to quit.\n"
@@ -736,7 +741,7 @@ func (m *Model) refreshResults() {
 }
 
 func (m Model) resultsView() resultsView {
-	v := resultsView{docker: m.docker, dockerKnown: m.dockerKnown, step: m.step(), action: m.info.action}
+	v := resultsView{docker: m.docker, dockerKnown: m.dockerKnown, step: m.step(), action: m.info.Action}
 	if v.step != nil {
 		v.status = m.prog.StatusOf(v.step.ID)
 	}
@@ -744,7 +749,7 @@ func (m Model) resultsView() resultsView {
 }
 
 func (m *Model) refreshOutput() {
-	m.output.refresh(m.styles, outputPlaceholder(m.step(), m.info.action))
+	m.output.refresh(m.styles, outputPlaceholder(m.step(), m.info.Action))
 }
 
 // scroll moves a pane by n lines (negative is up).

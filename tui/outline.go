@@ -7,6 +7,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/present"
 )
 
 // outlinePane lists the lessons and their steps with each step's status.
@@ -66,18 +67,8 @@ func (o outlinePane) lines(st Styles, v outlineView, width, height int) []string
 }
 
 func (o outlinePane) stepLine(st Styles, v outlineView, i int, s *lessons.Step, width int) string {
-	status := v.prog.StatusOf(s.ID)
-	var mark string
-	switch status {
-	case progress.Passed:
-		mark = st.MarkPassed.Render("✓")
-	case progress.Failed:
-		mark = st.MarkFailed.Render("✗")
-	case progress.Started:
-		mark = st.MarkStarted.Render("•")
-	default:
-		mark = st.MarkNotStarted.Render("○")
-	}
+	status := present.StatusMark(v.prog.StatusOf(s.ID))
+	mark := st.statusMark(status.Role).Render(status.Glyph)
 	cursor := " "
 	text := s.Number + " " + s.Title
 	if s.Optional {

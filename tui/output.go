@@ -1,13 +1,13 @@
 package tui
 
 import (
+	"context"
 	"strings"
 	"time"
 
-	"charm.land/lipgloss/v2"
-
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/present"
 )
 
 // maxOutputLines bounds the output kept from one action; a build that
@@ -110,7 +110,7 @@ func (o outputPane) contentLines(st Styles, placeholder string, width int) []str
 		var lines []string
 		for _, para := range strings.Split(placeholder, "\n") {
 			first, rest := "", ""
-			if strings.HasPrefix(para, "  $ ") {
+			if strings.HasPrefix(para, "  "+present.CommandPrompt) {
 				first, rest, para = "  ", "    ", para[2:]
 			}
 			lines = append(lines, wrapIndent(para, width, first, rest, st.Muted)...)
@@ -124,12 +124,13 @@ func (o outputPane) contentLines(st Styles, placeholder string, width int) []str
 	for _, w := range o.wrapped {
 		lines = append(lines, w...)
 	}
-	switch o.state {
-	case jobAborted:
-		lines = append(lines, st.OutWarning.Render("aborted"))
-	case jobFailed:
-		if o.err != nil && !o.sawError() {
-			lines = append(lines, wrapIndent("failed: "+o.err.Error(), width, "", "", st.OutError)...)
+	err := o.err
+	if o.state == jobAborted {
+		err = context.Canceled // however the action ended, the learner stopped it
+	}
+	if o.state == jobAborted || o.state == jobFailed {
+		if end, ok := present.ActionEnd(o.what, err, o.sawError()); ok {
+			lines = append(lines, wrapIndent(end.Text, width, "", "", st.role(end.Role))...)
 		}
 	}
 	return lines
@@ -137,10 +138,9 @@ func (o outputPane) contentLines(st Styles, placeholder string, width int) []str
 
 // eventLines styles and wraps one event of the action's output.
 func eventLines(st Styles, ev tutor.Event, width int) []string {
-	style, prefix := eventStyle(st, ev.Kind)
 	var lines []string
-	for _, line := range strings.Split(strings.TrimRight(ev.Text, "\n"), "\n") {
-		lines = append(lines, wrapIndent(prefix+line, width, "", "", style)...)
+	for _, l := range present.EventLines(ev) {
+		lines = append(lines, wrapIndent(l.Text, width, "", "", st.role(l.Role))...)
 	}
 	return lines
 }
@@ -153,23 +153,6 @@ func (o outputPane) sawError() bool {
 		}
 	}
 	return false
-}
-
-// eventStyle is how a line of output looks, by what it is.
-func eventStyle(st Styles, kind tutor.EventKind) (style lipgloss.Style, prefix string) {
-	switch kind {
-	case tutor.EventCommand:
-		return st.OutCommand, "$ "
-	case tutor.EventStep:
-		return st.OutStep, ""
-	case tutor.EventWarning:
-		return st.OutWarning, "warning: "
-	case tutor.EventError:
-		return st.OutError, ""
-	case tutor.EventDone:
-		return st.OutOK, ""
-	}
-	return st.OutLine, ""
 }
 
 // info is the word at the right of the pane's border.
@@ -193,7 +176,7 @@ func outputPlaceholder(step *lessons.Step, action string) string {
 	case step == nil:
 		return "The output of builds and containers appears here."
 	case action != "":
-		return "Press r to run the step's action. It is the same as typing:\n\n  $ " + action
+		return "Press r to run the step's action. It is the same as typing:\n\n  " + present.CommandPrompt + action
 	case step.Kind == lessons.KindExercise:
 		return "This step has no action to run: use your own terminal (t opens a shell in the step's folder)."
 	}

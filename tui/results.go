@@ -1,7 +1,7 @@
 package tui
 
 import (
-	"fmt"
+	"context"
 	"strings"
 
 	"charm.land/bubbles/v2/viewport"
@@ -12,6 +12,7 @@ import (
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/present"
 )
 
 // checkState is where the results pane stands.
@@ -80,7 +81,7 @@ func (r resultsPane) content(width int, st Styles, v resultsView) string {
 	var lines []string
 	add := func(s ...string) { lines = append(lines, s...) }
 	if r.state == checkAborted {
-		add(wrapIndent("Check aborted: nothing was recorded. Press c to check again.", width, "", "", st.Error)...)
+		add(wrapIndent(present.CheckFailed(context.Canceled, present.FullScreen), width, "", "", st.Error)...)
 		add("")
 	}
 	if r.state == checkRunning && r.reason != "" {
@@ -89,7 +90,8 @@ func (r resultsPane) content(width int, st Styles, v resultsView) string {
 	}
 	switch {
 	case r.err != nil:
-		add(wrapIndent("The check could not run: "+r.err.Error(), width, st.Error.Render("!")+" ", "  ", st.Evidence)...)
+		mark := present.OutcomeMark(check.Error)
+		add(wrapIndent(present.CheckFailed(r.err, present.FullScreen), width, st.Error.Render(mark.Glyph)+" ", present.CheckHang, st.Evidence)...)
 	case r.verdict != nil:
 		head, body := verdictLines(*r.verdict, width, st, v)
 		add(head...)
@@ -106,66 +108,44 @@ func (r resultsPane) content(width int, st Styles, v resultsView) string {
 
 // verdictLines draws a verdict: its summary (head), then each check.
 func verdictLines(vd check.Verdict, width int, st Styles, v resultsView) (head, body []string) {
+	lv := present.LayOut(vd, present.FullScreen)
+	summary, hang := lv.Summary.Text, ""
+	if lv.Next != "" {
+		summary += " " + lv.Next
+	}
+	if lv.SummaryMark != nil {
+		summary, hang = lv.SummaryMark.Prefix(false)+summary, present.CheckHang
+	}
+	head = wrapIndent(summary, width, "", hang, st.role(lv.Summary.Role))
 	var lines []string
-	failed := 0
-	for _, r := range vd.Results {
-		if r.Outcome != check.Pass {
-			failed++
+	if lv.Unreachable {
+		if fix := present.Fix(v.docker.Fix); fix != "" {
+			lines = append(lines, wrapIndent(fix, width, "", "", st.Evidence)...)
 		}
-	}
-	switch {
-	case vd.Unreachable():
-		head = wrapIndent("Docker did not answer, so nothing was checked or recorded.", width, "", "", st.Error)
-		if v.docker.Fix != "" {
-			lines = append(lines, wrapIndent("To fix it: "+v.docker.Fix, width, "", "", st.Evidence)...)
-		}
-		// Every check that needed Docker says the same: say it once.
-		said := false
 		lines = append(lines, "")
-		for _, r := range vd.Results {
-			if r.Outcome != check.Error {
-				continue
-			}
-			if !said {
-				lines = append(lines, wrapIndent(r.Message, width, st.Error.Render("!")+" ", "  ", st.Evidence)...)
-				said = true
-			}
+		if lv.DockerError != "" {
+			mark := present.OutcomeMark(check.Error)
+			lines = append(lines, wrapIndent(lv.DockerError, width, st.Error.Render(mark.Glyph)+" ", present.CheckHang, st.Evidence)...)
 		}
-		var notChecked []string
-		for _, r := range vd.Results {
-			if r.Outcome == check.Error {
-				notChecked = append(notChecked, r.ID)
-			}
-		}
-		lines = append(lines, wrapIndent("Not checked: "+strings.Join(notChecked, ", ")+".", width, "  ", "  ", st.Muted)...)
-		for _, r := range vd.Results {
-			if r.Outcome != check.Error {
-				lines = append(lines, resultLines(r, width, st)...)
-			}
-		}
-		return head, lines
-	case vd.Passed:
-		head = wrapIndent("✓ Step passed. Press n for the next step.", width, "", "  ", st.Pass)
-	default:
-		head = wrapIndent(fmt.Sprintf("✗ Not yet: %d of %d checks did not pass.", failed, len(vd.Results)), width, "", "  ", st.Fail)
+		lines = append(lines, wrapIndent(lv.NotChecked, width, present.CheckHang, present.CheckHang, st.Muted)...)
+	} else {
+		lines = append(lines, "")
 	}
-	lines = append(lines, "")
-	for _, r := range vd.Results {
-		lines = append(lines, resultLines(r, width, st)...)
+	for _, c := range lv.Checks {
+		lines = append(lines, checkLines(c, width, st)...)
 	}
 	return head, lines
 }
 
-// resultLines draws one check: its mark and message, then its evidence.
-func resultLines(r check.Result, width int, st Styles) []string {
-	mark := map[check.Outcome]lipgloss.Style{check.Pass: st.Pass, check.Fail: st.Fail, check.Error: st.Error}[r.Outcome]
-	sym := map[check.Outcome]string{check.Pass: "✓", check.Fail: "✗", check.Error: "!"}[r.Outcome]
-	lines := wrapIndent(r.Message, width, mark.Render(sym)+" ", "  ", st.Evidence)
-	for _, e := range r.Evidence {
-		ev := wrapIndent(e.Where+": "+e.Detail, width, "    ", "      ", st.Evidence)
+// checkLines draws one check: its mark and message, then its evidence.
+func checkLines(c present.CheckLines, width int, st Styles) []string {
+	mark := st.role(c.Mark.Role).Render(c.Mark.Glyph)
+	lines := wrapIndent(c.Text, width, mark+" ", present.CheckHang, st.Evidence)
+	for _, e := range c.Evidence {
+		ev := wrapIndent(e.String(), width, present.EvidenceIndent, present.EvidenceHang, st.Evidence)
 		// The place is muted so the eye lands on what was found there.
-		if head := "    " + st.Evidence.Render(e.Where+":"); strings.HasPrefix(ev[0], head) {
-			ev[0] = "    " + st.EvidenceWhere.Render(e.Where+":") + ev[0][len(head):]
+		if head := present.EvidenceIndent + st.Evidence.Render(e.Place); strings.HasPrefix(ev[0], head) {
+			ev[0] = present.EvidenceIndent + st.EvidenceWhere.Render(e.Place) + ev[0][len(head):]
 		}
 		lines = append(lines, ev...)
 	}
@@ -201,7 +181,7 @@ func placeholder(v resultsView) string {
 // after wrapping keeps every line's escape codes closed.
 func wrapIndent(text string, width int, first, rest string, style lipgloss.Style) []string {
 	w := max(width-max(ansi.StringWidth(first), ansi.StringWidth(rest)), 10)
-	wrapped := wrapWords(text, w)
+	wrapped := present.Wrap(text, w)
 	for i, l := range wrapped {
 		p := rest
 		if i == 0 {
@@ -210,33 +190,4 @@ func wrapIndent(text string, width int, first, rest string, style lipgloss.Style
 		wrapped[i] = p + style.Render(strings.TrimRight(l, " "))
 	}
 	return wrapped
-}
-
-// wrapWords wraps plain text at spaces only (commands such as --pull must
-// not break at their hyphens); a word longer than the width is cut.
-func wrapWords(text string, width int) []string {
-	var lines []string
-	for _, para := range strings.Split(text, "\n") {
-		line, lw := "", 0
-		for _, word := range strings.Fields(para) {
-			ww := ansi.StringWidth(word)
-			switch {
-			case lw == 0:
-			case lw+1+ww <= width:
-				line += " " + word
-				lw += 1 + ww
-				continue
-			default:
-				lines = append(lines, line)
-			}
-			for ww > width { // a word wider than the line
-				lines = append(lines, ansi.Truncate(word, width, ""))
-				word = ansi.TruncateLeft(word, width, "")
-				ww = ansi.StringWidth(word)
-			}
-			line, lw = word, ww
-		}
-		lines = append(lines, line)
-	}
-	return lines
 }

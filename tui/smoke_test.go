@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/dockertutor/dockertutor/tui/internal/fake"
+	"github.com/dockertutor/dockertutor/tui/internal/fixture"
 )
 
 // These run the real Bubble Tea program on a fake terminal, the way a
@@ -32,8 +33,8 @@ func waitFor(t *testing.T, tm *teatest.TestModel, text string) {
 }
 
 func TestSmokeAVerdictAppearsWhenTheLearnerBuildsElsewhere(t *testing.T) {
-	b := scripted(t)
-	returning(b, "leak-build")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "leak-build")
 	tm := startProgram(t, b, 100, 30)
 	waitFor(t, tm, "watching")
 	// `docker build` in another terminal: the session's watcher reports it.
@@ -48,9 +49,9 @@ func TestSmokeAVerdictAppearsWhenTheLearnerBuildsElsewhere(t *testing.T) {
 }
 
 func TestSmokeResponsiveDuringABuildAndEscAborts(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	b.RunHold = true
-	returning(b, "leak-build")
+	fixture.Returning(b, "leak-build")
 	tm := startProgram(t, b, 80, 24)
 	waitFor(t, tm, "Build with a secret")
 	tm.Send(keyPress("r"))
@@ -70,7 +71,7 @@ func TestSmokeResponsiveDuringABuildAndEscAborts(t *testing.T) {
 }
 
 func TestSmokeQuitLeavesTheTerminalAsItWas(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	tm := startProgram(t, b, 80, 24)
 	waitFor(t, tm, "Welcome to Fixture course")
 	tm.Send(keyPress("q"))
@@ -85,7 +86,7 @@ func TestSmokeQuitLeavesTheTerminalAsItWas(t *testing.T) {
 }
 
 func TestSmokeTooSmallTerminal(t *testing.T) {
-	tm := startProgram(t, scripted(t), 60, 20)
+	tm := startProgram(t, fixture.Scripted(t), 60, 20)
 	waitFor(t, tm, "too small")
 	tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24})
 	waitFor(t, tm, "Welcome to Fixture course")

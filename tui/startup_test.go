@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/dockertutor/dockertutor/tui/internal/fixture"
 )
 
 // TestStartupLoadsAheadAndSaysWhenTheFirstScreenIsUp drives the model as
@@ -14,8 +16,8 @@ import (
 // the program, and the first-frame hook that lets the garbage collector
 // run again.
 func TestStartupLoadsAheadAndSaysWhenTheFirstScreenIsUp(t *testing.T) {
-	b := scripted(t)
-	returning(b, "fix")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "fix")
 	var frames atomic.Int32
 	cfg := testConfig()
 	cfg.firstFrame = func() { frames.Add(1) }

@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	"charm.land/lipgloss/v2"
 
+	"github.com/dockertutor/dockertutor/present"
 	"github.com/dockertutor/dockertutor/tui/markdown"
 )
 
@@ -77,6 +78,10 @@ type Styles struct {
 	Prompt, PromptKey lipgloss.Style
 	Input             textinput.Styles
 	Help              help.Styles
+
+	// marks and roles style what package present words, by its role:
+	// a status mark in the outline, and the rest.
+	marks, roles map[present.Role]lipgloss.Style
 }
 
 // NewStyles builds the styles for a dark or light background; noColor keeps
@@ -134,6 +139,15 @@ func NewStyles(isDark, noColor bool) Styles {
 	st.OutError = s().Foreground(p.danger).Bold(true)
 	st.OutOK = s().Foreground(p.success).Bold(true)
 
+	st.marks = map[present.Role]lipgloss.Style{
+		present.RolePassed: st.MarkPassed, present.RoleFailed: st.MarkFailed, present.RoleStarted: st.MarkStarted,
+	}
+	st.roles = map[present.Role]lipgloss.Style{
+		present.RolePassed: st.Pass, present.RoleFailed: st.Fail, present.RoleErrored: st.Error,
+		present.RoleCommand: st.OutCommand, present.RoleHeading: st.OutStep, present.RoleWarning: st.OutWarning,
+		present.RoleProblem: st.OutError, present.RoleDone: st.OutOK,
+	}
+
 	st.Bar = s().Background(p.barBg).Foreground(p.text)
 	st.BarDocker = st.Bar.Foreground(p.success)
 	st.BarDockerDown = s().Background(p.barDangerBg).Foreground(p.onDanger).Bold(true)
@@ -174,4 +188,21 @@ func NewStyles(isDark, noColor bool) Styles {
 		st.Help.ShortSeparator, st.Help.FullSeparator, st.Help.Ellipsis = s(), s(), s()
 	}
 	return st
+}
+
+// statusMark is the style of a step's status mark in the outline.
+func (st Styles) statusMark(r present.Role) lipgloss.Style {
+	if s, ok := st.marks[r]; ok {
+		return s
+	}
+	return st.MarkNotStarted
+}
+
+// role is the style of a verdict's summary, a check's mark, and a line
+// of an action's output, by what it is.
+func (st Styles) role(r present.Role) lipgloss.Style {
+	if s, ok := st.roles[r]; ok {
+		return s
+	}
+	return st.OutLine
 }

@@ -1,12 +1,14 @@
 // Package tui is dockertutor's interactive front end: the full-screen
 // interface (an outline of the course, the step's text, the verdict of its
-// checks, the output of the running build or container, a status line) and
-// its plain, line-oriented twin for screen readers and dumb terminals.
+// checks, the output of the running build or container, a status line).
+// Run falls back to its plain, line-oriented twin (package tui/plain) for
+// screen readers, dumb terminals and pipes.
 //
-// It owns what the learner sees and the keys they press, nothing else:
-// every question about Docker, the disk or progress goes to a Backend (the
-// learner's session), always inside a tea.Cmd, so the interface never waits
-// on either.
+// It owns how the learner sees things and the keys they press, nothing
+// else: what a verdict, a mark or a document says is worded in package
+// present, and every question about Docker, the disk or progress goes to a
+// Backend (the learner's session), always inside a tea.Cmd, so the
+// interface never waits on either.
 package tui
 
 import (
@@ -25,55 +27,16 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/term"
 
-	"github.com/dockertutor/dockertutor/exercises/check"
-	"github.com/dockertutor/dockertutor/exercises/progress"
-	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/tui/backend"
+	"github.com/dockertutor/dockertutor/tui/internal/handover"
 	"github.com/dockertutor/dockertutor/tui/markdown"
+	"github.com/dockertutor/dockertutor/tui/plain"
 )
 
-// Backend is the learner's session as the interface uses it; *tutor.Session
-// implements it. Every method may touch the disk or the daemon, so the
-// interface calls them only from commands, never while drawing.
-type Backend interface {
-	// Progress returns the saved progress.
-	Progress() (progress.Progress, error)
-	// ProgressPath is where progress is saved, for the welcome screen.
-	ProgressPath() string
-	// CurrentStep is where the learner left off.
-	CurrentStep(p progress.Progress) *lessons.Step
-	// Values are the learner's values for a step (secret, folders, image).
-	Values(st *lessons.Step, p progress.Progress) lessons.Values
-	// Enter makes a step current and lays out its starter files.
-	Enter(st *lessons.Step) (progress.Progress, []string, error)
-	// NextHint reveals the next hint and remembers it.
-	NextHint(st *lessons.Step) (tutor.Hint, error)
-	// RevealedHints are the hints already shown, filled in.
-	RevealedHints(st *lessons.Step, p progress.Progress) []string
-	// Answer records a quiz choice or free answer and checks it.
-	Answer(ctx context.Context, st *lessons.Step, value string) (check.Verdict, error)
-	// Check runs the step's checks and records the verdict.
-	Check(ctx context.Context, st *lessons.Step) (check.Verdict, error)
-	// Run performs the step's action, sending EventCommand first and
-	// EventDone or EventError last; it closes nothing. Cancelling ctx
-	// returns an error wrapping context.Canceled.
-	Run(ctx context.Context, st *lessons.Step, events chan<- tutor.Event) error
-	// ActionCommand is the docker command equivalent to the step's action,
-	// "" if the step has none.
-	ActionCommand(st *lessons.Step) string
-	// Solve lays out the reference solution (backing up the learner's
-	// files) and runs the action, streaming like Run.
-	Solve(ctx context.Context, st *lessons.Step, events chan<- tutor.Event) error
-	// Solution returns the reference solution's files, path to content.
-	Solution(st *lessons.Step) (map[string]string, error)
-	// ResetStep puts the step back as it was before the learner began.
-	ResetStep(ctx context.Context, st *lessons.Step) error
-	// DockerStatus says where the daemon is and whether it answers.
-	DockerStatus(ctx context.Context) tutor.DockerStatus
-	// Watch reports reasons to check the step again; the channel is closed
-	// when ctx ends.
-	Watch(ctx context.Context, st *lessons.Step) (<-chan tutor.Change, error)
-}
+// Backend is the learner's session as the interface uses it; see
+// backend.Session.
+type Backend = backend.Session
 
 // Options configure Run.
 type Options struct {
@@ -120,8 +83,8 @@ func Run(ctx context.Context, b Backend, opts Options) error {
 	}
 	// The full screen needs a terminal both ways; a pipe or a file gets
 	// the plain mode rather than escape codes.
-	if opts.Plain || os.Getenv("TERM") == "dumb" || !isTerminal(opts.In) || !isTerminal(opts.Out) {
-		return runPlain(ctx, b, opts)
+	if opts.Plain || os.Getenv("TERM") == "dumb" || !handover.IsTerminal(opts.In) || !handover.IsTerminal(opts.Out) {
+		return plain.Run(ctx, b, plain.Options{Course: opts.Course, In: opts.In, Out: opts.Out, Poll: opts.Poll, Width: opts.Width, Warnings: opts.Warnings})
 	}
 
 	// The first draw builds go-runewidth's table of every rune's width
@@ -186,17 +149,11 @@ func loadAhead(b Backend, m Model, out io.Writer) <-chan loadedMsg {
 		m.welcome = msg.welcome
 		m.page = pageWelcome
 		if e := msg.entered; e != nil && e.err == nil {
-			m.page, m.cur, m.prog, m.info = pageStep, m.indexOf(e.info.step), e.prog, e.info
+			m.page, m.cur, m.prog, m.info = pageStep, m.indexOf(e.info.Step), e.prog, e.info
 		}
 		_, _ = m.cfg.renderer.Render(m.document(), l.Text.inner().W, m.styles.Markdown)
 	}()
 	return first
-}
-
-// isTerminal reports whether a reader or writer is a terminal.
-func isTerminal(f any) bool {
-	file, ok := f.(*os.File)
-	return ok && term.IsTerminal(file.Fd())
 }
 
 // config is what the model needs besides its state: the session, timings

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
+	"github.com/dockertutor/dockertutor/tui/internal/fixture"
 	"github.com/dockertutor/dockertutor/tui/markdown"
 )
 
@@ -54,7 +55,7 @@ func outputAt(o outputPane, st Styles, placeholder string, width int) string {
 }
 
 func TestFirstRunShowsWelcomeThenTheFirstStep(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	h := newHarness(t, b, 80, 24)
 	if h.m.page != pageWelcome {
 		t.Fatalf("first run: page %v, want the welcome", h.m.page)
@@ -81,7 +82,7 @@ func TestFirstRunShowsWelcomeThenTheFirstStep(t *testing.T) {
 }
 
 func TestWelcomeGivesTheDoctorsAdviceWhenDockerIsAway(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	b.SetDocker(tutor.DockerStatus{Endpoint: "unix:///var/run/docker.sock", Source: "default",
 		Problem: "Nothing listens on /var/run/docker.sock.", Fix: "Start the Docker daemon: `sudo systemctl start docker`."})
 	h := newHarness(t, b, 80, 24)
@@ -94,8 +95,8 @@ func TestWelcomeGivesTheDoctorsAdviceWhenDockerIsAway(t *testing.T) {
 }
 
 func TestLaterRunsResumeAtTheCurrentStep(t *testing.T) {
-	b := scripted(t)
-	returning(b, "find")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "find")
 	h := newHarness(t, b, 80, 24)
 	if st := h.m.step(); st == nil || st.ID != "find" {
 		t.Fatalf("resumed at %v, want find", st)
@@ -106,7 +107,7 @@ func TestLaterRunsResumeAtTheCurrentStep(t *testing.T) {
 }
 
 func TestNextAndPreviousWalkTheCourseToTheSummary(t *testing.T) {
-	h := newHarness(t, scripted(t), 120, 40)
+	h := newHarness(t, fixture.Scripted(t), 120, 40)
 	h.press("enter")
 	if h.m.activeKeys().Prev.Enabled() {
 		t.Error("p must not work on the first step")
@@ -141,8 +142,8 @@ func TestNextAndPreviousWalkTheCourseToTheSummary(t *testing.T) {
 }
 
 func TestQuickNextPressesEachMoveOneStep(t *testing.T) {
-	b := scripted(t)
-	returning(b, "intro")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "intro")
 	h := newHarness(t, b, 80, 24)
 	// Two presses before the session answers the first.
 	h.update(keyPress("n"))
@@ -154,9 +155,9 @@ func TestQuickNextPressesEachMoveOneStep(t *testing.T) {
 }
 
 func TestHelpBarListsOnlyTheKeysThatWorkNow(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	b.RunHold = true
-	returning(b, "intro")
+	fixture.Returning(b, "intro")
 	h := newHarness(t, b, 120, 40)
 	read := helpText(h)
 	for _, absent := range []string{"r run", "c check", "a answer", "x reset", "esc"} {
@@ -194,10 +195,10 @@ func TestHelpBarListsOnlyTheKeysThatWorkNow(t *testing.T) {
 }
 
 func TestRunStreamsTheCommandAndOutputThenChecks(t *testing.T) {
-	b := scripted(t)
-	returning(b, "leak-build")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "leak-build")
 	h := newHarness(t, b, 120, 40)
-	before := ansi.Strip(outputAt(h.m.output, h.m.styles, outputPlaceholder(h.m.step(), h.m.info.action), 300))
+	before := ansi.Strip(outputAt(h.m.output, h.m.styles, outputPlaceholder(h.m.step(), h.m.info.Action), 300))
 	contains(t, before, "same as typing:", "$ docker build --build-arg BUILD_REPO_SECRET=canary-5f3a9c -t dockertutor/buildargtest")
 	h.press("r")
 	out := ansi.Strip(outputAt(h.m.output, h.m.styles, "", 200))
@@ -228,9 +229,9 @@ func TestRunStreamsTheCommandAndOutputThenChecks(t *testing.T) {
 }
 
 func TestEscAbortsARunningBuild(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	b.RunHold = true
-	returning(b, "leak-build")
+	fixture.Returning(b, "leak-build")
 	h := newHarness(t, b, 80, 24)
 	h.update(keyPress("r"))
 	h.settle(func(m Model) bool { return m.job.active && len(m.output.lines) == 5 })
@@ -245,7 +246,7 @@ func TestEscAbortsARunningBuild(t *testing.T) {
 		t.Fatalf("output state %v, want aborted", h.m.output.state)
 	}
 	out := ansi.Strip(outputAt(h.m.output, h.m.styles, "", 80))
-	if !strings.HasSuffix(out, "aborted") || strings.Contains(out, "failed") {
+	if !strings.HasSuffix(out, "The run was aborted.") || strings.Contains(out, "failed") {
 		t.Errorf("a cancelled run reads aborted, not failed:\n%s", out)
 	}
 	if strings.Contains(strings.ToLower(h.m.flash.text), "fail") || !strings.Contains(h.m.flash.text, "Aborted") {
@@ -257,9 +258,9 @@ func TestEscAbortsARunningBuild(t *testing.T) {
 }
 
 func TestEscAbortsACheck(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	b.CheckGate = make(chan struct{})
-	returning(b, "fix")
+	fixture.Returning(b, "fix")
 	h := newHarness(t, b, 80, 24)
 	h.update(keyPress("c"))
 	h.settle(func(m Model) bool { return m.checking.active })
@@ -272,9 +273,9 @@ func TestEscAbortsACheck(t *testing.T) {
 }
 
 func TestAFailedRunSaysWhyAndTheTutorCarriesOn(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	b.RunErr = errors.New("failed to solve: dockerfile parse error on line 1: unknown instruction: FORM")
-	returning(b, "leak-build")
+	fixture.Returning(b, "leak-build")
 	h := newHarness(t, b, 80, 24)
 	h.press("r")
 	if h.m.output.state != jobFailed {
@@ -292,9 +293,9 @@ func TestAFailedRunSaysWhyAndTheTutorCarriesOn(t *testing.T) {
 }
 
 func TestCheckErrorsShowInTheStatusLine(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	b.CheckErr = errors.New("cannot read Dockerfile: permission denied")
-	returning(b, "fix")
+	fixture.Returning(b, "fix")
 	h := newHarness(t, b, 80, 24)
 	h.press("c")
 	if h.m.flash.kind != flashError || !strings.Contains(h.m.flash.text, "permission denied") {
@@ -307,8 +308,8 @@ func TestCheckErrorsShowInTheStatusLine(t *testing.T) {
 }
 
 func TestWatchRechecksWhenTheBackendReportsAChange(t *testing.T) {
-	b := scripted(t)
-	returning(b, "leak-build")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "leak-build")
 	h := newHarness(t, b, 80, 24)
 	h.settle(func(m Model) bool { return m.watch.watching })
 	contains(t, h.plainScreen(), "Results · watching")
@@ -325,9 +326,9 @@ func TestWatchRechecksWhenTheBackendReportsAChange(t *testing.T) {
 }
 
 func TestChangesDuringACheckFoldIntoOneMoreCheck(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	b.CheckGate = make(chan struct{}, 10)
-	returning(b, "fix")
+	fixture.Returning(b, "fix")
 	h := newHarness(t, b, 80, 24)
 	h.settle(func(m Model) bool { return m.watch.watching })
 	b.Change("Dockerfile changed")
@@ -350,8 +351,8 @@ func TestChangesDuringACheckFoldIntoOneMoreCheck(t *testing.T) {
 }
 
 func TestLeavingAStepStopsItsWatcher(t *testing.T) {
-	b := scripted(t)
-	returning(b, "leak-build")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "leak-build")
 	h := newHarness(t, b, 80, 24)
 	h.settle(func(m Model) bool { return m.watch.watching })
 	first := h.m.watch.id
@@ -371,8 +372,8 @@ func TestLeavingAStepStopsItsWatcher(t *testing.T) {
 }
 
 func TestDockerGoingAwayAndComingBack(t *testing.T) {
-	b := scripted(t)
-	returning(b, "fix")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "fix")
 	h := newHarness(t, b, 80, 24)
 	h.settle(func(m Model) bool { return m.watch.watching })
 	contains(t, h.plainScreen(), "Docker 28.5.1 · BuildKit")
@@ -403,8 +404,8 @@ func countCalls(calls []string, c string) int {
 }
 
 func TestHintsRevealOneAtATime(t *testing.T) {
-	b := scripted(t)
-	returning(b, "leak-build")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "leak-build")
 	h := newHarness(t, b, 120, 40)
 	if strings.Contains(h.m.text.doc, "Press r, and the tutor runs the build") {
 		t.Fatal("a hint shows before it is asked for")
@@ -429,8 +430,8 @@ func TestHintsRevealOneAtATime(t *testing.T) {
 }
 
 func TestSolutionAsksBeforeAPassAndCanBeApplied(t *testing.T) {
-	b := scripted(t)
-	returning(b, "fix")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "fix")
 	h := newHarness(t, b, 120, 40)
 	h.press("s")
 	if h.m.prompt.kind != promptConfirm {
@@ -461,8 +462,8 @@ func TestSolutionAsksBeforeAPassAndCanBeApplied(t *testing.T) {
 }
 
 func TestSolutionShowsStraightAwayAfterAPassAndEscGoesBack(t *testing.T) {
-	b := scripted(t)
-	returning(b, "fix")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "fix")
 	b.SetProgress(func(p *progress.Progress) { p.Step("fix").Status = progress.Passed })
 	h := newHarness(t, b, 80, 24)
 	h.press("s")
@@ -476,8 +477,8 @@ func TestSolutionShowsStraightAwayAfterAPassAndEscGoesBack(t *testing.T) {
 }
 
 func TestResetAsksFirst(t *testing.T) {
-	b := scripted(t)
-	returning(b, "fix")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "fix")
 	h := newHarness(t, b, 80, 24)
 	h.press("c")
 	if h.m.results.verdict == nil {
@@ -500,8 +501,8 @@ func TestResetAsksFirst(t *testing.T) {
 }
 
 func TestAnsweringAQuiz(t *testing.T) {
-	b := scripted(t)
-	returning(b, "pick")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "pick")
 	h := newHarness(t, b, 80, 24)
 	h.press("a")
 	if h.m.prompt.kind != promptAnswer {
@@ -527,8 +528,8 @@ func TestAnsweringAQuiz(t *testing.T) {
 }
 
 func TestAnsweringAFreeAnswerStep(t *testing.T) {
-	b := scripted(t)
-	returning(b, "find")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "find")
 	h := newHarness(t, b, 80, 24)
 	h.press("a")
 	contains(t, h.plainScreen(), "The value of BUILD_REPO_SECRET:")
@@ -543,8 +544,8 @@ func TestAnsweringAFreeAnswerStep(t *testing.T) {
 }
 
 func TestOutlineToggleFocusAndOpen(t *testing.T) {
-	b := scripted(t)
-	returning(b, "intro")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "intro")
 	h := newHarness(t, b, 80, 24)
 	if !h.m.lay.Outline.empty() {
 		t.Fatal("at 80 columns the outline starts hidden")
@@ -578,7 +579,7 @@ func TestOutlineToggleFocusAndOpen(t *testing.T) {
 }
 
 func TestSearchOpensAStep(t *testing.T) {
-	h := newHarness(t, scripted(t), 80, 24)
+	h := newHarness(t, fixture.Scripted(t), 80, 24)
 	h.press("/")
 	h.typeText("find")
 	contains(t, h.plainScreen(), "Search", "2.2 Find the leak")
@@ -595,8 +596,8 @@ func TestSearchOpensAStep(t *testing.T) {
 }
 
 func TestTooSmallSaysSoAndIgnoresKeys(t *testing.T) {
-	b := scripted(t)
-	returning(b, "intro")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "intro")
 	h := newHarness(t, b, 79, 24)
 	contains(t, h.plainScreen(), "too small (79×24)", "at least 80×24")
 	h.press("n")
@@ -616,9 +617,9 @@ func TestTooSmallSaysSoAndIgnoresKeys(t *testing.T) {
 func TestQuitCancelsWhatRuns(t *testing.T) {
 	for _, k := range []string{"q", "ctrl+c"} {
 		t.Run(k, func(t *testing.T) {
-			b := scripted(t)
+			b := fixture.Scripted(t)
 			b.RunHold = true
-			returning(b, "leak-build")
+			fixture.Returning(b, "leak-build")
 			h := newHarness(t, b, 80, 24)
 			h.update(keyPress("r"))
 			h.settle(func(m Model) bool { return m.job.active && len(m.output.lines) == 5 })
@@ -633,8 +634,8 @@ func TestQuitCancelsWhatRuns(t *testing.T) {
 }
 
 func TestResizeRerendersTheTextCappedNear100Columns(t *testing.T) {
-	b := scripted(t)
-	returning(b, "fix")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "fix")
 	h := newHarness(t, b, 80, 24)
 	narrow := h.m.text.have.width
 	h.send(tea.WindowSizeMsg{Width: 200, Height: 50})
@@ -653,8 +654,8 @@ func TestResizeRerendersTheTextCappedNear100Columns(t *testing.T) {
 }
 
 func TestMouseWheelScrollsThePaneUnderThePointer(t *testing.T) {
-	b := scripted(t)
-	returning(b, "leak-build")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "leak-build")
 	h := newHarness(t, b, 80, 24)
 	r := h.m.lay.Text
 	h.send(tea.MouseWheelMsg{X: r.X + 5, Y: r.Y + 3, Button: tea.MouseWheelDown})
@@ -668,8 +669,8 @@ func TestMouseWheelScrollsThePaneUnderThePointer(t *testing.T) {
 }
 
 func TestEditorAndShellOpenInTheStepFolder(t *testing.T) {
-	b := scripted(t)
-	returning(b, "fix")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "fix")
 	h := newHarness(t, b, 80, 24)
 	env := map[string]string{"VISUAL": "true --wait", "SHELL": "true"}
 	h.m.cfg.getenv = func(k string) string { return env[k] }
@@ -706,8 +707,8 @@ func TestEditorAndShellOpenInTheStepFolder(t *testing.T) {
 }
 
 func TestNoColorDrawsNoColours(t *testing.T) {
-	b := scripted(t)
-	returning(b, "leak-build")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "leak-build")
 	h := newHarness(t, b, 120, 40)
 	if !hasColour(h.screen()) {
 		t.Fatal("the coloured screen has no colour: the test cannot see any")
@@ -738,9 +739,9 @@ func hasColour(s string) bool {
 }
 
 func TestLeavingAStepCancelsItsCheck(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	b.CheckGate = make(chan struct{})
-	returning(b, "fix")
+	fixture.Returning(b, "fix")
 	h := newHarness(t, b, 80, 24)
 	h.update(keyPress("c"))
 	h.settle(func(m Model) bool { return m.checking.active })

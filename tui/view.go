@@ -8,6 +8,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/dockertutor/dockertutor/exercises/progress"
+	"github.com/dockertutor/dockertutor/present"
 )
 
 // View draws the screen from the model; it computes nothing that Update
@@ -131,7 +132,7 @@ func (m Model) resultsTitle() string {
 }
 
 // legend explains the outline's marks on the all-keys screen.
-const legend = "Outline: ✓ passed  ✗ not passed yet  • started  ○ not started  ▸ open step. The mouse wheel scrolls the pane under it."
+var legend = "Outline: " + present.StatusLegend() + "  ▸ open step. The mouse wheel scrolls the pane under it."
 
 func (m Model) outputTitle() string {
 	title := "Output"

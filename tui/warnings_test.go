@@ -9,6 +9,8 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/dockertutor/dockertutor/tui/internal/fixture"
 )
 
 // The session's opening warning (an unreadable progress file set aside)
@@ -18,9 +20,9 @@ var setAside = errors.New("progress file /s/progress-x.json could not be read (u
 
 func TestOpeningWarningIsOnTheFirstScreen(t *testing.T) {
 	for _, back := range []bool{false, true} {
-		b := scripted(t)
+		b := fixture.Scripted(t)
 		if back {
-			returning(b, "find")
+			fixture.Returning(b, "find")
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		t.Cleanup(cancel)
@@ -42,7 +44,7 @@ func TestOpeningWarningIsOnTheFirstScreen(t *testing.T) {
 
 func TestPlainModeSaysTheOpeningWarningOnce(t *testing.T) {
 	t.Setenv("TERM", "dumb")
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	var out bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

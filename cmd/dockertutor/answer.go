@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dockertutor/dockertutor/exercises/check"
+	"github.com/dockertutor/dockertutor/present"
 )
 
 func newAnswerCmd(g *globals) *cobra.Command {
@@ -33,19 +34,18 @@ func newAnswerCmd(g *globals) *cobra.Command {
 	}
 }
 
-// printVerdict writes each check's outcome, message and evidence.
+// printVerdict writes each check's outcome, id, message and evidence,
+// then the verdict's summary; plain output has words for the marks.
 func printVerdict(w io.Writer, v check.Verdict, plain bool) {
-	for _, r := range v.Results {
-		mark := map[check.Outcome]string{check.Pass: "✓", check.Fail: "✗", check.Error: "!"}[r.Outcome]
-		if plain {
-			mark = map[check.Outcome]string{check.Pass: "PASS", check.Fail: "FAIL", check.Error: "ERROR"}[r.Outcome]
-		}
-		fmt.Fprintf(w, "%s %s: %s\n", mark, r.ID, r.Message)
-		for _, e := range r.Evidence {
-			fmt.Fprintf(w, "    %s: %s\n", e.Where, e.Detail)
+	lv := present.LayOut(v, present.CommandLine)
+	if lv.Unreachable {
+		fmt.Fprintf(w, "%s%s\n%s%s\n", present.OutcomeMark(check.Error).Prefix(plain), lv.DockerError, present.CheckHang, lv.NotChecked)
+	}
+	for _, c := range lv.Checks {
+		fmt.Fprintf(w, "%s%s: %s\n", c.Mark.Prefix(plain), c.ID, c.Text)
+		for _, e := range c.Evidence {
+			fmt.Fprintf(w, "%s%s\n", present.EvidenceIndent, e)
 		}
 	}
-	if v.Passed {
-		fmt.Fprintf(w, "Step %s passed.\n", v.Step)
-	}
+	fmt.Fprintln(w, lv.Summary.Text)
 }

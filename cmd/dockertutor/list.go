@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dockertutor/dockertutor/exercises/progress"
+	"github.com/dockertutor/dockertutor/present"
 	"github.com/dockertutor/dockertutor/report"
 )
 
@@ -59,7 +60,7 @@ func runList(cmd *cobra.Command, g *globals, asJSON bool) error {
 	for _, l := range out.Lessons {
 		fmt.Fprintf(w, "\n%d. %s\n", l.Number, l.Title)
 		for _, st := range l.Steps {
-			mark := statusMark(st.Status, g.plain || !g.io.Terminal)
+			mark := statusMark(progress.Status(st.Status), g.plain || !g.io.Terminal)
 			cur := "  "
 			if st.Current {
 				cur = "> "
@@ -75,27 +76,13 @@ func runList(cmd *cobra.Command, g *globals, asJSON bool) error {
 	return nil
 }
 
-// statusMark is a one-cell status sign; plain output uses words a screen
-// reader can say.
-func statusMark(status string, plain bool) string {
+// statusMark is a step's status sign; plain output uses words a screen
+// reader can say, padded to a column. A status progress does not know
+// ("not-started") is not started.
+func statusMark(status progress.Status, plain bool) string {
+	m := present.StatusMark(status)
 	if plain {
-		switch status {
-		case "passed":
-			return "[done]"
-		case "failed":
-			return "[fail]"
-		case "started":
-			return "[open]"
-		}
-		return "[    ]"
+		return fmt.Sprintf("%-*s", present.StatusWordWidth, m.Word)
 	}
-	switch status {
-	case "passed":
-		return "✓"
-	case "failed":
-		return "✗"
-	case "started":
-		return "•"
-	}
-	return "·"
+	return m.Glyph
 }

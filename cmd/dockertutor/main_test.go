@@ -154,7 +154,7 @@ func TestHintsRevealOneAtATime(t *testing.T) {
 		t.Fatalf("past the last hint the last one repeats: %q", out)
 	}
 	out, _, _ = c.fixture("show", st.ID)
-	if !strings.Contains(out, "Hints so far") || !strings.Contains(out, "It should read FROM.") {
+	if !strings.Contains(out, "Hints") || !strings.Contains(out, "It should read FROM.") {
 		t.Fatal("revealed hints are not shown with the step")
 	}
 }

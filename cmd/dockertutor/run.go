@@ -11,6 +11,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/present"
 )
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -55,21 +56,8 @@ func streamAction(ctx context.Context, w io.Writer, do func(context.Context, cha
 }
 
 func printEvent(w io.Writer, e tutor.Event) {
-	switch e.Kind {
-	case tutor.EventCommand:
-		if e.Text != "" {
-			fmt.Fprintf(w, "$ %s\n", e.Text)
-		}
-	case tutor.EventStep:
-		fmt.Fprintf(w, "%s\n", e.Text)
-	case tutor.EventWarning:
-		fmt.Fprintf(w, "warning: %s\n", e.Text)
-	case tutor.EventError:
-		fmt.Fprintf(w, "error: %s\n", e.Text)
-	case tutor.EventDone:
-		fmt.Fprintf(w, "%s\n", e.Text)
-	default:
-		fmt.Fprintf(w, "  %s\n", e.Text)
+	for _, l := range present.EventLines(e) {
+		fmt.Fprintln(w, l.Text)
 	}
 }
 

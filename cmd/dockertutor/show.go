@@ -2,13 +2,13 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/present"
 	"github.com/dockertutor/dockertutor/tui/markdown"
 )
 
@@ -39,7 +39,7 @@ func newShowCmd(g *globals) *cobra.Command {
 			}
 			style := markdown.Dark
 			if g.plain || !g.io.Terminal {
-				style = markdown.Plain
+				style = markdown.Reader // the plain mode's text: no marks a screen reader would read out
 			}
 			out, err := markdown.New().Render(md, width, style)
 			if err != nil {
@@ -54,40 +54,12 @@ func newShowCmd(g *globals) *cobra.Command {
 }
 
 // stepMarkdown is everything the learner needs about a step, as markdown:
-// the text with their values, the choices of a quiz, where to work, and
-// the hints they already revealed.
+// the document the tutor shows, worded for the command line.
 func stepMarkdown(s *tutor.Session, st *lessons.Step, p progress.Progress) (string, error) {
-	text, err := st.Render(s.Values(st, p))
-	if err != nil {
-		return "", fmt.Errorf("step %s: %w", st.ID, err)
+	page := present.NewStepPage(st, s.Values(st, p), s.RevealedHints(st, p), s.ActionCommand(st))
+	if page.TextErr != nil {
+		return "", fmt.Errorf("step %s: %w", st.ID, page.TextErr)
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "# %s %s\n\n", st.Number, st.Title)
-	b.WriteString(text)
-	if st.Quiz != nil {
-		b.WriteString("\n\n")
-		for _, c := range st.Quiz.Choices {
-			fmt.Fprintf(&b, "- **%s** %s\n", c.ID, c.Text)
-		}
-		how := "one choice"
-		if st.Quiz.Multiple {
-			how = "every right choice, such as a,c"
-		}
-		fmt.Fprintf(&b, "\nAnswer with %s: `dockertutor answer %s ID`\n", how, st.ID)
-	}
-	if st.Kind == lessons.KindAnswer {
-		fmt.Fprintf(&b, "\n\nAnswer with `dockertutor answer %s VALUE`\n", st.ID)
-	}
-	if st.Kind == lessons.KindExercise {
-		fmt.Fprintf(&b, "\n\n**Your folder:** `%s`\n", s.Work.StepDir(st))
-	}
-	if hints := s.RevealedHints(st, p); len(hints) > 0 {
-		b.WriteString("\n\n**Hints so far**\n\n")
-		for i, h := range hints {
-			fmt.Fprintf(&b, "%d. %s\n", i+1, h)
-		}
-	} else if len(st.Hints) > 0 {
-		fmt.Fprintf(&b, "\n\n%d hint(s) available: `dockertutor hint %s`\n", len(st.Hints), st.ID)
-	}
-	return b.String(), nil
+	steps := s.Course.Steps()
+	return present.StepDoc(page, p, st == steps[len(steps)-1], present.CommandLine), nil
 }

@@ -9,18 +9,37 @@ import (
 	"sync"
 
 	"charm.land/glamour/v2"
+	gansi "charm.land/glamour/v2/ansi"
 	"charm.land/glamour/v2/styles"
 )
 
 // Style picks the glamour style: colours for a dark or light background,
-// or plain text for pipes, TERM=dumb, NO_COLOR and screen readers.
+// plain text for pipes, TERM=dumb and NO_COLOR, or text for a screen
+// reader.
 type Style string
 
 const (
 	Dark  Style = styles.DarkStyle
 	Light Style = styles.LightStyle
 	Plain Style = styles.NoTTYStyle
+	// Reader is glamour's ASCII style without the asterisks of emphasis,
+	// the hashes of headings or a left margin, which a screen reader
+	// would read out; the plain mode uses it.
+	Reader Style = "reader"
 )
+
+// readerStyle is the glamour configuration of Reader.
+func readerStyle() gansi.StyleConfig {
+	cfg := styles.ASCIIStyleConfig
+	noMargin := uint(0)
+	cfg.Document.Margin = &noMargin
+	cfg.Emph = gansi.StylePrimitive{}
+	cfg.Strong = gansi.StylePrimitive{}
+	for _, h := range []*gansi.StyleBlock{&cfg.H1, &cfg.H2, &cfg.H3, &cfg.H4, &cfg.H5, &cfg.H6} {
+		h.Prefix = ""
+	}
+	return cfg
+}
 
 // MaxWidth caps the wrap width: long lines are hard to read (glow does the same).
 const MaxWidth = 100
@@ -70,7 +89,11 @@ func (r *Renderer) Render(md string, paneWidth int, style Style) (string, error)
 	tr, ok := r.cache[k]
 	if !ok {
 		var err error
-		tr, err = glamour.NewTermRenderer(glamour.WithStandardStyle(string(style)), glamour.WithWordWrap(k.width))
+		look := glamour.WithStandardStyle(string(style))
+		if style == Reader {
+			look = glamour.WithStyles(readerStyle())
+		}
+		tr, err = glamour.NewTermRenderer(look, glamour.WithWordWrap(k.width))
 		if err != nil {
 			return "", fmt.Errorf("markdown renderer: %w", err)
 		}
@@ -81,7 +104,7 @@ func (r *Renderer) Render(md string, paneWidth int, style Style) (string, error)
 		return "", fmt.Errorf("render markdown: %w", err)
 	}
 	out = strings.Trim(out, "\n")
-	if style == Plain {
+	if style == Plain || style == Reader {
 		// Plain text goes to pipes and screen readers: the padding glamour
 		// adds to fill the width is noise there.
 		out = trimLines(out)

@@ -1,4 +1,4 @@
-package tui
+package plain
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
 	"github.com/dockertutor/dockertutor/tui/internal/fake"
+	"github.com/dockertutor/dockertutor/tui/internal/fixture"
 )
 
 // waitWatchers waits until the fake has n watchers running.
@@ -26,8 +27,8 @@ func waitWatchers(t *testing.T, b *fake.Backend, n int) {
 }
 
 func TestPlainWatchPrintsEachNewVerdictBetweenPrompts(t *testing.T) {
-	b := scripted(t)
-	returning(b, "leak-build")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "leak-build")
 	r, w := io.Pipe()
 	s := startPlain(t, b, Options{Course: b.Course}, r, w)
 	at := s.out.waitOutput(t, 0, plainPrompt)
@@ -56,7 +57,7 @@ func TestPlainWatchPrintsEachNewVerdictBetweenPrompts(t *testing.T) {
 	waitWatchers(t, b, 1)
 	b.Change("Dockerfile changed")
 	at = s.out.waitOutput(t, at, "Checked step 2.3 again (Dockerfile changed):\nFAIL: The Dockerfile has 1 stage; it needs at least 2.\n")
-	at = s.out.waitOutput(t, at, "Not passed yet.\n")
+	at = s.out.waitOutput(t, at, "Not yet: 2 of 2 checks did not pass.\n")
 
 	// A step with nothing to watch leaves watching on for the next.
 	s.send(t, "p\n")
@@ -74,10 +75,7 @@ func TestPlainWatchPrintsEachNewVerdictBetweenPrompts(t *testing.T) {
 	s.send(t, "w\n")
 	s.out.waitWords(t, at, "Watching step 2.3:")
 	waitWatchers(t, b, 1)
-	s.send(t, "q\n") // quitting while watching
-	if err := s.wait(t); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	s.finish(t, "q\n") // quitting while watching
 	if n := b.Watchers(); n != 0 {
 		t.Errorf("%d watchers left after quitting", n)
 	}
@@ -98,8 +96,8 @@ func TestPlainWatchPrintsEachNewVerdictBetweenPrompts(t *testing.T) {
 }
 
 func TestPlainWatchStopsOnInterrupt(t *testing.T) {
-	b := scripted(t)
-	returning(b, "leak-build")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "leak-build")
 	r, w := io.Pipe()
 	s := startPlain(t, b, Options{Course: b.Course, Poll: true}, r, w)
 	s.send(t, "w\n")
@@ -117,9 +115,9 @@ func TestPlainWatchStopsOnInterrupt(t *testing.T) {
 // Nothing is printed while the editor has the terminal: a change seen
 // meanwhile is checked once the learner is back.
 func TestPlainWatchWaitsForTheEditor(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	stepFolders(t, b)
-	returning(b, "leak-build")
+	fixture.Returning(b, "leak-build")
 	editor, _ := readingEditor(t)
 	t.Setenv("EDITOR", editor)
 	r, w := io.Pipe()
@@ -136,31 +134,25 @@ func TestPlainWatchWaitsForTheEditor(t *testing.T) {
 	s.send(t, "saved\n")
 	at = s.out.waitOutput(t, at, "Back from the editor. Watching checks the step if the file changed.\n")
 	s.out.waitOutput(t, at, "Checked step 2.1 again (Dockerfile changed):\nPASS: ")
-	s.send(t, "q\n")
-	if err := s.wait(t); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	s.finish(t, "q\n")
 }
 
 // A check the learner asks for answers the changes already seen.
 func TestPlainWatchAfterACheckSaysARepeatInOneLine(t *testing.T) {
-	b := scripted(t)
-	returning(b, "fix")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "fix")
 	r, w := io.Pipe()
 	s := startPlain(t, b, Options{Course: b.Course}, r, w)
 	s.send(t, "w\nc\n")
-	at := s.out.waitOutput(t, 0, "Not passed yet.\n")
+	at := s.out.waitOutput(t, 0, "Not yet: 2 of 2 checks did not pass.\n")
 	b.Change("Dockerfile changed")
 	s.out.waitOutput(t, at, "Checked step 2.3 again (Dockerfile changed): the same as before, not passed yet.\n")
-	s.send(t, "q\n")
-	if err := s.wait(t); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	s.finish(t, "q\n")
 }
 
 func TestPlainWatchSaysWhyItCannot(t *testing.T) {
-	b := scripted(t)
-	returning(b, "leak-build")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "leak-build")
 	b.WatchErr = errors.New("no inotify watches left")
 	out := runPlainWith(t, b, b.Course, "w", "q")
 	if !strings.Contains(strings.Join(strings.Fields(out), " "), "Cannot watch step 2.1: no inotify watches left. Watching is off; type c to check by hand.") {
@@ -178,8 +170,8 @@ func (endingWatch) Watch(ctx context.Context, st *lessons.Step) (<-chan tutor.Ch
 }
 
 func TestPlainWatchSaysWhenTheWatcherEnds(t *testing.T) {
-	b := scripted(t)
-	returning(b, "leak-build")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "leak-build")
 	out := runPlainWith(t, endingWatch{b}, b.Course, "w", "l", "q")
 	if !strings.Contains(strings.Join(strings.Fields(out), " "), "Watching step 2.1 stopped by itself. Type w to watch again, or c to check.") {
 		t.Errorf("a watcher that ends:\n%s", out)
@@ -203,8 +195,8 @@ func (q queuedWatch) Watch(ctx context.Context, st *lessons.Step) (<-chan tutor.
 // A change seen while the learner's own check ran is answered by it: no
 // second check, no second verdict.
 func TestPlainWatchForgetsChangesACheckAnswered(t *testing.T) {
-	b := scripted(t)
-	returning(b, "fix")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "fix")
 	gate := make(chan struct{})
 	b.CheckGate = gate
 	q := queuedWatch{b, make(chan tutor.Change, 4)}
@@ -216,11 +208,8 @@ func TestPlainWatchForgetsChangesACheckAnswered(t *testing.T) {
 	at = s.out.waitOutput(t, at, "Checking step 2.3…\n")
 	q.queue <- tutor.Change{Reason: "Dockerfile changed"} // saved while the check runs
 	close(gate)                                           // this check ends, and any other would pass at once
-	at = s.out.waitOutput(t, at, "Not passed yet.\n")
-	s.send(t, "l\nq\n")
-	if err := s.wait(t); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	at = s.out.waitOutput(t, at, "Not yet: 2 of 2 checks did not pass.\n")
+	s.finish(t, "l\nq\n")
 	if rest := s.out.String()[at:]; strings.Contains(rest, "Checked step") {
 		t.Errorf("a change the check answered brought another verdict:\n%s", rest)
 	}

@@ -1,4 +1,4 @@
-package tui
+package handover
 
 import "golang.org/x/sys/unix"
 

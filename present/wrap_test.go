@@ -1,11 +1,11 @@
-package tui
+package present
 
 import (
 	"slices"
 	"testing"
 )
 
-func TestWrapWordsBreaksAtSpacesOnly(t *testing.T) {
+func TestWrapBreaksAtSpacesOnly(t *testing.T) {
 	for _, c := range []struct {
 		text  string
 		width int
@@ -17,8 +17,8 @@ func TestWrapWordsBreaksAtSpacesOnly(t *testing.T) {
 		{"", 10, []string{""}},
 		{"naïve café", 5, []string{"naïve", "café"}},
 	} {
-		if got := wrapWords(c.text, c.width); !slices.Equal(got, c.want) {
-			t.Errorf("wrapWords(%q, %d) = %q, want %q", c.text, c.width, got, c.want)
+		if got := Wrap(c.text, c.width); !slices.Equal(got, c.want) {
+			t.Errorf("Wrap(%q, %d) = %q, want %q", c.text, c.width, got, c.want)
 		}
 	}
 }

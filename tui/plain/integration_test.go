@@ -1,4 +1,4 @@
-package tui
+package plain
 
 import (
 	"context"
@@ -60,15 +60,12 @@ func TestPlainWatchOnTheRealDaemon(t *testing.T) {
 	}
 	at = ps2.out.waitOutput(t, at, "Checked step 1.1 again (Dockerfile changed):\nPASS: ")
 	at = ps2.out.waitOutput(t, at, "FAIL: ")
-	at = ps2.out.waitOutput(t, at, "Not passed yet.\n\n"+plainPrompt)
+	at = ps2.out.waitOutput(t, at, "Not yet: 1 of 2 checks did not pass.\n\n"+plainPrompt)
 
 	if _, err := cli.ImageTag(context.Background(), client.ImageTagOptions{Source: "alpine:3.22", Target: image + ":latest"}); err != nil {
 		t.Fatal(err)
 	}
 	at = ps2.out.waitOutput(t, at, "Checked step 1.1 again (image "+image)
 	ps2.out.waitOutput(t, at, "Step passed. Type n for the next step.\n\n"+plainPrompt)
-	ps2.send(t, "q\n")
-	if err := ps2.wait(t); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	ps2.finish(t, "q\n")
 }

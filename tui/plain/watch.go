@@ -1,4 +1,4 @@
-package tui
+package plain
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/present"
 )
 
 // Watching in the plain mode: w turns it on and off; while on, the current
@@ -148,7 +149,7 @@ func (u *plainUI) recheck(c tutor.Change) {
 	v, err := u.b.Check(u.ctx, st)
 	if err == nil {
 		if sig := verdictSignature(v); sig == u.shown[st.ID] {
-			u.wrapped(fmt.Sprintf("Checked step %s again (%s): the same as before, %s.", st.Number, reason, verdictWord(v)), "", "")
+			u.wrapped(fmt.Sprintf("Checked step %s again (%s): the same as before, %s.", st.Number, reason, present.Word(v)), "", "")
 			u.refreshProgress()
 			return
 		}
@@ -169,14 +170,4 @@ func verdictSignature(v check.Verdict) string {
 		}
 	}
 	return b.String()
-}
-
-func verdictWord(v check.Verdict) string {
-	switch {
-	case v.Unreachable():
-		return "Docker did not answer"
-	case v.Passed:
-		return "passed"
-	}
-	return "not passed yet"
 }

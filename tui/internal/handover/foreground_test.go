@@ -1,6 +1,6 @@
 //go:build linux || darwin
 
-package tui
+package handover
 
 import (
 	"bufio"
@@ -100,7 +100,7 @@ func jobControlShell(mode string) int {
 }
 
 // foregroundHelper plays the tutor: it opens a child through
-// startInForeground on the terminal its shell gave it, says how the child
+// StartInForeground on the terminal its shell gave it, says how the child
 // ended ("back: ..."), then reads a line from the terminal, which it can do
 // only if its group has the terminal again.
 func foregroundHelper(mode string) int {
@@ -134,7 +134,7 @@ func foregroundHelper(mode string) int {
 		return 2
 	}
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
-	wait, err := startInForeground(c)
+	wait, err := StartInForeground(c)
 	if err == nil {
 		err = wait()
 	}
@@ -300,7 +300,7 @@ func childGroup(t *testing.T, stdin *os.File) int {
 	c.Env = append(os.Environ(), foregroundHelperEnv+"=report-group")
 	var out bytes.Buffer
 	c.Stdin, c.Stdout = stdin, &out
-	wait, err := startInForeground(c)
+	wait, err := StartInForeground(c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package tui
+package plain
 
 import (
 	"errors"
@@ -9,6 +9,9 @@ import (
 	"runtime"
 
 	"github.com/charmbracelet/x/term"
+
+	"github.com/dockertutor/dockertutor/tui/backend"
+	"github.com/dockertutor/dockertutor/tui/internal/handover"
 )
 
 // The plain mode's e and t hand the terminal to an editor or a shell and
@@ -17,22 +20,22 @@ import (
 
 // edit opens the step's main file in the learner's editor.
 func (u *plainUI) edit() {
-	info := describe(u.b, u.steps[u.cur], u.prog)
-	file, dir := info.mainFile(), info.values.Workdir
+	info := backend.Describe(u.b, u.steps[u.cur], u.prog)
+	file, dir := info.MainFile(), info.Values.Workdir
 	if file == "" {
 		u.printf("This step has no file to edit. Its folder is %s; type t for a shell there.\n", dir)
 		return
 	}
-	ready := editorCmd(u.getenv, file, dir)().(execReadyMsg)
-	if ready.err != nil {
-		u.wrapped(noEditorAdvice(ready.err), "", "")
+	editor, err := handover.Editor(u.getenv, file, dir)
+	if err != nil {
+		u.wrapped(noEditorAdvice(err), "", "")
 		u.printf("The file to edit is %s\n", file)
 		u.printf("The step's folder is %s\n", dir)
 		return
 	}
-	name := filepath.Base(ready.cmd.Path)
+	name := filepath.Base(editor.Path)
 	u.printf("Opening %s in %s. Close the editor to come back here.\n", file, name)
-	err := u.handOver(ready.cmd)
+	err = u.handOver(editor)
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
@@ -50,15 +53,15 @@ func (u *plainUI) edit() {
 // shell opens the learner's shell in the step's folder.
 func (u *plainUI) shell() {
 	dir := u.b.Values(u.steps[u.cur], u.prog).Workdir
-	ready := shellCmd(u.getenv, dir)().(execReadyMsg)
-	if ready.err != nil {
-		u.printf("%v\n", ready.err)
+	shell, err := handover.Shell(u.getenv, dir)
+	if err != nil {
+		u.printf("%v\n", err)
 		u.printf("The step's folder is %s\n", dir)
 		return
 	}
 	// The full screen's banner clears the screen; here it is one line.
 	u.printf("A shell in the step's folder, %s. Type exit to come back to the tutor.\n", dir)
-	err := u.handOver(ready.cmd)
+	err = u.handOver(shell)
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) { // a shell's status is its last command's
 		u.printf("The shell could not run: %v\n", err)
@@ -91,7 +94,7 @@ func (u *plainUI) handOver(c *exec.Cmd) error {
 	var childIn, forward *os.File // the pipe that feeds the child, when there is one
 	if f, ok := u.in.(*os.File); ok {
 		c.Stdin = f // the input reads nothing between two lines: the child has it all
-		if isTerminal(f) {
+		if handover.IsTerminal(f) {
 			// An editor that dies in raw mode leaves the terminal as it was.
 			if st, err := term.GetState(f.Fd()); err == nil {
 				defer term.Restore(f.Fd(), st)
@@ -104,7 +107,7 @@ func (u *plainUI) handOver(c *exec.Cmd) error {
 		}
 		c.Stdin, childIn, forward = r, r, w
 	}
-	wait, err := startInForeground(c)
+	wait, err := handover.StartInForeground(c)
 	if childIn != nil {
 		childIn.Close() // the child has its own copy; a write fails once it exits
 	}

@@ -1,4 +1,4 @@
-package tui
+package plain
 
 import (
 	"bytes"
@@ -11,13 +11,14 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/tui/backend"
+	"github.com/dockertutor/dockertutor/tui/internal/fixture"
 )
 
-// runPlainWith runs the plain mode through Run, with TERM=dumb, on the
-// given input lines, and returns everything it printed.
-func runPlainWith(t *testing.T, b Backend, c *lessons.Course, input ...string) string {
+// runPlainWith runs the plain mode on the given input lines, and returns
+// everything it printed.
+func runPlainWith(t *testing.T, b backend.Session, c *lessons.Course, input ...string) string {
 	t.Helper()
-	t.Setenv("TERM", "dumb")
 	var out bytes.Buffer
 	in := strings.NewReader(strings.Join(input, "\n") + "\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -29,7 +30,7 @@ func runPlainWith(t *testing.T, b Backend, c *lessons.Course, input ...string) s
 }
 
 func TestPlainModeIsLinearTextWithOneLetterCommands(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	out := runPlainWith(t, b, b.Course, "", "n", "g leak-build", "r", "q")
 	if strings.ContainsRune(out, '\x1b') {
 		t.Fatalf("escape sequences in the plain mode:\n%q", out)
@@ -37,7 +38,7 @@ func TestPlainModeIsLinearTextWithOneLetterCommands(t *testing.T) {
 	for _, want := range []string{
 		"Welcome to Fixture course",
 		"/home/learner/dockertutor",
-		"Docker answers at unix:///var/run/docker.sock",
+		"Docker: answers at unix:///var/run/docker.sock",
 		"Press Enter to begin.",
 		"Step 1.1 of 5 (lesson 1, Reading and choosing). Status: passed.",
 		"Command (? for the list): ",
@@ -65,14 +66,14 @@ func TestPlainModeIsLinearTextWithOneLetterCommands(t *testing.T) {
 }
 
 func TestPlainModeAnswersHintsAndLists(t *testing.T) {
-	b := scripted(t)
-	returning(b, "pick")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "pick")
 	out := runPlainWith(t, b, b.Course, "h", "a c", "a", "b", "l", "s", "x", "no", "?", "zz", "q")
 	for _, want := range []string{
 		"Welcome back. You are at step 1.2",
 		"Hint 1 of 1:\nOne of them names the content itself.",
 		"FAIL: ",
-		"Not passed yet.",
+		"Not yet: 1 of 1 checks did not pass.",
 		"Your answer: ",
 		"PASS: ",
 		"  1.2 Pick the reference that never moves: passed (you are here)",
@@ -96,8 +97,8 @@ func TestPlainModeAnswersHintsAndLists(t *testing.T) {
 }
 
 func TestPlainModeSolutionAsksAndRuns(t *testing.T) {
-	b := scripted(t)
-	returning(b, "fix")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "fix")
 	out := runPlainWith(t, b, b.Course, "s", "y", "y", "q")
 	for _, want := range []string{
 		"You have not passed step 2.3 yet. Show the reference solution anyway? [y/N]",
@@ -113,10 +114,10 @@ func TestPlainModeSolutionAsksAndRuns(t *testing.T) {
 }
 
 func TestPlainModeSaysWhenDockerIsAway(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	b.SetDocker(tutor.DockerStatus{Endpoint: "unix:///var/run/docker.sock", Problem: "Nothing listens there.", Fix: "Start Docker Desktop."})
 	out := runPlainWith(t, b, b.Course, "", "g leak-build", "c", "d", "q")
-	for _, want := range []string{"Docker does not answer at unix:///var/run/docker.sock", "Nothing listens there.", "To fix it: Start Docker Desktop.", "Docker did not answer, so nothing was recorded."} {
+	for _, want := range []string{"Docker does not answer at unix:///var/run/docker.sock", "Nothing listens there.", "To fix it: Start Docker Desktop.", "ERROR: Docker is not reachable: Nothing listens there.", "  Not checked: built, leaked.", "Docker did not answer, so nothing was checked or recorded."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plain output lacks %q:\n%s", want, out)
 		}
@@ -124,8 +125,7 @@ func TestPlainModeSaysWhenDockerIsAway(t *testing.T) {
 }
 
 func TestPlainModeEndsWithTheContext(t *testing.T) {
-	b := scripted(t)
-	t.Setenv("TERM", "dumb")
+	b := fixture.Scripted(t)
 	r, w := io.Pipe() // input that never comes
 	defer w.Close()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -140,27 +140,5 @@ func TestPlainModeEndsWithTheContext(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the plain mode did not end with its context")
-	}
-}
-
-func TestRunRefusesWhatItCannotRun(t *testing.T) {
-	if err := Run(context.Background(), nil, Options{}); err == nil {
-		t.Error("no backend: no error")
-	}
-	b := scripted(t)
-	if err := Run(context.Background(), b, Options{}); err == nil || !strings.Contains(err.Error(), "no steps") {
-		t.Errorf("no course: %v", err)
-	}
-}
-
-func TestRunFallsBackToPlainWithoutATerminal(t *testing.T) {
-	t.Setenv("TERM", "xterm-256color")
-	b := scripted(t)
-	var out bytes.Buffer
-	if err := Run(context.Background(), b, Options{Course: b.Course, In: strings.NewReader("\nq\n"), Out: &out}); err != nil {
-		t.Fatal(err)
-	}
-	if strings.ContainsRune(out.String(), '\x1b') || !strings.Contains(out.String(), "Command (? for the list): ") {
-		t.Fatalf("not the plain mode:\n%q", out.String())
 	}
 }

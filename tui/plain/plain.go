@@ -1,8 +1,12 @@
-package tui
+// Package plain is the tutor's line-oriented mode for screen readers,
+// TERM=dumb and pipes: it prints the step's text, then reads one-letter
+// commands. It never moves the cursor or draws colour, and every message
+// is a full line. What it says is worded in package present, as the full
+// screen's is.
+package plain
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,30 +14,41 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/glamour/v2"
-	gansi "charm.land/glamour/v2/ansi"
-	"charm.land/glamour/v2/styles"
-
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/present"
+	"github.com/dockertutor/dockertutor/tui/backend"
+	"github.com/dockertutor/dockertutor/tui/markdown"
 )
 
-// The plain mode is a line-oriented loop for screen readers, TERM=dumb and
-// pipes: it prints the step's text, then reads one-letter commands. It
-// never moves the cursor or draws colour, and every message is a full line.
+// Options configure Run.
+type Options struct {
+	// Course is the course the session runs; required.
+	Course *lessons.Course
+	// In and Out are the learner's input and where the mode writes.
+	In  io.Reader
+	Out io.Writer
+	// Poll says the session watches the step folder by polling, which
+	// the mode says when watching starts.
+	Poll bool
+	// Width is where text wraps (at most markdown.MaxWidth); 0 means 80.
+	Width int
+	// Warnings are what opening the session found, said once at the start.
+	Warnings []error
+}
 
 type plainUI struct {
 	ctx    context.Context
-	b      Backend
+	b      backend.Session
 	course *lessons.Course
 	steps  []*lessons.Step
 	in     io.Reader // handed to an editor or a shell as it is, if a file
 	out    io.Writer
 	input  *plainInput
 	width  int
-	md     *glamour.TermRenderer
+	md     *markdown.Renderer
 	getenv func(string) string
 	poll   bool
 	cur    int
@@ -70,15 +85,15 @@ var plainCommands = []string{
 	"q        quit",
 }
 
-func runPlain(ctx context.Context, b Backend, opts Options) error {
+// Run runs the plain mode until the learner quits, the input ends or ctx
+// ends (then it returns an error wrapping ctx's).
+func Run(ctx context.Context, b backend.Session, opts Options) error {
 	width := opts.Width
 	if width <= 0 {
 		width = 80
 	}
-	md, err := newPlainRenderer(width)
-	if err != nil {
-		return err
-	}
+	// The tutor's own lines wrap where the step's text does.
+	width = markdown.WrapWidth(width)
 	// The input's goroutine ends with the plain mode (unless it waits in
 	// a read: then with the next line or the process).
 	ctx, cancel := context.WithCancel(ctx)
@@ -86,30 +101,11 @@ func runPlain(ctx context.Context, b Backend, opts Options) error {
 	ui := &plainUI{
 		ctx: ctx, b: b, course: opts.Course, steps: opts.Course.Steps(),
 		in: opts.In, out: opts.Out, input: newPlainInput(ctx, opts.In),
-		width: width, md: md, getenv: os.Getenv, poll: opts.Poll, shown: map[string]string{},
+		width: width, md: markdown.New(), getenv: os.Getenv, poll: opts.Poll, shown: map[string]string{},
 		warnings: opts.Warnings,
 	}
 	defer ui.stopWatch() // on quit and on interrupt alike
 	return ui.run()
-}
-
-// newPlainRenderer renders markdown as plain text for a screen reader:
-// glamour's ASCII style without the asterisks of emphasis, the hashes of
-// headings or a left margin, which a screen reader would read out.
-func newPlainRenderer(width int) (*glamour.TermRenderer, error) {
-	cfg := styles.ASCIIStyleConfig
-	noMargin := uint(0)
-	cfg.Document.Margin = &noMargin
-	cfg.Emph = gansi.StylePrimitive{}
-	cfg.Strong = gansi.StylePrimitive{}
-	for _, h := range []*gansi.StyleBlock{&cfg.H1, &cfg.H2, &cfg.H3, &cfg.H4, &cfg.H5, &cfg.H6} {
-		h.Prefix = ""
-	}
-	r, err := glamour.NewTermRenderer(glamour.WithStyles(cfg), glamour.WithWordWrap(width))
-	if err != nil {
-		return nil, fmt.Errorf("plain text renderer: %w", err)
-	}
-	return r, nil
 }
 
 func (u *plainUI) printf(format string, args ...any) { fmt.Fprintf(u.out, format, args...) }
@@ -217,7 +213,7 @@ func (u *plainUI) command(cmd, arg string) bool {
 		}
 	case "n":
 		if u.cur == len(u.steps)-1 {
-			u.print(summaryDoc(u.course, u.prog))
+			u.print(present.SummaryDoc(u.course, u.prog, present.PlainMode))
 			return false
 		}
 		u.enter(u.cur + 1)
@@ -323,30 +319,28 @@ func (u *plainUI) enter(idx int) {
 
 func (u *plainUI) show() {
 	st := u.steps[u.cur]
-	info := describe(u.b, st, u.prog)
+	info := backend.Describe(u.b, st, u.prog)
 	u.printf("\n")
-	u.wrapped(fmt.Sprintf("Step %s of %d (lesson %d, %s). Status: %s.", st.Number, len(u.steps), st.Lesson.Number, st.Lesson.Title, statusName(u.prog.StatusOf(st.ID))), "", "")
+	u.wrapped(fmt.Sprintf("Step %s of %d (lesson %d, %s). Status: %s.", st.Number, len(u.steps), st.Lesson.Number, st.Lesson.Title, statusWord(u.prog, st)), "", "")
 	u.printf("\n")
-	u.print(stepDoc(info, u.prog, u.cur == len(u.steps)-1))
+	u.print(present.StepDoc(info, u.prog, u.cur == len(u.steps)-1, present.PlainMode))
 }
 
+// print renders markdown as text a screen reader reads well; markdown
+// that cannot be rendered is printed as it is, which still reads.
 func (u *plainUI) print(md string) {
-	out, err := u.md.Render(md)
+	out, err := u.md.Render(md, u.width, markdown.Reader)
 	if err != nil {
 		out = md
 	}
-	lines := strings.Split(strings.Trim(out, "\n"), "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimRight(l, " ") // padding to the width is noise here
-	}
-	u.printf("%s\n", strings.Join(lines, "\n"))
+	u.printf("%s\n", strings.Trim(out, "\n"))
 }
 
 // wrapped prints text wrapped to the width, with a first-line prefix and
 // an indent for the lines that follow.
 func (u *plainUI) wrapped(text, first, rest string) {
 	w := max(u.width-len(rest), 20)
-	for i, line := range wrapWords(text, w) {
+	for i, line := range present.Wrap(text, w) {
 		p := rest
 		if i == 0 {
 			p = first
@@ -363,7 +357,7 @@ func (u *plainUI) list() {
 			if s == u.steps[u.cur] {
 				here = " (you are here)"
 			}
-			u.printf("  %s %s: %s%s\n", s.Number, s.Title, statusName(u.prog.StatusOf(s.ID)), here)
+			u.printf("  %s %s: %s%s\n", s.Number, s.Title, statusWord(u.prog, s), here)
 		}
 	}
 }
@@ -375,42 +369,33 @@ func (u *plainUI) dockerStatus() tutor.DockerStatus {
 }
 
 func (u *plainUI) printDocker(d tutor.DockerStatus) {
-	u.print("Docker " + dockerLine(d, true) + "\n\n" + dockerAdvice(d, true))
+	u.print(present.DockerDoc(d))
 }
 
+// action is what r and s start: the step's action, or its solution.
+type action func(ctx context.Context, st *lessons.Step, events chan<- tutor.Event) error
+
 // stream runs an action, printing its events as they come, and reports
-// whether it finished well.
-func (u *plainUI) stream(what string, st *lessons.Step, action actionFunc) bool {
-	events := make(chan tutor.Event, eventBatch)
+// whether it finished well. what names it: "run" or "solution".
+func (u *plainUI) stream(what string, st *lessons.Step, act action) bool {
+	events := make(chan tutor.Event, 256) // a chatty build does not wait on the terminal
 	done := make(chan error, 1)
 	go func() {
-		done <- action(u.ctx, st, events)
+		done <- act(u.ctx, st, events)
 		close(events)
 	}()
+	sawError := false
 	for ev := range events {
-		for _, line := range strings.Split(strings.TrimRight(ev.Text, "\n"), "\n") {
-			switch ev.Kind {
-			case tutor.EventCommand:
-				u.printf("$ %s\n", line)
-			case tutor.EventWarning:
-				u.printf("warning: %s\n", line)
-			case tutor.EventError:
-				u.printf("error: %s\n", line)
-			default:
-				u.printf("%s\n", line)
-			}
+		sawError = sawError || ev.Kind == tutor.EventError
+		for _, l := range present.EventLines(ev) {
+			u.printf("%s\n", l.Text)
 		}
 	}
 	err := <-done
-	switch {
-	case err == nil:
-		return true
-	case errors.Is(err, context.Canceled):
-		u.printf("The %s was aborted.\n", what)
-	default:
-		u.printf("The %s failed: %v\n", what, err)
+	if end, ok := present.ActionEnd(what, err, sawError); ok {
+		u.printf("%s\n", end.Text)
 	}
-	return false
+	return err == nil
 }
 
 func (u *plainUI) check(st *lessons.Step) {
@@ -426,32 +411,27 @@ func (u *plainUI) verdict(st *lessons.Step, v check.Verdict, err error) {
 		u.dropChanges()
 	}
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			u.printf("The check was aborted.\n")
-		} else {
-			u.printf("The check could not run: %v\n", err)
-		}
+		u.wrapped(present.CheckFailed(err, present.PlainMode), "", "")
 		return
 	}
 	u.shown[st.ID] = verdictSignature(v)
-	for _, r := range v.Results {
-		word := map[check.Outcome]string{check.Pass: "PASS", check.Fail: "FAIL", check.Error: "ERROR"}[r.Outcome]
-		u.wrapped(word+": "+r.Message, "", "  ")
-		for _, e := range r.Evidence {
-			u.wrapped(e.Where+": "+e.Detail, "    ", "      ")
+	lv := present.LayOut(v, present.PlainMode)
+	if lv.Unreachable {
+		u.wrapped(present.OutcomeMark(check.Error).Prefix(true)+lv.DockerError, "", present.CheckHang)
+		u.wrapped(lv.NotChecked, present.CheckHang, present.CheckHang)
+	}
+	for _, c := range lv.Checks {
+		u.wrapped(c.Mark.Prefix(true)+c.Text, "", present.CheckHang)
+		for _, e := range c.Evidence {
+			u.wrapped(e.String(), present.EvidenceIndent, present.EvidenceHang)
 		}
 	}
-	switch {
-	case v.Unreachable():
-		d := u.dockerStatus()
-		u.printf("Docker did not answer, so nothing was recorded.\n")
-		if d.Fix != "" {
-			u.printf("To fix it: %s\n", d.Fix)
+	// The summary comes last, where a screen reader stops before the prompt.
+	u.wrapped(strings.TrimSpace(lv.Summary.Text+" "+lv.Next), "", "")
+	if lv.Unreachable {
+		if fix := present.Fix(u.dockerStatus().Fix); fix != "" {
+			u.wrapped(fix, "", "")
 		}
-	case v.Passed:
-		u.printf("Step passed. Type n for the next step.\n")
-	default:
-		u.printf("Not passed yet.\n")
 	}
 	u.refreshProgress()
 }
@@ -492,32 +472,23 @@ func (u *plainUI) solution(st *lessons.Step) {
 }
 
 func (u *plainUI) welcome(first *lessons.Step) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# Welcome to %s\n\n", u.course.Title)
-	if u.course.Summary != "" {
-		b.WriteString(strings.TrimSpace(u.course.Summary) + "\n\n")
-	}
-	v := u.b.Values(first, u.prog)
-	fmt.Fprintf(&b, "Every step has its own folder under %s. Work there with your own editor and terminal.\n\n", v.Workspace)
-	if path := u.b.ProgressPath(); path != "" {
-		fmt.Fprintf(&b, "Your progress is saved in %s.\n\n", path)
-	}
-	d := u.dockerStatus()
-	b.WriteString("Docker " + dockerLine(d, true) + "\n\n" + dockerAdvice(d, true))
-	b.WriteString("After each step's text comes a prompt. Type a command letter and press Enter: n for the next step, c to check, h for a hint, ? for every command, q to quit.\n")
-	u.print(b.String())
+	u.print(present.WelcomeDoc(present.Welcome{
+		Course:       u.course,
+		Workspace:    u.b.Values(first, u.prog).Workspace,
+		ProgressPath: u.b.ProgressPath(),
+		Docker:       u.dockerStatus(),
+		DockerKnown:  true,
+		First:        first,
+		Keys: present.Keys{
+			Next: "n", Prev: "p", Run: "r", Check: "c", Hint: "h", Solution: "s",
+			Edit: "e", Shell: "t", Help: "?", Quit: "q",
+		},
+	}, present.PlainMode))
 }
 
-func statusName(s progress.Status) string {
-	switch s {
-	case progress.Passed:
-		return "passed"
-	case progress.Failed:
-		return "not passed yet"
-	case progress.Started:
-		return "started"
-	}
-	return "not started"
+// statusWord is a step's status in words.
+func statusWord(p progress.Progress, st *lessons.Step) string {
+	return present.StatusMark(p.StatusOf(st.ID)).Word
 }
 
 func indexOfStep(steps []*lessons.Step, st *lessons.Step) int {

@@ -1,4 +1,4 @@
-package tui
+package plain
 
 import (
 	"bytes"
@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dockertutor/dockertutor/tui/backend"
 	"github.com/dockertutor/dockertutor/tui/internal/fake"
+	"github.com/dockertutor/dockertutor/tui/internal/fixture"
 )
 
 // syncBuffer is the plain mode's output, read by the test while it runs.
@@ -96,9 +98,8 @@ type plainSession struct {
 	cancel context.CancelFunc
 }
 
-func startPlain(t *testing.T, b Backend, opts Options, in io.Reader, inW io.WriteCloser) *plainSession {
+func startPlain(t *testing.T, b backend.Session, opts Options, in io.Reader, inW io.WriteCloser) *plainSession {
 	t.Helper()
-	t.Setenv("TERM", "dumb")
 	out := &syncBuffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	opts.In, opts.Out = in, out
@@ -109,6 +110,16 @@ func startPlain(t *testing.T, b Backend, opts Options, in io.Reader, inW io.Writ
 		inW.Close()
 	})
 	return s
+}
+
+// finish types the last input, which quits, and waits for the plain
+// mode to end well.
+func (s *plainSession) finish(t *testing.T, input string) {
+	t.Helper()
+	s.send(t, input)
+	if err := s.wait(t); err != nil {
+		t.Fatalf("Run: %v\n%s", err, s.out.String())
+	}
 }
 
 // send types text; on a pipe it waits until the plain mode reads it.
@@ -193,9 +204,9 @@ func readFile(t *testing.T, path string) string {
 // buffered scanner would, leaves the editor nothing and the prompt an
 // unknown command.
 func TestPlainEditorGetsTheLinesTypedForIt(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	stepFolders(t, b)
-	returning(b, "leak-build")
+	fixture.Returning(b, "leak-build")
 	editor, got := readingEditor(t)
 	t.Setenv("EDITOR", editor)
 	r, w, err := os.Pipe()
@@ -204,10 +215,7 @@ func TestPlainEditorGetsTheLinesTypedForIt(t *testing.T) {
 	}
 	defer r.Close()
 	s := startPlain(t, b, Options{Course: b.Course}, r, w)
-	s.send(t, "e\nhello from the learner\nq\n")
-	if err := s.wait(t); err != nil {
-		t.Fatalf("Run: %v\n%s", err, s.out.String())
-	}
+	s.finish(t, "e\nhello from the learner\nq\n")
 	p, _ := b.Progress()
 	file := b.Values(b.Course.Steps()[2], p).Workdir + "/Dockerfile"
 	if want := file + "\nhello from the learner\n"; readFile(t, got) != want {
@@ -230,9 +238,9 @@ func TestPlainEditorGetsTheLinesTypedForIt(t *testing.T) {
 // Through a reader that is not a file, the editor is fed from the plain
 // mode's own input while it runs, and what comes after goes to the prompt.
 func TestPlainEditorIsFedFromAReaderThatIsNotAFile(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	stepFolders(t, b)
-	returning(b, "leak-build")
+	fixture.Returning(b, "leak-build")
 	editor, got := readingEditor(t)
 	t.Setenv("EDITOR", editor+" --wait") // an editor named with its flags
 	r, w := io.Pipe()
@@ -242,10 +250,7 @@ func TestPlainEditorIsFedFromAReaderThatIsNotAFile(t *testing.T) {
 	at = s.out.waitOutput(t, at, "Close the editor to come back here.")
 	s.send(t, "the editor's line\n")
 	at = s.out.waitOutput(t, at, "Back from the editor.")
-	s.send(t, "l\nq\n")
-	if err := s.wait(t); err != nil {
-		t.Fatalf("Run: %v\n%s", err, s.out.String())
-	}
+	s.finish(t, "l\nq\n")
 	if lines := strings.Split(readFile(t, got), "\n"); lines[0] != "--wait" || lines[1] != "the editor's line" {
 		t.Errorf("the editor got %q", lines)
 	}
@@ -258,9 +263,9 @@ func TestPlainEditorMissingSaysHowToSetOne(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("notepad is always there")
 	}
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	stepFolders(t, b)
-	returning(b, "leak-build")
+	fixture.Returning(b, "leak-build")
 	t.Setenv("VISUAL", "")
 	t.Setenv("EDITOR", "")
 	t.Setenv("PATH", t.TempDir()) // neither nano nor vi
@@ -285,8 +290,8 @@ func TestPlainEditorMissingSaysHowToSetOne(t *testing.T) {
 }
 
 func TestPlainEditOnAStepWithoutAFile(t *testing.T) {
-	b := scripted(t)
-	returning(b, "pick")
+	b := fixture.Scripted(t)
+	fixture.Returning(b, "pick")
 	out := runPlainWith(t, b, b.Course, "e", "q")
 	if !strings.Contains(out, "This step has no file to edit. Its folder is /home/learner/dockertutor/fixture/basics/pick; type t for a shell there.") {
 		t.Errorf("e on a quiz:\n%s", out)
@@ -294,9 +299,9 @@ func TestPlainEditOnAStepWithoutAFile(t *testing.T) {
 }
 
 func TestPlainShellRunsInTheStepFolderAndComesBack(t *testing.T) {
-	b := scripted(t)
+	b := fixture.Scripted(t)
 	stepFolders(t, b)
-	returning(b, "leak-build")
+	fixture.Returning(b, "leak-build")
 	got := filepath.Join(t.TempDir(), "got")
 	t.Setenv("DT_GOT", got)
 	t.Setenv("SHELL", script(t, `read line
@@ -310,10 +315,7 @@ exit 3
 	}
 	defer r.Close()
 	s := startPlain(t, b, Options{Course: b.Course}, r, w)
-	s.send(t, "t\necho hi\nq\n")
-	if err := s.wait(t); err != nil {
-		t.Fatalf("Run: %v\n%s", err, s.out.String())
-	}
+	s.finish(t, "t\necho hi\nq\n")
 	p, _ := b.Progress()
 	dir := b.Values(b.Course.Steps()[2], p).Workdir
 	if readFile(t, got) != dir+"\necho hi\n" {

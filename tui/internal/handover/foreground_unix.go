@@ -1,6 +1,6 @@
 //go:build linux || darwin
 
-package tui
+package handover
 
 import (
 	"errors"
@@ -21,13 +21,13 @@ import (
 // and takes no job control itself (a script as $EDITOR, code --wait, sh)
 // would interrupt the tutor too, which then quits under the learner.
 
-// startInForeground starts c and returns what waits for it. When c's stdin
+// StartInForeground starts c and returns what waits for it. When c's stdin
 // is the controlling terminal and the tutor's group is its foreground, c
 // runs in a group of its own that takes the terminal, and the wait gives
 // the terminal back to the tutor's group when c ends. Otherwise (a pipe, a
 // test, a tutor started in the background) c starts as exec.Cmd.Start
 // starts it, in the tutor's group.
-func startInForeground(c *exec.Cmd) (wait func() error, err error) {
+func StartInForeground(c *exec.Cmd) (wait func() error, err error) {
 	tty, ok := c.Stdin.(*os.File)
 	if !ok || !ownsForeground(tty) {
 		if err := c.Start(); err != nil {

@@ -1,0 +1,168 @@
+package present
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dockertutor/dockertutor/exercises/check"
+	"github.com/dockertutor/dockertutor/exercises/progress"
+)
+
+// Verdict is a step's verdict laid out for reading: a summary, then each
+// check with its evidence. When Docker did not answer, the sentence every
+// check that needed it would say is said once (DockerError), with the
+// checks it stopped (NotChecked), and Checks holds only the others.
+type Verdict struct {
+	Summary Line
+	// SummaryMark is the mark before the summary; nil when Docker did not
+	// answer (nothing was judged).
+	SummaryMark *Mark
+	// Next is what to do after a pass, in this front end; "" otherwise.
+	Next string
+
+	Unreachable bool
+	DockerError string
+	NotChecked  string
+
+	Checks []CheckLines
+}
+
+// CheckLines is one check as it is shown: its mark and message, then a
+// line for each piece of evidence.
+type CheckLines struct {
+	// ID is the check's id in the step, for front ends that name it.
+	ID       string
+	Mark     Mark
+	Text     string
+	Evidence []EvidenceLine
+}
+
+// EvidenceLine is one place a check looked at and what it saw there.
+type EvidenceLine struct {
+	// Place ends with the colon; front ends may style it apart.
+	Place  string
+	Detail string
+}
+
+// String is the line as plain text.
+func (e EvidenceLine) String() string { return e.Place + " " + e.Detail }
+
+// Line is one line of text and what it is.
+type Line struct {
+	Text string
+	Role Role
+}
+
+// The indents of a verdict's lines, for front ends that wrap them: a
+// check's message hangs under its mark, evidence sits below the message.
+const (
+	CheckHang      = "  "
+	EvidenceIndent = "    "
+	EvidenceHang   = "      "
+)
+
+// LayOut words a verdict for a front end.
+func LayOut(v check.Verdict, f Front) Verdict {
+	w := wordingOf(v)
+	out := Verdict{Summary: Line{Text: w.summary, Role: w.role}}
+	switch {
+	case v.Unreachable():
+		out.Unreachable = true
+		var notChecked []string
+		for _, r := range v.Results {
+			if r.Outcome != check.Error {
+				out.Checks = append(out.Checks, checkLines(r))
+				continue
+			}
+			if out.DockerError == "" {
+				out.DockerError = r.Message
+			}
+			notChecked = append(notChecked, r.ID)
+		}
+		out.NotChecked = "Not checked: " + strings.Join(notChecked, ", ") + "."
+		return out
+	case v.Passed:
+		m := OutcomeMark(check.Pass)
+		out.SummaryMark, out.Next = &m, nextStep(f)
+	default:
+		m := OutcomeMark(check.Fail)
+		out.SummaryMark = &m
+	}
+	for _, r := range v.Results {
+		out.Checks = append(out.Checks, checkLines(r))
+	}
+	return out
+}
+
+func checkLines(r check.Result) CheckLines {
+	c := CheckLines{ID: r.ID, Mark: OutcomeMark(r.Outcome), Text: r.Message}
+	for _, e := range r.Evidence {
+		c.Evidence = append(c.Evidence, EvidenceLine{Place: e.Where + ":", Detail: e.Detail})
+	}
+	return c
+}
+
+// wording is how a verdict reads: in a sentence, in a few words, and
+// what it is.
+type wording struct {
+	summary, word string
+	role          Role
+}
+
+func wordingOf(v check.Verdict) wording {
+	switch {
+	case v.Unreachable():
+		return wording{"Docker did not answer, so nothing was checked or recorded.", "Docker did not answer", RoleErrored}
+	case v.Passed:
+		return wording{"Step passed.", StatusMark(progress.Passed).Word, RolePassed}
+	}
+	failed := 0
+	for _, r := range v.Results {
+		if r.Outcome != check.Pass {
+			failed++
+		}
+	}
+	return wording{fmt.Sprintf("Not yet: %d of %d checks did not pass.", failed, len(v.Results)), StatusMark(progress.Failed).Word, RoleFailed}
+}
+
+// Word is a verdict in a few words, for a line that repeats one.
+func Word(v check.Verdict) string { return wordingOf(v).word }
+
+func nextStep(f Front) string {
+	switch f {
+	case FullScreen:
+		return "Press n for the next step."
+	case PlainMode:
+		return "Type n for the next step."
+	}
+	return ""
+}
+
+// fixLabel comes before the advice for a daemon that does not answer.
+const fixLabel = "To fix it:"
+
+// Fix is the advice for a daemon that does not answer, "" without one.
+func Fix(fix string) string {
+	if fix == "" {
+		return ""
+	}
+	return fixLabel + " " + fix
+}
+
+// CheckFailed says why a check could not run at all, or that it was
+// aborted (the learner cancelled it): either way nothing was recorded.
+func CheckFailed(err error, f Front) string {
+	if !errors.Is(err, context.Canceled) {
+		return "The check could not run: " + err.Error()
+	}
+	s := "The check was aborted: nothing was recorded."
+	switch f {
+	case FullScreen:
+		s += " Press c to check again."
+	case PlainMode:
+		s += " Type c to check again."
+	}
+	return s
+}
