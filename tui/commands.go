@@ -32,7 +32,6 @@ type loadedMsg struct {
 	welcome  present.Welcome // without the daemon's state and the keys
 	firstRun bool
 	entered  *enteredMsg // when !firstRun
-	warn     error       // a corrupt progress file was set aside
 	err      error
 }
 
@@ -47,12 +46,11 @@ func awaitLoad(first <-chan loadedMsg) tea.Cmd {
 
 func load(b Backend) loadedMsg {
 	p, err := b.Progress()
-	warn, err := backend.SplitWarning(err)
 	if err != nil {
 		return loadedMsg{err: err}
 	}
 	cur := b.CurrentStep(p)
-	msg := loadedMsg{prog: p, current: cur, warn: warn, firstRun: p.Current == "" && len(p.Steps) == 0}
+	msg := loadedMsg{prog: p, current: cur, firstRun: p.Current == "" && len(p.Steps) == 0}
 	msg.welcome = present.Welcome{Workspace: b.Values(cur, p).Workspace, ProgressPath: b.ProgressPath(), First: cur}
 	if !msg.firstRun && cur != nil {
 		e := enter(b, 0, 0, cur)
@@ -67,7 +65,6 @@ type enteredMsg struct {
 	idx  int
 	prog progress.Progress
 	info present.StepPage
-	warn error
 	err  error
 }
 
@@ -77,11 +74,10 @@ func enterCmd(b Backend, seq, idx int, st *lessons.Step) tea.Cmd {
 
 func enter(b Backend, seq, idx int, st *lessons.Step) enteredMsg {
 	p, _, err := b.Enter(st)
-	warn, err := backend.SplitWarning(err)
 	if err != nil {
 		return enteredMsg{seq: seq, idx: idx, err: fmt.Errorf("cannot open step %s: %w", st.Number, err)}
 	}
-	return enteredMsg{seq: seq, idx: idx, prog: p, info: backend.Describe(b, st, p), warn: warn}
+	return enteredMsg{seq: seq, idx: idx, prog: p, info: backend.Describe(b, st, p)}
 }
 
 // refreshedMsg is the progress and step description after a change the
@@ -102,11 +98,11 @@ type refreshedMsg struct {
 func hintCmd(b Backend, st *lessons.Step) tea.Cmd {
 	return func() tea.Msg {
 		h, err := b.NextHint(st)
-		if _, err = backend.SplitWarning(err); err != nil {
+		if err != nil {
 			return refreshedMsg{step: st.ID, err: err}
 		}
 		p, err := b.Progress()
-		if _, err = backend.SplitWarning(err); err != nil {
+		if err != nil {
 			return refreshedMsg{step: st.ID, err: err}
 		}
 		return refreshedMsg{step: st.ID, prog: p, info: backend.Describe(b, st, p), scrollEnd: true,
@@ -120,7 +116,7 @@ func resetCmd(ctx context.Context, b Backend, st *lessons.Step) tea.Cmd {
 			return refreshedMsg{step: st.ID, err: fmt.Errorf("reset step %s: %w", st.Number, err)}
 		}
 		p, _, err := b.Enter(st) // lays the starter files out again
-		if _, err = backend.SplitWarning(err); err != nil {
+		if err != nil {
 			return refreshedMsg{step: st.ID, err: err}
 		}
 		return refreshedMsg{step: st.ID, prog: p, info: backend.Describe(b, st, p), reset: true, note: fmt.Sprintf("Step %s is reset; your old files are in the workspace's .backup folder.", st.Number)}
@@ -187,12 +183,12 @@ func answerCmd(ctx context.Context, b Backend, id int, st *lessons.Step, value s
 }
 
 func afterCheck(b Backend, id int, st *lessons.Step, v check.Verdict, err error) checkDoneMsg {
-	if _, err = backend.SplitWarning(err); err != nil {
+	if err != nil {
 		return checkDoneMsg{id: id, step: st.ID, err: err}
 	}
 	msg := checkDoneMsg{id: id, step: st.ID, verdict: v}
 	// The session recorded the verdict; read it back for the outline.
-	if p, perr := b.Progress(); perr == nil || backend.IsWarning(perr) {
+	if p, perr := b.Progress(); perr == nil {
 		msg.prog, msg.progOK = p, true
 	}
 	return msg

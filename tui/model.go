@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -311,8 +312,9 @@ func (m *Model) loaded(msg loadedMsg) tea.Cmd {
 	m.cur = m.indexOf(msg.current)
 	m.target, m.outline.selected = m.cur, m.cur
 	var cmds []tea.Cmd
-	if msg.warn != nil {
-		cmds = append(cmds, m.setFlash(msg.warn.Error(), flashWarning))
+	warned := len(m.cfg.warnings) > 0
+	if warned {
+		cmds = append(cmds, m.setFlash(joinErrors(m.cfg.warnings), flashWarning))
 	}
 	if msg.firstRun {
 		m.page = pageWelcome
@@ -326,7 +328,7 @@ func (m *Model) loaded(msg loadedMsg) tea.Cmd {
 		} else {
 			cmds = append(cmds, m.enterStep(m.cur))
 		}
-		if msg.warn == nil {
+		if !warned {
 			cmds = append(cmds, m.setFlash(fmt.Sprintf("Welcome back: step %s, %s.", msg.current.Number, msg.current.Title), flashInfo))
 		}
 	}
@@ -368,9 +370,6 @@ func (m *Model) entered(msg enteredMsg) tea.Cmd {
 			m.bottomTab = paneResults
 		}
 		cmds = append(cmds, m.startWatch())
-	}
-	if msg.warn != nil {
-		cmds = append(cmds, m.setFlash(msg.warn.Error(), flashWarning))
 	}
 	m.refreshResults()
 	m.refreshOutput()
@@ -779,4 +778,13 @@ func sign(n int) int {
 		return 1
 	}
 	return 0
+}
+
+// joinErrors puts the session's warnings on the status line's one line.
+func joinErrors(errs []error) string {
+	msgs := make([]string, len(errs))
+	for i, err := range errs {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
 }

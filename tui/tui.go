@@ -57,6 +57,9 @@ type Options struct {
 	Poll bool
 	// Width is where the plain mode wraps text; 0 means 80.
 	Width int
+	// Warnings are what opening the session found (an unreadable progress
+	// file set aside), shown once with the first screen.
+	Warnings []error
 }
 
 // Run runs the interface until the learner quits or ctx ends. It returns
@@ -81,7 +84,7 @@ func Run(ctx context.Context, b Backend, opts Options) error {
 	// The full screen needs a terminal both ways; a pipe or a file gets
 	// the plain mode rather than escape codes.
 	if opts.Plain || os.Getenv("TERM") == "dumb" || !handover.IsTerminal(opts.In) || !handover.IsTerminal(opts.Out) {
-		return plain.Run(ctx, b, plain.Options{Course: opts.Course, In: opts.In, Out: opts.Out, Poll: opts.Poll, Width: opts.Width})
+		return plain.Run(ctx, b, plain.Options{Course: opts.Course, In: opts.In, Out: opts.Out, Poll: opts.Poll, Width: opts.Width, Warnings: opts.Warnings})
 	}
 
 	// The first draw builds go-runewidth's table of every rune's width
@@ -174,6 +177,8 @@ type config struct {
 	// firstFrame, if set, is called once the first full screen (a page's
 	// text rendered) is drawn.
 	firstFrame func()
+	// warnings are Options.Warnings, for the first screen's status line.
+	warnings []error
 }
 
 func defaultConfig(o Options) config {
@@ -188,5 +193,6 @@ func defaultConfig(o Options) config {
 		getenv:        os.Getenv,
 		now:           time.Now,
 		renderer:      markdown.New(),
+		warnings:      o.Warnings,
 	}
 }

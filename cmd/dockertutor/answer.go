@@ -25,11 +25,11 @@ func newAnswerCmd(g *globals) *cobra.Command {
 			}
 			defer s.Close()
 			v, err := s.Answer(cmd.Context(), st, strings.Join(args[1:], " "))
-			if err = g.warn(err); err != nil {
+			if err != nil {
 				return err
 			}
 			printVerdict(cmd.OutOrStdout(), v, g.plain || !g.io.Terminal)
-			return verdictError(v)
+			return verdictsError(v)
 		},
 	}
 }
@@ -48,17 +48,4 @@ func printVerdict(w io.Writer, v check.Verdict, plain bool) {
 		}
 	}
 	fmt.Fprintln(w, lv.Summary.Text)
-}
-
-// verdictError maps a verdict to the exit code: 0 pass, 1 fail, 3 when
-// Docker could not be asked.
-func verdictError(v check.Verdict) error {
-	switch {
-	case v.Passed:
-		return nil
-	case v.Unreachable():
-		return &exitError{code: exitUnreachable}
-	default:
-		return &exitError{code: exitFail}
-	}
 }

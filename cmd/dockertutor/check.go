@@ -1,12 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dockertutor/dockertutor/exercises/check"
+	"github.com/dockertutor/dockertutor/report"
 )
 
 func newCheckCmd(g *globals) *cobra.Command {
@@ -33,7 +33,7 @@ func newCheckCmd(g *globals) *cobra.Command {
 			w := cmd.OutOrStdout()
 			for i, st := range steps {
 				v, err := s.Check(cmd.Context(), st)
-				if err = g.warn(err); err != nil {
+				if err != nil {
 					return err
 				}
 				verdicts = append(verdicts, v)
@@ -48,33 +48,14 @@ func newCheckCmd(g *globals) *cobra.Command {
 				}
 			}
 			if asJSON {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(map[string]any{"steps": verdicts}); err != nil {
+				if err := report.Write(w, checkDocument(verdicts)); err != nil {
 					return err
 				}
 			}
-			return verdictsError(verdicts)
+			return verdictsError(verdicts...)
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "check every step that has checks")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the verdicts as JSON")
 	return cmd
-}
-
-// verdictsError: unreachable wins over failed, which wins over passed.
-func verdictsError(vs []check.Verdict) error {
-	code := exitOK
-	for _, v := range vs {
-		switch {
-		case v.Unreachable():
-			code = exitUnreachable
-		case !v.Passed && code == exitOK:
-			code = exitFail
-		}
-	}
-	if code == exitOK {
-		return nil
-	}
-	return &exitError{code: code}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -9,7 +8,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/proof"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
-	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/report"
 )
 
 func newCourseCmd(g *globals) *cobra.Command {
@@ -26,15 +25,13 @@ func newCourseCmd(g *globals) *cobra.Command {
 			"Exit code 0 when the pack is clean, 1 when it has problems.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, ps := lessons.FromDir(args[0])
+			c, ps, err := openPack(args[0])
+			if err != nil {
+				return err
+			}
 			w := cmd.OutOrStdout()
 			if asJSON {
-				if ps == nil {
-					ps = lessons.Problems{}
-				}
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(map[string]any{"problems": ps}); err != nil {
+				if err := report.Write(w, lintDocument(args[0], c, ps)); err != nil {
 					return err
 				}
 			} else {
@@ -43,7 +40,7 @@ func newCourseCmd(g *globals) *cobra.Command {
 				}
 			}
 			if len(ps) > 0 {
-				return &exitError{code: exitFail, msg: fmt.Sprintf("%d problem(s) in %s", len(ps), args[0])}
+				return failed(fmt.Sprintf("%d problem(s) in %s", len(ps), args[0]))
 			}
 			if !asJSON {
 				fmt.Fprintf(w, "%s: course %q, %d lessons, %d steps: no problems\n", args[0], c.ID, len(c.Lessons), len(c.Steps()))
@@ -69,12 +66,19 @@ func newProveCmd(g *globals) *cobra.Command {
 			"Exit code 0 when everything holds, 1 when something does not, 3 when Docker is unreachable.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, ps := lessons.FromDir(args[0])
+			c, ps, err := openPack(args[0])
+			if err != nil {
+				return err
+			}
 			if len(ps) > 0 {
-				for _, p := range ps {
-					fmt.Fprintf(cmd.OutOrStdout(), "%s/%s\n", args[0], p.String())
+				w := cmd.OutOrStdout()
+				if asJSON {
+					w = cmd.ErrOrStderr() // standard output holds a prove document or nothing
 				}
-				return &exitError{code: exitFail, msg: "fix the lint problems first"}
+				for _, p := range ps {
+					fmt.Fprintf(w, "%s/%s\n", args[0], p.String())
+				}
+				return failed("fix the lint problems first")
 			}
 			steps := c.Steps()
 			if len(args) > 1 {
@@ -82,7 +86,7 @@ func newProveCmd(g *globals) *cobra.Command {
 				for _, a := range args[1:] {
 					st, ok := c.Step(a)
 					if !ok {
-						return &usageError{msg: fmt.Sprintf("no step %q in %s", a, args[0])}
+						return usageErrorf("no step %q in %s", a, args[0])
 					}
 					steps = append(steps, st)
 				}
@@ -93,7 +97,7 @@ func newProveCmd(g *globals) *cobra.Command {
 			for _, st := range steps {
 				cases, err := proof.Step(cmd.Context(), c, st, proof.Options{})
 				if errors.Is(err, tutor.ErrUnreachable) {
-					return &exitError{code: exitUnreachable, msg: err.Error()}
+					return err
 				}
 				if err != nil {
 					return fmt.Errorf("step %s: %w", st.ID, err)
@@ -113,14 +117,12 @@ func newProveCmd(g *globals) *cobra.Command {
 				all = append(all, cases...)
 			}
 			if asJSON {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(map[string]any{"cases": all}); err != nil {
+				if err := report.Write(w, proveDocument(args[0], all)); err != nil {
 					return err
 				}
 			}
 			if bad > 0 {
-				return &exitError{code: exitFail, msg: fmt.Sprintf("%d of %d cases do not hold", bad, len(all))}
+				return failed(fmt.Sprintf("%d of %d cases do not hold", bad, len(all)))
 			}
 			if !asJSON {
 				fmt.Fprintf(w, "%d cases hold.\n", len(all))

@@ -1,11 +1,10 @@
 package main
 
 import (
-	"encoding/json"
-
 	"github.com/spf13/cobra"
 
 	"github.com/dockertutor/dockertutor/exercises/engine"
+	"github.com/dockertutor/dockertutor/report"
 )
 
 func newDoctorCmd(g *globals) *cobra.Command {
@@ -31,16 +30,14 @@ func newDoctorCmd(g *globals) *cobra.Command {
 			rep := engine.Doctor(cmd.Context(), refs)
 			w := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
+				if err := report.Write(w, doctorDocument(rep)); err != nil {
 					return err
 				}
 			} else if err := engine.WriteText(w, rep); err != nil {
 				return err
 			}
 			if !rep.Reachable {
-				return &exitError{code: exitUnreachable}
+				return unreachable("")
 			}
 			return nil
 		},

@@ -18,7 +18,7 @@ func newHintCmd(g *globals) *cobra.Command {
 			}
 			defer s.Close()
 			h, err := s.NextHint(st)
-			if err = g.warn(err); err != nil {
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Hint %d of %d: %s\n", h.Number, h.Total, h.Text)

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/present"
+	"github.com/dockertutor/dockertutor/report"
 )
 
 func newListCmd(g *globals) *cobra.Command {
@@ -22,57 +22,29 @@ func newListCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-type listStep struct {
-	ID       string `json:"id"`
-	Number   string `json:"number"`
-	Title    string `json:"title"`
-	Kind     string `json:"kind"`
-	Status   string `json:"status"`
-	Optional bool   `json:"optional,omitempty"`
-	Current  bool   `json:"current,omitempty"`
-	Workdir  string `json:"workdir"`
-}
-
-type listLesson struct {
-	ID     string     `json:"id"`
-	Number int        `json:"number"`
-	Title  string     `json:"title"`
-	Steps  []listStep `json:"steps"`
-}
-
-type listOutput struct {
-	Course    string       `json:"course"`
-	Title     string       `json:"title"`
-	Workspace string       `json:"workspace"`
-	Progress  string       `json:"progress_file"`
-	Passed    int          `json:"passed"`
-	Total     int          `json:"total"`
-	Lessons   []listLesson `json:"lessons"`
-}
-
 func runList(cmd *cobra.Command, g *globals, asJSON bool) error {
 	s, err := g.session()
 	if err != nil {
 		return err
 	}
-	p, err := g.progressOf(s)
+	p, err := s.Progress()
 	if err != nil {
 		return err
 	}
 	cur := s.CurrentStep(p)
-	out := listOutput{Course: s.Course.ID, Title: s.Course.Title, Workspace: s.Work.Root, Progress: s.ProgressPath()}
+	out := report.List{Course: s.Course.ID, Title: s.Course.Title, Workspace: s.Work.Root, ProgressFile: s.ProgressPath(), Lessons: []report.Lesson{}}
 	for _, l := range s.Course.Lessons {
-		ll := listLesson{ID: l.ID, Number: l.Number, Title: l.Title}
+		ll := report.Lesson{ID: l.ID, Number: l.Number, Title: l.Title, Steps: []report.Step{}}
 		for _, st := range l.Steps {
 			status := string(p.StatusOf(st.ID))
 			if status == "" {
-				status = "not-started"
+				status = report.StatusNotStarted
 			}
 			if p.StatusOf(st.ID) == progress.Passed {
 				out.Passed++
 			}
 			out.Total++
-			ll.Steps = append(ll.Steps, listStep{
+			ll.Steps = append(ll.Steps, report.Step{
 				ID: st.ID, Number: st.Number, Title: st.Title, Kind: string(st.Kind), Status: status,
 				Optional: st.Optional, Current: st == cur, Workdir: s.Work.StepDir(st),
 			})
@@ -81,9 +53,7 @@ func runList(cmd *cobra.Command, g *globals, asJSON bool) error {
 	}
 	w := cmd.OutOrStdout()
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return report.Write(w, &out)
 	}
 	fmt.Fprintf(w, "%s — %d of %d steps passed\n", out.Title, out.Passed, out.Total)
 	fmt.Fprintf(w, "Workspace: %s\n", out.Workspace)

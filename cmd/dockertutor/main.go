@@ -14,24 +14,6 @@ import (
 	"github.com/charmbracelet/x/term"
 )
 
-// Exit codes, as documented in the README.
-const (
-	exitOK          = 0
-	exitFail        = 1 // a check failed, a pack has problems, a leak was found
-	exitUsage       = 2 // the command line asked for something that does not exist
-	exitUnreachable = 3 // Docker did not answer
-	exitInterrupted = 130
-)
-
-// exitError carries an exit code through cobra; its message may be empty
-// when the command already said everything.
-type exitError struct {
-	code int
-	msg  string
-}
-
-func (e *exitError) Error() string { return e.msg }
-
 // IO is where commands read and write; tests swap it.
 type IO struct {
 	In       io.Reader
@@ -72,22 +54,5 @@ func run(ctx context.Context, streams *IO, args []string) int {
 			}
 		}),
 	)
-	return exitCode(ctx, err)
-}
-
-func exitCode(ctx context.Context, err error) int {
-	var ee *exitError
-	var ue *usageError
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.As(err, &ee):
-		return ee.code
-	case errors.Is(err, context.Canceled):
-		return exitInterrupted
-	case errors.As(err, &ue), isCobraUsage(err):
-		return exitUsage
-	default:
-		return exitFail
-	}
+	return exitCode(err)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/report"
 )
 
 // runCLI runs the command in-process with its own workspace and state.
@@ -55,8 +56,8 @@ func TestListJSONShowsEveryStep(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	var l listOutput
-	if err := json.Unmarshal([]byte(out), &l); err != nil {
+	var l report.List
+	if err := report.Read(strings.NewReader(out), &l); err != nil {
 		t.Fatal(err)
 	}
 	course, _ := lessons.Builtin()
@@ -94,6 +95,8 @@ func TestShowEveryStepAtTwoWidths(t *testing.T) {
 
 func TestExitCodes(t *testing.T) {
 	c := newCLI(t)
+	broken := t.TempDir()
+	os.WriteFile(filepath.Join(broken, "course.yaml"), []byte("format: 1\nid: x\ntitle: X\nlessons: [missing]\n"), 0o644)
 	cases := []struct {
 		args []string
 		code int
@@ -103,11 +106,33 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"list", "--bogus"}, exitUsage, "unknown flag"},
 		{[]string{"nonsense"}, exitUsage, "unknown command"},
 		{[]string{"reset"}, exitUsage, "name one step, or use --all"},
-		{[]string{"course", "lint", "/does/not/exist"}, exitFail, "no such file"},
+		{[]string{"lsit"}, exitUsage, "Did you mean this?\n\tlist"},
+		{[]string{"course", "bogus"}, exitUsage, `unknown command "bogus" for "dockertutor course"`},
+		{[]string{"show"}, exitUsage, "accepts 1 arg(s), received 0"},
+		{[]string{"list", "extra"}, exitUsage, `unknown command "extra" for "dockertutor list"`},
+		{[]string{"answer", "pick"}, exitUsage, "requires at least 2 arg(s)"},
+		{[]string{"show", "fix", "--width", "wide"}, exitUsage, "invalid argument"},
+		{[]string{"check", "--json=maybe"}, exitUsage, "invalid argument"},
+		{[]string{"check", "fix", "--all"}, exitUsage, "not both"},
+		{[]string{"hint", "build"}, exitUsage, "has no hints"},
+		// A pack that is not there is a usage error wherever it is named;
+		// a pack with problems is a failure wherever it is opened.
+		{[]string{"course", "lint", "/does/not/exist"}, exitUsage, "no such file"},
+		{[]string{"course", "prove", "/does/not/exist"}, exitUsage, "no such file"},
 		{[]string{"--course", "/does/not/exist", "list"}, exitUsage, "no such file"},
+		{[]string{"--course", "main.go", "list"}, exitUsage, "not a folder"},
+		{[]string{"course", "lint", broken}, exitFail, `lesson folder "missing" does not exist`},
+		{[]string{"course", "prove", broken}, exitFail, "fix the lint problems first"},
+		{[]string{"--course", broken, "list"}, exitFail, `lesson folder "missing" does not exist`},
 	}
 	for _, tc := range cases {
-		out, errs, code := c.fixture(tc.args...)
+		var out, errs string
+		var code int
+		if len(tc.args) > 0 && tc.args[0] == "--course" {
+			out, errs, code = c.run(tc.args...)
+		} else {
+			out, errs, code = c.fixture(tc.args...)
+		}
 		errs = out + errs
 		if code != tc.code || !strings.Contains(errs, tc.msg) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errs, tc.code, tc.msg)
@@ -229,9 +254,20 @@ func TestCorruptProgressIsAWarning(t *testing.T) {
 		t.Fatalf("progress files %v", files)
 	}
 	os.WriteFile(files[0], []byte("\x00garbage"), 0o600)
-	_, errs, code := c.fixture("list")
-	if code != 0 || !strings.Contains(errs, "could not be read") {
+	// answer reads progress three times (the answer, the check, the
+	// record); the learner hears of the file once, when the session opens.
+	_, errs, code := c.fixture("answer", "found", "not-it")
+	if code != exitFail || strings.Count(errs, "could not be read") != 1 {
 		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	if _, errs, _ = c.fixture("list"); errs != "" {
+		t.Fatalf("the fresh file must read cleanly: %q", errs)
+	}
+	// The tutor tells it on its first screen instead (plain here: not a terminal).
+	os.WriteFile(files[0], []byte("\x00garbage"), 0o600)
+	out, errs, code := c.fixture()
+	if code != 0 || strings.Count(out, "could not be read") != 1 || errs != "" {
+		t.Fatalf("tutor: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
 

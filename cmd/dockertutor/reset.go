@@ -29,7 +29,7 @@ func newResetCmd(g *globals) *cobra.Command {
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all == (len(args) == 1) {
-				return &usageError{msg: "name one step, or use --all"}
+				return usageErrorf("name one step, or use --all")
 			}
 			s, err := g.session()
 			if err != nil {
@@ -43,7 +43,7 @@ func newResetCmd(g *globals) *cobra.Command {
 				}
 				steps = []*lessons.Step{st}
 			}
-			p, err := g.progressOf(s)
+			p, err := s.Progress()
 			if err != nil {
 				return err
 			}
@@ -82,12 +82,12 @@ func newResetCmd(g *globals) *cobra.Command {
 					}
 					return nil
 				})
-				if err = g.warn(err); err != nil {
+				if err != nil {
 					return err
 				}
 			}
 			if derr != nil {
-				return &exitError{code: exitUnreachable, msg: "files reset, but the tutor's Docker objects could not be removed: " + derr.Error()}
+				return unreachable("files reset, but the tutor's Docker objects could not be removed: " + derr.Error())
 			}
 			return nil
 		},

@@ -3,14 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/adrg/xdg"
 	"github.com/spf13/cobra"
 
-	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/exercises/workspace"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -25,25 +24,6 @@ type globals struct {
 	io        *IO
 }
 
-// usageError is a command line that asks for something that does not exist.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-func isCobraUsage(err error) bool {
-	var ue *tutor.UsageError
-	if errors.As(err, &ue) {
-		return true
-	}
-	m := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires ", "invalid argument", "flag needs", "if any flags in the group"} {
-		if strings.Contains(m, p) {
-			return true
-		}
-	}
-	return false
-}
-
 func newRootCmd(io *IO) *cobra.Command {
 	g := &globals{io: io}
 	root := &cobra.Command{
@@ -52,7 +32,7 @@ func newRootCmd(io *IO) *cobra.Command {
 		Long: "dockertutor teaches Docker image security by having you do it: build images, find leaked\n" +
 			"secrets, fix them, and get each result checked on your own Docker daemon.\n\n" +
 			"Run it without a command to open the tutor; the commands below script the same steps.",
-		Args: cobra.NoArgs,
+		Args: noSubcommand,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runTutor(cmd, g) },
 	}
 	pf := root.PersistentFlags()
@@ -60,41 +40,78 @@ func newRootCmd(io *IO) *cobra.Command {
 	pf.StringVar(&g.course, "course", "", "use the course pack in this folder instead of the built-in course")
 	pf.BoolVar(&g.plain, "plain", os.Getenv("TERM") == "dumb", "plain text: no colours, no full-screen interface")
 	root.Flags().BoolVar(&g.poll, "poll", false, "watch the step folder by polling, for folders where change events do not arrive (network or VM-shared)")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{msg: err.Error()} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 
 	root.AddCommand(
 		newListCmd(g), newShowCmd(g), newRunCmd(g), newCheckCmd(g), newAnswerCmd(g), newHintCmd(g),
 		newSolveCmd(g), newResetCmd(g), newDoctorCmd(g), newScanCmd(g), newCourseCmd(g),
 	)
+	// cobra adds these when it executes; added now, their argument errors
+	// are typed like every other command's.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "help" {
+			c.Args = knownHelpTopic
+		}
+	}
+	typeUsageErrors(root)
 	return root
 }
 
 // loadCourse returns the built-in course or the one named by --course.
 func (g *globals) loadCourse() (*lessons.Course, error) {
-	var (
-		c  *lessons.Course
-		ps lessons.Problems
-	)
-	if g.course != "" {
-		c, ps = lessons.FromDir(g.course)
-	} else {
-		c, ps = lessons.Builtin()
+	if g.course == "" {
+		c, ps := lessons.Builtin()
+		if len(ps) > 0 {
+			return nil, fmt.Errorf("the built-in course has %d problem(s):\n%s", len(ps), ps.Error())
+		}
+		return c, nil
+	}
+	c, ps, err := openPack(g.course)
+	if err != nil {
+		return nil, err
 	}
 	if len(ps) > 0 {
-		return nil, &exitError{code: exitUsage, msg: fmt.Sprintf("the course pack has %d problem(s); run `dockertutor course lint %s`:\n%s", len(ps), orDot(g.course), ps.Error())}
+		return nil, failed(fmt.Sprintf("the course pack has %d problem(s); run `dockertutor course lint %s`:\n%s", len(ps), g.course, ps.Error()))
 	}
 	return c, nil
 }
 
-func orDot(s string) string {
-	if s == "" {
-		return "DIR"
+// openPack loads the course pack in dir. A dir that does not exist or is
+// not a folder is a usage error (exit 2), like an unknown step: the
+// command line names something that is not there. A pack with problems is
+// a failure (exit 1) wherever it is opened, `course lint`, `course prove`
+// or `--course`: the pack is there and its author has something to fix.
+func openPack(dir string) (*lessons.Course, lessons.Problems, error) {
+	fi, err := os.Stat(dir)
+	var pathErr *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && errors.As(err, &pathErr):
+		return nil, nil, usageErrorf("no course pack at %s: %v", dir, pathErr.Err)
+	case err == nil && !fi.IsDir():
+		return nil, nil, usageErrorf("%s is not a folder: a course pack is a folder with %s", dir, lessons.ManifestFile)
 	}
-	return s
+	c, ps := lessons.FromDir(dir)
+	return c, ps, nil
 }
 
-// session opens the learner's session in the chosen course.
+// session opens the learner's session in the chosen course and tells,
+// once, what its opening found (an unreadable progress file set aside).
 func (g *globals) session() (*tutor.Session, error) {
+	s, err := g.openSession()
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range s.Warnings() {
+		fmt.Fprintln(g.io.Err, "dockertutor: warning: "+w.Error())
+	}
+	return s, nil
+}
+
+// openSession opens the session without telling its warnings, for the
+// tutor, which shows them on its first screen.
+func (g *globals) openSession() (*tutor.Session, error) {
 	c, err := g.loadCourse()
 	if err != nil {
 		return nil, err
@@ -119,22 +136,6 @@ func stateDir() string {
 	return filepath.Join(xdg.StateHome, "dockertutor")
 }
 
-// progressOf loads progress and prints a corrupt-file warning once.
-func (g *globals) progressOf(s *tutor.Session) (progress.Progress, error) {
-	p, err := s.Progress()
-	return p, g.warn(err)
-}
-
-// warn prints a progress warning and swallows it; real errors pass through.
-func (g *globals) warn(err error) error {
-	var ce *progress.CorruptError
-	if errors.As(err, &ce) {
-		fmt.Fprintln(g.io.Err, "dockertutor: warning: "+ce.Error())
-		return nil
-	}
-	return err
-}
-
 // sessionStep opens the session and finds the step named on the command
 // line; the caller closes the session.
 func (g *globals) sessionStep(arg string) (*tutor.Session, *lessons.Step, error) {
@@ -153,7 +154,7 @@ func (g *globals) sessionStep(arg string) (*tutor.Session, *lessons.Step, error)
 func (g *globals) step(s *tutor.Session, arg string) (*lessons.Step, error) {
 	st, err := s.Step(arg)
 	if err != nil {
-		return nil, &usageError{msg: err.Error()}
+		return nil, &usageError{err: err}
 	}
 	return st, nil
 }

@@ -29,7 +29,7 @@ func newRunCmd(g *globals) *cobra.Command {
 			}
 			defer s.Close()
 			if st.Action == nil {
-				return &usageError{msg: fmt.Sprintf("step %s has no action: do it in your terminal, then `dockertutor check %s`", st.ID, st.ID)}
+				return usageErrorf("step %s has no action: do it in your terminal, then `dockertutor check %s`", st.ID, st.ID)
 			}
 			return actionError(streamAction(cmd.Context(), cmd.OutOrStdout(), func(ctx context.Context, ev chan<- tutor.Event) error {
 				return s.Run(ctx, st, ev)
@@ -61,25 +61,22 @@ func printEvent(w io.Writer, e tutor.Event) {
 	}
 }
 
-// actionError maps an action's error to the exit code; the events already
-// said what happened.
+// actionError is what an action's error leaves to say: the events
+// already told a failed build or run, not an interruption (which the exit
+// code says) nor an unreachable daemon (which needs its explanation).
 func actionError(err error) error {
 	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, context.Canceled):
-		return &exitError{code: exitInterrupted}
-	case errors.Is(err, tutor.ErrUnreachable):
-		return &exitError{code: exitUnreachable, msg: err.Error()}
+	case err == nil, errors.Is(err, context.Canceled), errors.Is(err, tutor.ErrUnreachable):
+		return err
 	}
-	return &exitError{code: exitFail}
+	return failed("")
 }
 
 // stepsArg resolves [STEP | --all]: one step, every step that can be
 // checked, or the current step when neither is given.
 func (g *globals) stepsArg(s *tutor.Session, args []string, all bool) ([]*lessons.Step, error) {
 	if all && len(args) > 0 {
-		return nil, &usageError{msg: "name one step, or use --all, not both"}
+		return nil, usageErrorf("name one step, or use --all, not both")
 	}
 	if len(args) == 1 {
 		st, err := g.step(s, args[0])
@@ -97,7 +94,7 @@ func (g *globals) stepsArg(s *tutor.Session, args []string, all bool) ([]*lesson
 		}
 		return out, nil
 	}
-	p, err := g.progressOf(s)
+	p, err := s.Progress()
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/exercises/leak"
+	"github.com/dockertutor/dockertutor/report"
 )
 
 func newScanCmd(g *globals) *cobra.Command {
@@ -31,46 +31,44 @@ func newScanCmd(g *globals) *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (secretEnv == "") == !secretStdin {
-				return &usageError{msg: "give the secret with exactly one of --secret-env VAR or --secret-stdin"}
+				return usageErrorf("give the secret with exactly one of --secret-env VAR or --secret-stdin")
 			}
 			var secret string
 			if secretEnv != "" {
 				v, ok := os.LookupEnv(secretEnv)
 				if !ok {
-					return &usageError{msg: fmt.Sprintf("the environment variable %s is not set", secretEnv)}
+					return usageErrorf("the environment variable %s is not set", secretEnv)
 				}
 				secret = v
 			} else {
 				line, err := bufio.NewReader(g.io.In).ReadString('\n')
 				if err != nil && line == "" {
-					return &usageError{msg: "no secret on standard input"}
+					return usageErrorf("no secret on standard input")
 				}
 				secret = strings.TrimRight(line, "\r\n")
 			}
 			if len(secret) < leak.MinSecretLen {
-				return &usageError{msg: fmt.Sprintf("the secret is shorter than %d characters: it would match by chance", leak.MinSecretLen)}
+				return usageErrorf("the secret is shorter than %d characters: it would match by chance", leak.MinSecretLen)
 			}
 			ep, err := engine.Resolve()
 			if err != nil {
-				return &exitError{code: exitUnreachable, msg: engine.Explain(ep, err).Message}
+				return unreachable(engine.Explain(ep, err).Message)
 			}
 			cli, err := engine.Connect(cmd.Context(), ep)
 			if err != nil {
-				return &exitError{code: exitUnreachable, msg: engine.Explain(ep, err).Message}
+				return unreachable(engine.Explain(ep, err).Message)
 			}
 			defer cli.Close()
 			rep, err := leak.Scan(cmd.Context(), leak.FromClient(cli), args[0], []byte(secret), leak.Options{})
 			if errors.Is(err, leak.ErrNotFound) {
-				return &usageError{msg: fmt.Sprintf("there is no image %s on this daemon", args[0])}
+				return usageErrorf("there is no image %s on this daemon", args[0])
 			}
 			if err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(rep); err != nil {
+				if err := report.Write(w, scanDocument(rep)); err != nil {
 					return err
 				}
 			} else {
@@ -78,9 +76,9 @@ func newScanCmd(g *globals) *cobra.Command {
 			}
 			switch {
 			case rep.Found():
-				return &exitError{code: exitFail}
+				return failed("")
 			case !rep.Complete():
-				return &exitError{code: exitFail, msg: "parts of the image could not be searched: the scan proves nothing"}
+				return failed("parts of the image could not be searched: the scan proves nothing")
 			}
 			return nil
 		},

@@ -27,7 +27,7 @@ func newShowCmd(g *globals) *cobra.Command {
 			// Showing a step opens it: its clock starts and its starter
 			// files are laid out, as when the tutor moves to it.
 			p, _, err := s.Enter(st)
-			if err = g.warn(err); err != nil {
+			if err != nil {
 				return err
 			}
 			if width <= 0 {

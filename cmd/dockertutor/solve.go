@@ -31,11 +31,11 @@ func newSolveCmd(g *globals) *cobra.Command {
 				return err
 			}
 			w := cmd.OutOrStdout()
-			code := exitOK
+			var verdicts []check.Verdict
 			for _, st := range steps {
 				if st.Kind != lessons.KindExercise {
 					if !all {
-						return &usageError{msg: fmt.Sprintf("step %s is a %s step: there is no solution to lay out", st.ID, st.Kind)}
+						return usageErrorf("step %s is a %s step: there is no solution to lay out", st.ID, st.Kind)
 					}
 					continue
 				}
@@ -47,18 +47,13 @@ func newSolveCmd(g *globals) *cobra.Command {
 					return err
 				}
 				v, err := s.Check(cmd.Context(), st)
-				if err = g.warn(err); err != nil {
+				if err != nil {
 					return err
 				}
 				printVerdict(w, v, g.plain || !g.io.Terminal)
-				if e, ok := verdictsError([]check.Verdict{v}).(*exitError); ok {
-					code = max(code, e.code)
-				}
+				verdicts = append(verdicts, v)
 			}
-			if code != exitOK {
-				return &exitError{code: code}
-			}
-			return nil
+			return verdictsError(verdicts...)
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "solve every exercise of the course")

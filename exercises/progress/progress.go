@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -153,6 +154,9 @@ func (p *Progress) Record(id string, passed bool, now time.Time) {
 type Store struct {
 	path string
 	lock *flock.Flock
+
+	mu       sync.Mutex // guards setAside: a session reads from several goroutines
+	setAside []*CorruptError
 }
 
 // Open returns the store for a course in dir (created if needed).
@@ -168,7 +172,10 @@ func Open(dir, course string) (*Store, error) {
 func (s *Store) Path() string { return s.path }
 
 // CorruptError says the progress file could not be read and where the
-// unreadable file was moved; the learner starts from a fresh file.
+// unreadable file was moved; the learner starts from a fresh file. It is
+// a warning to show, kept by the store (SetAside), never returned by Load
+// or Update: the fresh progress is usable, so no caller has an error to
+// handle.
 type CorruptError struct {
 	Path, SetAside string
 	Err            error
@@ -180,48 +187,40 @@ func (e *CorruptError) Error() string {
 
 func (e *CorruptError) Unwrap() error { return e.Err }
 
-// Load reads the progress, creating it (with a new canary) on first use.
-// A *CorruptError comes with a usable fresh Progress. Only a new file is
-// written: reading is what the tutor does most, at every start and every
-// check, and a write means an fsync.
+// Load reads the progress, creating it (with a new canary) on first use,
+// and in place of a file that cannot be parsed, which is set aside
+// (SetAside). Only a new file is written: reading is what the tutor does
+// most, at every start and every check, and a write means an fsync.
 func (s *Store) Load(course string) (Progress, error) {
 	if err := s.lock.Lock(); err != nil {
 		return Progress{}, fmt.Errorf("cannot lock %s: %w", s.lock.Path(), err)
 	}
 	defer s.lock.Unlock()
 
-	p, fromFile, warn := s.read(course)
-	if fromFile {
-		return p, nil
-	}
-	if warn != nil && !isCorrupt(warn) {
-		return p, warn
+	p, fromFile, err := s.read(course)
+	if fromFile || err != nil {
+		return p, err
 	}
 	p.Updated = time.Now().UTC()
 	if err := s.write(p); err != nil {
 		return p, err
 	}
-	return p, warn
-}
-
-func isCorrupt(err error) bool {
-	var ce *CorruptError
-	return errors.As(err, &ce)
+	return p, nil
 }
 
 // Update applies fn to the current progress under the file lock and saves
-// the result. A warning (*CorruptError) may come with a saved result.
+// the result. A file that cannot be parsed is set aside first, as in Load.
 func (s *Store) Update(course string, fn func(*Progress) error) (Progress, error) {
 	if err := s.lock.Lock(); err != nil {
 		return Progress{}, fmt.Errorf("cannot lock %s: %w", s.lock.Path(), err)
 	}
 	defer s.lock.Unlock()
 
-	p, _, warn := s.read(course)
-	if warn != nil && !isCorrupt(warn) {
+	p, _, err := s.read(course)
+	if err != nil {
 		// Unreadable, not unparsable: writing now would replace the
 		// learner's progress with a blank one.
-		return p, warn
+		return p, err
 	}
 	if err := fn(&p); err != nil {
 		return p, err
@@ -230,11 +229,19 @@ func (s *Store) Update(course string, fn func(*Progress) error) (Progress, error
 	if err := s.write(p); err != nil {
 		return p, err
 	}
-	return p, warn
+	return p, nil
+}
+
+// SetAside returns the unreadable progress files this store moved aside
+// so far, oldest first, for the front end to tell the learner.
+func (s *Store) SetAside() []*CorruptError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.setAside)
 }
 
 // read returns the saved progress (fromFile), or a fresh one when there is
-// none or it is set aside as corrupt (with a *CorruptError).
+// none or it was unparsable and is now set aside (recorded in setAside).
 func (s *Store) read(course string) (p Progress, fromFile bool, err error) {
 	data, err := os.ReadFile(s.path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -250,14 +257,22 @@ func (s *Store) read(course string) (p Progress, fromFile bool, err error) {
 	}
 	if err != nil {
 		aside := fmt.Sprintf("%s.corrupt-%s", s.path, time.Now().UTC().Format("20060102T150405"))
+		// Two in the same second must not overwrite the first: the file
+		// lock is held, so a name found free stays free until the rename.
+		for n := 2; ; n++ {
+			if _, serr := os.Lstat(aside); errors.Is(serr, os.ErrNotExist) {
+				break
+			}
+			aside = fmt.Sprintf("%s.corrupt-%s-%d", s.path, time.Now().UTC().Format("20060102T150405"), n)
+		}
 		if rerr := os.Rename(s.path, aside); rerr != nil {
 			return Progress{}, false, fmt.Errorf("progress file %s cannot be read (%v) nor set aside (%v)", s.path, err, rerr)
 		}
-		p, ferr := fresh(course)
-		if ferr != nil {
-			return p, false, ferr
-		}
-		return p, false, &CorruptError{Path: s.path, SetAside: aside, Err: err}
+		s.mu.Lock()
+		s.setAside = append(s.setAside, &CorruptError{Path: s.path, SetAside: aside, Err: err})
+		s.mu.Unlock()
+		p, err := fresh(course)
+		return p, false, err
 	}
 	if p.Steps == nil {
 		p.Steps = map[string]*StepProgress{}

@@ -1,7 +1,6 @@
 package progress
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -58,19 +57,36 @@ func TestCorruptFileIsSetAside(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, err := s.Load("demo")
-	var ce *CorruptError
-	if !errors.As(err, &ce) {
-		t.Fatalf("want a CorruptError, got %v", err)
+	if err != nil {
+		t.Fatalf("an unparsable file is set aside, not an error: %v", err)
 	}
-	kept, rerr := os.ReadFile(ce.SetAside)
+	aside := s.SetAside()
+	if len(aside) != 1 || aside[0].Path != s.Path() {
+		t.Fatalf("want the file set aside once, got %v", aside)
+	}
+	kept, rerr := os.ReadFile(aside[0].SetAside)
 	if rerr != nil || string(kept) != "{not json" {
 		t.Fatalf("the unreadable file must be kept as it was: %v %q", rerr, kept)
 	}
 	if p.Secret == "" {
 		t.Fatal("a fresh progress comes with the warning")
 	}
-	if _, err := s.Load("demo"); err != nil {
-		t.Fatalf("the fresh file must load cleanly: %v", err)
+	if _, err := s.Load("demo"); err != nil || len(s.SetAside()) != 1 {
+		t.Fatalf("the fresh file must load cleanly: %v, set aside %v", err, s.SetAside())
+	}
+	// An update finds a file broken since, sets it aside and still saves.
+	os.WriteFile(s.Path(), []byte("\x00"), 0o600)
+	if _, err := s.Update("demo", func(p *Progress) error { p.Current = "x"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.Load("demo"); again.Current != "x" || len(s.SetAside()) != 2 {
+		t.Fatalf("after Update: current %q, set aside %v", again.Current, s.SetAside())
+	}
+	// Both unreadable files are kept, even when set aside in one second.
+	for i, want := range []string{"{not json", "\x00"} {
+		if kept, err := os.ReadFile(s.SetAside()[i].SetAside); err != nil || string(kept) != want {
+			t.Fatalf("set-aside file %d: %v %q", i, err, kept)
+		}
 	}
 }
 
@@ -78,8 +94,12 @@ func TestOtherCourseFileIsNotUsed(t *testing.T) {
 	dir := t.TempDir()
 	s, _ := Open(dir, "demo")
 	os.WriteFile(s.Path(), []byte(`{"version":1,"course":"other","secret":"canary-abcdefghijkl","steps":{}}`), 0o600)
-	if _, err := s.Load("demo"); err == nil {
-		t.Fatal("a file of another course must not be taken")
+	p, err := s.Load("demo")
+	if err != nil || p.Secret == "canary-abcdefghijkl" || p.Course != "demo" {
+		t.Fatalf("a file of another course must not be taken: %v %+v", err, p)
+	}
+	if aside := s.SetAside(); len(aside) != 1 || !strings.Contains(aside[0].Error(), `belongs to course "other"`) {
+		t.Fatalf("it must be set aside with the reason: %v", aside)
 	}
 }
 

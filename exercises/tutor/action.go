@@ -146,7 +146,7 @@ func (s *Session) Run(ctx context.Context, st *lessons.Step, events chan<- Event
 		return ErrNoAction
 	}
 	p, _, err := s.Enter(st)
-	if err != nil && !isWarning(err) {
+	if err != nil {
 		return err
 	}
 	v := s.Values(st, p)
@@ -236,13 +236,13 @@ func buildEventKind(k builder.EventKind) EventKind {
 // learner's files) and runs the step's action, if any.
 func (s *Session) Solve(ctx context.Context, st *lessons.Step, events chan<- Event) error {
 	p, _, err := s.Enter(st)
-	if err != nil && !isWarning(err) {
+	if err != nil {
 		return err
 	}
 	if _, err := s.Work.Apply(st, st.Solution, s.Values(st, p), false); err != nil {
 		return err
 	}
-	if _, err := s.Update(func(p *progress.Progress) error { p.Step(st.ID).SolutionSeen = true; return nil }); err != nil && !isWarning(err) {
+	if _, err := s.Update(func(p *progress.Progress) error { p.Step(st.ID).SolutionSeen = true; return nil }); err != nil {
 		return err
 	}
 	if st.Action == nil {
@@ -255,7 +255,7 @@ func (s *Session) Solve(ctx context.Context, st *lessons.Step, events chan<- Eve
 // the learner's values filled in, to show.
 func (s *Session) Solution(st *lessons.Step) (map[string]string, error) {
 	p, err := s.Progress()
-	if err != nil && !isWarning(err) {
+	if err != nil {
 		return nil, err
 	}
 	v := s.Values(st, p)

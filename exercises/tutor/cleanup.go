@@ -91,7 +91,7 @@ func (s *Session) CleanDocker(ctx context.Context, steps []*lessons.Step, dryRun
 		return nil, unreachable(err)
 	}
 	p, err := s.Progress()
-	if err != nil && !isWarning(err) {
+	if err != nil {
 		return nil, err
 	}
 	ids := map[string]bool{}
@@ -157,7 +157,7 @@ func (s *Session) CleanDocker(ctx context.Context, steps []*lessons.Step, dryRun
 				p.ForgetBuilt(step, ids)
 			}
 			return nil
-		}); err != nil && !isWarning(err) {
+		}); err != nil {
 			return out, err
 		}
 	}
@@ -254,13 +254,13 @@ func (s *Session) dockerErr(err error) error {
 // the file part; the error then says the objects were kept.
 func (s *Session) ResetStep(ctx context.Context, st *lessons.Step) error {
 	p, err := s.Progress()
-	if err != nil && !isWarning(err) {
+	if err != nil {
 		return err
 	}
 	if _, err := s.Work.Reset(st, s.Values(st, p), false); err != nil {
 		return err
 	}
-	if _, err := s.Update(func(p *progress.Progress) error { delete(p.Steps, st.ID); return nil }); err != nil && !isWarning(err) {
+	if _, err := s.Update(func(p *progress.Progress) error { delete(p.Steps, st.ID); return nil }); err != nil {
 		return err
 	}
 	removals, err := s.CleanDocker(ctx, []*lessons.Step{st}, false)

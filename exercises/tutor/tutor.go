@@ -6,7 +6,6 @@ package tutor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -51,7 +50,10 @@ type Session struct {
 	conn    *connection
 }
 
-// Open prepares a session. Nothing is written until a step is entered.
+// Open prepares a session and reads the saved progress once (creating it,
+// with the learner's canary, on first use), so that an unreadable progress
+// file is set aside and known here, where the session opens: Warnings says
+// so, and no later call returns it.
 func Open(o Options) (*Session, error) {
 	st, err := progress.Open(o.StateDir, o.Course.ID)
 	if err != nil {
@@ -67,7 +69,22 @@ func Open(o Options) (*Session, error) {
 	if connect == nil {
 		connect = defaultConnect
 	}
-	return &Session{Course: o.Course, Work: w, store: st, now: now, poll: o.Poll, noCache: o.NoCache, builder: o.Builder, conn: &connection{connect: connect}}, nil
+	s := &Session{Course: o.Course, Work: w, store: st, now: now, poll: o.Poll, noCache: o.NoCache, builder: o.Builder, conn: &connection{connect: connect}}
+	if _, err := s.Progress(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Warnings are what the learner must be told about the session, to show
+// once when it opens: each progress file that could not be read and was
+// set aside (a *progress.CorruptError saying where it was kept).
+func (s *Session) Warnings() []error {
+	var out []error
+	for _, ce := range s.store.SetAside() {
+		out = append(out, ce)
+	}
+	return out
 }
 
 // Close releases the Docker connection.
@@ -76,8 +93,8 @@ func (s *Session) Close() error { return s.conn.close() }
 // ProgressPath is where progress is saved, for messages.
 func (s *Session) ProgressPath() string { return s.store.Path() }
 
-// Progress returns the saved progress. A *progress.CorruptError is a
-// warning: the returned progress is fresh and usable.
+// Progress returns the saved progress. A file that became unreadable
+// since the session opened is set aside and a fresh progress returned.
 func (s *Session) Progress() (progress.Progress, error) {
 	return s.store.Load(s.Course.ID)
 }
@@ -156,7 +173,7 @@ func (s *Session) NextHint(st *lessons.Step) (Hint, error) {
 		h = Hint{Number: sp.HintsUsed, Total: len(st.Hints)}
 		return nil
 	})
-	if err != nil && !isWarning(err) {
+	if err != nil {
 		return Hint{}, err
 	}
 	text, xerr := lessons.Expand(st.Hints[h.Number-1], s.Values(st, p))
@@ -199,7 +216,7 @@ func (s *Session) Answer(ctx context.Context, st *lessons.Step, value string) (c
 		p.Begin(st.ID, s.now().UTC())
 		p.Step(st.ID).Answer = answer
 		return nil
-	}); err != nil && !isWarning(err) {
+	}); err != nil {
 		return check.Verdict{}, err
 	}
 	return s.checkWith(ctx, st, nil, nil)
@@ -227,7 +244,7 @@ func (s *Session) Check(ctx context.Context, st *lessons.Step) (check.Verdict, e
 // checkWith runs the checks with the given daemon (nil when unreachable).
 func (s *Session) checkWith(ctx context.Context, st *lessons.Step, docker check.Docker, dockerErr error) (check.Verdict, error) {
 	p, err := s.Progress()
-	if err != nil && !isWarning(err) {
+	if err != nil {
 		return check.Verdict{}, err
 	}
 	sp := p.Steps[st.ID]
@@ -248,13 +265,8 @@ func (s *Session) checkWith(ctx context.Context, st *lessons.Step, docker check.
 		p.Record(st.ID, v.Passed, s.now().UTC())
 		return nil
 	})
-	if err != nil && !isWarning(err) {
+	if err != nil {
 		return v, err
 	}
 	return v, nil
-}
-
-func isWarning(err error) bool {
-	var ce *progress.CorruptError
-	return errors.As(err, &ce)
 }

@@ -4,7 +4,6 @@ package backend
 
 import (
 	"context"
-	"errors"
 
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/progress"
@@ -17,8 +16,7 @@ import (
 // implements it. Every method may touch the disk or the daemon, so the
 // interface calls them only from commands, never while drawing.
 type Session interface {
-	// Progress returns the saved progress; a *progress.CorruptError comes
-	// with a fresh, usable Progress.
+	// Progress returns the saved progress.
 	Progress() (progress.Progress, error)
 	// ProgressPath is where progress is saved, for the welcome screen.
 	ProgressPath() string
@@ -60,20 +58,4 @@ type Session interface {
 // Describe gathers what a step's document shows.
 func Describe(b Session, st *lessons.Step, p progress.Progress) present.StepPage {
 	return present.NewStepPage(st, b.Values(st, p), b.RevealedHints(st, p), b.ActionCommand(st))
-}
-
-// SplitWarning tells a warning (a corrupt progress file set aside, with a
-// fresh progress to go on with) from an error that stops what was asked.
-func SplitWarning(err error) (warn, rest error) {
-	if IsWarning(err) {
-		return err, nil
-	}
-	return nil, err
-}
-
-// IsWarning reports whether err only warns: the answer that came with it
-// is usable.
-func IsWarning(err error) bool {
-	var ce *progress.CorruptError
-	return errors.As(err, &ce)
 }

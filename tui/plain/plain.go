@@ -35,6 +35,8 @@ type Options struct {
 	Poll bool
 	// Width is where text wraps (at most markdown.MaxWidth); 0 means 80.
 	Width int
+	// Warnings are what opening the session found, said once at the start.
+	Warnings []error
 }
 
 type plainUI struct {
@@ -58,6 +60,8 @@ type plainUI struct {
 	// asked is the line asked for at the prompt and not yet answered: a
 	// change seen while the learner types leaves it asked.
 	asked <-chan lineResult
+	// warnings are what opening the session found, said once at the start.
+	warnings []error
 }
 
 // plainCommands is the help of the plain mode, one command a line.
@@ -98,6 +102,7 @@ func Run(ctx context.Context, b backend.Session, opts Options) error {
 		ctx: ctx, b: b, course: opts.Course, steps: opts.Course.Steps(),
 		in: opts.In, out: opts.Out, input: newPlainInput(ctx, opts.In),
 		width: width, md: markdown.New(), getenv: os.Getenv, poll: opts.Poll, shown: map[string]string{},
+		warnings: opts.Warnings,
 	}
 	defer ui.stopWatch() // on quit and on interrupt alike
 	return ui.run()
@@ -107,10 +112,11 @@ func (u *plainUI) printf(format string, args ...any) { fmt.Fprintf(u.out, format
 
 func (u *plainUI) run() error {
 	p, err := u.b.Progress()
-	if warn, rest := backend.SplitWarning(err); rest != nil {
-		return fmt.Errorf("cannot read your progress: %w", rest)
-	} else if warn != nil {
-		u.printf("Warning: %v\n", warn)
+	if err != nil {
+		return fmt.Errorf("cannot read your progress: %w", err)
+	}
+	for _, w := range u.warnings {
+		u.printf("Warning: %v\n", w)
 	}
 	u.prog = p
 	cur := u.b.CurrentStep(p)
@@ -271,7 +277,7 @@ func (u *plainUI) command(cmd, arg string) bool {
 		u.verdict(st, v, err)
 	case "h":
 		h, err := u.b.NextHint(st)
-		if _, err = backend.SplitWarning(err); err != nil {
+		if err != nil {
 			u.printf("%v\n", err)
 			return false
 		}
@@ -302,7 +308,7 @@ func (u *plainUI) command(cmd, arg string) bool {
 // enter opens a step and prints it.
 func (u *plainUI) enter(idx int) {
 	p, _, err := u.b.Enter(u.steps[idx])
-	if _, err = backend.SplitWarning(err); err != nil {
+	if err != nil {
 		u.printf("Cannot open step %s: %v\n", u.steps[idx].Number, err)
 		return
 	}
@@ -404,7 +410,7 @@ func (u *plainUI) verdict(st *lessons.Step, v check.Verdict, err error) {
 	if st == u.watch.step {
 		u.dropChanges()
 	}
-	if _, err = backend.SplitWarning(err); err != nil {
+	if err != nil {
 		u.wrapped(present.CheckFailed(err, present.PlainMode), "", "")
 		return
 	}
@@ -432,7 +438,7 @@ func (u *plainUI) verdict(st *lessons.Step, v check.Verdict, err error) {
 
 // refreshProgress reads back the progress the session recorded.
 func (u *plainUI) refreshProgress() {
-	if p, err := u.b.Progress(); err == nil || backend.IsWarning(err) {
+	if p, err := u.b.Progress(); err == nil {
 		u.prog = p
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
 	"github.com/dockertutor/dockertutor/present"
-	"github.com/dockertutor/dockertutor/tui/backend"
 )
 
 // Watching in the plain mode: w turns it on and off; while on, the current
@@ -148,7 +147,7 @@ func (u *plainUI) recheck(c tutor.Change) {
 		reason = "something changed"
 	}
 	v, err := u.b.Check(u.ctx, st)
-	if _, rest := backend.SplitWarning(err); rest == nil {
+	if err == nil {
 		if sig := verdictSignature(v); sig == u.shown[st.ID] {
 			u.wrapped(fmt.Sprintf("Checked step %s again (%s): the same as before, %s.", st.Number, reason, present.Word(v)), "", "")
 			u.refreshProgress()
