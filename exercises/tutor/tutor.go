@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -42,6 +43,25 @@ type Options struct {
 	// course's names); a proof run or a test uses a private one, so that
 	// it never touches the learner's objects.
 	Namespace lessons.Namespace
+}
+
+// NamespaceEnv names the environment variable that puts a session's
+// Docker objects in a namespace of their own (tests, a trial run beside a
+// learner's work); unset, they are the learner's own.
+const NamespaceEnv = "DOCKERTUTOR_NAMESPACE"
+
+// NamespaceFromEnv is the namespace NamespaceEnv names, or the learner's
+// own when it is unset or empty.
+func NamespaceFromEnv() (lessons.Namespace, error) {
+	name := os.Getenv(NamespaceEnv)
+	if name == "" {
+		return lessons.Namespace{}, nil
+	}
+	ns, err := lessons.NamedNamespace(name)
+	if err != nil {
+		return ns, fmt.Errorf("%s: %w", NamespaceEnv, err)
+	}
+	return ns, nil
 }
 
 // Session is one learner in one course.
