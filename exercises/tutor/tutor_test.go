@@ -38,9 +38,11 @@ func fixture(t *testing.T) *lessons.Course {
 	return c
 }
 
+// open opens a session in a private namespace: nothing it makes or
+// removes is a learner's, or another test's.
 func open(t *testing.T, c *lessons.Course) *Session {
 	t.Helper()
-	s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(),
+	s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(), Namespace: dockertest.Namespace(t),
 		Connect: func(ctx context.Context) (*client.Client, error) { return client.New(client.FromEnv) }})
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +77,24 @@ func TestSolveRunCheckAndResetLeavesDecoys(t *testing.T) {
 	s := open(t, c)
 	build, _ := c.Step("build")
 	runit, _ := c.Step("runit")
+
+	// Decoys in the learner's namespace: the step's image under the
+	// course's own name, and a container the learner's tutor made for the
+	// step, labelled as its own.
+	learnersImage := "dttest-tutor/app:latest"
+	if _, err := cli.ImageInspect(ctx, learnersImage); err == nil {
+		t.Fatalf("%s is on the daemon already: this test would not know whose it is", learnersImage)
+	}
+	if _, err := cli.ImageTag(ctx, client.ImageTagOptions{Source: "alpine:3.22", Target: learnersImage}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.ImageRemove(ctx, learnersImage, client.ImageRemoveOptions{}) })
+	learnersLabels := map[string]string{"org.dockertutor.tool": "dockertutor", "org.dockertutor.course": c.ID, "org.dockertutor.step": "runit"}
+	learners, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{Config: &container.Config{Image: learnersImage, Cmd: []string{"true"}, Labels: learnersLabels}, Name: "dockertutor-" + s.Namespace().String() + "-learner"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.ContainerRemove(ctx, learners.ID, client.ContainerRemoveOptions{Force: true}) })
 
 	var events []Event
 	ch := make(chan Event, 256)
@@ -113,7 +133,12 @@ func TestSolveRunCheckAndResetLeavesDecoys(t *testing.T) {
 	if err != nil || len(plan) < 2 {
 		t.Fatalf("dry run: %v %+v", err, plan)
 	}
-	if _, err := cli.ImageInspect(ctx, "dttest-tutor/app"); err != nil {
+	p, _ = s.Progress()
+	app := s.Values(build, p).Image
+	if !strings.HasPrefix(app, s.Namespace().String()+"/dttest-tutor/app") {
+		t.Fatalf("the step's image %q is not in the session's namespace", app)
+	}
+	if _, err := cli.ImageInspect(ctx, app); err != nil {
 		t.Fatal("a dry run removed the image")
 	}
 	removed, err := s.CleanDocker(ctx, c.Steps(), false)
@@ -125,10 +150,10 @@ func TestSolveRunCheckAndResetLeavesDecoys(t *testing.T) {
 			t.Fatalf("removal failed: %+v", r)
 		}
 	}
-	if _, err := cli.ImageInspect(ctx, "dttest-tutor/app"); err == nil {
+	if _, err := cli.ImageInspect(ctx, app); err == nil {
 		t.Fatal("the course image is still there")
 	}
-	if _, err := cli.ContainerInspect(ctx, "tutortest-runit", client.ContainerInspectOptions{}); err == nil {
+	if _, err := cli.ContainerInspect(ctx, s.Namespace().ContainerName(c.ID, runit.ID), client.ContainerInspectOptions{}); err == nil {
 		names, _ := cli.ContainerList(ctx, client.ContainerListOptions{All: true})
 		t.Fatalf("the tutor's container is still there: %+v", names)
 	}
@@ -140,6 +165,12 @@ func TestSolveRunCheckAndResetLeavesDecoys(t *testing.T) {
 	}
 	if _, err := cli.VolumeInspect(ctx, vol.Volume.Name, client.VolumeInspectOptions{}); err != nil {
 		t.Fatal("the decoy volume was removed")
+	}
+	if _, err := cli.ImageInspect(ctx, learnersImage); err != nil {
+		t.Fatal("the learner's image of the step was removed")
+	}
+	if _, err := cli.ContainerInspect(ctx, learners.ID, client.ContainerInspectOptions{}); err != nil {
+		t.Fatal("the learner's tutor-made container of the step was removed")
 	}
 }
 
@@ -200,7 +231,7 @@ func TestWatchSeesFileAndDaemonChanges(t *testing.T) {
 	dockertest.StandIn(t, cli, "alpine:3.22")
 	for _, poll := range []bool{false, true} {
 		c := fixture(t)
-		s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(), Poll: poll,
+		s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(), Poll: poll, Namespace: dockertest.Namespace(t),
 			Connect: func(ctx context.Context) (*client.Client, error) { return client.New(client.FromEnv) }})
 		if err != nil {
 			t.Fatal(err)
@@ -224,16 +255,18 @@ func TestWatchSeesFileAndDaemonChanges(t *testing.T) {
 		}
 		if !poll {
 			// The daemon side: tag the step's image from another client.
-			cli.ImageTag(ctx, client.ImageTagOptions{Source: "alpine:3.22", Target: "dttest-tutor/app:latest"})
+			p, _ := s.Progress()
+			app := s.Values(st, p).Image + ":latest"
+			cli.ImageTag(ctx, client.ImageTagOptions{Source: "alpine:3.22", Target: app})
 			select {
 			case ch := <-changes:
-				if !strings.Contains(ch.Reason, "dttest-tutor/app") {
+				if !strings.Contains(ch.Reason, s.Namespace().String()+"/dttest-tutor/app") {
 					t.Fatalf("reason %q", ch.Reason)
 				}
 			case <-ctx.Done():
 				t.Fatal("no change seen after an image was tagged")
 			}
-			cli.ImageRemove(context.Background(), "dttest-tutor/app:latest", client.ImageRemoveOptions{})
+			cli.ImageRemove(context.Background(), app, client.ImageRemoveOptions{})
 		}
 		cancel()
 		for range changes {
@@ -311,7 +344,7 @@ func TestResetRemovesClassicBuildLeftovers(t *testing.T) {
 	}
 	// The build stage's images are dangling, and hold the canary (every
 	// RUN after the ARG records it in its history).
-	final, err := cli.ImageInspect(ctx, "dttest-tutorclassic/app")
+	final, err := cli.ImageInspect(ctx, s.Values(st, p).Image)
 	if err != nil {
 		t.Fatal(err)
 	}
