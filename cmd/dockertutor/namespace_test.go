@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -156,5 +159,57 @@ func TestProveLeavesTheLearnersObjectsAlone(t *testing.T) {
 	}
 	for _, ct := range cs.Items {
 		t.Errorf("the proof left container %v behind", ct.Names)
+	}
+}
+
+// TestSolveAllThenCheckAllPasses: solve --all lays out every exercise's
+// solution and records every quiz's and free answer's reference answer
+// (saying so, without printing the canary), so check --all passes.
+func TestSolveAllThenCheckAllPasses(t *testing.T) {
+	cli := dockertest.Client(t)
+	course, ps := lessons.Builtin()
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	for _, img := range course.Images {
+		dockertest.StandIn(t, cli, img.Ref)
+	}
+	c := newCLI(t)
+	t.Cleanup(func() {
+		if out, errs, code := c.run("reset", "--all"); code != 0 {
+			t.Logf("reset --all: exit %d\n%s%s", code, out, errs)
+		}
+	})
+	out, errs, code := c.run("solve", "--all")
+	if code != 0 {
+		t.Fatalf("solve --all: exit %d\n%s%s", code, out, errs)
+	}
+	data, err := os.ReadFile(filepath.Join(os.Getenv("XDG_STATE_HOME"), "dockertutor", "progress-"+course.ID+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct{ Secret string }
+	if err := json.Unmarshal(data, &p); err != nil || p.Secret == "" {
+		t.Fatalf("no canary in the progress file: %v", err)
+	}
+	secret := p.Secret
+	for _, st := range course.Steps() {
+		if st.Kind != lessons.KindQuiz && st.Kind != lessons.KindAnswer {
+			continue
+		}
+		section := out[strings.Index(out, "== "+st.Number+" "):]
+		if i := strings.Index(section[3:], "\n== "); i >= 0 {
+			section = section[:i+3]
+		}
+		if !strings.Contains(section, "Recorded the reference answer: ") {
+			t.Errorf("solve --all does not say it recorded step %s's answer:\n%s", st.Number, section)
+		}
+		if st.Kind == lessons.KindAnswer && st.Answer.Expect == "secret" && strings.Contains(section, secret) {
+			t.Errorf("step %s: the canary is printed in full:\n%s", st.Number, section)
+		}
+	}
+	out, errs, code = c.run("check", "--all")
+	if code != 0 {
+		t.Fatalf("check --all after solve --all: exit %d\n%s%s", code, out, errs)
 	}
 }
