@@ -278,13 +278,13 @@ func (s *Session) solveAnswer(ctx context.Context, st *lessons.Step, events chan
 	}); err != nil && !isWarning(err) {
 		return err
 	}
-	shown := answer
+	said := "Recorded the reference answer: " + answer + "."
 	if v.Secret != "" && strings.Contains(answer, v.Secret) {
-		shown = "your canary secret, " + redact(answer, v.Secret)
+		said = "Recorded the reference answer: your canary secret (" + redact(answer, v.Secret) + ")."
 	}
 	if events != nil {
 		select {
-		case events <- Event{Time: time.Now(), Kind: EventDone, Text: "Recorded the reference answer: " + shown + "."}:
+		case events <- Event{Time: time.Now(), Kind: EventDone, Text: said}:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
