@@ -17,6 +17,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
+	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
@@ -404,5 +405,56 @@ func TestResetRemovesClassicBuildLeftovers(t *testing.T) {
 		if err != nil || len(im.RepoTags) > 0 || slices.Contains(holding, id) {
 			t.Errorf("the tutor still remembers %s (%v, tags %v): gone, tagged or removed ones are forgotten", id, err, im.RepoTags)
 		}
+	}
+}
+
+// Solving a quiz or free-answer step records its reference answer, which
+// then passes; the event says so without showing the canary in full. No
+// daemon is needed.
+func TestSolveRecordsTheReferenceAnswer(t *testing.T) {
+	c, ps := lessons.Load(fstest.MapFS{
+		"course.yaml":   {Data: []byte("format: 1\nid: tutoranswers\ntitle: T\nlessons: [l]\n")},
+		"l/lesson.yaml": {Data: []byte("title: L\nsteps: [pick, found, intro]\n")},
+		"l/pick/step.md": {Data: []byte("---\ntitle: Pick\nkind: quiz\nquiz:\n  multiple: true\n  choices:\n" +
+			"    - {id: a, text: A, correct: true}\n    - {id: b, text: B}\n    - {id: c, text: C, correct: true}\n---\nWhich?\n")},
+		"l/found/step.md": {Data: []byte("---\ntitle: Found\nkind: answer\nanswer: {expect: secret}\n---\nWhat?\n")},
+		"l/intro/step.md": {Data: []byte("---\ntitle: Intro\nkind: read\n---\nRead.\n")},
+	})
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(),
+		Connect: func(ctx context.Context) (*client.Client, error) { return nil, errors.New("no daemon in this test") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	p, _ := s.Progress()
+	for id, want := range map[string]string{"pick": "Recorded the reference answer: a,c.", "found": "Recorded the reference answer: your canary secret (" + p.Secret[:2] + "…)."} {
+		st, _ := c.Step(id)
+		events := make(chan Event, 4)
+		if err := s.Solve(ctx, st, events); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		close(events)
+		var said []string
+		for e := range events {
+			said = append(said, e.Text)
+		}
+		if !slices.Equal(said, []string{want}) {
+			t.Errorf("%s: said %q, want %q", id, said, want)
+		}
+		v, err := s.Check(ctx, st)
+		if err != nil || !v.Passed {
+			t.Errorf("%s after solve: %v %+v", id, err, v)
+		}
+		p, _ := s.Progress()
+		if sp := p.Steps[id]; sp == nil || !sp.SolutionSeen || sp.Status != progress.Passed {
+			t.Errorf("%s: progress %+v", id, sp)
+		}
+	}
+	intro, _ := c.Step("intro")
+	if err := s.Solve(ctx, intro, nil); err != nil {
+		t.Errorf("a read step: %v", err)
 	}
 }
