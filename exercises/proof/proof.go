@@ -3,7 +3,9 @@
 // reference solution must pass every check, the untouched starter must not
 // pass, and every must-fail attempt must fail each check it names (fail,
 // not error: a check that cannot run proves nothing). Quiz and answer
-// steps are proven with their right and a wrong answer.
+// steps are proven with their right and a wrong answer. A proof works in a
+// private namespace, never the learner's: it can run on the machine where
+// someone is doing the course.
 package proof
 
 import (
