@@ -3,6 +3,7 @@ package lessons
 import (
 	"bytes"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -17,7 +18,56 @@ type Values struct {
 	Image     string // the step's image name
 	Step      string // the step id
 	Course    string // the course id
+
+	// names maps the image names the step's action and checks use into
+	// the learner's namespace; unexported, so templates do not see it.
+	names imageNames
 }
+
+// imageNames is how Values map image names: into a namespace, except the
+// course's shared base images.
+type imageNames struct {
+	ns     Namespace
+	course *Course
+}
+
+// Learner is whose values fill a step: their canary, their workspace
+// root, and the namespace their Docker objects live in.
+type Learner struct {
+	Secret    string
+	Workspace string
+	Namespace Namespace
+}
+
+// Values are the learner's values for a step of the course: the step's
+// folder in their workspace and its image in their namespace.
+func (c *Course) Values(st *Step, l Learner) Values {
+	v := Values{
+		Secret: l.Secret, Workdir: c.StepDir(l.Workspace, st), Workspace: l.Workspace,
+		Step: st.ID, Course: c.ID, names: imageNames{ns: l.Namespace, course: c},
+	}
+	v.Image = v.ImageName(st.Image)
+	return v
+}
+
+// StepDir is the step's folder under a workspace root:
+// <root>/<course>/<lesson>/<step>.
+func (c *Course) StepDir(root string, st *Step) string {
+	return filepath.Join(root, c.ID, st.Lesson.ID, st.ID)
+}
+
+// ImageName is the name an image the course names has on the daemon for
+// this learner: in their namespace, unless it is one of the course's
+// shared base images. "" stays "".
+func (v Values) ImageName(name string) string {
+	if name == "" || v.names.course != nil && v.names.course.SharedImage(name) {
+		return name
+	}
+	return v.names.ns.Image(name)
+}
+
+// Namespace is the namespace the learner's Docker objects live in.
+func (v Values) Namespace() Namespace { return v.names.ns }
 
 // SampleValues stand in for a learner's values when a pack is linted.
 func SampleValues() Values {
@@ -94,7 +144,8 @@ func templatedFields(spec CheckSpec) []string {
 }
 
 // ExpandSpec returns a copy of a check spec with every string field
-// filled with the values, and an empty Image field set to the step image.
+// filled with the values, an empty Image field set to the step image, and
+// the image names in the learner's namespace (Values.ImageName).
 func ExpandSpec(spec CheckSpec, v Values) (CheckSpec, error) {
 	src := reflect.ValueOf(spec).Elem()
 	dst := reflect.New(src.Type())
@@ -112,7 +163,15 @@ func ExpandSpec(spec CheckSpec, v Values) (CheckSpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", src.Type().Field(i).Name, err)
 		}
+		if namesImage(src.Type().Field(i).Name) {
+			out = v.ImageName(out)
+		}
 		f.SetString(out)
 	}
 	return dst.Interface().(CheckSpec), nil
 }
+
+// namesImage reports whether a check spec field holds an image name:
+// Image in every image, leak and container check, and the image an
+// image.size check compares with.
+func namesImage(field string) bool { return field == "Image" || field == "SmallerThan" }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/proof"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
+	"github.com/dockertutor/dockertutor/lessons"
 	"github.com/dockertutor/dockertutor/report"
 )
 
@@ -62,7 +63,9 @@ func newProveCmd(g *globals) *cobra.Command {
 			"solution and check that every check passes, check that the untouched starter does not\n" +
 			"pass, and build each must-fail attempt and check that it fails the checks it names.\n" +
 			"Quiz and answer steps are proven with their right and a wrong answer. Each case runs in\n" +
-			"a throw-away workspace; the steps' Docker objects are removed before and after.\n" +
+			"a throw-away workspace and a private namespace (images named dtproof-…/NAME), whose\n" +
+			"Docker objects are removed before and after: your own images, containers and progress\n" +
+			"in the course are never touched.\n" +
 			"Exit code 0 when everything holds, 1 when something does not, 3 when Docker is unreachable.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -92,10 +95,17 @@ func newProveCmd(g *globals) *cobra.Command {
 				}
 			}
 			w := cmd.OutOrStdout()
+			ns, err := lessons.PrivateNamespace(proof.NamespacePrefix)
+			if err != nil {
+				return err
+			}
+			if !asJSON {
+				fmt.Fprintf(w, "Proving in the private namespace %s: your own images and containers are not touched.\n", ns)
+			}
 			var all []proof.Case
 			bad := 0
 			for _, st := range steps {
-				cases, err := proof.Step(cmd.Context(), c, st, proof.Options{})
+				cases, err := proof.Step(cmd.Context(), c, st, proof.Options{Namespace: ns})
 				if errors.Is(err, tutor.ErrUnreachable) {
 					return err
 				}

@@ -14,20 +14,25 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
+	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
 	"github.com/dockertutor/dockertutor/report"
 )
 
-// runCLI runs the command in-process with its own workspace and state.
+// runCLI runs the command in-process with its own workspace, state and
+// namespace: what it builds, runs and removes on a daemon is its own.
 type cli struct {
 	t         *testing.T
 	workspace string
+	ns        lessons.Namespace
 }
 
 func newCLI(t *testing.T) *cli {
 	t.Helper()
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
-	return &cli{t: t, workspace: t.TempDir()}
+	ns := dockertest.Namespace(t)
+	t.Setenv(tutor.NamespaceEnv, ns.String())
+	return &cli{t: t, workspace: t.TempDir(), ns: ns}
 }
 
 func (c *cli) run(args ...string) (stdout, stderr string, code int) {
@@ -311,8 +316,9 @@ func TestRunCheckResetOnTheDaemon(t *testing.T) {
 	cli := dockertest.Client(t)
 	dockertest.StandIn(t, cli, "alpine:3.22")
 	c := newCLI(t)
+	app := c.ns.Image("dttest-cli/app")
 	out, errs, code := c.fixture("run", "build")
-	if code != 0 || !strings.Contains(out, "$ docker build") || !strings.Contains(out, "Built dttest-cli/app") {
+	if code != 0 || !strings.Contains(out, "$ docker build") || !strings.Contains(out, "Built "+app) {
 		t.Fatalf("run: exit %d\n%s%s", code, out, errs)
 	}
 	out, _, code = c.fixture("check", "build", "--json")
@@ -326,15 +332,15 @@ func TestRunCheckResetOnTheDaemon(t *testing.T) {
 		t.Fatalf("check --json: exit %d, %v\n%s", code, err, out)
 	}
 	out, _, code = c.fixture("reset", "build", "--dry-run")
-	if code != 0 || !strings.Contains(out, "remove  image dttest-cli/app") {
+	if code != 0 || !strings.Contains(out, "remove  image "+app) {
 		t.Fatalf("reset --dry-run: exit %d\n%s", code, out)
 	}
 	out, _, code = c.fixture("reset", "build")
-	if code != 0 || !strings.Contains(out, "removed image dttest-cli/app") {
+	if code != 0 || !strings.Contains(out, "removed image "+app) {
 		t.Fatalf("reset: exit %d\n%s", code, out)
 	}
 	out, _, code = c.fixture("check", "build")
-	if code != exitFail || !strings.Contains(out, "There is no image dttest-cli/app") {
+	if code != exitFail || !strings.Contains(out, "There is no image "+app) {
 		t.Fatalf("check after reset: exit %d\n%s", code, out)
 	}
 }

@@ -124,7 +124,11 @@ func (g *globals) openSession() (*tutor.Session, error) {
 	} else if root, err = filepath.Abs(root); err != nil {
 		return nil, err
 	}
-	return tutor.Open(tutor.Options{Course: c, WorkspaceRoot: root, StateDir: stateDir(), Poll: g.poll})
+	ns, err := tutor.NamespaceFromEnv()
+	if err != nil {
+		return nil, &usageError{err: err}
+	}
+	return tutor.Open(tutor.Options{Course: c, WorkspaceRoot: root, StateDir: stateDir(), Poll: g.poll, Namespace: ns})
 }
 
 // stateDir is where progress lives: $XDG_STATE_HOME/dockertutor on Linux,

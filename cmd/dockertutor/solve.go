@@ -17,8 +17,10 @@ func newSolveCmd(g *globals) *cobra.Command {
 		Use:   "solve [STEP | --all]",
 		Short: "Lay out the reference solution, run its action, and check it",
 		Long: "Put the step's reference solution in its folder (your files are kept in the\n" +
-			"workspace's .backup folder), run the step's action and check the result. With --all,\n" +
-			"every exercise of the course: an instructor's way to prepare or verify a machine.",
+			"workspace's .backup folder), run the step's action and check the result. For a quiz\n" +
+			"or free-answer step, record its reference answer and check it. With --all, every\n" +
+			"exercise, quiz and free-answer step of the course: an instructor's way to prepare or\n" +
+			"verify a machine (`check --all` passes afterwards).",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := g.session()
@@ -33,7 +35,7 @@ func newSolveCmd(g *globals) *cobra.Command {
 			w := cmd.OutOrStdout()
 			var verdicts []check.Verdict
 			for _, st := range steps {
-				if st.Kind != lessons.KindExercise {
+				if st.Kind == lessons.KindRead {
 					if !all {
 						return usageErrorf("step %s is a %s step: there is no solution to lay out", st.ID, st.Kind)
 					}
@@ -56,6 +58,6 @@ func newSolveCmd(g *globals) *cobra.Command {
 			return verdictsError(verdicts...)
 		},
 	}
-	cmd.Flags().BoolVar(&all, "all", false, "solve every exercise of the course")
+	cmd.Flags().BoolVar(&all, "all", false, "solve every exercise, quiz and free-answer step of the course")
 	return cmd
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/dockertutor/dockertutor/exercises/labels"
+	"github.com/dockertutor/dockertutor/lessons"
 )
 
 // Kind names a builder.
@@ -55,9 +56,10 @@ var _ Daemon = (*client.Client)(nil)
 
 // Options describe one build.
 type Options struct {
-	// Course and Step name the step the image belongs to; the image gets
-	// labels.For(Course, Step).
+	// Course and Step name the step the image belongs to, and Namespace
+	// whose it is; the image gets labels.For(Namespace, Course, Step).
 	Course, Step string
+	Namespace    lessons.Namespace
 	// Dir is the build context: the step's workspace folder.
 	Dir string
 	// Dockerfile is the Dockerfile's path relative to Dir; "Dockerfile"
@@ -281,7 +283,7 @@ func newPlan(opts Options) (*plan, error) {
 		p.labels[k] = v
 	}
 	// The tutor's labels win: reset finds its images by them.
-	for k, v := range labels.For(opts.Course, opts.Step) {
+	for k, v := range labels.For(opts.Namespace, opts.Course, opts.Step) {
 		p.labels[k] = v
 	}
 	p.facts = readDockerfile(content, plainArgs)

@@ -9,11 +9,7 @@ import (
 )
 
 // ParseChoices reads a quiz answer typed as "a", "a,c" or "a c".
-func ParseChoices(s string) []string {
-	f := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return r == ',' || r == ' ' || r == ';' })
-	slices.Sort(f)
-	return slices.Compact(f)
-}
+func ParseChoices(s string) []string { return lessons.ParseChoices(s) }
 
 func answerChoice(env Env) finding {
 	q := env.Step.Quiz

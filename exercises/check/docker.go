@@ -199,7 +199,7 @@ func imageFile(ctx context.Context, env Env, s *lessons.ImageFile) finding {
 				Image:      img.ID,
 				Cmd:        []string{"/dockertutor-never-runs"},
 				Entrypoint: []string{},
-				Labels:     labels.For(env.Values.Course, env.Values.Step),
+				Labels:     labels.For(env.Values.Namespace(), env.Values.Course, env.Values.Step),
 			},
 		})
 		if err != nil {

@@ -5,6 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"testing"
+
+	"github.com/dockertutor/dockertutor/lessons"
 )
 
 // CopyCourse copies a course pack under its own course id and image
@@ -37,4 +40,16 @@ func CopyCourse(from, to, id, imagePrefix string) error {
 		}
 		return os.WriteFile(dst, []byte(s), 0o644)
 	})
+}
+
+// Namespace is a private namespace for a test ("dttest-1a2b3c4d5e6f"):
+// what the test's sessions build, run and remove never meets a learner's
+// objects, nor another test's, on a daemon they share.
+func Namespace(t testing.TB) lessons.Namespace {
+	t.Helper()
+	ns, err := lessons.PrivateNamespace("dttest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns
 }

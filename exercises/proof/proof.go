@@ -3,7 +3,9 @@
 // reference solution must pass every check, the untouched starter must not
 // pass, and every must-fail attempt must fail each check it names (fail,
 // not error: a check that cannot run proves nothing). Quiz and answer
-// steps are proven with their right and a wrong answer.
+// steps are proven with their right and a wrong answer. A proof works in a
+// private namespace, never the learner's: it can run on the machine where
+// someone is doing the course.
 package proof
 
 import (
@@ -21,6 +23,10 @@ import (
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
 )
+
+// NamespacePrefix begins the name of a proof's private namespace
+// ("dtproof-1a2b3c4d5e6f"), which shows in the names of what it builds.
+const NamespacePrefix = "dtproof"
 
 // Case is one proven situation of a step.
 type Case struct {
@@ -49,11 +55,25 @@ type Options struct {
 	// BothBuilders proves the exercises that leave the builder open with
 	// the classic builder too (BuildKit is the default).
 	BothBuilders bool
+	// Namespace is where the proof builds, runs and removes. A proof never
+	// works in the learner's own namespace: when this is the zero one,
+	// Step makes a private namespace of its own, so that an instructor can
+	// prove a pack on the machine they teach from without losing their
+	// images, containers or progress.
+	Namespace lessons.Namespace
 }
 
 // Step proves one step. Every case runs in a fresh workspace with fresh
-// progress, and the step's Docker objects are removed before and after.
+// progress, in the proof's namespace, and the step's Docker objects there
+// are removed before and after.
 func Step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options) ([]Case, error) {
+	if o.Namespace.IsLearners() {
+		ns, err := lessons.PrivateNamespace(NamespacePrefix)
+		if err != nil {
+			return nil, err
+		}
+		o.Namespace = ns
+	}
 	cases, err := step(ctx, c, st, o, "")
 	if err != nil || !o.BothBuilders || !buildsWithEither(st) {
 		return cases, err
@@ -102,7 +122,7 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 		base := filepath.Join(dir, fmt.Sprintf("%s-%s%d", st.ID, builder, n))
 		// No build cache: BuildKit does not key it on secret values, so a
 		// layer cached by another case would hold another canary.
-		return tutor.Open(tutor.Options{Course: c, WorkspaceRoot: filepath.Join(base, "ws"), StateDir: filepath.Join(base, "state"), Connect: o.Connect, NoCache: true, Builder: builder})
+		return tutor.Open(tutor.Options{Course: c, WorkspaceRoot: filepath.Join(base, "ws"), StateDir: filepath.Join(base, "state"), Connect: o.Connect, NoCache: true, Builder: builder, Namespace: o.Namespace})
 	}
 	pre := prerequisites(c, st)
 	switch st.Kind {
@@ -146,17 +166,23 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 			cases = append(cases, ac)
 		}
 	case lessons.KindQuiz, lessons.KindAnswer:
-		right, wrong := answers(st)
 		for _, tc := range []struct {
-			name, value string
-			pass        bool
-		}{{"right answer", right, true}, {"wrong answer", wrong, false}} {
+			name string
+			pass bool
+		}{{"right answer", true}, {"wrong answer", false}} {
 			s, err := fresh()
 			if err != nil {
 				return cases, err
 			}
 			p, _ := s.Progress()
-			value := strings.ReplaceAll(tc.value, "{{.Secret}}", p.Secret)
+			value, err := st.ReferenceAnswer(s.Values(st, p))
+			if err != nil {
+				s.Close()
+				return cases, err
+			}
+			if !tc.pass {
+				value = wrongAnswer(st, value)
+			}
 			v, err := s.Answer(ctx, st, value)
 			s.Close()
 			if err != nil {
@@ -164,7 +190,7 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 			}
 			cs := Case{Step: st.ID, Name: tc.name, Want: map[bool]string{true: "passes", false: "fails"}[tc.pass], Verdict: v}
 			if v.Passed != tc.pass {
-				cs.Problem = fmt.Sprintf("answer %q: passed=%v", tc.value, v.Passed)
+				cs.Problem = fmt.Sprintf("answer %q: passed=%v", value, v.Passed)
 			}
 			cs.OK = cs.Problem == ""
 			cases = append(cases, cs)
@@ -300,25 +326,24 @@ func failing(v check.Verdict) string {
 	return strings.Join(out, "; ")
 }
 
-// answers returns a right and a wrong answer of a quiz or answer step.
-func answers(st *lessons.Step) (right, wrong string) {
-	if st.Quiz != nil {
-		var r, w []string
-		for _, c := range st.Quiz.Choices {
-			if c.Correct {
-				r = append(r, c.ID)
-			} else {
-				w = append(w, c.ID)
-			}
-		}
-		wrongAnswer := strings.Join(append(slices.Clone(r), w...), ",") // right ones plus a wrong one
-		if !st.Quiz.Multiple && len(w) > 0 {
-			wrongAnswer = w[0]
-		}
-		return strings.Join(r, ","), wrongAnswer
+// wrongAnswer is a wrong answer of a quiz or answer step, given the
+// right one: a wrong choice (the right ones plus a wrong one, when several
+// are right), or the right value with more after it.
+func wrongAnswer(st *lessons.Step, right string) string {
+	if st.Quiz == nil {
+		return right + "-but-wrong"
 	}
-	if st.Answer.Expect == "secret" {
-		return "{{.Secret}}", "not-the-secret"
+	var w []string
+	for _, c := range st.Quiz.Choices {
+		if !c.Correct {
+			w = append(w, c.ID)
+		}
 	}
-	return st.Answer.Value, st.Answer.Value + "-but-wrong"
+	if len(w) == 0 {
+		return right + ",no-such-choice"
+	}
+	if !st.Quiz.Multiple {
+		return w[0]
+	}
+	return right + "," + w[0]
 }

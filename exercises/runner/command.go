@@ -12,7 +12,7 @@ import (
 func Command(opts Options) string {
 	name := opts.Name
 	if name == "" {
-		name = ContainerName(opts.Course, opts.Step)
+		name = opts.Namespace.ContainerName(opts.Course, opts.Step)
 	}
 	args := []string{"docker", "run", "--name", shellQuote(name)}
 	if opts.Remove {

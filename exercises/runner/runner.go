@@ -23,6 +23,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/dockertutor/dockertutor/exercises/labels"
+	"github.com/dockertutor/dockertutor/lessons"
 )
 
 // DefaultTimeout bounds a run when Options.Timeout is zero.
@@ -61,12 +62,14 @@ var _ Daemon = (*client.Client)(nil)
 
 // Options describe one run.
 type Options struct {
-	// Course and Step name the step the container belongs to; it gets
-	// labels.For(Course, Step).
+	// Course and Step name the step the container belongs to, and
+	// Namespace whose it is; it gets labels.For(Namespace, Course, Step).
 	Course, Step string
+	Namespace    lessons.Namespace
 	// Image is the image to run.
 	Image string
-	// Name is the container's name; ContainerName(Course, Step) when empty.
+	// Name is the container's name; Namespace.ContainerName(Course, Step)
+	// when empty.
 	Name string
 	// Env is the container's runtime environment, on top of the image's.
 	Env []EnvVar
@@ -109,17 +112,13 @@ type Result struct {
 
 var (
 	envName       = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	nameUnsafe    = regexp.MustCompile(`[^a-z0-9_.-]+`)
 	containerName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
 )
 
-// ContainerName is the name of a step's container: stable, so the next run
-// of the step finds and replaces it.
+// ContainerName is the name of a step's container in the learner's
+// namespace: stable, so the next run of the step finds and replaces it.
 func ContainerName(course, step string) string {
-	clean := func(s string) string {
-		return strings.Trim(nameUnsafe.ReplaceAllString(strings.ToLower(s), "-"), "-.")
-	}
-	return "dockertutor-" + clean(course) + "-" + clean(step)
+	return lessons.Namespace{}.ContainerName(course, step)
 }
 
 // Run runs opts.Image and returns once the container has exited. onLine
@@ -135,9 +134,9 @@ func Run(ctx context.Context, d Daemon, opts Options, onLine func(Line)) (Result
 	}
 	name := opts.Name
 	if name == "" {
-		name = ContainerName(opts.Course, opts.Step)
+		name = opts.Namespace.ContainerName(opts.Course, opts.Step)
 	}
-	if err := removePrevious(ctx, d, opts.Course, opts.Step, name); err != nil {
+	if err := removePrevious(ctx, d, opts.Namespace, opts.Course, opts.Step, name); err != nil {
 		return Result{}, err
 	}
 
@@ -151,7 +150,7 @@ func Run(ctx context.Context, d Daemon, opts Options, onLine func(Line)) (Result
 			Image:        opts.Image,
 			Env:          env,
 			Cmd:          opts.Cmd,
-			Labels:       labels.For(opts.Course, opts.Step),
+			Labels:       labels.For(opts.Namespace, opts.Course, opts.Step),
 			AttachStdout: true,
 			AttachStderr: true,
 		},
@@ -163,7 +162,7 @@ func Run(ctx context.Context, d Daemon, opts Options, onLine func(Line)) (Result
 			// cut the answer off; it carries the step's labels.
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupGrace)
 			defer cancel()
-			_ = removePrevious(cctx, d, opts.Course, opts.Step, name)
+			_ = removePrevious(cctx, d, opts.Namespace, opts.Course, opts.Step, name)
 			return Result{}, aborted(ctx)
 		}
 		if cerrdefs.IsNotFound(err) {
@@ -277,14 +276,10 @@ func validate(opts Options) error {
 // the step, and one holding the name if it is the tutor's. A container of
 // the name that the tutor did not make, or made for another step, is left
 // alone and reported.
-func removePrevious(ctx context.Context, d Daemon, course, step, name string) error {
+func removePrevious(ctx context.Context, d Daemon, ns lessons.Namespace, course, step, name string) error {
 	found, err := d.ContainerList(ctx, client.ContainerListOptions{
-		All: true,
-		Filters: client.Filters{}.Add("label",
-			labels.Tool+"="+labels.ToolName,
-			labels.Course+"="+course,
-			labels.Step+"="+step,
-		),
+		All:     true,
+		Filters: client.Filters{}.Add("label", append(labels.Filter(ns, course), labels.Step+"="+step)...),
 	})
 	if err != nil {
 		return fmt.Errorf("look for the step's earlier containers: %w", err)
@@ -292,7 +287,7 @@ func removePrevious(ctx context.Context, d Daemon, course, step, name string) er
 	for _, c := range found.Items {
 		// The daemon ANDs the label terms; check again rather than trust
 		// a daemon (or a Docker-compatible API) that ORs them.
-		if !ownedBy(c.Labels, course, step) {
+		if !labels.OwnedBy(c.Labels, ns, course, step) {
 			continue
 		}
 		if _, err := d.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
@@ -310,17 +305,13 @@ func removePrevious(ctx context.Context, d Daemon, course, step, name string) er
 	if existing.Container.Config != nil {
 		l = existing.Container.Config.Labels
 	}
-	if !ownedBy(l, course, step) {
+	if !labels.OwnedBy(l, ns, course, step) {
 		return fmt.Errorf("a container named %s already exists and dockertutor did not make it for this step; remove it (docker rm -f %s) or choose another name", name, name)
 	}
 	if _, err := d.ContainerRemove(ctx, existing.Container.ID, client.ContainerRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("remove the step's earlier container %s: %w", name, err)
 	}
 	return nil
-}
-
-func ownedBy(l map[string]string, course, step string) bool {
-	return labels.Owned(l) && l[labels.Course] == course && l[labels.Step] == step
 }
 
 // run is one container's life after its creation.

@@ -12,6 +12,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 
 	"github.com/dockertutor/dockertutor/exercises/labels"
+	"github.com/dockertutor/dockertutor/lessons"
 )
 
 func TestRunStreamsLinesAndReturnsExitCode(t *testing.T) {
@@ -47,7 +48,7 @@ func TestRunStreamsLinesAndReturnsExitCode(t *testing.T) {
 	if c.Name != res.Name || c.Config.Image != "envtest:1" || !slices.Equal(c.Config.Env, []string{"API_TOKEN=t0k3n", "MODE=demo"}) || !slices.Equal(c.Config.Cmd, []string{"sh", "-c", "env"}) {
 		t.Errorf("create options %+v / %+v", c, c.Config)
 	}
-	if !ownedBy(c.Config.Labels, "security", "runtime-env") {
+	if !labels.OwnedBy(c.Config.Labels, lessons.Namespace{}, "security", "runtime-env") {
 		t.Errorf("labels %v", c.Config.Labels)
 	}
 	if len(fake.removed) != 0 {
@@ -124,8 +125,13 @@ func TestRunCancelDuringStartRemovesContainer(t *testing.T) {
 }
 
 func TestPreviousContainerOfTheStep(t *testing.T) {
-	mine := labels.For("c", "s")
-	other := labels.For("c", "other-step")
+	mine := labels.For(lessons.Namespace{}, "c", "s")
+	other := labels.For(lessons.Namespace{}, "c", "other-step")
+	proof, err := lessons.NamedNamespace("dtproof-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	provers := labels.For(proof, "c", "s")
 	for _, tc := range []struct {
 		name        string
 		listed      []container.Summary
@@ -156,6 +162,15 @@ func TestPreviousContainerOfTheStep(t *testing.T) {
 		{
 			name:   "listed by a daemon that ignores a label term: checked again",
 			listed: []container.Summary{{ID: "another", Labels: other}},
+		},
+		{
+			name:   "labelled for the step in a proof's namespace: left alone",
+			listed: []container.Summary{{ID: "provers", Labels: provers}},
+		},
+		{
+			name:     "holding the name, the step's in a proof's namespace: left alone",
+			existing: map[string]container.InspectResponse{"dockertutor-c-s": existingContainer("provers", provers)},
+			wantErr:  "did not make it for this step",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -260,5 +275,38 @@ func TestCommand(t *testing.T) {
 		if got := Command(tc.opts); got != tc.want {
 			t.Errorf("Command:\n got %s\nwant %s", got, tc.want)
 		}
+	}
+}
+
+// A run in a private namespace names its container and labels it with the
+// namespace, looks only for the namespace's earlier containers, and leaves
+// the learner's container of the same step alone.
+func TestRunInANamespace(t *testing.T) {
+	ns, err := lessons.NamedNamespace("dtproof-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := newFake()
+	learners := labels.For(lessons.Namespace{}, "c", "s")
+	fake.listed = []container.Summary{{ID: "learners", Labels: learners}}
+	fake.existing = map[string]container.InspectResponse{"dockertutor-c-s": existingContainer("learners", learners)}
+	res, err := Run(context.Background(), fake, Options{Namespace: ns, Course: "c", Step: "s", Image: "i"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Name != "dockertutor-dtproof-1-c-s" {
+		t.Errorf("name %q", res.Name)
+	}
+	if l := fake.created[0].Config.Labels; !labels.OwnedBy(l, ns, "c", "s") || labels.OwnedBy(l, lessons.Namespace{}, "c", "s") {
+		t.Errorf("labels %v", l)
+	}
+	if !fake.listOpts[0].Filters["label"][labels.Namespace+"=dtproof-1"] {
+		t.Errorf("list filter %v lacks the namespace", fake.listOpts[0].Filters["label"])
+	}
+	if len(fake.removed) != 0 {
+		t.Errorf("removed %v: the learner's container", fake.removed)
+	}
+	if cmd := Command(Options{Namespace: ns, Course: "c", Step: "s", Image: "i"}); !strings.Contains(cmd, "--name dockertutor-dtproof-1-c-s ") {
+		t.Errorf("command %q", cmd)
 	}
 }

@@ -29,8 +29,8 @@ func (s *Session) buildOptions(st *lessons.Step, v lessons.Values) (builder.Opti
 		return builder.Options{}, err
 	}
 	o := builder.Options{
-		Course: s.Course.ID, Step: st.ID, Dir: s.Work.StepDir(st),
-		Dockerfile: b.Dockerfile, Tags: []string{tag}, Target: b.Target,
+		Course: s.Course.ID, Step: st.ID, Namespace: s.ns, Dir: s.Work.StepDir(st),
+		Dockerfile: b.Dockerfile, Tags: []string{v.ImageName(tag)}, Target: b.Target,
 		Builder: builderKind(kind), NoCache: s.noCache,
 	}
 	for _, name := range sortedKeys(b.Args) {
@@ -80,7 +80,7 @@ func (s *Session) runOptions(st *lessons.Step, v lessons.Values) (runner.Options
 	if err != nil {
 		return runner.Options{}, err
 	}
-	o := runner.Options{Course: s.Course.ID, Step: st.ID, Image: img, Cmd: r.Cmd}
+	o := runner.Options{Course: s.Course.ID, Step: st.ID, Namespace: s.ns, Image: v.ImageName(img), Cmd: r.Cmd}
 	for _, name := range sortedKeys(r.Env) {
 		val, err := lessons.Expand(r.Env[name], v)
 		if err != nil {
@@ -233,8 +233,13 @@ func buildEventKind(k builder.EventKind) EventKind {
 }
 
 // Solve puts the reference solution in the step folder (backing up the
-// learner's files) and runs the step's action, if any.
+// learner's files) and runs the step's action, if any. For a quiz or
+// free-answer step it records the reference answer instead, as if the
+// learner had typed it, and says so in an EventDone. events may be nil.
 func (s *Session) Solve(ctx context.Context, st *lessons.Step, events chan<- Event) error {
+	if st.Kind == lessons.KindQuiz || st.Kind == lessons.KindAnswer {
+		return s.solveAnswer(ctx, st, events)
+	}
 	p, _, err := s.Enter(st)
 	if err != nil {
 		return err
@@ -249,6 +254,42 @@ func (s *Session) Solve(ctx context.Context, st *lessons.Step, events chan<- Eve
 		return nil
 	}
 	return s.Run(ctx, st, events)
+}
+
+// solveAnswer records the step's reference answer and marks the solution
+// seen. The event names the answer, except the learner's canary, which
+// output never shows.
+func (s *Session) solveAnswer(ctx context.Context, st *lessons.Step, events chan<- Event) error {
+	p, err := s.Progress()
+	if err != nil {
+		return err
+	}
+	v := s.Values(st, p)
+	answer, err := st.ReferenceAnswer(v)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Update(func(p *progress.Progress) error {
+		if err := p.RecordAnswer(st, answer, s.now().UTC()); err != nil {
+			return err
+		}
+		p.Step(st.ID).SolutionSeen = true
+		return nil
+	}); err != nil {
+		return err
+	}
+	said := "Recorded the reference answer: " + answer + "."
+	if v.Secret != "" && strings.Contains(answer, v.Secret) {
+		said = "Recorded the reference answer: your canary secret (" + redact(answer, v.Secret) + ")."
+	}
+	if events != nil {
+		select {
+		case events <- Event{Time: time.Now(), Kind: EventDone, Text: said}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // Solution returns the reference solution's files (path -> content), with

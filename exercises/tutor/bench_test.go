@@ -29,7 +29,8 @@ func BenchmarkVerdictMultiStageFix(b *testing.B) {
 	if !ok {
 		b.Skip("the course has no multi-stage-fix step")
 	}
-	s, err := Open(Options{Course: c, WorkspaceRoot: b.TempDir(), StateDir: b.TempDir(),
+	// A private namespace: the course's own image names are a learner's.
+	s, err := Open(Options{Course: c, WorkspaceRoot: b.TempDir(), StateDir: b.TempDir(), Namespace: dockertest.Namespace(b),
 		Connect: func(ctx context.Context) (*client.Client, error) { return client.New(client.FromEnv) }})
 	if err != nil {
 		b.Fatal(err)

@@ -26,12 +26,15 @@ type Removal struct {
 }
 
 // StepImages are the image names a step builds or checks, filled with the
-// learner's values: the images the course names.
+// learner's values and in the session's namespace: the images the course
+// names.
 func (s *Session) StepImages(st *lessons.Step, v lessons.Values) []string {
 	var names []string
 	add := func(n string) {
-		if x, err := lessons.Expand(n, v); err == nil && x != "" && !slices.Contains(names, x) {
-			names = append(names, x)
+		if x, err := lessons.Expand(n, v); err == nil && x != "" {
+			if x = v.ImageName(x); !slices.Contains(names, x) {
+				names = append(names, x)
+			}
 		}
 	}
 	add(st.Image)
@@ -80,11 +83,13 @@ func imageFields(spec lessons.CheckSpec) []string {
 	return nil
 }
 
-// CleanDocker removes the tutor's Docker objects of the given steps:
-// containers and images carrying the tutor's labels for those steps, and
-// the image names the steps use. Nothing else is touched: a container the
-// learner made from a course image keeps that image (its removal fails and
-// is reported). With dryRun it only lists what it would remove.
+// CleanDocker removes the tutor's Docker objects of the given steps in the
+// session's namespace: containers and images carrying the tutor's labels
+// for those steps there, and the image names the steps use there (never
+// the course's shared base images). Nothing else is touched: not another
+// namespace's objects, and a container the learner made from a course
+// image keeps that image (its removal fails and is reported). With dryRun
+// it only lists what it would remove.
 func (s *Session) CleanDocker(ctx context.Context, steps []*lessons.Step, dryRun bool) ([]Removal, error) {
 	cli, err := s.conn.get(ctx)
 	if err != nil {
@@ -98,7 +103,7 @@ func (s *Session) CleanDocker(ctx context.Context, steps []*lessons.Step, dryRun
 	for _, st := range steps {
 		ids[st.ID] = true
 	}
-	owned := make(client.Filters).Add("label", labels.Tool+"="+labels.ToolName).Add("label", labels.Course+"="+s.Course.ID)
+	owned := make(client.Filters).Add("label", labels.Filter(s.ns, s.Course.ID)...)
 
 	var out []Removal
 	cs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: owned})
@@ -106,7 +111,7 @@ func (s *Session) CleanDocker(ctx context.Context, steps []*lessons.Step, dryRun
 		return nil, s.dockerErr(err)
 	}
 	for _, c := range cs.Items {
-		if !labels.Owned(c.Labels) || !ids[c.Labels[labels.Step]] {
+		if !labels.InNamespace(c.Labels, s.ns) || !ids[c.Labels[labels.Step]] {
 			continue
 		}
 		r := Removal{Kind: "container", Name: containerName(c.Names, c.ID), ID: c.ID, Why: "labelled by dockertutor for step " + c.Labels[labels.Step]}
@@ -124,7 +129,7 @@ func (s *Session) CleanDocker(ctx context.Context, steps []*lessons.Step, dryRun
 		return out, s.dockerErr(err)
 	}
 	for _, im := range imgs.Items {
-		if !labels.Owned(im.Labels) || !ids[im.Labels[labels.Step]] {
+		if !labels.InNamespace(im.Labels, s.ns) || !ids[im.Labels[labels.Step]] {
 			continue
 		}
 		name := im.ID
@@ -135,6 +140,9 @@ func (s *Session) CleanDocker(ctx context.Context, steps []*lessons.Step, dryRun
 	}
 	for _, st := range steps {
 		for _, name := range s.StepImages(st, s.Values(st, p)) {
+			if s.Course.SharedImage(name) {
+				continue // a base image every namespace builds on
+			}
 			img, err := cli.ImageInspect(ctx, name)
 			if err != nil || seen[img.ID] {
 				continue

@@ -7,7 +7,7 @@ package tutor
 import (
 	"context"
 	"fmt"
-	"strings"
+	"os"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -36,6 +36,31 @@ type Options struct {
 	// Builder, when set, is used by the steps that leave the choice of
 	// builder open (those that need BuildKit keep it).
 	Builder lessons.Builder
+	// Namespace is where the session's Docker objects live: the image
+	// names, container names and labels of everything it builds, runs,
+	// checks and removes. The zero value is the learner's own (the
+	// course's names); a proof run or a test uses a private one, so that
+	// it never touches the learner's objects.
+	Namespace lessons.Namespace
+}
+
+// NamespaceEnv names the environment variable that puts a session's
+// Docker objects in a namespace of their own (tests, a trial run beside a
+// learner's work); unset, they are the learner's own.
+const NamespaceEnv = "DOCKERTUTOR_NAMESPACE"
+
+// NamespaceFromEnv is the namespace NamespaceEnv names, or the learner's
+// own when it is unset or empty.
+func NamespaceFromEnv() (lessons.Namespace, error) {
+	name := os.Getenv(NamespaceEnv)
+	if name == "" {
+		return lessons.Namespace{}, nil
+	}
+	ns, err := lessons.NamedNamespace(name)
+	if err != nil {
+		return ns, fmt.Errorf("%s: %w", NamespaceEnv, err)
+	}
+	return ns, nil
 }
 
 // Session is one learner in one course.
@@ -47,6 +72,7 @@ type Session struct {
 	poll    bool
 	noCache bool
 	builder lessons.Builder
+	ns      lessons.Namespace
 	conn    *connection
 }
 
@@ -69,7 +95,7 @@ func Open(o Options) (*Session, error) {
 	if connect == nil {
 		connect = defaultConnect
 	}
-	s := &Session{Course: o.Course, Work: w, store: st, now: now, poll: o.Poll, noCache: o.NoCache, builder: o.Builder, conn: &connection{connect: connect}}
+	s := &Session{Course: o.Course, Work: w, store: st, now: now, poll: o.Poll, noCache: o.NoCache, builder: o.Builder, ns: o.Namespace, conn: &connection{connect: connect}}
 	if _, err := s.Progress(); err != nil {
 		return nil, err
 	}
@@ -104,10 +130,13 @@ func (s *Session) Update(fn func(*progress.Progress) error) (progress.Progress, 
 	return s.store.Update(s.Course.ID, fn)
 }
 
-// Values are the learner's values for a step.
+// Values are the learner's values for a step, in the session's namespace.
 func (s *Session) Values(st *lessons.Step, p progress.Progress) lessons.Values {
-	return s.Work.Values(st, p.Secret)
+	return s.Course.Values(st, lessons.Learner{Secret: p.Secret, Workspace: s.Work.Root, Namespace: s.ns})
 }
+
+// Namespace is where the session's Docker objects live.
+func (s *Session) Namespace() lessons.Namespace { return s.ns }
 
 // Step finds a step by id or number, with an error that says what to do.
 func (s *Session) Step(arg string) (*lessons.Step, error) {
@@ -125,15 +154,7 @@ func (e *UsageError) Error() string { return e.Msg }
 // CurrentStep is where the learner left off: the saved current step, else
 // the first step not passed, else the first.
 func (s *Session) CurrentStep(p progress.Progress) *lessons.Step {
-	if st, ok := s.Course.Step(p.Current); ok && p.Current != "" {
-		return st
-	}
-	for _, st := range s.Course.Steps() {
-		if p.StatusOf(st.ID) != progress.Passed {
-			return st
-		}
-	}
-	return s.Course.Steps()[0]
+	return p.CurrentStep(s.Course)
 }
 
 // Enter opens a step: it becomes current, its clock starts once, and its
@@ -141,10 +162,7 @@ func (s *Session) CurrentStep(p progress.Progress) *lessons.Step {
 func (s *Session) Enter(st *lessons.Step) (progress.Progress, []string, error) {
 	var written []string
 	p, err := s.Update(func(p *progress.Progress) error {
-		p.Begin(st.ID, s.now().UTC())
-		if st.Kind == lessons.KindRead {
-			p.Record(st.ID, true, s.now().UTC())
-		}
+		p.Enter(st, s.now().UTC())
 		var err error
 		written, err = s.Work.LayOut(st, s.Values(st, *p))
 		return err
@@ -164,19 +182,15 @@ func (s *Session) NextHint(st *lessons.Step) (Hint, error) {
 	if len(st.Hints) == 0 {
 		return Hint{}, &UsageError{Msg: fmt.Sprintf("step %s has no hints", st.ID)}
 	}
-	var h Hint
+	h := Hint{Total: len(st.Hints)}
 	p, err := s.Update(func(p *progress.Progress) error {
-		sp := p.Step(st.ID)
-		if sp.HintsUsed < len(st.Hints) {
-			sp.HintsUsed++
-		}
-		h = Hint{Number: sp.HintsUsed, Total: len(st.Hints)}
+		h.Number = p.RevealHint(st)
 		return nil
 	})
 	if err != nil {
 		return Hint{}, err
 	}
-	text, xerr := lessons.Expand(st.Hints[h.Number-1], s.Values(st, p))
+	text, xerr := st.Hint(h.Number, s.Values(st, p))
 	if xerr != nil {
 		return Hint{}, xerr
 	}
@@ -186,36 +200,16 @@ func (s *Session) NextHint(st *lessons.Step) (Hint, error) {
 
 // RevealedHints returns the hints the learner has already seen.
 func (s *Session) RevealedHints(st *lessons.Step, p progress.Progress) []string {
-	n := 0
-	if sp, ok := p.Steps[st.ID]; ok {
-		n = min(sp.HintsUsed, len(st.Hints))
-	}
-	out := make([]string, 0, n)
-	for _, h := range st.Hints[:n] {
-		t, err := lessons.Expand(h, s.Values(st, p))
-		if err != nil {
-			t = h
-		}
-		out = append(out, t)
-	}
-	return out
+	return p.RevealedHints(st, s.Values(st, p))
 }
 
 // Answer records a quiz or free answer and checks it.
 func (s *Session) Answer(ctx context.Context, st *lessons.Step, value string) (check.Verdict, error) {
-	var answer []string
-	switch st.Kind {
-	case lessons.KindQuiz:
-		answer = check.ParseChoices(value)
-	case lessons.KindAnswer:
-		answer = []string{strings.TrimSpace(value)}
-	default:
-		return check.Verdict{}, &UsageError{Msg: fmt.Sprintf("step %s is a %s step: only quiz and answer steps take an answer", st.ID, st.Kind)}
+	if _, err := st.ParseAnswer(value); err != nil {
+		return check.Verdict{}, &UsageError{Msg: err.Error()}
 	}
 	if _, err := s.Update(func(p *progress.Progress) error {
-		p.Begin(st.ID, s.now().UTC())
-		p.Step(st.ID).Answer = answer
-		return nil
+		return p.RecordAnswer(st, value, s.now().UTC())
 	}); err != nil {
 		return check.Verdict{}, err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
+	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
@@ -38,9 +39,11 @@ func fixture(t *testing.T) *lessons.Course {
 	return c
 }
 
+// open opens a session in a private namespace: nothing it makes or
+// removes is a learner's, or another test's.
 func open(t *testing.T, c *lessons.Course) *Session {
 	t.Helper()
-	s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(),
+	s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(), Namespace: dockertest.Namespace(t),
 		Connect: func(ctx context.Context) (*client.Client, error) { return client.New(client.FromEnv) }})
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +78,24 @@ func TestSolveRunCheckAndResetLeavesDecoys(t *testing.T) {
 	s := open(t, c)
 	build, _ := c.Step("build")
 	runit, _ := c.Step("runit")
+
+	// Decoys in the learner's namespace: the step's image under the
+	// course's own name, and a container the learner's tutor made for the
+	// step, labelled as its own.
+	learnersImage := "dttest-tutor/app:latest"
+	if _, err := cli.ImageInspect(ctx, learnersImage); err == nil {
+		t.Fatalf("%s is on the daemon already: this test would not know whose it is", learnersImage)
+	}
+	if _, err := cli.ImageTag(ctx, client.ImageTagOptions{Source: "alpine:3.22", Target: learnersImage}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.ImageRemove(ctx, learnersImage, client.ImageRemoveOptions{}) })
+	learnersLabels := map[string]string{"org.dockertutor.tool": "dockertutor", "org.dockertutor.course": c.ID, "org.dockertutor.step": "runit"}
+	learners, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{Config: &container.Config{Image: learnersImage, Cmd: []string{"true"}, Labels: learnersLabels}, Name: "dockertutor-" + s.Namespace().String() + "-learner"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.ContainerRemove(ctx, learners.ID, client.ContainerRemoveOptions{Force: true}) })
 
 	var events []Event
 	ch := make(chan Event, 256)
@@ -113,7 +134,12 @@ func TestSolveRunCheckAndResetLeavesDecoys(t *testing.T) {
 	if err != nil || len(plan) < 2 {
 		t.Fatalf("dry run: %v %+v", err, plan)
 	}
-	if _, err := cli.ImageInspect(ctx, "dttest-tutor/app"); err != nil {
+	p, _ = s.Progress()
+	app := s.Values(build, p).Image
+	if !strings.HasPrefix(app, s.Namespace().String()+"/dttest-tutor/app") {
+		t.Fatalf("the step's image %q is not in the session's namespace", app)
+	}
+	if _, err := cli.ImageInspect(ctx, app); err != nil {
 		t.Fatal("a dry run removed the image")
 	}
 	removed, err := s.CleanDocker(ctx, c.Steps(), false)
@@ -125,10 +151,10 @@ func TestSolveRunCheckAndResetLeavesDecoys(t *testing.T) {
 			t.Fatalf("removal failed: %+v", r)
 		}
 	}
-	if _, err := cli.ImageInspect(ctx, "dttest-tutor/app"); err == nil {
+	if _, err := cli.ImageInspect(ctx, app); err == nil {
 		t.Fatal("the course image is still there")
 	}
-	if _, err := cli.ContainerInspect(ctx, "tutortest-runit", client.ContainerInspectOptions{}); err == nil {
+	if _, err := cli.ContainerInspect(ctx, s.Namespace().ContainerName(c.ID, runit.ID), client.ContainerInspectOptions{}); err == nil {
 		names, _ := cli.ContainerList(ctx, client.ContainerListOptions{All: true})
 		t.Fatalf("the tutor's container is still there: %+v", names)
 	}
@@ -140,6 +166,12 @@ func TestSolveRunCheckAndResetLeavesDecoys(t *testing.T) {
 	}
 	if _, err := cli.VolumeInspect(ctx, vol.Volume.Name, client.VolumeInspectOptions{}); err != nil {
 		t.Fatal("the decoy volume was removed")
+	}
+	if _, err := cli.ImageInspect(ctx, learnersImage); err != nil {
+		t.Fatal("the learner's image of the step was removed")
+	}
+	if _, err := cli.ContainerInspect(ctx, learners.ID, client.ContainerInspectOptions{}); err != nil {
+		t.Fatal("the learner's tutor-made container of the step was removed")
 	}
 }
 
@@ -200,7 +232,7 @@ func TestWatchSeesFileAndDaemonChanges(t *testing.T) {
 	dockertest.StandIn(t, cli, "alpine:3.22")
 	for _, poll := range []bool{false, true} {
 		c := fixture(t)
-		s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(), Poll: poll,
+		s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(), Poll: poll, Namespace: dockertest.Namespace(t),
 			Connect: func(ctx context.Context) (*client.Client, error) { return client.New(client.FromEnv) }})
 		if err != nil {
 			t.Fatal(err)
@@ -224,16 +256,18 @@ func TestWatchSeesFileAndDaemonChanges(t *testing.T) {
 		}
 		if !poll {
 			// The daemon side: tag the step's image from another client.
-			cli.ImageTag(ctx, client.ImageTagOptions{Source: "alpine:3.22", Target: "dttest-tutor/app:latest"})
+			p, _ := s.Progress()
+			app := s.Values(st, p).Image + ":latest"
+			cli.ImageTag(ctx, client.ImageTagOptions{Source: "alpine:3.22", Target: app})
 			select {
 			case ch := <-changes:
-				if !strings.Contains(ch.Reason, "dttest-tutor/app") {
+				if !strings.Contains(ch.Reason, s.Namespace().String()+"/dttest-tutor/app") {
 					t.Fatalf("reason %q", ch.Reason)
 				}
 			case <-ctx.Done():
 				t.Fatal("no change seen after an image was tagged")
 			}
-			cli.ImageRemove(context.Background(), "dttest-tutor/app:latest", client.ImageRemoveOptions{})
+			cli.ImageRemove(context.Background(), app, client.ImageRemoveOptions{})
 		}
 		cancel()
 		for range changes {
@@ -311,7 +345,7 @@ func TestResetRemovesClassicBuildLeftovers(t *testing.T) {
 	}
 	// The build stage's images are dangling, and hold the canary (every
 	// RUN after the ARG records it in its history).
-	final, err := cli.ImageInspect(ctx, "dttest-tutorclassic/app")
+	final, err := cli.ImageInspect(ctx, s.Values(st, p).Image)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,5 +405,56 @@ func TestResetRemovesClassicBuildLeftovers(t *testing.T) {
 		if err != nil || len(im.RepoTags) > 0 || slices.Contains(holding, id) {
 			t.Errorf("the tutor still remembers %s (%v, tags %v): gone, tagged or removed ones are forgotten", id, err, im.RepoTags)
 		}
+	}
+}
+
+// Solving a quiz or free-answer step records its reference answer, which
+// then passes; the event says so without showing the canary in full. No
+// daemon is needed.
+func TestSolveRecordsTheReferenceAnswer(t *testing.T) {
+	c, ps := lessons.Load(fstest.MapFS{
+		"course.yaml":   {Data: []byte("format: 1\nid: tutoranswers\ntitle: T\nlessons: [l]\n")},
+		"l/lesson.yaml": {Data: []byte("title: L\nsteps: [pick, found, intro]\n")},
+		"l/pick/step.md": {Data: []byte("---\ntitle: Pick\nkind: quiz\nquiz:\n  multiple: true\n  choices:\n" +
+			"    - {id: a, text: A, correct: true}\n    - {id: b, text: B}\n    - {id: c, text: C, correct: true}\n---\nWhich?\n")},
+		"l/found/step.md": {Data: []byte("---\ntitle: Found\nkind: answer\nanswer: {expect: secret}\n---\nWhat?\n")},
+		"l/intro/step.md": {Data: []byte("---\ntitle: Intro\nkind: read\n---\nRead.\n")},
+	})
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(),
+		Connect: func(ctx context.Context) (*client.Client, error) { return nil, errors.New("no daemon in this test") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	p, _ := s.Progress()
+	for id, want := range map[string]string{"pick": "Recorded the reference answer: a,c.", "found": "Recorded the reference answer: your canary secret (" + p.Secret[:2] + "…)."} {
+		st, _ := c.Step(id)
+		events := make(chan Event, 4)
+		if err := s.Solve(ctx, st, events); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		close(events)
+		var said []string
+		for e := range events {
+			said = append(said, e.Text)
+		}
+		if !slices.Equal(said, []string{want}) {
+			t.Errorf("%s: said %q, want %q", id, said, want)
+		}
+		v, err := s.Check(ctx, st)
+		if err != nil || !v.Passed {
+			t.Errorf("%s after solve: %v %+v", id, err, v)
+		}
+		p, _ := s.Progress()
+		if sp := p.Steps[id]; sp == nil || !sp.SolutionSeen || sp.Status != progress.Passed {
+			t.Errorf("%s: progress %+v", id, sp)
+		}
+	}
+	intro, _ := c.Step("intro")
+	if err := s.Solve(ctx, intro, nil); err != nil {
+		t.Errorf("a read step: %v", err)
 	}
 }

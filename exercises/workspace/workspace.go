@@ -51,15 +51,7 @@ func New(root string, c *lessons.Course) *Workspace {
 
 // StepDir is the step's folder: <root>/<course>/<lesson>/<step>.
 func (w *Workspace) StepDir(s *lessons.Step) string {
-	return filepath.Join(w.Root, w.Course.ID, s.Lesson.ID, s.ID)
-}
-
-// Values are the learner's values for a step, with its folder filled in.
-func (w *Workspace) Values(s *lessons.Step, secret string) lessons.Values {
-	return lessons.Values{
-		Secret: secret, Workdir: w.StepDir(s), Workspace: w.Root,
-		Image: s.Image, Step: s.ID, Course: w.Course.ID,
-	}
+	return w.Course.StepDir(w.Root, s)
 }
 
 // LayOut creates the step folder and writes the starter files that are not

@@ -32,7 +32,7 @@ func TestLayOutNeverOverwrites(t *testing.T) {
 	c := pack(t)
 	w := New(t.TempDir(), c)
 	s := c.Steps()[0]
-	v := w.Values(s, "canary-test")
+	v := c.Values(s, lessons.Learner{Secret: "canary-test", Workspace: w.Root})
 	written, err := w.LayOut(s, v)
 	if err != nil || len(written) != 2 {
 		t.Fatalf("written %v, %v", written, err)
@@ -58,7 +58,7 @@ func TestApplyBacksUpAndResetRestores(t *testing.T) {
 	tick := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	w.Now = func() time.Time { tick = tick.Add(time.Second); return tick }
 	s := c.Steps()[0]
-	v := w.Values(s, "canary-test")
+	v := c.Values(s, lessons.Learner{Secret: "canary-test", Workspace: w.Root})
 	w.LayOut(s, v)
 	os.WriteFile(w.MainFile(s), []byte("FROM mine\n"), 0o644)
 

@@ -37,14 +37,16 @@ func TestPlainWatchOnTheRealDaemon(t *testing.T) {
 	if len(ps) > 0 {
 		t.Fatal(ps)
 	}
-	s, err := tutor.Open(tutor.Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(), Poll: true,
+	s, err := tutor.Open(tutor.Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(), Poll: true, Namespace: dockertest.Namespace(t),
 		Connect: func(ctx context.Context) (*client.Client, error) { return client.New(client.FromEnv) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	t.Cleanup(func() { cli.ImageRemove(context.Background(), image+":latest", client.ImageRemoveOptions{}) })
 	st, _ := c.Step("stages")
+	p, _ := s.Progress()
+	image = s.Values(st, p).Image // in the session's namespace
+	t.Cleanup(func() { cli.ImageRemove(context.Background(), image+":latest", client.ImageRemoveOptions{}) })
 
 	r, w := io.Pipe()
 	ps2 := startPlain(t, s, Options{Course: c, Poll: true}, r, w)
@@ -53,7 +55,6 @@ func TestPlainWatchOnTheRealDaemon(t *testing.T) {
 	at = ps2.out.waitWords(t, at, "Watching step 1.1: a change in its folder (looked for every second, as --poll asks)")
 	time.Sleep(300 * time.Millisecond) // the first scan of the folder
 
-	p, _ := s.Progress()
 	dockerfile := filepath.Join(s.Values(st, p).Workdir, "Dockerfile")
 	if err := os.WriteFile(dockerfile, []byte("FROM alpine:3.22 AS build\nFROM alpine:3.22\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -65,7 +66,7 @@ func TestPlainWatchOnTheRealDaemon(t *testing.T) {
 	if _, err := cli.ImageTag(context.Background(), client.ImageTagOptions{Source: "alpine:3.22", Target: image + ":latest"}); err != nil {
 		t.Fatal(err)
 	}
-	at = ps2.out.waitOutput(t, at, "Checked step 1.1 again (image "+image)
+	at = ps2.out.waitWords(t, at, "Checked step 1.1 again (image "+image)
 	ps2.out.waitOutput(t, at, "Step passed. Type n for the next step.\n\n"+plainPrompt)
 	ps2.finish(t, "q\n")
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -132,33 +131,22 @@ func (b *Backend) Progress() (progress.Progress, error) {
 
 func (b *Backend) ProgressPath() string { return b.Path }
 
+// The session logic below is the real one (progress and lessons
+// functions); only storage and Docker are made up.
+
 func (b *Backend) CurrentStep(p progress.Progress) *lessons.Step {
-	if st, ok := b.Course.Step(p.Current); ok && p.Current != "" {
-		return st
-	}
-	for _, st := range b.Course.Steps() {
-		if p.StatusOf(st.ID) != progress.Passed {
-			return st
-		}
-	}
-	return b.Course.Steps()[0]
+	return p.CurrentStep(b.Course)
 }
 
 func (b *Backend) Values(st *lessons.Step, p progress.Progress) lessons.Values {
-	return lessons.Values{
-		Secret: p.Secret, Workdir: path.Join(b.Root, b.Course.ID, st.Lesson.ID, st.ID), Workspace: b.Root,
-		Image: st.Image, Step: st.ID, Course: b.Course.ID,
-	}
+	return b.Course.Values(st, lessons.Learner{Secret: p.Secret, Workspace: b.Root})
 }
 
 func (b *Backend) Enter(st *lessons.Step) (progress.Progress, []string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.log("Enter %s", st.ID)
-	b.prog.Begin(st.ID, b.now())
-	if st.Kind == lessons.KindRead {
-		b.prog.Record(st.ID, true, b.now())
-	}
+	b.prog.Enter(st, b.now())
 	return clone(b.prog), nil, nil
 }
 
@@ -166,49 +154,26 @@ func (b *Backend) NextHint(st *lessons.Step) (tutor.Hint, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.log("NextHint %s", st.ID)
-	if len(st.Hints) == 0 {
+	n := b.prog.RevealHint(st)
+	if n == 0 {
 		return tutor.Hint{}, fmt.Errorf("step %s has no hints", st.ID)
 	}
-	sp := b.prog.Step(st.ID)
-	if sp.HintsUsed < len(st.Hints) {
-		sp.HintsUsed++
-	}
-	text, err := lessons.Expand(st.Hints[sp.HintsUsed-1], b.Values(st, b.prog))
-	return tutor.Hint{Number: sp.HintsUsed, Total: len(st.Hints), Text: text}, err
+	text, err := st.Hint(n, b.Values(st, b.prog))
+	return tutor.Hint{Number: n, Total: len(st.Hints), Text: text}, err
 }
 
 func (b *Backend) RevealedHints(st *lessons.Step, p progress.Progress) []string {
-	n := 0
-	if sp, ok := p.Steps[st.ID]; ok {
-		n = min(sp.HintsUsed, len(st.Hints))
-	}
-	var out []string
-	for _, h := range st.Hints[:n] {
-		t, err := lessons.Expand(h, b.Values(st, p))
-		if err != nil {
-			t = h
-		}
-		out = append(out, t)
-	}
-	return out
+	return p.RevealedHints(st, b.Values(st, p))
 }
 
 func (b *Backend) Answer(ctx context.Context, st *lessons.Step, value string) (check.Verdict, error) {
 	b.mu.Lock()
 	b.log("Answer %s %s", st.ID, value)
-	var answer []string
-	switch st.Kind {
-	case lessons.KindQuiz:
-		answer = check.ParseChoices(value)
-	case lessons.KindAnswer:
-		answer = []string{strings.TrimSpace(value)}
-	default:
-		b.mu.Unlock()
-		return check.Verdict{}, fmt.Errorf("step %s takes no answer", st.ID)
-	}
-	b.prog.Begin(st.ID, b.now())
-	b.prog.Step(st.ID).Answer = answer
+	err := b.prog.RecordAnswer(st, value, b.now())
 	b.mu.Unlock()
+	if err != nil {
+		return check.Verdict{}, err
+	}
 	return b.Check(ctx, st)
 }
 

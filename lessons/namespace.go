@@ -1,0 +1,138 @@
+package lessons
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/distribution/reference"
+)
+
+// Namespace keeps one user's Docker objects of a course apart from
+// everyone else's on the same daemon: the image names a course's steps use
+// and the names and labels of what the tutor creates are all derived from
+// it, and reset and cleanup remove only what is in it.
+//
+// The zero Namespace is the learner's own: the names the course gives
+// (dockertutor/tokenrun), so what the text says is what the learner types.
+// A named one ("dtproof-1a2b3c4d5e6f", for `course prove` and the tests)
+// puts its name in front of every image path and container name and on a
+// label, so a proof run on the machine a learner uses never sees, passes
+// with, or removes the learner's objects.
+//
+// The fields are unexported so that a later learner id (two learners on
+// one daemon) is added here and every name follows.
+type Namespace struct {
+	name string
+}
+
+// namespaceName is what a namespace name may be: one path component of an
+// image name, and a part of a container name.
+var namespaceName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// maxNamespaceName keeps the names derived from it well below Docker's
+// limits.
+const maxNamespaceName = 40
+
+// NamedNamespace is the namespace of the given name, which must be
+// lowercase letters and digits in hyphen-separated words.
+func NamedNamespace(name string) (Namespace, error) {
+	if len(name) > maxNamespaceName || !namespaceName.MatchString(name) {
+		return Namespace{}, fmt.Errorf("namespace %q: use lowercase letters and digits in words joined by single hyphens, at most %d characters", name, maxNamespaceName)
+	}
+	return Namespace{name: name}, nil
+}
+
+// PrivateNamespace is a fresh namespace nobody else uses: prefix, a
+// hyphen, and 12 random hex digits ("dtproof-1a2b3c4d5e6f").
+func PrivateNamespace(prefix string) (Namespace, error) {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		return Namespace{}, fmt.Errorf("cannot make a namespace name: %w", err)
+	}
+	return NamedNamespace(prefix + "-" + hex.EncodeToString(b))
+}
+
+// IsLearners reports whether this is the learner's own namespace, whose
+// names are the course's as written.
+func (n Namespace) IsLearners() bool { return n.name == "" }
+
+// String is the namespace's name, "" for the learner's own. It is the
+// value of the namespace label on what the tutor creates.
+func (n Namespace) String() string { return n.name }
+
+// Image is the name the image called name has in this namespace. The
+// namespace goes in front of the repository path (after the registry, if
+// any) and the tag stays: dockertutor/tokenrun:1 becomes
+// dtproof-1a2b3c4d5e6f/dockertutor/tokenrun:1. Names already in the
+// namespace, names pinned by digest (content, which nobody creates) and
+// names Docker would refuse are returned as they are; applying Image twice
+// is applying it once.
+func (n Namespace) Image(name string) string {
+	if n.name == "" {
+		return name
+	}
+	named, err := reference.ParseNormalizedNamed(name)
+	if err != nil {
+		return name
+	}
+	if _, ok := named.(reference.Digested); ok {
+		return name
+	}
+	if n.ownsNamed(named) {
+		return name
+	}
+	domain, path := reference.Domain(named), reference.Path(named)
+	if domain == "docker.io" {
+		path = strings.TrimPrefix(path, "library/")
+		domain = ""
+	} else {
+		domain += "/"
+	}
+	out := domain + n.name + "/" + path
+	if t, ok := named.(reference.Tagged); ok {
+		out += ":" + t.Tag()
+	}
+	return out
+}
+
+func (n Namespace) ownsNamed(named reference.Named) bool {
+	first, _, _ := strings.Cut(reference.Path(named), "/")
+	return first == n.name
+}
+
+// ContainerName is the name of the container the tutor runs for a step:
+// stable within the namespace, so the next run of the step finds and
+// replaces it ("dockertutor-image-security-run-with-token" for the
+// learner, "dockertutor-dtproof-1a2b3c4d5e6f-image-security-run-with-token"
+// in a named namespace).
+func (n Namespace) ContainerName(course, step string) string {
+	parts := []string{"dockertutor"}
+	if n.name != "" {
+		parts = append(parts, n.name)
+	}
+	for _, s := range []string{course, step} {
+		parts = append(parts, strings.Trim(nameUnsafe.ReplaceAllString(strings.ToLower(s), "-"), "-."))
+	}
+	return strings.Join(parts, "-")
+}
+
+var nameUnsafe = regexp.MustCompile(`[^a-z0-9_.-]+`)
+
+// SharedImage reports whether an image name is one of the course's base
+// images (any tag of their repositories). Every namespace shares them:
+// they are never renamed, and never removed by the tutor.
+func (c *Course) SharedImage(name string) bool {
+	named, err := reference.ParseNormalizedNamed(name)
+	if err != nil {
+		return false
+	}
+	for _, img := range c.Images {
+		if base, err := reference.ParseNormalizedNamed(img.Ref); err == nil && base.Name() == named.Name() {
+			return true
+		}
+	}
+	return false
+}
