@@ -447,7 +447,7 @@ func (l *loader) check(file string, n *yaml.Node, s *Step) (Check, bool) {
 	if _, dup := s.Check(head.ID); dup {
 		l.ps.add(file, line, "check id %q is used twice in this step", head.ID)
 	}
-	ct, ok := lookupCheckType(head.Type)
+	ct, ok := LookupCheckType(head.Type)
 	if !ok {
 		l.ps.add(file, keyLine(n, "type", 1), "unknown check type %q%s", head.Type, suggest(head.Type, checkTypeNames()))
 		return Check{}, false

@@ -94,25 +94,28 @@ func templatedFields(spec CheckSpec) []string {
 }
 
 // ExpandSpec returns a copy of a check spec with every string field
-// filled with the values, and an empty Image field set to the step image.
+// filled with the values, and an empty image the check is about set to the
+// step's image.
 func ExpandSpec(spec CheckSpec, v Values) (CheckSpec, error) {
 	src := reflect.ValueOf(spec).Elem()
 	dst := reflect.New(src.Type())
 	dst.Elem().Set(src)
+	out := dst.Interface().(CheckSpec)
+	if t, ok := TypeOfSpec(out); ok {
+		if images := t.images(out); len(images) > 0 && *images[0] == "" {
+			*images[0] = v.Image
+		}
+	}
 	for i := 0; i < src.NumField(); i++ {
 		f := dst.Elem().Field(i)
 		if f.Kind() != reflect.String {
 			continue
 		}
-		s := f.String()
-		if s == "" && src.Type().Field(i).Name == "Image" {
-			s = v.Image
-		}
-		out, err := Expand(s, v)
+		x, err := Expand(f.String(), v)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", src.Type().Field(i).Name, err)
 		}
-		f.SetString(out)
+		f.SetString(x)
 	}
-	return dst.Interface().(CheckSpec), nil
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,7 +16,7 @@ func ParseChoices(s string) []string {
 	return slices.Compact(f)
 }
 
-func answerChoice(env Env) finding {
+func answerChoice(_ context.Context, env Env, _ *lessons.AnswerChoice) finding {
 	q := env.Step.Quiz
 	if q == nil {
 		return broken(fmt.Errorf("step %s has no quiz", env.Step.ID))
@@ -60,7 +61,7 @@ func answerChoice(env Env) finding {
 	return failed("Not this one. Read the explanation, then try another choice.", ev...)
 }
 
-func answerValue(env Env) finding {
+func answerValue(_ context.Context, env Env, _ *lessons.AnswerValue) finding {
 	a := env.Step.Answer
 	if a == nil {
 		return broken(fmt.Errorf("step %s has no answer spec", env.Step.ID))

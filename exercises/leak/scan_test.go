@@ -143,7 +143,10 @@ func checkLeakyReport(t *testing.T, r *Report) {
 	if token.History == nil || token.History.Index != 2 || !strings.Contains(token.History.CreatedBy, "echo $BUILD_REPO_SECRET") {
 		t.Errorf("app/token made by %+v, want history entry 2", token.History)
 	}
-	if s := token.String(); !strings.Contains(s, "deleted in layer 2 but still in layer 1") {
+	if got, want := token.Place(), "layer 1, app/token (deleted by layer 2, still in this one)"; got != want {
+		t.Errorf("app/token placed as %q, want %q", got, want)
+	}
+	if s := token.String(); !strings.HasPrefix(s, token.Place()+" (made by `") || !strings.HasSuffix(s, ": "+token.Detail()) {
 		t.Errorf("app/token described as %q", s)
 	}
 	motd := layerFinding(r, "etc/motd", false, Plain)

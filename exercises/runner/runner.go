@@ -22,6 +22,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/labels"
 )
 
@@ -43,21 +44,6 @@ var ErrAborted = errors.New("run aborted")
 // ErrTimeout is returned when the container ran longer than the time
 // bound; it is killed (and kept, unless Options.Remove).
 var ErrTimeout = errors.New("the container ran longer than its time bound")
-
-// Daemon is the part of the Docker API a run needs; *client.Client has it.
-type Daemon interface {
-	ContainerCreate(ctx context.Context, options client.ContainerCreateOptions) (client.ContainerCreateResult, error)
-	ContainerAttach(ctx context.Context, container string, options client.ContainerAttachOptions) (client.ContainerAttachResult, error)
-	ContainerStart(ctx context.Context, container string, options client.ContainerStartOptions) (client.ContainerStartResult, error)
-	ContainerWait(ctx context.Context, container string, options client.ContainerWaitOptions) client.ContainerWaitResult
-	ContainerKill(ctx context.Context, container string, options client.ContainerKillOptions) (client.ContainerKillResult, error)
-	ContainerRemove(ctx context.Context, container string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
-	ContainerList(ctx context.Context, options client.ContainerListOptions) (client.ContainerListResult, error)
-	ContainerInspect(ctx context.Context, container string, options client.ContainerInspectOptions) (client.ContainerInspectResult, error)
-}
-
-// The Docker client is the Daemon in production.
-var _ Daemon = (*client.Client)(nil)
 
 // Options describe one run.
 type Options struct {
@@ -125,7 +111,7 @@ func ContainerName(course, step string) string {
 // Run runs opts.Image and returns once the container has exited. onLine
 // (nil drops them) gets each output line as it comes, from one goroutine,
 // in order.
-func Run(ctx context.Context, d Daemon, opts Options, onLine func(Line)) (Result, error) {
+func Run(ctx context.Context, d daemon.Runner, opts Options, onLine func(Line)) (Result, error) {
 	start := time.Now()
 	if onLine == nil {
 		onLine = func(Line) {}
@@ -277,7 +263,7 @@ func validate(opts Options) error {
 // the step, and one holding the name if it is the tutor's. A container of
 // the name that the tutor did not make, or made for another step, is left
 // alone and reported.
-func removePrevious(ctx context.Context, d Daemon, course, step, name string) error {
+func removePrevious(ctx context.Context, d daemon.Runner, course, step, name string) error {
 	found, err := d.ContainerList(ctx, client.ContainerListOptions{
 		All: true,
 		Filters: client.Filters{}.Add("label",
@@ -325,7 +311,7 @@ func ownedBy(l map[string]string, course, step string) bool {
 
 // run is one container's life after its creation.
 type run struct {
-	d      Daemon
+	d      daemon.Runner
 	id     string
 	res    *Result
 	remove bool

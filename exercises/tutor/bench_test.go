@@ -8,6 +8,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
 	"github.com/dockertutor/dockertutor/lessons"
 )
@@ -30,7 +31,7 @@ func BenchmarkVerdictMultiStageFix(b *testing.B) {
 		b.Skip("the course has no multi-stage-fix step")
 	}
 	s, err := Open(Options{Course: c, WorkspaceRoot: b.TempDir(), StateDir: b.TempDir(),
-		Connect: func(ctx context.Context) (*client.Client, error) { return client.New(client.FromEnv) }})
+		Connect: func(ctx context.Context) (daemon.Client, error) { return client.New(client.FromEnv) }})
 	if err != nil {
 		b.Fatal(err)
 	}
