@@ -106,6 +106,13 @@ func (d *Daemon) AddImage(img Image) *Image {
 	return p
 }
 
+// Image returns the stored image a reference names, nil when there is none.
+func (d *Daemon) Image(ref string) *Image {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.image(ref)
+}
+
 // AddContainer stores a container and returns the stored copy.
 func (d *Daemon) AddContainer(c Container) *Container {
 	d.mu.Lock()
@@ -390,8 +397,11 @@ func (c *Container) summary() container.Summary {
 	if c.Running {
 		state = container.StateRunning
 	}
-	return container.Summary{ID: c.ID, Names: []string{"/" + c.Name}, Image: c.Image, ImageID: c.ImageID,
-		Created: c.Created.Unix(), Labels: c.Labels, State: state}
+	s := container.Summary{ID: c.ID, Image: c.Image, ImageID: c.ImageID, Created: c.Created.Unix(), Labels: c.Labels, State: state}
+	if c.Name != "" {
+		s.Names = []string{"/" + c.Name}
+	}
+	return s
 }
 
 func (d *Daemon) ContainerList(ctx context.Context, options client.ContainerListOptions) (client.ContainerListResult, error) {
