@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -260,7 +261,7 @@ func (l *loader) step(les *Lesson, id, number, from string, fromLine int) *Step 
 	l.action(file, line("action"), s)
 	if s.Main != "" && !safeRel(s.Main) {
 		l.ps.add(file, line("main"), "main %q must be a relative path inside the step folder", s.Main)
-	} else if s.Main != "" && !contains(s.Starter.List, s.Main) && !contains(s.Solution.List, s.Main) {
+	} else if s.Main != "" && !slices.Contains(s.Starter.List, s.Main) && !slices.Contains(s.Solution.List, s.Main) {
 		l.ps.add(file, line("main"), "main %q is not among the starter or solution files of %s", s.Main, dir)
 	}
 	if s.Image != "" {
@@ -347,7 +348,7 @@ func (l *loader) kindRules(file string, line func(string) int, s *Step) {
 
 func attemptsFail(as []Attempt, check string) bool {
 	for _, a := range as {
-		if contains(a.Fails, check) {
+		if slices.Contains(a.Fails, check) {
 			return true
 		}
 	}

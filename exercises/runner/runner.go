@@ -8,6 +8,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -99,6 +100,9 @@ var (
 	containerName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
 )
 
+// name is the container's name: Name, or the step's stable name.
+func (o Options) name() string { return cmp.Or(o.Name, ContainerName(o.Course, o.Step)) }
+
 // ContainerName is the name of a step's container: stable, so the next run
 // of the step finds and replaces it.
 func ContainerName(course, step string) string {
@@ -119,10 +123,7 @@ func Run(ctx context.Context, d daemon.Runner, opts Options, onLine func(Line)) 
 	if err := validate(opts); err != nil {
 		return Result{}, err
 	}
-	name := opts.Name
-	if name == "" {
-		name = ContainerName(opts.Course, opts.Step)
-	}
+	name := opts.name()
 	if err := removePrevious(ctx, d, opts.Course, opts.Step, name); err != nil {
 		return Result{}, err
 	}
