@@ -65,11 +65,17 @@ type Container struct {
 	Created  time.Time
 	Env      []string
 	Labels   map[string]string
+	Cmd      []string
 	Tty      bool
 	Running  bool
 	ExitCode int
 	// Stdout and Stderr are its logs.
 	Stdout, Stderr string
+
+	// attach is the daemon's end of an attached stream; exited delivers
+	// the exit of a started program.
+	attach net.Conn
+	exited chan container.WaitResponse
 }
 
 // Daemon is the fake. The zero value is not usable: call New.
@@ -83,7 +89,12 @@ type Daemon struct {
 	calls      []string
 	saved      [][]string
 	removed    []string
+	listed     []client.Filters
 	seq        int
+	program    Program
+	// IgnoreLabelFilters plays a daemon (or a Docker-compatible API)
+	// that lists containers without applying their label terms.
+	IgnoreLabelFilters bool
 }
 
 // The fake is a daemon.Client.
@@ -177,6 +188,13 @@ func (d *Daemon) Containers() []Container {
 		out[i] = *c
 	}
 	return out
+}
+
+// ListFilters lists the filters of each ContainerList call.
+func (d *Daemon) ListFilters() []client.Filters {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.listed)
 }
 
 // Removed lists the containers and images removed, by the name or ID the
@@ -410,9 +428,10 @@ func (d *Daemon) ContainerList(ctx context.Context, options client.ContainerList
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.listed = append(d.listed, options.Filters.Clone())
 	var out client.ContainerListResult
 	for _, c := range d.containers {
-		if !options.All && !c.Running || !labelsMatch(options.Filters, c.Labels) {
+		if !options.All && !c.Running || !d.IgnoreLabelFilters && !labelsMatch(options.Filters, c.Labels) {
 			continue
 		}
 		if anc := options.Filters["ancestor"]; len(anc) > 0 {
@@ -503,7 +522,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, options client.ContainerCr
 		return client.ContainerCreateResult{}, NotFound("image", options.Config.Image)
 	}
 	c := d.AddContainer(Container{Name: options.Name, Image: options.Config.Image, ImageID: img.ID, Created: time.Now(),
-		Env: options.Config.Env, Labels: options.Config.Labels, Tty: options.Config.Tty})
+		Env: options.Config.Env, Cmd: options.Config.Cmd, Labels: options.Config.Labels, Tty: options.Config.Tty})
 	return client.ContainerCreateResult{ID: c.ID}, nil
 }
 
@@ -537,6 +556,9 @@ func (d *Daemon) ContainerRemove(ctx context.Context, ref string, _ client.Conta
 	c := d.container(ref)
 	if c == nil {
 		return client.ContainerRemoveResult{}, NotFound("container", ref)
+	}
+	if c.attach != nil {
+		c.attach.Close()
 	}
 	d.containers = slices.DeleteFunc(d.containers, func(x *Container) bool { return x == c })
 	d.removed = append(d.removed, ref)
@@ -608,8 +630,9 @@ func (d *Daemon) ServerVersion(ctx context.Context, _ client.ServerVersionOption
 
 func (d *Daemon) Close() error { return nil }
 
-// notModelled is the answer of the calls that stream a build or a run:
-// those are tested with the fakes of packages builder and runner.
+// notModelled is the answer of the calls that stream a build: builds are
+// tested with the fake of package builder, which speaks BuildKit's
+// session protocol.
 func (d *Daemon) notModelled(ctx context.Context, method string) error {
 	if err := d.enter(ctx, method); err != nil {
 		return err
@@ -627,22 +650,4 @@ func (d *Daemon) BuildCancel(ctx context.Context, _ string, _ client.BuildCancel
 
 func (d *Daemon) DialHijack(ctx context.Context, _, _ string, _ map[string][]string) (net.Conn, error) {
 	return nil, d.notModelled(ctx, "DialHijack")
-}
-
-func (d *Daemon) ContainerAttach(ctx context.Context, _ string, _ client.ContainerAttachOptions) (client.ContainerAttachResult, error) {
-	return client.ContainerAttachResult{}, d.notModelled(ctx, "ContainerAttach")
-}
-
-func (d *Daemon) ContainerStart(ctx context.Context, _ string, _ client.ContainerStartOptions) (client.ContainerStartResult, error) {
-	return client.ContainerStartResult{}, d.notModelled(ctx, "ContainerStart")
-}
-
-func (d *Daemon) ContainerWait(ctx context.Context, _ string, _ client.ContainerWaitOptions) client.ContainerWaitResult {
-	errs := make(chan error, 1)
-	errs <- d.notModelled(ctx, "ContainerWait")
-	return client.ContainerWaitResult{Result: make(chan container.WaitResponse), Error: errs}
-}
-
-func (d *Daemon) ContainerKill(ctx context.Context, _ string, _ client.ContainerKillOptions) (client.ContainerKillResult, error) {
-	return client.ContainerKillResult{}, d.notModelled(ctx, "ContainerKill")
 }
