@@ -92,6 +92,12 @@ type Daemon struct {
 	listed     []client.Filters
 	seq        int
 	program    Program
+	ping       client.PingResult
+	build      BuildOutput
+	builds     []client.ImageBuildOptions
+	context    map[string]string
+	cancelled  []string
+	sessions   []net.Conn
 	// IgnoreLabelFilters plays a daemon (or a Docker-compatible API)
 	// that lists containers without applying their label terms.
 	IgnoreLabelFilters bool
@@ -101,7 +107,9 @@ type Daemon struct {
 var _ daemon.Client = (*Daemon)(nil)
 
 // New returns an empty daemon.
-func New() *Daemon { return &Daemon{fail: map[string]error{}} }
+func New() *Daemon {
+	return &Daemon{fail: map[string]error{}, ping: client.PingResult{APIVersion: "1.41", OSType: "linux"}}
+}
 
 // AddImage stores an image and returns the stored copy, which the test may
 // change later (a rebuild, a cut export).
@@ -618,7 +626,9 @@ func (d *Daemon) Ping(ctx context.Context, _ client.PingOptions) (client.PingRes
 	if err := d.enter(ctx, "Ping"); err != nil {
 		return client.PingResult{}, err
 	}
-	return client.PingResult{APIVersion: "1.41", OSType: "linux"}, nil
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ping, nil
 }
 
 func (d *Daemon) ServerVersion(ctx context.Context, _ client.ServerVersionOptions) (client.ServerVersionResult, error) {
@@ -629,25 +639,3 @@ func (d *Daemon) ServerVersion(ctx context.Context, _ client.ServerVersionOption
 }
 
 func (d *Daemon) Close() error { return nil }
-
-// notModelled is the answer of the calls that stream a build: builds are
-// tested with the fake of package builder, which speaks BuildKit's
-// session protocol.
-func (d *Daemon) notModelled(ctx context.Context, method string) error {
-	if err := d.enter(ctx, method); err != nil {
-		return err
-	}
-	return fmt.Errorf("fakedaemon: %s is not modelled", method)
-}
-
-func (d *Daemon) ImageBuild(ctx context.Context, _ io.Reader, _ client.ImageBuildOptions) (client.ImageBuildResult, error) {
-	return client.ImageBuildResult{}, d.notModelled(ctx, "ImageBuild")
-}
-
-func (d *Daemon) BuildCancel(ctx context.Context, _ string, _ client.BuildCancelOptions) (client.BuildCancelResult, error) {
-	return client.BuildCancelResult{}, d.notModelled(ctx, "BuildCancel")
-}
-
-func (d *Daemon) DialHijack(ctx context.Context, _, _ string, _ map[string][]string) (net.Conn, error) {
-	return nil, d.notModelled(ctx, "DialHijack")
-}
