@@ -2,6 +2,11 @@
 // state: the step folder, the Docker daemon, the learner's answers. Each
 // check returns a Result with a message a learner can act on and the
 // evidence it found; results are plain data for the CLI, JSON and the TUI.
+//
+// The check types are declared in lessons (checks.go): name, spec, whether
+// they need the daemon, the images they name. evaluatorList below says how
+// each is evaluated; the evaluators live by family in image.go, leak.go,
+// container.go, trivy.go, dockerfile.go and answer.go.
 package check
 
 import (

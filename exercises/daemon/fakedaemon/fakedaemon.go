@@ -1,8 +1,9 @@
 // Package fakedaemon is an in-memory Docker daemon for unit tests: images
 // with their config, history and export; containers with their state,
 // environment and logs; the event log; and failures on demand (a daemon
-// gone, a call refused). It answers through daemon.Client, as the real
-// client does, so code under test cannot tell it from a daemon.
+// gone, a call refused). It is a daemon.Client, so code under test takes it
+// where it takes the Docker client, and its errors are the client's (not
+// found, connection failed), so that code reads them the same way.
 package fakedaemon
 
 import (
