@@ -13,6 +13,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/dockertutor/dockertutor/exercises/daemon"
+	"github.com/dockertutor/dockertutor/exercises/leak"
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
@@ -130,16 +131,8 @@ func containerLog(ctx context.Context, env Env, s *lessons.ContainerLog) finding
 	where := "logs of " + containerName(c)
 	for _, line := range strings.Split(out.String(), "\n") {
 		if strings.Contains(line, s.Contains) {
-			return passed(fmt.Sprintf("%s logged %q.", containerName(c), s.Contains), Evidence{Where: where, Detail: redact(strings.TrimSpace(line), env.Values.Secret)})
+			return passed(fmt.Sprintf("%s logged %q.", containerName(c), s.Contains), Evidence{Where: where, Detail: leak.Redact(strings.TrimSpace(line), env.Values.Secret)})
 		}
 	}
 	return failed(fmt.Sprintf("The newest container of %s (%s) never logged %q.", s.Image, containerName(c), s.Contains), Evidence{Where: where, Detail: fmt.Sprintf("%d bytes of output", out.Len())})
-}
-
-// redact cuts the learner's secret out of text shown as evidence.
-func redact(s, secret string) string {
-	if secret == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, secret, secret[:min(2, len(secret))]+"…")
 }

@@ -177,6 +177,15 @@ func (f Finding) String() string {
 	return f.Place() + madeBy + ": " + f.Detail()
 }
 
+// Redact cuts a known secret out of text shown outside a scan (a
+// container's output, a log line), showing only its first characters.
+func Redact(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, secret[:min(2, len(secret))]+"…")
+}
+
 func quote(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" }
 
 func shorten(s string, n int) string {

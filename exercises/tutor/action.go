@@ -11,6 +11,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/builder"
 	"github.com/dockertutor/dockertutor/exercises/daemon"
+	"github.com/dockertutor/dockertutor/exercises/leak"
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/runner"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -199,7 +200,7 @@ func (s *Session) Run(ctx context.Context, st *lessons.Step, events chan<- Event
 			return err
 		}
 		start = time.Now()
-		res, err := runner.Run(ctx, cli, o, func(l runner.Line) { emit(EventOutput, redact(l.Text, v.Secret)) })
+		res, err := runner.Run(ctx, cli, o, func(l runner.Line) { emit(EventOutput, leak.Redact(l.Text, v.Secret)) })
 		if err != nil {
 			return s.actionError(ctx, err, emit)
 		}
@@ -286,12 +287,4 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// redact cuts the learner's secret out of output shown on screen.
-func redact(s, secret string) string {
-	if secret == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, secret, secret[:min(2, len(secret))]+"…")
 }
