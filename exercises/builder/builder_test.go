@@ -90,8 +90,8 @@ func TestBuildKitStreamsStepsAndReturnsImage(t *testing.T) {
 	if o.Labels["team"] != "blue" || o.Labels[labels.Step] != "buildarg" || o.Labels[labels.Course] != "security" || o.Labels[labels.Tool] != labels.ToolName {
 		t.Errorf("labels = %v, want the tutor's (winning over a forged one) and the caller's", o.Labels)
 	}
-	if called(fake, "DialHijack") != 1 {
-		t.Errorf("session dialled %d times", called(fake, "DialHijack"))
+	if fake.Called("DialHijack") != 1 {
+		t.Errorf("session dialled %d times", fake.Called("DialHijack"))
 	}
 }
 
@@ -245,8 +245,8 @@ func TestAutoFallsBackToClassicWhenSessionIsRefused(t *testing.T) {
 		fake := newFake(t, `{"aux":{"ID":"sha256:w"}}`)
 		fake.SetPing(client.PingResult{APIVersion: "1.41", OSType: "windows"})
 		res, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir}, nil)
-		if err != nil || res.Builder != Classic || called(fake, "DialHijack") != 0 {
-			t.Errorf("res %+v err %v dialled %d, want classic without a session", res, err, called(fake, "DialHijack"))
+		if err != nil || res.Builder != Classic || fake.Called("DialHijack") != 0 {
+			t.Errorf("res %+v err %v dialled %d, want classic without a session", res, err, fake.Called("DialHijack"))
 		}
 	})
 }

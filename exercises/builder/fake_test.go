@@ -30,17 +30,6 @@ func newFake(t *testing.T, output ...string) *fakedaemon.Daemon {
 	return d
 }
 
-// called counts the calls of a method.
-func called(d *fakedaemon.Daemon, method string) int {
-	n := 0
-	for _, c := range d.Calls() {
-		if c == method {
-			n++
-		}
-	}
-	return n
-}
-
 // workspace writes files into a fresh folder and returns it.
 func workspace(t *testing.T, files map[string]string) string {
 	t.Helper()

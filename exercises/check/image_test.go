@@ -108,12 +108,7 @@ func TestImageFile(t *testing.T) {
 	if cs := d.Containers(); len(cs) != 0 {
 		t.Fatalf("containers left behind: %+v", cs)
 	}
-	created := 0
-	for _, c := range d.Calls() {
-		if c == "ContainerCreate" {
-			created++
-		}
-	}
+	created := d.Called("ContainerCreate")
 	if removed := d.Removed(); len(removed) != created || created != 4 {
 		t.Fatalf("%d containers created, removed %v", created, removed)
 	}

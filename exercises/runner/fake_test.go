@@ -16,17 +16,6 @@ func newFake(t *testing.T) *fakedaemon.Daemon {
 	return d
 }
 
-// called counts the calls of a method.
-func called(d *fakedaemon.Daemon, method string) int {
-	n := 0
-	for _, c := range d.Calls() {
-		if c == method {
-			n++
-		}
-	}
-	return n
-}
-
 // lines gathers streamed lines for assertions.
 type lines struct {
 	mu  sync.Mutex

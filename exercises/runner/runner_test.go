@@ -79,7 +79,7 @@ func TestRunTimeoutKillsAndKeeps(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("returned after %v", took)
 	}
-	if called(fake, "ContainerKill") != 1 || len(fake.Removed()) != 0 || len(fake.Containers()) != 1 {
+	if fake.Called("ContainerKill") != 1 || len(fake.Removed()) != 0 || len(fake.Containers()) != 1 {
 		t.Errorf("calls %v, want killed and kept", fake.Calls())
 	}
 	if res.ExitCode != 137 || res.Stdout != "working\n" {
@@ -165,7 +165,7 @@ func TestPreviousContainerOfTheStep(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Errorf("err = %v, want %q", err, tc.wantErr)
 				}
-				if called(fake, "ContainerCreate") != 0 {
+				if fake.Called("ContainerCreate") != 0 {
 					t.Errorf("a container was created despite the conflict")
 				}
 			} else if err != nil {

@@ -181,6 +181,19 @@ func (d *Daemon) Calls() []string {
 	return slices.Clone(d.calls)
 }
 
+// Called counts the calls of a method.
+func (d *Daemon) Called(method string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, c := range d.calls {
+		if c == method {
+			n++
+		}
+	}
+	return n
+}
+
 // Saved lists the references each ImageSave asked for.
 func (d *Daemon) Saved() [][]string {
 	d.mu.Lock()
