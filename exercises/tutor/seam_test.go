@@ -3,12 +3,14 @@ package tutor
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/daemon/fakedaemon"
+	"github.com/dockertutor/dockertutor/exercises/labels"
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/lessons"
 )
@@ -64,5 +66,54 @@ func TestCheckOnTheFakeDaemon(t *testing.T) {
 	}
 	if st := s.DockerStatus(context.Background()); st.Reachable {
 		t.Fatalf("status %+v of a stopped daemon", st)
+	}
+}
+
+// Reset removes the tutor's objects of the step and the images the step
+// names, and nothing a learner made: on the fake daemon, without a
+// daemon's timing.
+func TestCleanDockerOnTheFakeDaemon(t *testing.T) {
+	c := fixture(t)
+	d := fakedaemon.New()
+	s := openOn(t, c, d)
+	st, _ := c.Step("build")
+	mine := labels.For(c.ID, st.ID)
+	d.AddImage(fakedaemon.Image{ID: "sha256:" + strings.Repeat("1", 64), Tags: []string{"dttest-tutor/app:latest"}})
+	d.AddImage(fakedaemon.Image{ID: "sha256:" + strings.Repeat("2", 64), Labels: mine})
+	d.AddImage(fakedaemon.Image{ID: "sha256:" + strings.Repeat("3", 64), Tags: []string{"dttest-tutor/decoy:1"}, Labels: map[string]string{"x": "y"}})
+	d.AddImage(fakedaemon.Image{ID: "sha256:" + strings.Repeat("4", 64), Labels: labels.For(c.ID, "runit")})
+	d.AddContainer(fakedaemon.Container{ID: "c-step", Name: "tutors", Image: "dttest-tutor/decoy:1", Labels: mine})
+	d.AddContainer(fakedaemon.Container{ID: "c-learner", Name: "learners", Image: "dttest-tutor/decoy:1"})
+
+	dry, err := s.CleanDocker(context.Background(), []*lessons.Step{st}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Removed()) != 0 {
+		t.Fatalf("a dry run removed %v", d.Removed())
+	}
+	removals, err := s.CleanDocker(context.Background(), []*lessons.Step{st}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(removals, dry) {
+		t.Fatalf("removed %+v, the dry run said %+v", removals, dry)
+	}
+	var names []string
+	for _, r := range removals {
+		if r.Err != "" {
+			t.Errorf("%s %s: %s", r.Kind, r.Name, r.Err)
+		}
+		names = append(names, r.Kind+" "+r.Name)
+	}
+	want := []string{"container tutors", "image sha256:" + strings.Repeat("2", 64), "image dttest-tutor/app"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("removals %q, want %q", names, want)
+	}
+	if d.Image("dttest-tutor/decoy:1") == nil || d.Image("sha256:"+strings.Repeat("4", 64)) == nil {
+		t.Fatal("reset removed an image it does not own for this step")
+	}
+	if cs := d.Containers(); len(cs) != 1 || cs[0].ID != "c-learner" {
+		t.Fatalf("containers left %+v", cs)
 	}
 }
