@@ -2,6 +2,8 @@ package lessons
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -15,15 +17,22 @@ type Check struct {
 }
 
 // NeedsDaemon reports whether checking the step asks the Docker daemon:
-// every check does except the Dockerfile analysis and the answers, which
-// work on files and on what the learner typed.
+// whether one of its checks is of a type that asks it.
 func (s *Step) NeedsDaemon() bool {
 	for _, c := range s.Checks {
-		if !strings.HasPrefix(c.Type, "dockerfile.") && !strings.HasPrefix(c.Type, "answer.") {
+		if c.Daemon() != DaemonNone {
 			return true
 		}
 	}
 	return false
+}
+
+// Daemon says whether the check asks the Docker daemon.
+func (c Check) Daemon() DaemonUse {
+	if t, ok := LookupCheckType(c.Type); ok {
+		return t.Daemon
+	}
+	return DaemonNone
 }
 
 // CheckSpec is the typed parameters of a check. Package exercises
@@ -32,59 +41,139 @@ type CheckSpec interface {
 	validate() []string
 }
 
-// A check type, as authors name it in step.md.
-type checkType struct {
-	name    string
-	summary string
+// DaemonUse says whether a check type asks the Docker daemon.
+type DaemonUse int
+
+const (
+	// DaemonNone: the check reads files and answers only.
+	DaemonNone DaemonUse = iota
+	// DaemonNeeded: the check cannot be made without the daemon; when it
+	// does not answer, the result is an error, not a failure.
+	DaemonNeeded
+	// DaemonOptional: the check asks the daemon when it answers and is
+	// made without it otherwise.
+	DaemonOptional
+)
+
+// CheckType is one word of the check vocabulary, as authors name it in
+// step.md. Each is declared once, in checkTypes.
+type CheckType struct {
+	Name    string
+	Summary string
+	Daemon  DaemonUse
 	new     func() CheckSpec
+	// images points at the spec's fields that name images. The first is
+	// the image the check is about; left empty, it is the step's image.
+	images func(CheckSpec) []*string
 }
 
-var checkTypes = []checkType{
-	{"dockerfile.parses", "the Dockerfile parses with BuildKit's parser", func() CheckSpec { return &DockerfileParses{} }},
-	{"dockerfile.base", "the base image of the final stage (or every stage) follows a tag policy", func() CheckSpec { return &DockerfileBase{} }},
-	{"dockerfile.stages", "the Dockerfile has a number of stages", func() CheckSpec { return &DockerfileStages{} }},
-	{"dockerfile.copies-from-stage", "the final stage copies from an earlier stage", func() CheckSpec { return &DockerfileCopiesFromStage{} }},
-	{"dockerfile.secret-mount", "a RUN uses a BuildKit secret mount", func() CheckSpec { return &DockerfileSecretMount{} }},
-	{"dockerfile.no-secret-args", "no secret-looking ARG or ENV in the final stage", func() CheckSpec { return &DockerfileNoSecretArgs{} }},
-	{"image.exists", "an image with the tag exists", func() CheckSpec { return &ImageExists{} }},
-	{"image.fresh", "the image was built after the step began", func() CheckSpec { return &ImageFresh{} }},
-	{"image.file", "the image has (or lacks) a file at a path", func() CheckSpec { return &ImageFile{} }},
-	{"image.env", "the image config sets (or does not set) an environment variable", func() CheckSpec { return &ImageEnv{} }},
-	{"image.label", "the image config has a label", func() CheckSpec { return &ImageLabel{} }},
-	{"image.user", "the image runs as a user other than root", func() CheckSpec { return &ImageUser{} }},
-	{"image.size", "the image is at most a size, or smaller than another image", func() CheckSpec { return &ImageSize{} }},
-	{"leak.absent", "the learner's secret is nowhere in the image", func() CheckSpec { return &LeakAbsent{} }},
-	{"leak.found", "the learner's secret can be found in the image", func() CheckSpec { return &LeakFound{} }},
-	{"container.runtime-env", "a container from the image has a variable at run time that the image lacks", func() CheckSpec { return &ContainerRuntimeEnv{} }},
-	{"container.exit-code", "a container from the image exited with a code", func() CheckSpec { return &ContainerExitCode{} }},
-	{"container.log", "a container from the image logged a line", func() CheckSpec { return &ContainerLog{} }},
-	{"answer.choice", "the quiz answer is right", func() CheckSpec { return &AnswerChoice{} }},
-	{"answer.value", "the free answer matches what the tutor knows", func() CheckSpec { return &AnswerValue{} }},
-	{"trivy.report", "a trivy JSON report of the image is in the step folder", func() CheckSpec { return &TrivyReport{} }},
-}
+// New returns an empty spec of the type, for a course file to fill.
+func (t CheckType) New() CheckSpec { return t.new() }
 
-// CheckTypes lists the check vocabulary: name and one-line summary.
-func CheckTypes() [][2]string {
-	out := make([][2]string, len(checkTypes))
-	for i, t := range checkTypes {
-		out[i] = [2]string{t.name, t.summary}
+// declare makes the vocabulary entry of the spec type S. images, when not
+// nil, returns pointers to the fields of a spec that name images.
+func declare[S any, P interface {
+	*S
+	CheckSpec
+}](name, summary string, daemon DaemonUse, images func(P) []*string) CheckType {
+	t := CheckType{Name: name, Summary: summary, Daemon: daemon, new: func() CheckSpec { return P(new(S)) }}
+	t.images = func(spec CheckSpec) []*string {
+		if p, ok := spec.(P); ok && images != nil {
+			return images(p)
+		}
+		return nil
 	}
-	return out
+	return t
 }
 
-func lookupCheckType(name string) (checkType, bool) {
+// The check vocabulary. Package exercises/check evaluates each type; its
+// tests hold it to this list.
+var checkTypes = []CheckType{
+	declare[DockerfileParses]("dockerfile.parses", "the Dockerfile parses with BuildKit's parser", DaemonNone, nil),
+	declare[DockerfileBase]("dockerfile.base", "the base image of the final stage (or every stage) follows a tag policy", DaemonNone, nil),
+	declare[DockerfileStages]("dockerfile.stages", "the Dockerfile has a number of stages", DaemonNone, nil),
+	declare[DockerfileCopiesFromStage]("dockerfile.copies-from-stage", "the final stage copies from an earlier stage", DaemonNone, nil),
+	declare[DockerfileSecretMount]("dockerfile.secret-mount", "a RUN uses a BuildKit secret mount", DaemonNone, nil),
+	declare[DockerfileNoSecretArgs]("dockerfile.no-secret-args", "no secret-looking ARG or ENV in the final stage", DaemonNone, nil),
+	declare[ImageExists]("image.exists", "an image with the tag exists", DaemonNeeded,
+		func(c *ImageExists) []*string { return []*string{&c.Image} }),
+	declare[ImageFresh]("image.fresh", "the image was built after the step began", DaemonNeeded,
+		func(c *ImageFresh) []*string { return []*string{&c.Image} }),
+	declare[ImageFile]("image.file", "the image has (or lacks) a file at a path", DaemonNeeded,
+		func(c *ImageFile) []*string { return []*string{&c.Image} }),
+	declare[ImageEnv]("image.env", "the image config sets (or does not set) an environment variable", DaemonNeeded,
+		func(c *ImageEnv) []*string { return []*string{&c.Image} }),
+	declare[ImageLabel]("image.label", "the image config has a label", DaemonNeeded,
+		func(c *ImageLabel) []*string { return []*string{&c.Image} }),
+	declare[ImageUser]("image.user", "the image runs as a user other than root", DaemonNeeded,
+		func(c *ImageUser) []*string { return []*string{&c.Image} }),
+	declare[ImageSize]("image.size", "the image is at most a size, or smaller than another image", DaemonNeeded,
+		func(c *ImageSize) []*string { return []*string{&c.Image, &c.SmallerThan} }),
+	declare[LeakAbsent]("leak.absent", "the learner's secret is nowhere in the image", DaemonNeeded,
+		func(c *LeakAbsent) []*string { return []*string{&c.Image} }),
+	declare[LeakFound]("leak.found", "the learner's secret can be found in the image", DaemonNeeded,
+		func(c *LeakFound) []*string { return []*string{&c.Image} }),
+	declare[ContainerRuntimeEnv]("container.runtime-env", "a container from the image has a variable at run time that the image lacks", DaemonNeeded,
+		func(c *ContainerRuntimeEnv) []*string { return []*string{&c.Image} }),
+	declare[ContainerExitCode]("container.exit-code", "a container from the image exited with a code", DaemonNeeded,
+		func(c *ContainerExitCode) []*string { return []*string{&c.Image} }),
+	declare[ContainerLog]("container.log", "a container from the image logged a line", DaemonNeeded,
+		func(c *ContainerLog) []*string { return []*string{&c.Image} }),
+	declare[AnswerChoice]("answer.choice", "the quiz answer is right", DaemonNone, nil),
+	declare[AnswerValue]("answer.value", "the free answer matches what the tutor knows", DaemonNone, nil),
+	// The report is a file; the daemon, when it answers, tells whether it
+	// is of the image's current build.
+	declare[TrivyReport]("trivy.report", "a trivy JSON report of the image is in the step folder", DaemonOptional,
+		func(c *TrivyReport) []*string { return []*string{&c.Image} }),
+}
+
+// CheckTypes lists the check vocabulary.
+func CheckTypes() []CheckType { return slices.Clone(checkTypes) }
+
+// LookupCheckType finds a check type by the name authors use.
+func LookupCheckType(name string) (CheckType, bool) {
+	i := slices.IndexFunc(checkTypes, func(t CheckType) bool { return t.Name == name })
+	if i < 0 {
+		return CheckType{}, false
+	}
+	return checkTypes[i], true
+}
+
+// specTypes finds a check type by the Go type of its spec.
+var specTypes = func() map[reflect.Type]CheckType {
+	m := make(map[reflect.Type]CheckType, len(checkTypes))
 	for _, t := range checkTypes {
-		if t.name == name {
-			return t, true
+		m[reflect.TypeOf(t.new())] = t
+	}
+	return m
+}()
+
+// TypeOfSpec finds the check type a spec belongs to.
+func TypeOfSpec(spec CheckSpec) (CheckType, bool) {
+	t, ok := specTypes[reflect.TypeOf(spec)]
+	return t, ok
+}
+
+// SpecImages are the image names a spec names, in the order of its fields,
+// leaving out the empty ones.
+func SpecImages(spec CheckSpec) []string {
+	t, ok := TypeOfSpec(spec)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, f := range t.images(spec) {
+		if *f != "" {
+			out = append(out, *f)
 		}
 	}
-	return checkType{}, false
+	return out
 }
 
 func checkTypeNames() []string {
 	names := make([]string, len(checkTypes))
 	for i, t := range checkTypes {
-		names[i] = t.name
+		names[i] = t.Name
 	}
 	return names
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 
@@ -260,7 +261,7 @@ func (l *loader) step(les *Lesson, id, number, from string, fromLine int) *Step 
 	l.action(file, line("action"), s)
 	if s.Main != "" && !safeRel(s.Main) {
 		l.ps.add(file, line("main"), "main %q must be a relative path inside the step folder", s.Main)
-	} else if s.Main != "" && !contains(s.Starter.List, s.Main) && !contains(s.Solution.List, s.Main) {
+	} else if s.Main != "" && !slices.Contains(s.Starter.List, s.Main) && !slices.Contains(s.Solution.List, s.Main) {
 		l.ps.add(file, line("main"), "main %q is not among the starter or solution files of %s", s.Main, dir)
 	}
 	if s.Image != "" {
@@ -347,7 +348,7 @@ func (l *loader) kindRules(file string, line func(string) int, s *Step) {
 
 func attemptsFail(as []Attempt, check string) bool {
 	for _, a := range as {
-		if contains(a.Fails, check) {
+		if slices.Contains(a.Fails, check) {
 			return true
 		}
 	}
@@ -447,7 +448,7 @@ func (l *loader) check(file string, n *yaml.Node, s *Step) (Check, bool) {
 	if _, dup := s.Check(head.ID); dup {
 		l.ps.add(file, line, "check id %q is used twice in this step", head.ID)
 	}
-	ct, ok := lookupCheckType(head.Type)
+	ct, ok := LookupCheckType(head.Type)
 	if !ok {
 		l.ps.add(file, keyLine(n, "type", 1), "unknown check type %q%s", head.Type, suggest(head.Type, checkTypeNames()))
 		return Check{}, false

@@ -46,8 +46,8 @@ func TestNeedsDaemon(t *testing.T) {
 	offline := map[string]bool{"dockerfile.parses": true, "dockerfile.base": true, "dockerfile.stages": true, "dockerfile.copies-from-stage": true,
 		"dockerfile.secret-mount": true, "dockerfile.no-secret-args": true, "answer.choice": true, "answer.value": true}
 	for _, ct := range CheckTypes() {
-		if got := step(ct[0]).NeedsDaemon(); got == offline[ct[0]] {
-			t.Errorf("%s: NeedsDaemon = %v", ct[0], got)
+		if got := step(ct.Name).NeedsDaemon(); got == offline[ct.Name] {
+			t.Errorf("%s: NeedsDaemon = %v", ct.Name, got)
 		}
 	}
 }

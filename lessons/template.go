@@ -144,34 +144,36 @@ func templatedFields(spec CheckSpec) []string {
 }
 
 // ExpandSpec returns a copy of a check spec with every string field
-// filled with the values, an empty Image field set to the step image, and
-// the image names in the learner's namespace (Values.ImageName).
+// filled with the values, an empty image the check is about set to the
+// step's image, and every image it names in the learner's namespace
+// (Values.ImageName).
 func ExpandSpec(spec CheckSpec, v Values) (CheckSpec, error) {
 	src := reflect.ValueOf(spec).Elem()
 	dst := reflect.New(src.Type())
 	dst.Elem().Set(src)
+	out := dst.Interface().(CheckSpec)
+	var images []*string // the copy's fields that name images
+	if t, ok := TypeOfSpec(out); ok {
+		images = t.images(out)
+	}
+	if len(images) > 0 && *images[0] == "" {
+		*images[0] = v.Image
+	}
 	for i := 0; i < src.NumField(); i++ {
 		f := dst.Elem().Field(i)
 		if f.Kind() != reflect.String {
 			continue
 		}
-		s := f.String()
-		if s == "" && src.Type().Field(i).Name == "Image" {
-			s = v.Image
-		}
-		out, err := Expand(s, v)
+		x, err := Expand(f.String(), v)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", src.Type().Field(i).Name, err)
 		}
-		if namesImage(src.Type().Field(i).Name) {
-			out = v.ImageName(out)
-		}
-		f.SetString(out)
+		f.SetString(x)
 	}
-	return dst.Interface().(CheckSpec), nil
+	for _, name := range images {
+		if *name != "" {
+			*name = v.ImageName(*name)
+		}
+	}
+	return out, nil
 }
-
-// namesImage reports whether a check spec field holds an image name:
-// Image in every image, leak and container check, and the image an
-// image.size check compares with.
-func namesImage(field string) bool { return field == "Image" || field == "SmallerThan" }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/agext/levenshtein"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -58,7 +59,7 @@ func unknownKeys(file string, offset int, n *yaml.Node, t reflect.Type, ps *Prob
 		fields := yamlFields(t)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, val := n.Content[i], n.Content[i+1]
-			if contains(ignore, k.Value) {
+			if slices.Contains(ignore, k.Value) {
 				continue
 			}
 			ft, ok := fields[k.Value]
@@ -101,21 +102,12 @@ func keys(m map[string]reflect.Type) []string {
 	return out
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // suggest returns " (did you mean X?)" for the closest known name, or
 // the list of known names when none is close.
 func suggest(got string, known []string) string {
 	best, bestD := "", 3
 	for _, k := range known {
-		if d := editDistance(got, k); d < bestD {
+		if d := levenshtein.Distance(got, k, nil); d < bestD {
 			best, bestD = k, d
 		}
 	}
@@ -124,24 +116,4 @@ func suggest(got string, known []string) string {
 	}
 	slices.Sort(known)
 	return fmt.Sprintf(" (known: %s)", strings.Join(known, ", "))
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -11,8 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,8 +18,8 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/distribution/reference"
-	"github.com/moby/moby/client"
 
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/labels"
 	"github.com/dockertutor/dockertutor/lessons"
 )
@@ -39,20 +37,6 @@ const (
 	// Classic is the legacy builder, the only one older daemons offer.
 	Classic Kind = "classic"
 )
-
-// Daemon is the part of the Docker API a build needs; *client.Client has it.
-type Daemon interface {
-	Ping(ctx context.Context, options client.PingOptions) (client.PingResult, error)
-	ImageBuild(ctx context.Context, buildContext io.Reader, options client.ImageBuildOptions) (client.ImageBuildResult, error)
-	BuildCancel(ctx context.Context, id string, options client.BuildCancelOptions) (client.BuildCancelResult, error)
-	DialHijack(ctx context.Context, url, proto string, meta map[string][]string) (net.Conn, error)
-	ImageInspect(ctx context.Context, image string, options ...client.ImageInspectOption) (client.ImageInspectResult, error)
-	ContainerRemove(ctx context.Context, container string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
-	ContainerInspect(ctx context.Context, container string, options client.ContainerInspectOptions) (client.ContainerInspectResult, error)
-}
-
-// The Docker client is the Daemon in production.
-var _ Daemon = (*client.Client)(nil)
 
 // Options describe one build.
 type Options struct {
@@ -132,7 +116,7 @@ type plan struct {
 // drops the events) as it happens, in order, on the calling goroutine; a
 // slow onEvent holds up the reading of the build's output, so hand events
 // off rather than render in it.
-func Build(ctx context.Context, d Daemon, opts Options, onEvent func(Event)) (Result, error) {
+func Build(ctx context.Context, d daemon.Builder, opts Options, onEvent func(Event)) (Result, error) {
 	start := time.Now()
 	if onEvent == nil {
 		onEvent = func(Event) {}
@@ -151,7 +135,7 @@ func Build(ctx context.Context, d Daemon, opts Options, onEvent func(Event)) (Re
 }
 
 // run picks the builder and runs the build.
-func run(ctx context.Context, d Daemon, p *plan, onEvent func(Event)) (Result, error) {
+func run(ctx context.Context, d daemon.Builder, p *plan, onEvent func(Event)) (Result, error) {
 	switch p.opts.Builder {
 	case Classic:
 		if err := p.classicCanRun("the classic builder was requested"); err != nil {
@@ -322,7 +306,7 @@ func (s Secret) resolve() ([]byte, error) {
 
 // explain turns the daemon's failure message into a BuildError, naming the
 // Dockerfile line and a base image that is missing when that is the cause.
-func (p *plan) explain(ctx context.Context, d Daemon, kind Kind, step, msg string) error {
+func (p *plan) explain(ctx context.Context, d daemon.Builder, kind Kind, step, msg string) error {
 	be := &BuildError{Builder: kind, Step: step, Message: msg}
 	be.Line = lineInMessage(msg)
 	if be.Line == 0 && step != "" {

@@ -14,6 +14,7 @@ import (
 	controlapi "github.com/moby/buildkit/api/services/control"
 	"github.com/moby/moby/client"
 
+	"github.com/dockertutor/dockertutor/exercises/daemon/fakedaemon"
 	"github.com/dockertutor/dockertutor/exercises/labels"
 )
 
@@ -76,10 +77,10 @@ func TestBuildKitStreamsStepsAndReturnsImage(t *testing.T) {
 		t.Errorf("result = %+v", res)
 	}
 
-	if len(fake.builds) != 1 {
-		t.Fatalf("%d build requests", len(fake.builds))
+	if len(fake.Builds()) != 1 {
+		t.Fatalf("%d build requests", len(fake.Builds()))
 	}
-	o := fake.builds[0]
+	o := fake.Builds()[0]
 	if o.Version != "2" || o.SessionID == "" || o.BuildID == "" || o.RemoteContext != "client-session" || o.Dockerfile != "Dockerfile" {
 		t.Errorf("BuildKit request options: version %q session %q build %q remote %q dockerfile %q", o.Version, o.SessionID, o.BuildID, o.RemoteContext, o.Dockerfile)
 	}
@@ -89,8 +90,8 @@ func TestBuildKitStreamsStepsAndReturnsImage(t *testing.T) {
 	if o.Labels["team"] != "blue" || o.Labels[labels.Step] != "buildarg" || o.Labels[labels.Course] != "security" || o.Labels[labels.Tool] != labels.ToolName {
 		t.Errorf("labels = %v, want the tutor's (winning over a forged one) and the caller's", o.Labels)
 	}
-	if fake.dialed != 1 {
-		t.Errorf("session dialled %d times", fake.dialed)
+	if fake.Called("DialHijack") != 1 {
+		t.Errorf("session dialled %d times", fake.Called("DialHijack"))
 	}
 }
 
@@ -133,7 +134,9 @@ func TestMissingBaseImageIsNamed(t *testing.T) {
 				}}),
 				`{"errorDetail":{"message":`+quote(msg)+`}}`,
 			)
-			fake.images["nosuch:1"] = tc.present
+			if tc.present {
+				fake.AddImage(fakedaemon.Image{Tags: []string{"nosuch:1"}})
+			}
 			dir := workspace(t, map[string]string{"Dockerfile": dockerfile})
 			_, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir, BuildArgs: []BuildArg{{Name: "BASE", Value: "nosuch"}}}, nil)
 			var be *BuildError
@@ -155,7 +158,7 @@ func TestMissingBaseImageIsNamed(t *testing.T) {
 func TestBuildKitCancelStopsBuildAndReadsAborted(t *testing.T) {
 	fake := newFake(t)
 	started := make(chan struct{})
-	fake.output = func(ctx context.Context, _ client.ImageBuildOptions) (io.ReadCloser, error) {
+	fake.OnBuild(func(ctx context.Context, _ client.ImageBuildOptions) (io.ReadCloser, error) {
 		pr, pw := io.Pipe()
 		go func() {
 			pw.Write([]byte(traceLine(t, &controlapi.StatusResponse{Vertexes: []*controlapi.Vertex{{Digest: "s", Name: "[2/2] RUN sleep 30", Started: ts(0)}}}) + "\n"))
@@ -163,7 +166,7 @@ func TestBuildKitCancelStopsBuildAndReadsAborted(t *testing.T) {
 			pw.CloseWithError(ctx.Err())
 		}()
 		return pr, nil
-	}
+	})
 	dir := workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nRUN sleep 30\n"})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -187,10 +190,8 @@ func TestBuildKitCancelStopsBuildAndReadsAborted(t *testing.T) {
 	if !errors.Is(err, ErrAborted) || !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want ErrAborted and context.Canceled", err)
 	}
-	fake.mu.Lock()
-	defer fake.mu.Unlock()
-	if len(fake.cancelled) != 1 || fake.cancelled[0] != fake.builds[0].BuildID {
-		t.Errorf("BuildCancel calls %v, want the build id %q", fake.cancelled, fake.builds[0].BuildID)
+	if len(fake.Cancelled()) != 1 || fake.Cancelled()[0] != fake.Builds()[0].BuildID {
+		t.Errorf("BuildCancel calls %v, want the build id %q", fake.Cancelled(), fake.Builds()[0].BuildID)
 	}
 }
 
@@ -200,7 +201,7 @@ func TestAutoFallsBackToClassicWhenSessionIsRefused(t *testing.T) {
 		`{"aux":{"ID":"sha256:c1a55"}}`,
 		`{"stream":"Successfully built c1a55\n"}`,
 	)
-	fake.dialErr = errors.New("404 page not found")
+	fake.FailOn("DialHijack", errors.New("404 page not found"))
 	dir := workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.22\n"})
 	var got collect
 	res, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir}, got.add)
@@ -213,8 +214,8 @@ func TestAutoFallsBackToClassicWhenSessionIsRefused(t *testing.T) {
 	if len(res.Warnings) == 0 || !strings.Contains(res.Warnings[0], "the classic builder ran this build") || !strings.Contains(res.Warnings[0], "404 page not found") {
 		t.Errorf("warnings = %q, want the fallback and why", res.Warnings)
 	}
-	if len(fake.builds) != 1 || fake.builds[0].Version != "1" {
-		t.Errorf("builds = %+v, want one classic build", fake.builds)
+	if len(fake.Builds()) != 1 || fake.Builds()[0].Version != "1" {
+		t.Errorf("builds = %+v, want one classic build", fake.Builds())
 	}
 	if got.events[0].Kind != Warning {
 		t.Errorf("first event %v, want the fallback warning", got.events[0])
@@ -222,19 +223,19 @@ func TestAutoFallsBackToClassicWhenSessionIsRefused(t *testing.T) {
 
 	t.Run("a Dockerfile that needs BuildKit is refused", func(t *testing.T) {
 		fake := newFake(t)
-		fake.dialErr = errors.New("404 page not found")
+		fake.FailOn("DialHijack", errors.New("404 page not found"))
 		dir := workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.22\n\nRUN --mount=type=secret,id=repo cat /run/secrets/repo\n"})
 		_, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir}, nil)
 		if !errors.Is(err, ErrNeedsBuildKit) || !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), "404 page not found") {
 			t.Errorf("err = %v, want ErrNeedsBuildKit naming line 3 and why BuildKit is missing", err)
 		}
-		if len(fake.builds) != 0 {
-			t.Errorf("a build was sent: %+v", fake.builds)
+		if len(fake.Builds()) != 0 {
+			t.Errorf("a build was sent: %+v", fake.Builds())
 		}
 	})
 	t.Run("BuildKit asked for explicitly", func(t *testing.T) {
 		fake := newFake(t)
-		fake.dialErr = errors.New("404 page not found")
+		fake.FailOn("DialHijack", errors.New("404 page not found"))
 		_, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir, Builder: BuildKit}, nil)
 		if !errors.Is(err, ErrBuildKitUnavailable) {
 			t.Errorf("err = %v, want ErrBuildKitUnavailable", err)
@@ -242,10 +243,10 @@ func TestAutoFallsBackToClassicWhenSessionIsRefused(t *testing.T) {
 	})
 	t.Run("Windows daemon", func(t *testing.T) {
 		fake := newFake(t, `{"aux":{"ID":"sha256:w"}}`)
-		fake.ping.OSType = "windows"
+		fake.SetPing(client.PingResult{APIVersion: "1.41", OSType: "windows"})
 		res, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir}, nil)
-		if err != nil || res.Builder != Classic || fake.dialed != 0 {
-			t.Errorf("res %+v err %v dialled %d, want classic without a session", res, err, fake.dialed)
+		if err != nil || res.Builder != Classic || fake.Called("DialHijack") != 0 {
+			t.Errorf("res %+v err %v dialled %d, want classic without a session", res, err, fake.Called("DialHijack"))
 		}
 	})
 }
@@ -262,7 +263,7 @@ func TestClassicContextHonoursDockerignore(t *testing.T) {
 	if _, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir, Dockerfile: "docker/Dockerfile", Builder: Classic}, nil); err != nil {
 		t.Fatal(err)
 	}
-	files := sortedKeys(fake.contextTar)
+	files := sortedKeys(fake.BuildContext())
 	// The Dockerfile and .dockerignore go even when excluded: the daemon
 	// reads them. Folders may appear as entries; only files matter here.
 	var regular []string
@@ -274,8 +275,8 @@ func TestClassicContextHonoursDockerignore(t *testing.T) {
 	if want := []string{".dockerignore", "docker/Dockerfile", "keep.txt"}; !slices.Equal(regular, want) {
 		t.Errorf("context files %v, want %v", regular, want)
 	}
-	if fake.builds[0].Dockerfile != "docker/Dockerfile" || fake.builds[0].Version != "1" || !fake.builds[0].ForceRemove {
-		t.Errorf("classic options %+v", fake.builds[0])
+	if fake.Builds()[0].Dockerfile != "docker/Dockerfile" || fake.Builds()[0].Version != "1" || !fake.Builds()[0].ForceRemove {
+		t.Errorf("classic options %+v", fake.Builds()[0])
 	}
 }
 
@@ -337,8 +338,8 @@ func TestClassicOutputBecomesEvents(t *testing.T) {
 	if res.ImageID != "sha256:87cf" || !slices.Equal(res.Warnings, []string{"One or more build-args [UNUSED] were not consumed"}) {
 		t.Errorf("result = %+v", res)
 	}
-	if len(fake.removed) != 0 {
-		t.Errorf("a successful build removed containers %v", fake.removed)
+	if len(fake.Removed()) != 0 {
+		t.Errorf("a successful build removed containers %v", fake.Removed())
 	}
 }
 
@@ -352,14 +353,17 @@ func TestClassicFailureRemovesItsContainerAndNamesTheStep(t *testing.T) {
 		`{"stream":" ---\u003e Running in bbb222\n"}`,
 		`{"errorDetail":{"code":1,"message":"The command '/bin/sh -c false' returned a non-zero code: 1"},"error":"The command '/bin/sh -c false' returned a non-zero code: 1"}`,
 	)
+	// The daemon of this build keeps its steps' containers.
+	fake.AddContainer(fakedaemon.Container{ID: "aaa111"})
+	fake.AddContainer(fakedaemon.Container{ID: "bbb222"})
 	dir := workspace(t, map[string]string{"Dockerfile": threeSteps})
 	_, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir, Builder: Classic}, nil)
 	var be *BuildError
 	if !errors.As(err, &be) || be.Step != "Step 3/3 : RUN false" || be.Line != 3 || be.Builder != Classic {
 		t.Fatalf("err = %v (%+v)", err, be)
 	}
-	if !slices.Equal(fake.removed, []string{"aaa111", "bbb222"}) {
-		t.Errorf("removed %v, want the build's intermediate containers", fake.removed)
+	if !slices.Equal(fake.Removed(), []string{"aaa111", "bbb222"}) || len(fake.Containers()) != 0 {
+		t.Errorf("removed %v, want the build's intermediate containers", fake.Removed())
 	}
 }
 
@@ -386,13 +390,13 @@ func TestBrokenStreamIsALostDaemon(t *testing.T) {
 		for _, kind := range []Kind{Classic, BuildKit} {
 			t.Run(tc.name+"/"+string(kind), func(t *testing.T) {
 				fake := newFake(t)
-				fake.output = func(context.Context, client.ImageBuildOptions) (io.ReadCloser, error) {
+				fake.OnBuild(func(context.Context, client.ImageBuildOptions) (io.ReadCloser, error) {
 					var r io.Reader = strings.NewReader(tc.output)
 					if tc.broken {
 						r = io.MultiReader(r, errReader{io.ErrUnexpectedEOF})
 					}
 					return io.NopCloser(r), nil
-				}
+				})
 				dir := workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nRUN sleep 30\n"})
 				_, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir, Builder: kind}, nil)
 				if err == nil || errors.Is(err, ErrAborted) || !strings.Contains(err.Error(), "lost the Docker daemon during the build") {
@@ -439,7 +443,7 @@ func TestBadOptionsAreRefusedBeforeAnyCall(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want it to mention %q", err, tc.want)
 			}
-			if len(fake.builds) != 0 {
+			if len(fake.Builds()) != 0 {
 				t.Errorf("a build was sent")
 			}
 		})
@@ -486,7 +490,9 @@ func TestDetect(t *testing.T) {
 		{client.PingResult{APIVersion: "1.45", OSType: "linux", BuilderVersion: "1"}, true, Classic, "classic builder as its default"},
 		{client.PingResult{APIVersion: "1.44", OSType: "windows", BuilderVersion: "1"}, false, Classic, "Windows"},
 	} {
-		got, err := Detect(context.Background(), &fakeDaemon{ping: tc.ping})
+		fake := fakedaemon.New()
+		fake.SetPing(tc.ping)
+		got, err := Detect(context.Background(), fake)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -494,7 +500,9 @@ func TestDetect(t *testing.T) {
 			t.Errorf("%+v: got %+v", tc.ping, got)
 		}
 	}
-	if _, err := Detect(context.Background(), &fakeDaemon{pingErr: errors.New("connection refused")}); err == nil || !strings.Contains(err.Error(), "connection refused") {
+	down := fakedaemon.New()
+	down.FailOn("Ping", errors.New("connection refused"))
+	if _, err := Detect(context.Background(), down); err == nil || !strings.Contains(err.Error(), "connection refused") {
 		t.Errorf("ping failure: %v", err)
 	}
 }

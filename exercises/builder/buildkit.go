@@ -20,6 +20,8 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/tonistiigi/fsutil"
 	fstypes "github.com/tonistiigi/fsutil/types"
+
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 )
 
 // clientSessionRemote tells the daemon to fetch the context and the
@@ -35,7 +37,7 @@ const cancelGrace = 10 * time.Second
 // request names the session. It returns an error wrapping
 // ErrBuildKitUnavailable when the daemon refuses the session, before
 // anything was built.
-func buildWithBuildKit(ctx context.Context, d Daemon, p *plan, emit func(Event)) (Result, error) {
+func buildWithBuildKit(ctx context.Context, d daemon.Builder, p *plan, emit func(Event)) (Result, error) {
 	contextFS, err := syncedDir(p.dir)
 	if err != nil {
 		return Result{}, err

@@ -18,11 +18,13 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/moby/patternmatcher/ignorefile"
 	"github.com/tonistiigi/fsutil"
+
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 )
 
 // buildClassic runs the build on the classic builder: the context goes as
 // a tar body, and the daemon runs each RUN in an intermediate container.
-func buildClassic(ctx context.Context, d Daemon, p *plan, emit func(Event)) (Result, error) {
+func buildClassic(ctx context.Context, d daemon.Builder, p *plan, emit func(Event)) (Result, error) {
 	tarFS, err := p.classicContext()
 	if err != nil {
 		return Result{}, err
@@ -246,7 +248,7 @@ func (o *classicOutput) finish() {
 	}
 }
 
-func (o *classicOutput) removeContainers(ctx context.Context, d Daemon) {
+func (o *classicOutput) removeContainers(ctx context.Context, d daemon.Builder) {
 	ctx, cancel := context.WithTimeout(ctx, cancelGrace)
 	defer cancel()
 	for _, id := range o.containers {
@@ -264,7 +266,7 @@ func (o *classicOutput) removeContainers(ctx context.Context, d Daemon) {
 }
 
 // waitRemoved polls until the container is gone or ctx ends.
-func waitRemoved(ctx context.Context, d Daemon, id string) error {
+func waitRemoved(ctx context.Context, d daemon.Builder, id string) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {

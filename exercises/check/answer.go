@@ -1,6 +1,7 @@
 package check
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,7 +12,7 @@ import (
 // ParseChoices reads a quiz answer typed as "a", "a,c" or "a c".
 func ParseChoices(s string) []string { return lessons.ParseChoices(s) }
 
-func answerChoice(env Env) finding {
+func answerChoice(_ context.Context, env Env, _ *lessons.AnswerChoice) finding {
 	q := env.Step.Quiz
 	if q == nil {
 		return broken(fmt.Errorf("step %s has no quiz", env.Step.ID))
@@ -56,7 +57,7 @@ func answerChoice(env Env) finding {
 	return failed("Not this one. Read the explanation, then try another choice.", ev...)
 }
 
-func answerValue(env Env) finding {
+func answerValue(_ context.Context, env Env, _ *lessons.AnswerValue) finding {
 	a := env.Step.Answer
 	if a == nil {
 		return broken(fmt.Errorf("step %s has no answer spec", env.Step.ID))

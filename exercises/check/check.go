@@ -2,14 +2,23 @@
 // state: the step folder, the Docker daemon, the learner's answers. Each
 // check returns a Result with a message a learner can act on and the
 // evidence it found; results are plain data for the CLI, JSON and the TUI.
+//
+// The check types are declared in lessons (checks.go): name, spec, whether
+// they need the daemon, the images they name. evaluatorList below says how
+// each is evaluated; the evaluators live by family in image.go, leak.go,
+// container.go, trivy.go, dockerfile.go and answer.go.
 package check
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
+	"github.com/moby/moby/client"
+
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
@@ -72,7 +81,7 @@ type Env struct {
 	// Answer is the learner's recorded answer (quiz choice ids or a value).
 	Answer []string
 	// Docker is the daemon, nil when it is unreachable (DockerErr says why).
-	Docker    Docker
+	Docker    daemon.Checker
 	DockerErr error
 }
 
@@ -126,13 +135,86 @@ func failed(msg string, ev ...Evidence) finding {
 }
 func broken(err error) finding { return finding{outcome: Error, message: err.Error(), cause: err} }
 
+// evaluate finds the spec's evaluator and runs it, once the daemon is
+// known to be there for the types that cannot do without it.
 func evaluate(ctx context.Context, env Env, spec lessons.CheckSpec) finding {
-	switch s := spec.(type) {
-	case *lessons.AnswerChoice:
-		return answerChoice(env)
-	case *lessons.AnswerValue:
-		return answerValue(env)
-	default:
-		return evaluateDocker(ctx, env, s)
+	eval, ok := evaluators[reflect.TypeOf(spec)]
+	t, known := lessons.TypeOfSpec(spec)
+	if !ok || !known {
+		return broken(fmt.Errorf("unknown check spec %T", spec))
+	}
+	if t.Daemon == lessons.DaemonNeeded && env.Docker == nil {
+		err := ErrDockerUnreachable
+		if env.DockerErr != nil {
+			err = fmt.Errorf("%w: %v", ErrDockerUnreachable, env.DockerErr)
+		}
+		return broken(err)
+	}
+	return eval(ctx, env, spec)
+}
+
+// dockerError turns a client error into a finding: unreachable daemons are
+// errors, not the learner's failures.
+func dockerError(err error) finding {
+	if client.IsErrConnectionFailed(err) {
+		return broken(fmt.Errorf("%w: %v", ErrDockerUnreachable, err))
+	}
+	return broken(err)
+}
+
+// evaluator evaluates one spec type; the spec is always of that type.
+type evaluator func(ctx context.Context, env Env, spec lessons.CheckSpec) finding
+
+// evaluatorList is how each check type of lessons' vocabulary is
+// evaluated, one entry per spec type, by family.
+var evaluatorList = []typedEvaluator{
+	evaluates(dockerfileParses),
+	evaluates(dockerfileBase),
+	evaluates(dockerfileStages),
+	evaluates(dockerfileCopiesFromStage),
+	evaluates(dockerfileSecretMount),
+	evaluates(dockerfileNoSecretArgs),
+	evaluates(imageExists),
+	evaluates(imageFresh),
+	evaluates(imageFile),
+	evaluates(imageEnv),
+	evaluates(imageLabel),
+	evaluates(imageUser),
+	evaluates(imageSize),
+	evaluates(leakAbsent),
+	evaluates(leakFound),
+	evaluates(containerRuntimeEnv),
+	evaluates(containerExitCode),
+	evaluates(containerLog),
+	evaluates(answerChoice),
+	evaluates(answerValue),
+	evaluates(trivyReport),
+}
+
+// evaluators finds the evaluator of a spec by its Go type.
+var evaluators = func() map[reflect.Type]evaluator {
+	m := make(map[reflect.Type]evaluator, len(evaluatorList))
+	for _, e := range evaluatorList {
+		m[e.spec] = e.eval
+	}
+	return m
+}()
+
+type typedEvaluator struct {
+	spec reflect.Type
+	eval evaluator
+}
+
+// evaluates files fn under the spec type it takes, so that the type is
+// named by fn's signature alone.
+func evaluates[S any, P interface {
+	*S
+	lessons.CheckSpec
+}](fn func(context.Context, Env, P) finding) typedEvaluator {
+	return typedEvaluator{
+		spec: reflect.TypeFor[P](),
+		eval: func(ctx context.Context, env Env, spec lessons.CheckSpec) finding {
+			return fn(ctx, env, spec.(P))
+		},
 	}
 }

@@ -1,6 +1,8 @@
 package check
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -51,7 +53,7 @@ func analyze(env Env, file string) (*dockerfile.Analysis, *finding) {
 	return an, nil
 }
 
-func dockerfileParses(env Env, c *lessons.DockerfileParses) finding {
+func dockerfileParses(_ context.Context, env Env, c *lessons.DockerfileParses) finding {
 	an, f := analyze(env, c.File)
 	if f != nil {
 		return *f
@@ -75,7 +77,7 @@ var tagKinds = map[lessons.TagClass]dockerfile.TagKind{
 	lessons.TagDigest:      dockerfile.TagDigest,
 }
 
-func dockerfileBase(env Env, c *lessons.DockerfileBase) finding {
+func dockerfileBase(_ context.Context, env Env, c *lessons.DockerfileBase) finding {
 	an, f := analyze(env, c.File)
 	if f != nil {
 		return *f
@@ -165,7 +167,7 @@ func stageName(st dockerfile.Stage) string {
 	return fmt.Sprint(st.Index)
 }
 
-func dockerfileStages(env Env, c *lessons.DockerfileStages) finding {
+func dockerfileStages(_ context.Context, env Env, c *lessons.DockerfileStages) finding {
 	an, f := analyze(env, c.File)
 	if f != nil {
 		return *f
@@ -184,7 +186,7 @@ func dockerfileStages(env Env, c *lessons.DockerfileStages) finding {
 	return passed(fmt.Sprintf("The Dockerfile has %d stage(s).", n), ev...)
 }
 
-func dockerfileCopiesFromStage(env Env, c *lessons.DockerfileCopiesFromStage) finding {
+func dockerfileCopiesFromStage(_ context.Context, env Env, c *lessons.DockerfileCopiesFromStage) finding {
 	an, f := analyze(env, c.File)
 	if f != nil {
 		return *f
@@ -203,7 +205,7 @@ func dockerfileCopiesFromStage(env Env, c *lessons.DockerfileCopiesFromStage) fi
 	return failed("The final stage copies nothing from an earlier stage: add COPY --from=<build stage> for the build's output.", ev...)
 }
 
-func dockerfileSecretMount(env Env, c *lessons.DockerfileSecretMount) finding {
+func dockerfileSecretMount(_ context.Context, env Env, c *lessons.DockerfileSecretMount) finding {
 	an, f := analyze(env, c.File)
 	if f != nil {
 		return *f
@@ -229,10 +231,10 @@ func dockerfileSecretMount(env Env, c *lessons.DockerfileSecretMount) finding {
 	if c.Secret != "" {
 		want = fmt.Sprintf("the secret with id %q", c.Secret)
 	}
-	return failed(fmt.Sprintf("No RUN that the build runs mounts %s: use RUN --mount=type=secret,id=%s,env=VAR … (BuildKit).", want, orDefault(c.Secret, "ID")), ev...)
+	return failed(fmt.Sprintf("No RUN that the build runs mounts %s: use RUN --mount=type=secret,id=%s,env=VAR … (BuildKit).", want, cmp.Or(c.Secret, "ID")), ev...)
 }
 
-func dockerfileNoSecretArgs(env Env, c *lessons.DockerfileNoSecretArgs) finding {
+func dockerfileNoSecretArgs(_ context.Context, env Env, c *lessons.DockerfileNoSecretArgs) finding {
 	an, f := analyze(env, c.File)
 	if f != nil {
 		return *f
@@ -273,11 +275,4 @@ func dockerfileNoSecretArgs(env Env, c *lessons.DockerfileNoSecretArgs) finding 
 		return failed("A secret-looking ARG or ENV is declared where it ends up in the image: its value lands in the history (ARG) or the config (ENV). Pass the secret with a secret mount instead.", ev...)
 	}
 	return passed("No secret-looking ARG or ENV in the image's stage.")
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }

@@ -9,6 +9,7 @@
 package engine
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -248,10 +249,7 @@ func resolveDefaultContext(env Environ, dir string, ep Endpoint) (Endpoint, erro
 		return ep, nil
 	}
 
-	certDir := env.Getenv("DOCKER_CERT_PATH")
-	if certDir == "" {
-		certDir = dir
-	}
+	certDir := cmp.Or(env.Getenv("DOCKER_CERT_PATH"), dir)
 	t := &TLS{SkipVerify: !verify}
 	// The CLI insists on ca.pem but drops cert.pem and key.pem when they
 	// are missing (cli/flags/options.go SetDefaultOptions).
@@ -427,12 +425,7 @@ func parseTCPHost(addr string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("invalid address %q", addr)
 	}
-	if h == "" {
-		h = "localhost"
-	}
-	if port == "" {
-		port = defaultTCPPort
-	}
+	h, port = cmp.Or(h, "localhost"), cmp.Or(port, defaultTCPPort)
 	if p, err := strconv.Atoi(port); err != nil || p <= 0 || p > 65535 {
 		return "", fmt.Errorf("invalid port %q", port)
 	}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 )
 
 // textWidth is the width WriteText wraps prose to. Commands and addresses
@@ -129,7 +131,7 @@ func WriteText(w io.Writer, r Report) error {
 		for _, img := range r.Images {
 			switch {
 			case img.Present:
-				t.line(fmt.Sprintf("  present  %-*s  %s", width, img.Ref, shortID(img.ID)))
+				t.line(fmt.Sprintf("  present  %-*s  %s", width, img.Ref, daemon.ShortID(img.ID)))
 			case img.Error != "":
 				t.para("  unknown  ", "           ", img.Ref+": "+img.Error)
 			default:
@@ -217,13 +219,6 @@ func describeBuilders(b Builders) string {
 		s += "; the daemon's default is " + b.Default
 	}
 	return s
-}
-
-func shortID(id string) string {
-	if i := strings.IndexByte(id, ':'); i >= 0 && len(id) > i+13 {
-		return id[:i+13]
-	}
-	return id
 }
 
 func plural(n int, word string) string {

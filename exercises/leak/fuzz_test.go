@@ -161,7 +161,7 @@ func FuzzLayerFiles(f *testing.F) {
 			img.steps = append(img.steps, step)
 		}
 		data, id := buildExport(t, img, exportOptions{compression: compression})
-		fake := &fakeImages{ref: "f:1", id: id, inspect: []byte(`{"Id":"` + id + `"}`), export: data}
+		fake := rawFake("f:1", id, []byte(`{"Id":"`+id+`"}`), data)
 		r, err := scan(context.Background(), fake, "f:1", []byte(canary), Options{MaxFindings: 1 << 20}, fuzzLimits)
 		if err != nil {
 			t.Fatal(err)

@@ -121,56 +121,69 @@ type LayerFile struct {
 	By int `json:"by,omitempty"`
 }
 
-// String describes the finding for a learner, naming the place and showing
-// the redacted excerpt.
-func (f Finding) String() string {
-	enc := ""
-	if f.Encoding != Plain {
-		enc = fmt.Sprintf(" (%s-encoded)", f.Encoding)
-	}
-	times := ""
-	if f.Count > 1 {
-		times = fmt.Sprintf(", %d times", f.Count)
-	}
-	switch f.Source {
-	case SourceHistory:
-		where := "created_by"
-		if f.History.InComment {
-			where = "comment"
-		}
-		return fmt.Sprintf("history entry %d (row %d of `docker history --no-trunc`), %s%s%s: %s",
-			f.History.Index, f.History.Row, where, enc, times, quote(f.Excerpt))
-	case SourceInspect:
-		return fmt.Sprintf("`docker image inspect` field %s%s%s: %s", f.Field, enc, times, quote(f.Excerpt))
-	case SourceLayer:
-		var b strings.Builder
-		if f.Layer.Index < 0 {
-			fmt.Fprintf(&b, "export blob %s (not a layer of this image)", f.File)
-		} else {
-			fmt.Fprintf(&b, "layer %d", f.Layer.Index)
-			if f.History != nil {
-				fmt.Fprintf(&b, " (made by %s)", quote(shorten(f.History.CreatedBy, 80)))
-			}
-		}
-		what := "contents of"
-		if f.Layer.InName {
-			what = "name of"
-		}
-		fmt.Fprintf(&b, ", %s /%s%s%s: %s", what, f.Layer.Path, enc, times, quote(f.Excerpt))
+// Place names where a finding is, the way a learner finds it again: the
+// command that shows it and the row, field or file.
+func (f Finding) Place() string {
+	switch {
+	case f.Source == SourceHistory && f.History != nil:
+		return fmt.Sprintf("docker history --no-trunc, row %d", f.History.Row)
+	case f.Source == SourceLayer && f.Layer != nil && f.Layer.Index < 0:
+		return fmt.Sprintf("docker save, %s (not a layer of this image), %s", f.File, f.Layer.Path)
+	case f.Source == SourceLayer && f.Layer != nil:
+		s := fmt.Sprintf("layer %d, %s", f.Layer.Index, f.Layer.Path)
 		switch f.Layer.State {
 		case Deleted:
-			fmt.Fprintf(&b, "; deleted in layer %d but still in layer %d", f.Layer.By, f.Layer.Index)
+			s += fmt.Sprintf(" (deleted by layer %d, still in this one)", f.Layer.By)
 		case Replaced:
-			fmt.Fprintf(&b, "; replaced in layer %d but still in layer %d", f.Layer.By, f.Layer.Index)
+			s += fmt.Sprintf(" (replaced by layer %d, still in this one)", f.Layer.By)
 		}
-		return b.String()
-	default:
-		field := ""
-		if f.Field != "" {
-			field = " at " + f.Field
-		}
-		return fmt.Sprintf("export file %s%s%s%s: %s", f.File, field, enc, times, quote(f.Excerpt))
+		return s
+	case f.Source == SourceInspect:
+		return "docker image inspect, " + f.Field
+	case f.Field != "":
+		return "docker save, " + f.File + " " + f.Field
+	case f.File != "":
+		return "docker save, " + f.File
 	}
+	return string(f.Source)
+}
+
+// Detail shows what is there: the redacted excerpt, whether it is in a
+// file's name, its encoding and how often it occurs.
+func (f Finding) Detail() string {
+	d := f.Excerpt
+	if f.Layer != nil && f.Layer.InName {
+		d = "in the file name: " + d
+	}
+	if f.History != nil && f.History.InComment && f.Source == SourceHistory {
+		d = "in the comment: " + d
+	}
+	if f.Encoding != Plain {
+		d += " (" + string(f.Encoding) + "-encoded)"
+	}
+	if f.Count > 1 {
+		d += fmt.Sprintf(" ×%d", f.Count)
+	}
+	return d
+}
+
+// String describes the finding in one line: its place, the instruction
+// that made a layer, and the detail.
+func (f Finding) String() string {
+	madeBy := ""
+	if f.Source == SourceLayer && f.History != nil {
+		madeBy = fmt.Sprintf(" (made by %s)", quote(shorten(f.History.CreatedBy, 80)))
+	}
+	return f.Place() + madeBy + ": " + f.Detail()
+}
+
+// Redact cuts a known secret out of text shown outside a scan (a
+// container's output, a log line), showing only its first characters.
+func Redact(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, secret[:min(2, len(secret))]+"…")
 }
 
 func quote(s string) string { return "`" + strings.ReplaceAll(s, "`", "'") + "`" }

@@ -22,6 +22,8 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/client"
+
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 )
 
 // Images is what the scanner needs of a Docker daemon. FromClient adapts a
@@ -37,17 +39,10 @@ type Images interface {
 	Export(ctx context.Context, ref string) (io.ReadCloser, error)
 }
 
-// DockerAPI is the part of *client.Client that FromClient uses.
-type DockerAPI interface {
-	ImageInspect(ctx context.Context, ref string, opts ...client.ImageInspectOption) (client.ImageInspectResult, error)
-	ImageHistory(ctx context.Context, ref string, opts ...client.ImageHistoryOption) (client.ImageHistoryResult, error)
-	ImageSave(ctx context.Context, refs []string, opts ...client.ImageSaveOption) (client.ImageSaveResult, error)
-}
-
 // FromClient makes Images of a Docker API client.
-func FromClient(api DockerAPI) Images { return dockerImages{api} }
+func FromClient(api daemon.Images) Images { return dockerImages{api} }
 
-type dockerImages struct{ api DockerAPI }
+type dockerImages struct{ api daemon.Images }
 
 func (d dockerImages) InspectRaw(ctx context.Context, ref string) ([]byte, error) {
 	var raw bytes.Buffer

@@ -143,7 +143,10 @@ func checkLeakyReport(t *testing.T, r *Report) {
 	if token.History == nil || token.History.Index != 2 || !strings.Contains(token.History.CreatedBy, "echo $BUILD_REPO_SECRET") {
 		t.Errorf("app/token made by %+v, want history entry 2", token.History)
 	}
-	if s := token.String(); !strings.Contains(s, "deleted in layer 2 but still in layer 1") {
+	if got, want := token.Place(), "layer 1, app/token (deleted by layer 2, still in this one)"; got != want {
+		t.Errorf("app/token placed as %q, want %q", got, want)
+	}
+	if s := token.String(); !strings.HasPrefix(s, token.Place()+" (made by `") || !strings.HasSuffix(s, ": "+token.Detail()) {
 		t.Errorf("app/token described as %q", s)
 	}
 	motd := layerFinding(r, "etc/motd", false, Plain)
@@ -247,8 +250,8 @@ func TestScanOpaqueDirectoryDeletes(t *testing.T) {
 func TestScanNamesTheImageIDEverywhere(t *testing.T) {
 	f := newFake(t, "leaky:1", leakyImage(), exportOptions{})
 	r := scanFake(t, f, defaultLimits)
-	if r.ImageID != f.id || fmt.Sprint(f.exportRefs) != "["+f.id+"]" {
-		t.Fatalf("scan exported %v, want the ID %s", f.exportRefs, f.id)
+	if r.ImageID != f.id || fmt.Sprint(f.exportRefs()) != "[["+f.id+"]]" {
+		t.Fatalf("scan exported %v, want the ID %s", f.exportRefs(), f.id)
 	}
 }
 
@@ -262,14 +265,14 @@ func TestScanErrors(t *testing.T) {
 		t.Error("short secret accepted")
 	}
 	// A cut-off export is an error, never a clean bill.
-	full := f.export
+	full := f.img.Export
 	for _, cut := range []int{len(full) / 3, len(full) - 1500} {
-		f.export = full[:cut]
+		f.img.Export = full[:cut]
 		if r, err := Scan(ctx, f, "leaky:1", []byte(canary), Options{}); err == nil {
 			t.Errorf("export cut at %d of %d: no error, report %+v", cut, len(full), r)
 		}
 	}
-	f.export = full
+	f.img.Export = full
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, err := Scan(cancelled, f, "leaky:1", []byte(canary), Options{}); !errors.Is(err, context.Canceled) {
@@ -283,12 +286,12 @@ func TestScanReportsUnreadableLayer(t *testing.T) {
 	f := newFake(t, "leaky:1", img, exportOptions{layout: ociLayout, compression: "gzip"})
 	// Corrupt the first layer's compressed data after its gzip header.
 	firstLayer := compress(t, tarOf(t, img.steps[0].files), "gzip")
-	at := bytes.Index(f.export, firstLayer)
+	at := bytes.Index(f.img.Export, firstLayer)
 	if at < 0 {
 		t.Fatal("layer not found in export")
 	}
 	for i := at + 20; i < at+60; i++ {
-		f.export[i] ^= 0x5a
+		f.img.Export[i] ^= 0x5a
 	}
 	r := scanFake(t, f, defaultLimits)
 	if r.Complete() {
@@ -320,8 +323,8 @@ func TestSkipLayersSaysSo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Complete() || len(f.exportRefs) != 0 || !r.Found() {
-		t.Fatalf("skip layers: complete=%v exports=%v", r.Complete(), f.exportRefs)
+	if r.Complete() || len(f.exportRefs()) != 0 || !r.Found() {
+		t.Fatalf("skip layers: complete=%v exports=%v", r.Complete(), f.exportRefs())
 	}
 }
 
@@ -383,7 +386,7 @@ func TestScanPicksThePlatformOfAMultiPlatformExport(t *testing.T) {
 	// graph-driver store by its config digest.
 	for _, id := range []string{indexDigest, amd.config} {
 		inspect, _ := json.Marshal(map[string]any{"Id": id, "Os": "linux", "Architecture": "amd64"})
-		f := &fakeImages{ref: "multi:1", id: id, inspect: inspect, export: buf.Bytes()}
+		f := rawFake("multi:1", id, inspect, buf.Bytes())
 		r := scanFake(t, f, defaultLimits)
 		own, other := layerFinding(r, "amd-only", false, Plain), layerFinding(r, "arm-only", false, Plain)
 		if own == nil || own.Layer.Index != 0 || other == nil || other.Layer.Index != -1 || r.Layers != 1 {

@@ -17,9 +17,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/moby/moby/client"
-
 	"github.com/dockertutor/dockertutor/exercises/check"
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
 )
@@ -48,7 +47,7 @@ type Case struct {
 // Options configure a proof run.
 type Options struct {
 	// Connect opens the Docker connection for each case's session.
-	Connect func(ctx context.Context) (*client.Client, error)
+	Connect func(ctx context.Context) (daemon.Client, error)
 	// Dir holds the throw-away workspaces and state; a temporary folder
 	// when empty.
 	Dir string

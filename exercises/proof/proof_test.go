@@ -7,6 +7,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
 	"github.com/dockertutor/dockertutor/lessons"
 )
@@ -22,7 +23,7 @@ func TestCourseProof(t *testing.T) {
 	for _, img := range c.Images {
 		dockertest.StandIn(t, cli, img.Ref)
 	}
-	connect := func(ctx context.Context) (*client.Client, error) { return client.New(client.FromEnv) }
+	connect := func(ctx context.Context) (daemon.Client, error) { return client.New(client.FromEnv) }
 	for _, st := range c.Steps() {
 		if st.Kind == lessons.KindRead {
 			continue

@@ -10,11 +10,7 @@ import (
 // value from the learner's environment, never as its value. The tutor's
 // labels are left out: they are bookkeeping, not part of the lesson.
 func Command(opts Options) string {
-	name := opts.Name
-	if name == "" {
-		name = opts.Namespace.ContainerName(opts.Course, opts.Step)
-	}
-	args := []string{"docker", "run", "--name", shellQuote(name)}
+	args := []string{"docker", "run", "--name", shellQuote(opts.name())}
 	if opts.Remove {
 		args = append(args, "--rm")
 	}

@@ -8,6 +8,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/labels"
 	"github.com/dockertutor/dockertutor/lessons"
 )
@@ -44,21 +46,6 @@ var ErrAborted = errors.New("run aborted")
 // ErrTimeout is returned when the container ran longer than the time
 // bound; it is killed (and kept, unless Options.Remove).
 var ErrTimeout = errors.New("the container ran longer than its time bound")
-
-// Daemon is the part of the Docker API a run needs; *client.Client has it.
-type Daemon interface {
-	ContainerCreate(ctx context.Context, options client.ContainerCreateOptions) (client.ContainerCreateResult, error)
-	ContainerAttach(ctx context.Context, container string, options client.ContainerAttachOptions) (client.ContainerAttachResult, error)
-	ContainerStart(ctx context.Context, container string, options client.ContainerStartOptions) (client.ContainerStartResult, error)
-	ContainerWait(ctx context.Context, container string, options client.ContainerWaitOptions) client.ContainerWaitResult
-	ContainerKill(ctx context.Context, container string, options client.ContainerKillOptions) (client.ContainerKillResult, error)
-	ContainerRemove(ctx context.Context, container string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
-	ContainerList(ctx context.Context, options client.ContainerListOptions) (client.ContainerListResult, error)
-	ContainerInspect(ctx context.Context, container string, options client.ContainerInspectOptions) (client.ContainerInspectResult, error)
-}
-
-// The Docker client is the Daemon in production.
-var _ Daemon = (*client.Client)(nil)
 
 // Options describe one run.
 type Options struct {
@@ -115,6 +102,12 @@ var (
 	containerName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
 )
 
+// name is the container's name: Name, or the step's stable name in its
+// namespace.
+func (o Options) name() string {
+	return cmp.Or(o.Name, o.Namespace.ContainerName(o.Course, o.Step))
+}
+
 // ContainerName is the name of a step's container in the learner's
 // namespace: stable, so the next run of the step finds and replaces it.
 func ContainerName(course, step string) string {
@@ -124,7 +117,7 @@ func ContainerName(course, step string) string {
 // Run runs opts.Image and returns once the container has exited. onLine
 // (nil drops them) gets each output line as it comes, from one goroutine,
 // in order.
-func Run(ctx context.Context, d Daemon, opts Options, onLine func(Line)) (Result, error) {
+func Run(ctx context.Context, d daemon.Runner, opts Options, onLine func(Line)) (Result, error) {
 	start := time.Now()
 	if onLine == nil {
 		onLine = func(Line) {}
@@ -132,10 +125,7 @@ func Run(ctx context.Context, d Daemon, opts Options, onLine func(Line)) (Result
 	if err := validate(opts); err != nil {
 		return Result{}, err
 	}
-	name := opts.Name
-	if name == "" {
-		name = opts.Namespace.ContainerName(opts.Course, opts.Step)
-	}
+	name := opts.name()
 	if err := removePrevious(ctx, d, opts.Namespace, opts.Course, opts.Step, name); err != nil {
 		return Result{}, err
 	}
@@ -276,7 +266,7 @@ func validate(opts Options) error {
 // the step, and one holding the name if it is the tutor's. A container of
 // the name that the tutor did not make, or made for another step, is left
 // alone and reported.
-func removePrevious(ctx context.Context, d Daemon, ns lessons.Namespace, course, step, name string) error {
+func removePrevious(ctx context.Context, d daemon.Runner, ns lessons.Namespace, course, step, name string) error {
 	found, err := d.ContainerList(ctx, client.ContainerListOptions{
 		All:     true,
 		Filters: client.Filters{}.Add("label", append(labels.Filter(ns, course), labels.Step+"="+step)...),
@@ -316,7 +306,7 @@ func removePrevious(ctx context.Context, d Daemon, ns lessons.Namespace, course,
 
 // run is one container's life after its creation.
 type run struct {
-	d      Daemon
+	d      daemon.Runner
 	id     string
 	res    *Result
 	remove bool

@@ -3,28 +3,25 @@ package runner
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/moby/moby/api/types/container"
-
+	"github.com/dockertutor/dockertutor/exercises/daemon/fakedaemon"
 	"github.com/dockertutor/dockertutor/exercises/labels"
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
 func TestRunStreamsLinesAndReturnsExitCode(t *testing.T) {
-	fake := newFake()
-	fake.frames = []frame{
-		{1, "hel"},
-		{1, "lo\nsecond line\r\n"},
-		{2, "warn"},
-		{2, "ing\n"},
-		{1, "no line end"},
-	}
-	fake.exitCode = 3
+	fake := newFake(t)
+	fake.Run(fakedaemon.Program{Frames: []fakedaemon.Frame{
+		{Stream: 1, Text: "hel"},
+		{Stream: 1, Text: "lo\nsecond line\r\n"},
+		{Stream: 2, Text: "warn"},
+		{Stream: 2, Text: "ing\n"},
+		{Stream: 1, Text: "no line end"},
+	}, ExitCode: 3})
 	var got lines
 	res, err := Run(context.Background(), fake, Options{
 		Course: "security", Step: "runtime-env", Image: "envtest:1",
@@ -41,21 +38,22 @@ func TestRunStreamsLinesAndReturnsExitCode(t *testing.T) {
 	if res.ExitCode != 3 || res.Stdout != "hello\nsecond line\r\nno line end" || res.Stderr != "warning\n" || res.Removed {
 		t.Errorf("result %+v", res)
 	}
-	if res.Name != "dockertutor-security-runtime-env" || res.ContainerID != "new-container-id" {
-		t.Errorf("name %q id %q", res.Name, res.ContainerID)
+	cs := fake.Containers()
+	if len(cs) != 1 || res.Name != "dockertutor-security-runtime-env" || res.ContainerID != cs[0].ID {
+		t.Fatalf("name %q id %q, containers %+v", res.Name, res.ContainerID, cs)
 	}
-	c := fake.created[0]
-	if c.Name != res.Name || c.Config.Image != "envtest:1" || !slices.Equal(c.Config.Env, []string{"API_TOKEN=t0k3n", "MODE=demo"}) || !slices.Equal(c.Config.Cmd, []string{"sh", "-c", "env"}) {
-		t.Errorf("create options %+v / %+v", c, c.Config)
+	c := cs[0]
+	if c.Name != res.Name || c.Image != "envtest:1" || !slices.Equal(c.Env, []string{"API_TOKEN=t0k3n", "MODE=demo"}) || !slices.Equal(c.Cmd, []string{"sh", "-c", "env"}) {
+		t.Errorf("created %+v", c)
 	}
-	if !labels.OwnedBy(c.Config.Labels, lessons.Namespace{}, "security", "runtime-env") {
-		t.Errorf("labels %v", c.Config.Labels)
+	if !labels.OwnedBy(c.Labels, lessons.Namespace{}, "security", "runtime-env") {
+		t.Errorf("labels %v", c.Labels)
 	}
-	if len(fake.removed) != 0 {
-		t.Errorf("kept container was removed: %v", fake.removed)
+	if c.Running || c.ExitCode != 3 {
+		t.Errorf("kept container running %v, exit code %d", c.Running, c.ExitCode)
 	}
 	// The lookup for the step's earlier containers filters by all three labels.
-	labelFilter := fake.listOpts[0].Filters["label"]
+	labelFilter := fake.ListFilters()[0]["label"]
 	for _, l := range []string{labels.Tool + "=" + labels.ToolName, labels.Course + "=security", labels.Step + "=runtime-env"} {
 		if !labelFilter[l] {
 			t.Errorf("list filter %v lacks %s", labelFilter, l)
@@ -64,17 +62,16 @@ func TestRunStreamsLinesAndReturnsExitCode(t *testing.T) {
 }
 
 func TestRunRemovesWhenAsked(t *testing.T) {
-	fake := newFake()
+	fake := newFake(t)
 	res, err := Run(context.Background(), fake, Options{Course: "c", Step: "s", Image: "i", Remove: true}, nil)
-	if err != nil || !res.Removed || !slices.Equal(fake.removed, []string{"new-container-id"}) {
-		t.Errorf("res %+v err %v removed %v", res, err, fake.removed)
+	if err != nil || !res.Removed || !slices.Equal(fake.Removed(), []string{res.ContainerID}) || len(fake.Containers()) != 0 {
+		t.Errorf("res %+v err %v removed %v", res, err, fake.Removed())
 	}
 }
 
 func TestRunTimeoutKillsAndKeeps(t *testing.T) {
-	fake := newFake()
-	fake.frames = []frame{{1, "working\n"}}
-	fake.hang = true
+	fake := newFake(t)
+	fake.Run(fakedaemon.Program{Frames: []fakedaemon.Frame{{Stream: 1, Text: "working\n"}}, Hang: true})
 	start := time.Now()
 	res, err := Run(context.Background(), fake, Options{Course: "c", Step: "s", Image: "i", Timeout: 100 * time.Millisecond}, nil)
 	if !errors.Is(err, ErrTimeout) {
@@ -83,8 +80,8 @@ func TestRunTimeoutKillsAndKeeps(t *testing.T) {
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("returned after %v", took)
 	}
-	if !slices.Equal(fake.killed, []string{"new-container-id"}) || len(fake.removed) != 0 {
-		t.Errorf("killed %v removed %v, want killed and kept", fake.killed, fake.removed)
+	if fake.Called("ContainerKill") != 1 || len(fake.Removed()) != 0 || len(fake.Containers()) != 1 {
+		t.Errorf("calls %v, want killed and kept", fake.Calls())
 	}
 	if res.ExitCode != 137 || res.Stdout != "working\n" {
 		t.Errorf("result %+v, want the kill's exit code and the output so far", res)
@@ -92,9 +89,8 @@ func TestRunTimeoutKillsAndKeeps(t *testing.T) {
 }
 
 func TestRunCancelRemovesContainer(t *testing.T) {
-	fake := newFake()
-	fake.frames = []frame{{1, "started\n"}}
-	fake.hang = true
+	fake := newFake(t)
+	fake.Run(fakedaemon.Program{Frames: []fakedaemon.Frame{{Stream: 1, Text: "started\n"}}, Hang: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	res, err := Run(ctx, fake, Options{Course: "c", Step: "s", Image: "i"}, func(l Line) {
@@ -105,22 +101,22 @@ func TestRunCancelRemovesContainer(t *testing.T) {
 	if !errors.Is(err, ErrAborted) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want ErrAborted", err)
 	}
-	if !res.Removed || !slices.Equal(fake.removed, []string{"new-container-id"}) {
-		t.Errorf("res %+v removed %v", res, fake.removed)
+	if !res.Removed || !slices.Equal(fake.Removed(), []string{res.ContainerID}) {
+		t.Errorf("res %+v removed %v", res, fake.Removed())
 	}
 }
 
 func TestRunCancelDuringStartRemovesContainer(t *testing.T) {
-	fake := newFake()
-	fake.startBlocks = true
+	fake := newFake(t)
+	fake.Run(fakedaemon.Program{BlockStart: true})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	res, err := Run(ctx, fake, Options{Course: "c", Step: "s", Image: "i"}, nil)
 	if !errors.Is(err, ErrAborted) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want ErrAborted", err)
 	}
-	if !res.Removed || !slices.Equal(fake.removed, []string{"new-container-id"}) {
-		t.Errorf("res %+v removed %v", res, fake.removed)
+	if !res.Removed || !slices.Equal(fake.Removed(), []string{res.ContainerID}) || len(fake.Containers()) != 0 {
+		t.Errorf("res %+v removed %v", res, fake.Removed())
 	}
 }
 
@@ -133,66 +129,66 @@ func TestPreviousContainerOfTheStep(t *testing.T) {
 	}
 	provers := labels.For(proof, "c", "s")
 	for _, tc := range []struct {
-		name        string
-		listed      []container.Summary
-		existing    map[string]container.InspectResponse
-		wantErr     string
-		wantRemoved []string
+		name          string
+		there         fakedaemon.Container
+		ignoresLabels bool
+		wantErr       string
+		wantRemoved   []string
 	}{
 		{
 			name:        "labelled for the step: removed",
-			listed:      []container.Summary{{ID: "old1", Labels: mine}},
+			there:       fakedaemon.Container{ID: "old1", Labels: mine},
 			wantRemoved: []string{"old1"},
 		},
 		{
 			name:        "holding the name, labelled for the step: removed",
-			existing:    map[string]container.InspectResponse{"dockertutor-c-s": existingContainer("old2", mine)},
+			there:       fakedaemon.Container{ID: "old2", Name: "dockertutor-c-s", Labels: mine},
 			wantRemoved: []string{"old2"},
 		},
 		{
-			name:     "holding the name, not the tutor's: left alone",
-			existing: map[string]container.InspectResponse{"dockertutor-c-s": existingContainer("learners", map[string]string{"x": "y"})},
-			wantErr:  "dockertutor did not make it for this step; remove it (docker rm -f dockertutor-c-s)",
+			name:    "holding the name, not the tutor's: left alone",
+			there:   fakedaemon.Container{ID: "learners", Name: "dockertutor-c-s", Labels: map[string]string{"x": "y"}},
+			wantErr: "dockertutor did not make it for this step; remove it (docker rm -f dockertutor-c-s)",
 		},
 		{
-			name:     "holding the name, the tutor's for another step: left alone",
-			existing: map[string]container.InspectResponse{"dockertutor-c-s": existingContainer("another", other)},
-			wantErr:  "did not make it for this step",
+			name:    "holding the name, the tutor's for another step: left alone",
+			there:   fakedaemon.Container{ID: "another", Name: "dockertutor-c-s", Labels: other},
+			wantErr: "did not make it for this step",
 		},
 		{
-			name:   "listed by a daemon that ignores a label term: checked again",
-			listed: []container.Summary{{ID: "another", Labels: other}},
+			name:          "listed by a daemon that ignores a label term: checked again",
+			there:         fakedaemon.Container{ID: "another", Labels: other},
+			ignoresLabels: true,
 		},
 		{
-			name:   "labelled for the step in a proof's namespace: left alone",
-			listed: []container.Summary{{ID: "provers", Labels: provers}},
+			name:  "labelled for the step in a proof's namespace: left alone",
+			there: fakedaemon.Container{ID: "provers", Labels: provers},
 		},
 		{
-			name:     "holding the name, the step's in a proof's namespace: left alone",
-			existing: map[string]container.InspectResponse{"dockertutor-c-s": existingContainer("provers", provers)},
-			wantErr:  "did not make it for this step",
+			name:    "holding the name, the step's in a proof's namespace: left alone",
+			there:   fakedaemon.Container{ID: "provers", Name: "dockertutor-c-s", Labels: provers},
+			wantErr: "did not make it for this step",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fake := newFake()
-			fake.listed = tc.listed
-			if tc.existing != nil {
-				fake.existing = tc.existing
-			}
+			fake := newFake(t)
+			fake.IgnoreLabelFilters = tc.ignoresLabels
+			tc.there.Image = "i"
+			fake.AddContainer(tc.there)
 			_, err := Run(context.Background(), fake, Options{Course: "c", Step: "s", Image: "i"}, nil)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Errorf("err = %v, want %q", err, tc.wantErr)
 				}
-				if len(fake.created) != 0 {
+				if fake.Called("ContainerCreate") != 0 {
 					t.Errorf("a container was created despite the conflict")
 				}
 			} else if err != nil {
 				t.Fatal(err)
 			}
 			// The new container itself is not removed (kept by default).
-			if !slices.Equal(fake.removed, tc.wantRemoved) {
-				t.Errorf("removed %v, want %v", fake.removed, tc.wantRemoved)
+			if !slices.Equal(fake.Removed(), tc.wantRemoved) {
+				t.Errorf("removed %v, want %v", fake.Removed(), tc.wantRemoved)
 			}
 		})
 	}
@@ -209,20 +205,19 @@ func TestRunRefusesBadOptions(t *testing.T) {
 		{Options{Course: "c", Step: "s", Image: "i", Env: []EnvVar{{Name: "1X"}}}, "environment variable name"},
 		{Options{Course: "c", Step: "s", Image: "i", Env: []EnvVar{{Name: "A=B"}}}, "environment variable name"},
 	} {
-		fake := newFake()
+		fake := newFake(t)
 		_, err := Run(context.Background(), fake, tc.opts, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: err = %v, want %q", tc.opts, err, tc.want)
 		}
-		if len(fake.created) != 0 || len(fake.listOpts) != 0 {
+		if len(fake.Calls()) != 0 {
 			t.Errorf("%+v: the daemon was called", tc.opts)
 		}
 	}
 }
 
 func TestMissingImageIsClear(t *testing.T) {
-	fake := newFake()
-	fake.createErr = fmt.Errorf("No such image: envtest:1: %w", errNotFound())
+	fake := fakedaemon.New()
 	_, err := Run(context.Background(), fake, Options{Course: "c", Step: "s", Image: "envtest:1"}, nil)
 	if err == nil || !strings.Contains(err.Error(), `image "envtest:1" is not on this Docker daemon (build it first)`) {
 		t.Errorf("err = %v", err)
@@ -230,18 +225,20 @@ func TestMissingImageIsClear(t *testing.T) {
 }
 
 func TestOutputIsBounded(t *testing.T) {
-	fake := newFake()
+	fake := newFake(t)
 	big := strings.Repeat("x", 1000) + "\n"
+	var frames []fakedaemon.Frame
 	for range MaxOutput/len(big) + 10 {
-		fake.frames = append(fake.frames, frame{1, big})
+		frames = append(frames, fakedaemon.Frame{Stream: 1, Text: big})
 	}
+	fake.Run(fakedaemon.Program{Frames: frames})
 	n := 0
 	res, err := Run(context.Background(), fake, Options{Course: "c", Step: "s", Image: "i"}, func(Line) { n++ })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Stdout) != MaxOutput || !res.Truncated || n != len(fake.frames) {
-		t.Errorf("kept %d bytes (truncated %v), streamed %d of %d lines", len(res.Stdout), res.Truncated, n, len(fake.frames))
+	if len(res.Stdout) != MaxOutput || !res.Truncated || n != len(frames) {
+		t.Errorf("kept %d bytes (truncated %v), streamed %d of %d lines", len(res.Stdout), res.Truncated, n, len(frames))
 	}
 }
 
@@ -286,10 +283,9 @@ func TestRunInANamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake := newFake()
+	fake := newFake(t)
 	learners := labels.For(lessons.Namespace{}, "c", "s")
-	fake.listed = []container.Summary{{ID: "learners", Labels: learners}}
-	fake.existing = map[string]container.InspectResponse{"dockertutor-c-s": existingContainer("learners", learners)}
+	fake.AddContainer(fakedaemon.Container{ID: "learners", Name: "dockertutor-c-s", Image: "i", Labels: learners})
 	res, err := Run(context.Background(), fake, Options{Namespace: ns, Course: "c", Step: "s", Image: "i"}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -297,14 +293,23 @@ func TestRunInANamespace(t *testing.T) {
 	if res.Name != "dockertutor-dtproof-1-c-s" {
 		t.Errorf("name %q", res.Name)
 	}
-	if l := fake.created[0].Config.Labels; !labels.OwnedBy(l, ns, "c", "s") || labels.OwnedBy(l, lessons.Namespace{}, "c", "s") {
+	var made *fakedaemon.Container
+	for _, c := range fake.Containers() {
+		if c.ID != "learners" {
+			made = &c
+		}
+	}
+	if made == nil {
+		t.Fatal("no container was made")
+	}
+	if l := made.Labels; !labels.OwnedBy(l, ns, "c", "s") || labels.OwnedBy(l, lessons.Namespace{}, "c", "s") {
 		t.Errorf("labels %v", l)
 	}
-	if !fake.listOpts[0].Filters["label"][labels.Namespace+"=dtproof-1"] {
-		t.Errorf("list filter %v lacks the namespace", fake.listOpts[0].Filters["label"])
+	if f := fake.ListFilters()[0]["label"]; !f[labels.Namespace+"=dtproof-1"] {
+		t.Errorf("list filter %v lacks the namespace", f)
 	}
-	if len(fake.removed) != 0 {
-		t.Errorf("removed %v: the learner's container", fake.removed)
+	if len(fake.Removed()) != 0 {
+		t.Errorf("removed %v: the learner's container", fake.Removed())
 	}
 	if cmd := Command(Options{Namespace: ns, Course: "c", Step: "s", Image: "i"}); !strings.Contains(cmd, "--name dockertutor-dtproof-1-c-s ") {
 		t.Errorf("command %q", cmd)

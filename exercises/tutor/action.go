@@ -1,6 +1,7 @@
 package tutor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/dockertutor/dockertutor/exercises/builder"
+	"github.com/dockertutor/dockertutor/exercises/daemon"
+	"github.com/dockertutor/dockertutor/exercises/leak"
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/runner"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -24,7 +27,7 @@ func (s *Session) buildOptions(st *lessons.Step, v lessons.Values) (builder.Opti
 	if kind == lessons.BuilderAuto && s.builder != "" {
 		kind = s.builder
 	}
-	tag, err := lessons.Expand(orDefault(b.Tag, st.Image), v)
+	tag, err := lessons.Expand(cmp.Or(b.Tag, st.Image), v)
 	if err != nil {
 		return builder.Options{}, err
 	}
@@ -76,7 +79,7 @@ func builderKind(b lessons.Builder) builder.Kind {
 
 func (s *Session) runOptions(st *lessons.Step, v lessons.Values) (runner.Options, error) {
 	r := st.Action.Run
-	img, err := lessons.Expand(orDefault(r.Image, st.Image), v)
+	img, err := lessons.Expand(cmp.Or(r.Image, st.Image), v)
 	if err != nil {
 		return runner.Options{}, err
 	}
@@ -188,7 +191,7 @@ func (s *Session) Run(ctx context.Context, st *lessons.Step, events chan<- Event
 		for _, w := range res.Warnings {
 			emit(EventWarning, w)
 		}
-		emit(EventDone, fmt.Sprintf("Built %s (%s) with %s in %s.", strings.Join(o.Tags, ", "), shortID(res.ImageID), builderName(res.Builder), since(start)))
+		emit(EventDone, fmt.Sprintf("Built %s (%s) with %s in %s.", strings.Join(o.Tags, ", "), daemon.ShortID(res.ImageID), builderName(res.Builder), since(start)))
 	}
 	if st.Action.Run != nil {
 		o, err := s.runOptions(st, v)
@@ -197,7 +200,7 @@ func (s *Session) Run(ctx context.Context, st *lessons.Step, events chan<- Event
 			return err
 		}
 		start = time.Now()
-		res, err := runner.Run(ctx, cli, o, func(l runner.Line) { emit(EventOutput, redact(l.Text, v.Secret)) })
+		res, err := runner.Run(ctx, cli, o, func(l runner.Line) { emit(EventOutput, leak.Redact(l.Text, v.Secret)) })
 		if err != nil {
 			return s.actionError(ctx, err, emit)
 		}
@@ -280,7 +283,7 @@ func (s *Session) solveAnswer(ctx context.Context, st *lessons.Step, events chan
 	}
 	said := "Recorded the reference answer: " + answer + "."
 	if v.Secret != "" && strings.Contains(answer, v.Secret) {
-		said = "Recorded the reference answer: your canary secret (" + redact(answer, v.Secret) + ")."
+		said = "Recorded the reference answer: your canary secret (" + leak.Redact(answer, v.Secret) + ")."
 	}
 	if events != nil {
 		select {
@@ -325,24 +328,4 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
-}
-
-func shortID(id string) string {
-	id = strings.TrimPrefix(id, "sha256:")
-	return id[:min(12, len(id))]
-}
-
-// redact cuts the learner's secret out of output shown on screen.
-func redact(s, secret string) string {
-	if secret == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, secret, secret[:min(2, len(secret))]+"…")
 }

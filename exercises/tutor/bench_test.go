@@ -8,6 +8,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
 	"github.com/dockertutor/dockertutor/lessons"
 )
@@ -31,7 +32,7 @@ func BenchmarkVerdictMultiStageFix(b *testing.B) {
 	}
 	// A private namespace: the course's own image names are a learner's.
 	s, err := Open(Options{Course: c, WorkspaceRoot: b.TempDir(), StateDir: b.TempDir(), Namespace: dockertest.Namespace(b),
-		Connect: func(ctx context.Context) (*client.Client, error) { return client.New(client.FromEnv) }})
+		Connect: func(ctx context.Context) (daemon.Client, error) { return client.New(client.FromEnv) }})
 	if err != nil {
 		b.Fatal(err)
 	}

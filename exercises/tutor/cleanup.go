@@ -9,6 +9,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/labels"
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -43,44 +44,12 @@ func (s *Session) StepImages(st *lessons.Step, v lessons.Values) []string {
 	}
 	for _, c := range st.Checks {
 		if spec, err := lessons.ExpandSpec(c.Spec, v); err == nil {
-			for _, f := range imageFields(spec) {
-				add(f)
+			for _, name := range lessons.SpecImages(spec) {
+				add(name)
 			}
 		}
 	}
 	return names
-}
-
-func imageFields(spec lessons.CheckSpec) []string {
-	switch s := spec.(type) {
-	case *lessons.ImageExists:
-		return []string{s.Image}
-	case *lessons.ImageFresh:
-		return []string{s.Image}
-	case *lessons.ImageFile:
-		return []string{s.Image}
-	case *lessons.ImageEnv:
-		return []string{s.Image}
-	case *lessons.ImageLabel:
-		return []string{s.Image}
-	case *lessons.ImageUser:
-		return []string{s.Image}
-	case *lessons.ImageSize:
-		return []string{s.Image, s.SmallerThan}
-	case *lessons.LeakAbsent:
-		return []string{s.Image}
-	case *lessons.LeakFound:
-		return []string{s.Image}
-	case *lessons.ContainerRuntimeEnv:
-		return []string{s.Image}
-	case *lessons.ContainerExitCode:
-		return []string{s.Image}
-	case *lessons.ContainerLog:
-		return []string{s.Image}
-	case *lessons.TrivyReport:
-		return []string{s.Image}
-	}
-	return nil
 }
 
 // CleanDocker removes the tutor's Docker objects of the given steps in the
@@ -188,7 +157,7 @@ func (s *Session) rememberBuilt(st *lessons.Step, ids []string) {
 // of another image (a later build took it from the cache) or that a
 // container uses stays, and is tried again next time. One the learner
 // tagged is theirs now, and is forgotten.
-func (s *Session) cleanBuilt(ctx context.Context, cli *client.Client, st *lessons.Step, ids []string, dryRun bool) (out []Removal, forget []string) {
+func (s *Session) cleanBuilt(ctx context.Context, cli daemon.Client, st *lessons.Step, ids []string, dryRun bool) (out []Removal, forget []string) {
 	for i := len(ids) - 1; i >= 0; i-- {
 		id := ids[i]
 		img, err := cli.ImageInspect(ctx, id)
@@ -202,7 +171,7 @@ func (s *Session) cleanBuilt(ctx context.Context, cli *client.Client, st *lesson
 			forget = append(forget, id)
 			continue
 		}
-		r := Removal{Kind: "image", Name: shortID(img.ID), ID: img.ID, Why: "made by dockertutor's classic build of step " + st.ID}
+		r := Removal{Kind: "image", Name: daemon.ShortID(img.ID), ID: img.ID, Why: "made by dockertutor's classic build of step " + st.ID}
 		if !dryRun {
 			if _, err := cli.ImageRemove(ctx, img.ID, client.ImageRemoveOptions{PruneChildren: true}); err != nil && !gone(err) {
 				if cerrdefs.IsConflict(err) {
@@ -220,7 +189,7 @@ func (s *Session) cleanBuilt(ctx context.Context, cli *client.Client, st *lesson
 
 // removeImage removes an image by ID (everything labelled) or untags it by
 // name (a course name), never forcing past a container that uses it.
-func (s *Session) removeImage(ctx context.Context, cli *client.Client, ref, name, why string, dryRun bool, seen map[string]bool) Removal {
+func (s *Session) removeImage(ctx context.Context, cli daemon.Client, ref, name, why string, dryRun bool, seen map[string]bool) Removal {
 	r := Removal{Kind: "image", Name: name, ID: ref, Why: why}
 	if img, err := cli.ImageInspect(ctx, ref); err == nil {
 		r.ID = img.ID
@@ -245,7 +214,7 @@ func containerName(names []string, id string) string {
 	if len(names) > 0 && len(names[0]) > 1 {
 		return names[0][1:]
 	}
-	return shortID(id)
+	return daemon.ShortID(id)
 }
 
 func (s *Session) dockerErr(err error) error {

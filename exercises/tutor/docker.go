@@ -11,27 +11,33 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/engine"
 )
 
 // connection is the session's lazily opened Docker client. A failed call
 // drops it so the next one reconnects: the daemon may come back.
 type connection struct {
-	connect func(ctx context.Context) (*client.Client, error)
+	connect func(ctx context.Context) (daemon.Client, error)
 
 	mu  sync.Mutex
-	cli *client.Client
+	cli daemon.Client
 }
 
-func defaultConnect(ctx context.Context) (*client.Client, error) {
+func defaultConnect(ctx context.Context) (daemon.Client, error) {
 	ep, err := engine.Resolve()
 	if err != nil {
 		return nil, err
 	}
-	return engine.Connect(ctx, ep)
+	// A nil *client.Client in the interface would not read as nil.
+	cli, err := engine.Connect(ctx, ep)
+	if err != nil {
+		return nil, err
+	}
+	return cli, nil
 }
 
-func (c *connection) get(ctx context.Context) (*client.Client, error) {
+func (c *connection) get(ctx context.Context) (daemon.Client, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cli != nil {
@@ -67,7 +73,7 @@ func (c *connection) close() error {
 }
 
 // Docker returns the session's Docker client, connecting on first use.
-func (s *Session) Docker(ctx context.Context) (*client.Client, error) { return s.conn.get(ctx) }
+func (s *Session) Docker(ctx context.Context) (daemon.Client, error) { return s.conn.get(ctx) }
 
 // ErrUnreachable wraps every failure to reach the daemon (exit code 3).
 var ErrUnreachable = errors.New("Docker is not reachable")

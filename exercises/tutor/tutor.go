@@ -10,9 +10,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/moby/moby/client"
-
 	"github.com/dockertutor/dockertutor/exercises/check"
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/workspace"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -26,7 +25,7 @@ type Options struct {
 	Now           func() time.Time
 	// Connect opens the Docker connection; the default resolves the
 	// endpoint like the docker CLI (engine.Resolve) and connects.
-	Connect func(ctx context.Context) (*client.Client, error)
+	Connect func(ctx context.Context) (daemon.Client, error)
 	// Poll makes Watch look at the step folder every PollInterval instead
 	// of relying on file system events (network and VM-shared folders).
 	Poll bool
@@ -221,7 +220,7 @@ func (s *Session) Answer(ctx context.Context, st *lessons.Step, value string) (c
 // error results (Verdict.Unreachable), not failures, and records nothing.
 func (s *Session) Check(ctx context.Context, st *lessons.Step) (check.Verdict, error) {
 	var (
-		docker    check.Docker
+		docker    daemon.Checker
 		dockerErr error
 	)
 	if st.NeedsDaemon() {
@@ -236,7 +235,7 @@ func (s *Session) Check(ctx context.Context, st *lessons.Step) (check.Verdict, e
 }
 
 // checkWith runs the checks with the given daemon (nil when unreachable).
-func (s *Session) checkWith(ctx context.Context, st *lessons.Step, docker check.Docker, dockerErr error) (check.Verdict, error) {
+func (s *Session) checkWith(ctx context.Context, st *lessons.Step, docker daemon.Checker, dockerErr error) (check.Verdict, error) {
 	p, err := s.Progress()
 	if err != nil {
 		return check.Verdict{}, err

@@ -6,13 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
 
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
@@ -207,7 +207,7 @@ func (s *Session) watchDaemon(ctx context.Context, images []string, out chan<- C
 	}
 }
 
-func (s *Session) followEvents(ctx context.Context, cli *client.Client, images []string, out chan<- Change) error {
+func (s *Session) followEvents(ctx context.Context, cli daemon.Client, images []string, out chan<- Change) error {
 	f := make(client.Filters).Add("type", string(events.ImageEventType), string(events.ContainerEventType))
 	res := cli.Events(ctx, client.EventsListOptions{Filters: f})
 	for {
@@ -229,7 +229,7 @@ func (s *Session) followEvents(ctx context.Context, cli *client.Client, images [
 // or a container made from one, and why in words.
 func concerns(m events.Message, images []string) (string, bool) {
 	matches := func(name string) bool {
-		return name != "" && slices.ContainsFunc(images, func(img string) bool { return sameImage(name, img) })
+		return name != "" && slices.ContainsFunc(images, func(img string) bool { return daemon.SameImage(name, img) })
 	}
 	switch m.Type {
 	case events.ImageEventType:
@@ -266,19 +266,4 @@ func pastTense(action string) string {
 		return "created"
 	}
 	return action
-}
-
-// sameImage compares image names as Docker does: `x` is `x:latest` and
-// `docker.io/library/x:latest`.
-func sameImage(a, b string) bool {
-	return normalizeName(a) == normalizeName(b)
-}
-
-func normalizeName(s string) string {
-	s = strings.TrimPrefix(s, "docker.io/")
-	s = strings.TrimPrefix(s, "library/")
-	if i := strings.LastIndex(s, "/"); !strings.Contains(s[i+1:], ":") && !strings.Contains(s, "@") {
-		s += ":latest"
-	}
-	return s
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -38,7 +39,7 @@ func TestPlainWatchOnTheRealDaemon(t *testing.T) {
 		t.Fatal(ps)
 	}
 	s, err := tutor.Open(tutor.Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(), Poll: true, Namespace: dockertest.Namespace(t),
-		Connect: func(ctx context.Context) (*client.Client, error) { return client.New(client.FromEnv) }})
+		Connect: func(ctx context.Context) (daemon.Client, error) { return client.New(client.FromEnv) }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,149 @@
+package check
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/dockertutor/dockertutor/exercises/dockerfile"
+	"github.com/dockertutor/dockertutor/lessons"
+)
+
+// dockerfileEnv is a step folder holding a Dockerfile, with no daemon:
+// Dockerfile checks never ask one.
+func dockerfileEnv(t *testing.T, content string) Env {
+	t.Helper()
+	env, _ := testEnv(t)
+	env.Docker = nil
+	writeFile(t, env, "Dockerfile", content)
+	return env
+}
+
+const multiStage = `FROM golang:1.22.5-alpine AS build
+ARG GITHUB_TOKEN
+RUN --mount=type=secret,id=repo,env=REPO_TOKEN go build -o /out/app .
+FROM alpine:3.22
+COPY --from=build /out/app /app
+`
+
+func TestDockerfileParses(t *testing.T) {
+	env, _ := testEnv(t)
+	env.Docker = nil
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileParses{}), Fail,
+		"There is no Dockerfile in the step folder yet: "+env.Values.Workdir)
+
+	env = dockerfileEnv(t, multiStage)
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileParses{}), Pass, "The Dockerfile parses: 2 stage(s).")
+
+	env = dockerfileEnv(t, "FROM alpine\nRUN <<EOF\n")
+	if r := checkOne(t, context.Background(), env, &lessons.DockerfileParses{}); r.Outcome != Fail || !strings.HasPrefix(r.Message, "The Dockerfile does not parse: ") ||
+		len(r.Evidence) != 1 || !strings.HasPrefix(r.Evidence[0].Where, "Dockerfile:") {
+		t.Errorf("%s %q %q", r.Outcome, r.Message, r.Evidence)
+	}
+
+	env = dockerfileEnv(t, "FROM ${IMAGE}\n")
+	if r := checkOne(t, context.Background(), env, &lessons.DockerfileParses{}); r.Outcome != Fail ||
+		!strings.HasPrefix(r.Message, "The Dockerfile parses, but a build would stop at once: ") || len(r.Evidence) != 1 || r.Evidence[0].Where != "Dockerfile:1" {
+		t.Errorf("%s %q %q", r.Outcome, r.Message, r.Evidence)
+	}
+}
+
+// The file the step's build uses is the one checked, with the build's
+// arguments filled with the learner's values.
+func TestDockerfileOfTheAction(t *testing.T) {
+	env, _ := testEnv(t)
+	env.Docker = nil
+	writeFile(t, env, "build/Dockerfile.prod", "ARG BASE\nFROM ${BASE}\n")
+	env.Step.Action = &lessons.Action{Build: &lessons.BuildAction{Dockerfile: "build/Dockerfile.prod", Args: map[string]string{"BASE": "alpine:{{.Step}}"}}}
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileBase{Allow: []string{"floating"}}), Pass,
+		"The base image follows the policy.", Evidence{Where: "build/Dockerfile.prod:2", Detail: "FROM ${BASE} (expands to alpine:s1): " + dockerfile.TagMovingName.Description()})
+	env.Step.Action.Build.Args["BASE"] = "{{.Nope}}"
+	if r := checkOne(t, context.Background(), env, &lessons.DockerfileParses{}); r.Outcome != Error {
+		t.Errorf("a build arg the values cannot fill: %s %q", r.Outcome, r.Message)
+	}
+}
+
+func TestDockerfileBase(t *testing.T) {
+	env := dockerfileEnv(t, multiStage)
+	final := Evidence{Where: "Dockerfile:4", Detail: "FROM alpine:3.22: " + dockerfile.TagMajorMinor.Description()}
+	build := Evidence{Where: "Dockerfile:1", Detail: "FROM golang:1.22.5-alpine: " + dockerfile.TagFullVersion.Description()}
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileBase{Allow: []string{"partial", "pinned"}}), Pass, "The base image follows the policy.", final)
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileBase{Allow: []string{"pinned"}}), Fail,
+		"Alpine:3.22 is a major minor tag; this step wants pinned tags.", final)
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileBase{Stage: lessons.StageAll, Allow: []string{"full-version"}}), Fail,
+		"Alpine:3.22 is a major minor tag; this step wants full-version tags.", build, final)
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileBase{Repository: "node", Variants: []string{"slim"}}), Fail,
+		"The base image is alpine, but this step is about node; alpine:3.22 is not a slim variant.", final)
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileBase{Stage: lessons.StageAll, Variants: []string{"alpine"}}), Fail,
+		"Alpine:3.22 is not a alpine variant.", build, final)
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileBase{Repository: "docker.io/library/alpine"}), Pass, "The base image follows the policy.", final)
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileBase{Allow: []string{"sometimes"}}), Error,
+		`unknown tag class "sometimes" (use no-tag, latest, named, variant-only, major, major-minor, full-version, dated, digest, or a group: floating, partial, pinned)`)
+
+	env = dockerfileEnv(t, "FROM scratch\nCOPY app /\n")
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileBase{Allow: []string{"pinned"}}), Fail,
+		"Stage 0 builds FROM scratch: there is no base image to pin here.", Evidence{Where: "Dockerfile:1", Detail: "FROM scratch"})
+	env = dockerfileEnv(t, "FROM alpine AS build\nFROM Build\n")
+	if r := checkOne(t, context.Background(), env, &lessons.DockerfileBase{Allow: []string{"pinned"}}); r.Outcome != Fail ||
+		!strings.HasPrefix(r.Message, "Stage 1: ") || len(r.Evidence) != 1 || r.Evidence[0] != (Evidence{Where: "Dockerfile:2", Detail: "FROM Build"}) {
+		t.Errorf("%s %q %q", r.Outcome, r.Message, r.Evidence)
+	}
+}
+
+func TestDockerfileStages(t *testing.T) {
+	env := dockerfileEnv(t, multiStage)
+	ev := []Evidence{{Where: "Dockerfile:1", Detail: "stage 0 (build) FROM golang:1.22.5-alpine"}, {Where: "Dockerfile:4", Detail: "stage 1 FROM alpine:3.22"}}
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileStages{Min: 2}), Pass, "The Dockerfile has 2 stage(s).", ev...)
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileStages{Min: 3}), Fail,
+		"The Dockerfile has 2 stage(s); this step needs at least 3 (each FROM starts a stage).", ev...)
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileStages{Max: 1}), Fail, "The Dockerfile has 2 stages; this step wants at most 1.", ev...)
+}
+
+func TestDockerfileCopiesFromStage(t *testing.T) {
+	env := dockerfileEnv(t, multiStage)
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileCopiesFromStage{}), Pass,
+		"The final stage copies its files from an earlier stage.", Evidence{Where: "Dockerfile:5", Detail: "COPY --from=build /out/app /app"})
+	env = dockerfileEnv(t, "FROM alpine:3.22\nCOPY app /app\n")
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileCopiesFromStage{}), Fail,
+		"There is only one stage: add a build stage and COPY --from it into a clean final stage.")
+	env = dockerfileEnv(t, "FROM golang:1.22 AS build\nFROM alpine:3.22\n")
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileCopiesFromStage{}), Fail,
+		"The final stage copies nothing from an earlier stage: add COPY --from=<build stage> for the build's output.")
+}
+
+func TestDockerfileSecretMount(t *testing.T) {
+	env := dockerfileEnv(t, multiStage)
+	ev := Evidence{Where: "Dockerfile:3", Detail: "RUN --mount=type=secret,id=repo,env=REPO_TOKEN"}
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileSecretMount{}), Pass, "A RUN mounts a secret.", ev)
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileSecretMount{Secret: "repo"}), Pass, `A RUN mounts the secret "repo".`, ev)
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileSecretMount{Secret: "npm"}), Fail,
+		`No RUN that the build runs mounts the secret with id "npm": use RUN --mount=type=secret,id=npm,env=VAR … (BuildKit).`, ev)
+
+	// A mount in a stage the build skips does not count.
+	env = dockerfileEnv(t, "FROM alpine:3.22 AS unused\nRUN --mount=type=secret,id=repo true\nFROM alpine:3.22\n")
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileSecretMount{}), Fail,
+		"No RUN that the build runs mounts a secret: use RUN --mount=type=secret,id=ID,env=VAR … (BuildKit).",
+		Evidence{Where: "Dockerfile:2", Detail: "RUN --mount=type=secret,id=repo (in a stage this build skips)"})
+}
+
+func TestDockerfileNoSecretArgs(t *testing.T) {
+	env := dockerfileEnv(t, multiStage)
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileNoSecretArgs{}), Pass, "No secret-looking ARG or ENV in the image's stage.")
+	const leaks = "A secret-looking ARG or ENV is declared where it ends up in the image: its value lands in the history (ARG) or the config (ENV). Pass the secret with a secret mount instead."
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileNoSecretArgs{Stage: lessons.StageAll}), Fail, leaks,
+		Evidence{Where: "Dockerfile:2", Detail: "ARG GITHUB_TOKEN"})
+
+	env = dockerfileEnv(t, "FROM alpine:3.22\nARG REPO\nENV DEPLOY_KEY=x\n")
+	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileNoSecretArgs{Names: []string{"repo"}}), Fail, leaks,
+		Evidence{Where: "Dockerfile:3", Detail: "ENV DEPLOY_KEY"}, Evidence{Where: "Dockerfile:2", Detail: "ARG REPO"})
+}
+
+// Checks of files answer the same, cancelled or not: they ask no daemon
+// and are done at once.
+func TestDockerfileChecksIgnoreCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	env := dockerfileEnv(t, multiStage)
+	expect(t, checkOne(t, ctx, env, &lessons.DockerfileStages{Min: 2}), Pass, "The Dockerfile has 2 stage(s).",
+		Evidence{Where: "Dockerfile:1", Detail: "stage 0 (build) FROM golang:1.22.5-alpine"}, Evidence{Where: "Dockerfile:4", Detail: "stage 1 FROM alpine:3.22"})
+}

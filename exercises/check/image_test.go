@@ -1,0 +1,193 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
+
+	"github.com/dockertutor/dockertutor/exercises/daemon/fakedaemon"
+	"github.com/dockertutor/dockertutor/exercises/labels"
+	"github.com/dockertutor/dockertutor/lessons"
+)
+
+func TestImageExists(t *testing.T) {
+	env, d := testEnv(t)
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageExists{}), Fail,
+		"There is no image dttest/app:latest yet: build it (r in the tutor, or the docker build command in the text).")
+	d.AddImage(fakedaemon.Image{ID: appID, Tags: []string{app}, Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageExists{}), Pass,
+		"The image dttest/app:latest exists (0123456789ab, built 2026-01-02T03:04:05Z).")
+	// Another name given in the spec wins over the step's image.
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageExists{Image: "dttest/other"}), Fail,
+		"There is no image dttest/other yet: build it (r in the tutor, or the docker build command in the text).")
+	d.FailOn("ImageInspect", errors.New("permission denied"))
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageExists{}), Error, "permission denied")
+}
+
+func TestImageFresh(t *testing.T) {
+	began := time.Now().Add(-time.Hour).Truncate(time.Second)
+	env, d := testEnv(t)
+	img := d.AddImage(fakedaemon.Image{ID: appID, Tags: []string{app}, Created: began.Add(-time.Hour)})
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageFresh{}), Fail,
+		"The step has not been opened yet, so no build can count as made for it: open it (dockertutor show or the tutor), then build.")
+
+	env.Began = began
+	old := Evidence{Where: app, Detail: fmt.Sprintf("created %s, last tagged never; step opened %s", fmtTime(began.Add(-time.Hour)), fmtTime(began))}
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageFresh{}), Fail,
+		"dttest/app:latest is older than this step: build it again now.", old)
+
+	// Tagged after the step opened (Docker 20.10 moves LastTagTime on a
+	// cached rebuild).
+	img.LastTagTime = began.Add(time.Minute)
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageFresh{}), Pass,
+		"dttest/app:latest was built after you opened this step.",
+		Evidence{Where: app, Detail: fmt.Sprintf("created %s, last tagged %s; step opened %s", fmtTime(began.Add(-time.Hour)), fmtTime(began.Add(time.Minute)), fmtTime(began))})
+
+	// Within the clock slack of the step's opening counts as after.
+	img.LastTagTime = time.Time{}
+	img.Created = began.Add(-clockSlack / 2)
+	if r := checkOne(t, context.Background(), env, &lessons.ImageFresh{}); r.Outcome != Pass {
+		t.Errorf("built %s before the step opened: %s %q", clockSlack/2, r.Outcome, r.Message)
+	}
+}
+
+// The containerd image store keeps LastTagTime on a rebuild from the
+// cache and only logs a tag event: the event log counts.
+func TestImageFreshFromTagEvents(t *testing.T) {
+	began := time.Now().Add(-time.Hour).Truncate(time.Second)
+	env, d := testEnv(t)
+	env.Began = began
+	d.AddImage(fakedaemon.Image{ID: appID, Tags: []string{app}, Created: began.Add(-time.Hour)})
+	tag := func(name string, at time.Time, action events.Action) {
+		d.AddEvent(events.Message{Type: events.ImageEventType, Action: action, TimeNano: at.UnixNano(),
+			Actor: events.Actor{ID: appID, Attributes: map[string]string{"name": name}}})
+	}
+	tag(app, began.Add(-time.Minute), events.ActionTag)                            // before the step
+	tag("dttest/other:latest", began.Add(time.Minute), events.ActionTag)           // another image
+	tag("docker.io/dttest/app:latest", began.Add(time.Minute), events.ActionUnTag) // not a tag
+	if r := checkOne(t, context.Background(), env, &lessons.ImageFresh{}); r.Outcome != Fail {
+		t.Fatalf("no tag of the image since the step opened: %s %q", r.Outcome, r.Message)
+	}
+	at := began.Add(2 * time.Minute)
+	tag("docker.io/dttest/app:latest", at, events.ActionTag)
+	tag(app, began.Add(90*time.Second), events.ActionTag) // an earlier one: the last counts
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageFresh{}), Pass,
+		"dttest/app:latest was built again (from the cache) after you opened this step.",
+		Evidence{Where: app, Detail: fmt.Sprintf("created %s, last tagged never; step opened %s; tagged again %s (daemon events)",
+			fmtTime(began.Add(-time.Hour)), fmtTime(began), fmtTime(at))})
+
+	// An event log that fails proves nothing either way.
+	d.FailOn("Events", errors.New("events unavailable"))
+	if r := checkOne(t, context.Background(), env, &lessons.ImageFresh{}); r.Outcome != Fail {
+		t.Fatalf("unreadable event log: %s %q", r.Outcome, r.Message)
+	}
+}
+
+func TestImageFile(t *testing.T) {
+	env, d := testEnv(t)
+	d.AddImage(fakedaemon.Image{ID: appID, Tags: []string{app}, Files: map[string]container.PathStat{
+		"/app/server": {Name: "server", Size: 42, Mode: 0o755},
+	}})
+	have := Evidence{Where: "/app/server", Detail: "-rwxr-xr-x, 42 bytes"}
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageFile{Path: "/app/server"}), Pass,
+		"dttest/app:latest has /app/server.", have)
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageFile{Path: "/app/server", Absent: true}), Fail,
+		"dttest/app:latest still has /app/server: remove it from the image (in the same layer that made it, or never copy it in).", have)
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageFile{Path: "/src/main.go", Absent: true}), Pass,
+		"dttest/app:latest has no /src/main.go.")
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageFile{Path: "/src/main.go"}), Fail,
+		"dttest/app:latest has no /src/main.go: the final image must contain the build's output.")
+
+	// The look is taken in a container that is labelled as the tutor's
+	// and removed afterwards.
+	if cs := d.Containers(); len(cs) != 0 {
+		t.Fatalf("containers left behind: %+v", cs)
+	}
+	created := d.Called("ContainerCreate")
+	if removed := d.Removed(); len(removed) != created || created != 4 {
+		t.Fatalf("%d containers created, removed %v", created, removed)
+	}
+
+	d.FailOn("ContainerStatPath", errors.New("stat failed"))
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageFile{Path: "/app/server"}), Error, "stat failed")
+	d.FailOn("ContainerCreate", errors.New("no space left on device"))
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageFile{Path: "/app/server"}), Error, "no space left on device")
+}
+
+// The container that looks at the files carries the step's labels, so
+// reset finds it if the removal ever fails.
+func TestImageFileLabelsItsContainer(t *testing.T) {
+	env, d := testEnv(t)
+	d.AddImage(fakedaemon.Image{ID: appID, Tags: []string{app}})
+	d.FailOn("ContainerRemove", errors.New("removal failed"))
+	checkOne(t, context.Background(), env, &lessons.ImageFile{Path: "/x"})
+	cs := d.Containers()
+	if len(cs) != 1 || !labels.Owned(cs[0].Labels) || cs[0].Labels[labels.Step] != "s1" || cs[0].Labels[labels.Course] != "c1" || cs[0].ImageID != appID {
+		t.Fatalf("container %+v", cs)
+	}
+}
+
+func TestImageEnv(t *testing.T) {
+	env, d := testEnv(t)
+	d.AddImage(fakedaemon.Image{ID: appID, Tags: []string{app}, Env: []string{"PATH=/bin", "API_TOKEN=" + secret}})
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageEnv{Name: "API_TOKEN", Absent: true}), Fail,
+		"The image config sets API_TOKEN: everyone who can pull the image can read it with docker image inspect. Give it at run time instead (docker run -e API_TOKEN).",
+		Evidence{Where: "Config.Env", Detail: "API_TOKEN=…"})
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageEnv{Name: "API_TOKEN"}), Pass, "The image config sets API_TOKEN.")
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageEnv{Name: "API", Absent: true}), Pass, "The image config does not set API.")
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageEnv{Name: "PORT"}), Fail, "The image config does not set PORT: add ENV PORT=… to the Dockerfile.")
+}
+
+func TestImageLabel(t *testing.T) {
+	env, d := testEnv(t)
+	d.AddImage(fakedaemon.Image{ID: appID, Tags: []string{app}, Labels: map[string]string{"org.opencontainers.image.source": "https://example.org/app", "empty": " "}})
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageLabel{Key: "org.opencontainers.image.source"}), Pass,
+		"dttest/app:latest carries org.opencontainers.image.source.",
+		Evidence{Where: "Config.Labels", Detail: "org.opencontainers.image.source=https://example.org/app"})
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageLabel{Key: "org.opencontainers.image.source", Value: "https://example.org/other"}), Fail,
+		`The label org.opencontainers.image.source is "https://example.org/app"; this step expects "https://example.org/other".`,
+		Evidence{Where: "Config.Labels", Detail: "org.opencontainers.image.source=https://example.org/app"})
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageLabel{Key: "version"}), Fail,
+		"dttest/app:latest has no label version: add LABEL version=… to the Dockerfile and build again.")
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageLabel{Key: "empty"}), Fail, "The label empty is empty.")
+}
+
+func TestImageUser(t *testing.T) {
+	for user, want := range map[string]Outcome{"": Fail, "root": Fail, "0": Fail, "root:staff": Fail, "0:0": Fail, "app": Pass, "1000:1000": Pass} {
+		env, d := testEnv(t)
+		d.AddImage(fakedaemon.Image{ID: appID, Tags: []string{app}, User: user})
+		r := checkOne(t, context.Background(), env, &lessons.ImageUser{})
+		if want == Pass {
+			expect(t, r, Pass, "dttest/app:latest runs as "+user+".")
+		} else {
+			expect(t, r, Fail, "dttest/app:latest runs as root: add USER with an unprivileged user.", Evidence{Where: "Config.User", Detail: fmt.Sprintf("%q", user)})
+		}
+	}
+}
+
+func TestImageSize(t *testing.T) {
+	env, d := testEnv(t)
+	d.AddImage(fakedaemon.Image{ID: appID, Tags: []string{app}, Size: 2_500_000})
+	ev := Evidence{Where: app, Detail: "2.5 MB"}
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageSize{Max: "3MB"}), Pass, "dttest/app:latest is 2.5 MB.", ev)
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageSize{Max: "2MB"}), Fail, "dttest/app:latest is 2.5 MB, more than 2MB.", ev)
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageSize{Max: "lots"}), Error, `size "lots": write a number and a unit, such as 20MB`)
+
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageSize{SmallerThan: "dttest/fat"}), Fail,
+		"There is no image dttest/fat to compare with: build it first.", ev)
+	d.AddImage(fakedaemon.Image{Tags: []string{"dttest/fat:latest"}, Size: 1_200_000_000})
+	d.AddImage(fakedaemon.Image{Tags: []string{"dttest/thin:latest"}, Size: 900})
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageSize{SmallerThan: "dttest/fat"}), Pass,
+		"dttest/app:latest is 2.5 MB.", ev, Evidence{Where: "dttest/fat", Detail: "1.2 GB"})
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageSize{Max: "1GB", SmallerThan: "dttest/thin"}), Fail,
+		"dttest/app:latest (2.5 MB) is not smaller than dttest/thin (900 B).", ev, Evidence{Where: "dttest/thin", Detail: "900 B"})
+
+	d.AddImage(fakedaemon.Image{Tags: []string{"dttest/mid:latest"}, Size: 4_200})
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageSize{SmallerThan: "dttest/mid"}), Fail,
+		"dttest/app:latest (2.5 MB) is not smaller than dttest/mid (4.2 kB).", ev, Evidence{Where: "dttest/mid", Detail: "4.2 kB"})
+}

@@ -1,0 +1,97 @@
+// Package daemon is the seam between the tutor and a Docker daemon: the
+// interfaces of what builds, runs, checks and the leak scanner ask of it,
+// and how Docker names the objects it hands back. *client.Client has every
+// one of them; package fakedaemon is the in-memory daemon of unit tests.
+package daemon
+
+import (
+	"context"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/moby/moby/client"
+)
+
+// Images is what reading an image takes: its config, its history and its
+// export (`docker save`).
+type Images interface {
+	ImageInspect(ctx context.Context, image string, options ...client.ImageInspectOption) (client.ImageInspectResult, error)
+	ImageHistory(ctx context.Context, image string, options ...client.ImageHistoryOption) (client.ImageHistoryResult, error)
+	ImageSave(ctx context.Context, images []string, options ...client.ImageSaveOption) (client.ImageSaveResult, error)
+}
+
+// Checker is what the checks ask: images, the containers made from them,
+// a throwaway container to look at an image's files, and the event log.
+type Checker interface {
+	Images
+	ContainerList(ctx context.Context, options client.ContainerListOptions) (client.ContainerListResult, error)
+	ContainerInspect(ctx context.Context, container string, options client.ContainerInspectOptions) (client.ContainerInspectResult, error)
+	ContainerLogs(ctx context.Context, container string, options client.ContainerLogsOptions) (client.ContainerLogsResult, error)
+	ContainerCreate(ctx context.Context, options client.ContainerCreateOptions) (client.ContainerCreateResult, error)
+	ContainerStatPath(ctx context.Context, container string, options client.ContainerStatPathOptions) (client.ContainerStatPathResult, error)
+	ContainerRemove(ctx context.Context, container string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
+	Events(ctx context.Context, options client.EventsListOptions) client.EventsResult
+}
+
+// Builder is what a build asks: which builders the daemon offers, the
+// build itself, and the session BuildKit reads the context through.
+type Builder interface {
+	Ping(ctx context.Context, options client.PingOptions) (client.PingResult, error)
+	ImageBuild(ctx context.Context, buildContext io.Reader, options client.ImageBuildOptions) (client.ImageBuildResult, error)
+	BuildCancel(ctx context.Context, id string, options client.BuildCancelOptions) (client.BuildCancelResult, error)
+	DialHijack(ctx context.Context, url, proto string, meta map[string][]string) (net.Conn, error)
+	ImageInspect(ctx context.Context, image string, options ...client.ImageInspectOption) (client.ImageInspectResult, error)
+	ContainerRemove(ctx context.Context, container string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
+	ContainerInspect(ctx context.Context, container string, options client.ContainerInspectOptions) (client.ContainerInspectResult, error)
+}
+
+// Runner is what running a step's container asks.
+type Runner interface {
+	ContainerCreate(ctx context.Context, options client.ContainerCreateOptions) (client.ContainerCreateResult, error)
+	ContainerAttach(ctx context.Context, container string, options client.ContainerAttachOptions) (client.ContainerAttachResult, error)
+	ContainerStart(ctx context.Context, container string, options client.ContainerStartOptions) (client.ContainerStartResult, error)
+	ContainerWait(ctx context.Context, container string, options client.ContainerWaitOptions) client.ContainerWaitResult
+	ContainerKill(ctx context.Context, container string, options client.ContainerKillOptions) (client.ContainerKillResult, error)
+	ContainerRemove(ctx context.Context, container string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
+	ContainerList(ctx context.Context, options client.ContainerListOptions) (client.ContainerListResult, error)
+	ContainerInspect(ctx context.Context, container string, options client.ContainerInspectOptions) (client.ContainerInspectResult, error)
+}
+
+// Client is everything a learner's session asks of the daemon: the above,
+// plus what reset (list and remove images) and the status line (version)
+// need.
+type Client interface {
+	Checker
+	Builder
+	Runner
+	ImageList(ctx context.Context, options client.ImageListOptions) (client.ImageListResult, error)
+	ImageRemove(ctx context.Context, image string, options client.ImageRemoveOptions) (client.ImageRemoveResult, error)
+	ServerVersion(ctx context.Context, options client.ServerVersionOptions) (client.ServerVersionResult, error)
+	Close() error
+}
+
+// The Docker client is the Client in production.
+var _ Client = (*client.Client)(nil)
+
+// ShortID is an image or container ID as `docker images` and `docker ps`
+// show it: 12 hex digits, without the algorithm.
+func ShortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	return id[:min(12, len(id))]
+}
+
+// SameImage compares image names as Docker does: `x` is `x:latest` and
+// `docker.io/library/x:latest`.
+func SameImage(a, b string) bool {
+	return normalizeName(a) == normalizeName(b)
+}
+
+func normalizeName(s string) string {
+	s = strings.TrimPrefix(s, "docker.io/")
+	s = strings.TrimPrefix(s, "library/")
+	if i := strings.LastIndex(s, "/"); !strings.Contains(s[i+1:], ":") && !strings.Contains(s, "@") {
+		s += ":latest"
+	}
+	return s
+}
