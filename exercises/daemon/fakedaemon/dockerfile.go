@@ -31,7 +31,7 @@ func (d *Daemon) BuildDockerfiles() {
 		}
 		dockerfile, ok := d.BuildContext()[name]
 		if !ok {
-			return stream(map[string]any{"error": "Cannot locate specified Dockerfile: " + name}), nil
+			return stream(buildError("Cannot locate specified Dockerfile: " + name)), nil
 		}
 		return d.buildDockerfile(dockerfile, o)
 	})
@@ -48,6 +48,11 @@ func stream(msgs ...map[string]any) io.ReadCloser {
 	return io.NopCloser(strings.NewReader(b.String()))
 }
 
+// buildError is the message that ends a failed build.
+func buildError(msg string) map[string]any {
+	return map[string]any{"errorDetail": map[string]string{"message": msg}, "error": msg}
+}
+
 // knownInstructions are the Dockerfile instructions.
 var knownInstructions = []string{"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK",
 	"LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"}
@@ -61,7 +66,7 @@ func (d *Daemon) buildDockerfile(dockerfile string, o client.ImageBuildOptions) 
 		}
 		keyword, _, _ := strings.Cut(line, " ")
 		if !slices.Contains(knownInstructions, strings.ToUpper(keyword)) {
-			return stream(map[string]any{"error": fmt.Sprintf("dockerfile parse error on line %d: unknown instruction: %s", n+1, keyword)}), nil
+			return stream(buildError(fmt.Sprintf("dockerfile parse error on line %d: unknown instruction: %s", n+1, keyword))), nil
 		}
 		instructions = append(instructions, line)
 	}
@@ -84,7 +89,7 @@ func (d *Daemon) buildDockerfile(dockerfile string, o client.ImageBuildOptions) 
 			}
 		}
 		if len(stages) == 0 {
-			return stream(append(msgs, map[string]any{"error": "no build stage in current context"})...), nil
+			return stream(append(msgs, buildError("no build stage in current context"))...), nil
 		}
 		step := Step{CreatedBy: "/bin/sh -c #(nop) " + line}
 		if strings.EqualFold(keyword, "RUN") {
@@ -96,7 +101,7 @@ func (d *Daemon) buildDockerfile(dockerfile string, o client.ImageBuildOptions) 
 		stages[len(stages)-1] = append(stages[len(stages)-1], step)
 	}
 	if len(stages) == 0 {
-		return stream(map[string]any{"error": "the Dockerfile has no instructions"}), nil
+		return stream(buildError("the Dockerfile has no instructions")), nil
 	}
 	final := stages[len(stages)-1]
 	export, id, err := Export(final, nil, ExportOptions{})

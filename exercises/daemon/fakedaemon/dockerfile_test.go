@@ -62,7 +62,7 @@ func TestBuildDockerfiles(t *testing.T) {
 		}
 	}
 
-	if out := build(t, d, "FORM alpine:3.22\n", nil); !strings.Contains(out, `"error":"dockerfile parse error on line 1: unknown instruction: FORM"`) {
+	if out := build(t, d, "FORM alpine:3.22\n", nil); !strings.Contains(out, `"errorDetail":{"message":"dockerfile parse error on line 1: unknown instruction: FORM"}`) {
 		t.Errorf("a misspelled instruction: %s", out)
 	}
 }
