@@ -10,26 +10,11 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/dockertutor/dockertutor/lessons"
 	"github.com/dockertutor/dockertutor/tui/internal/fake"
 	"github.com/dockertutor/dockertutor/tui/markdown"
 )
 
-var (
-	_ Backend = (*fake.Backend)(nil)
-	_ Backend = (*fake.Session)(nil)
-)
-
-// courseOf is the course a test's session is in.
-func courseOf(b Backend) *lessons.Course {
-	switch b := b.(type) {
-	case *fake.Session:
-		return b.Course
-	case *fake.Backend:
-		return b.Course
-	}
-	return nil
-}
+var _ Backend = (*fake.Session)(nil)
 
 // testConfig turns every timer off and keeps the spinner still, so a test
 // sees exactly the messages its keys cause.
@@ -48,7 +33,7 @@ func testConfig() config {
 type harness struct {
 	t      testing.TB
 	m      Model
-	b      Backend
+	b      *fake.Session
 	msgs   chan tea.Msg
 	quit   bool
 	cancel context.CancelFunc
@@ -76,12 +61,12 @@ func (h *harness) busy() bool {
 	return false
 }
 
-func newHarness(t testing.TB, b Backend, w, h int) *harness {
+func newHarness(t testing.TB, b *fake.Session, w, h int) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	hs := &harness{t: t, b: b, msgs: make(chan tea.Msg, 1024), cancel: cancel}
-	hs.m = newModel(ctx, b, courseOf(b), testConfig())
+	hs.m = newModel(ctx, b, b.Course, testConfig())
 	hs.exec(hs.m.Init())
 	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
 	return hs

@@ -108,7 +108,7 @@ func (d *Daemon) buildDockerfile(dockerfile string, o client.ImageBuildOptions) 
 	if err != nil {
 		return nil, err
 	}
-	img := Image{ID: id, Tags: slices.Clone(o.Tags), Labels: maps.Clone(o.Labels), Export: export}
+	img := Image{ID: id, Tags: slices.Clone(o.Tags), Labels: maps.Clone(o.Labels), Export: export, Created: d.now()}
 	for i := len(final) - 1; i >= 0; i-- {
 		img.History = append(img.History, image.HistoryResponseItem{CreatedBy: final[i].CreatedBy})
 	}

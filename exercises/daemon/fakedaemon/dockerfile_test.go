@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/moby/client"
 )
@@ -39,6 +40,8 @@ func build(t *testing.T, d *Daemon, dockerfile string, args map[string]*string) 
 func TestBuildDockerfiles(t *testing.T) {
 	d := New()
 	d.BuildDockerfiles()
+	at := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+	d.SetClock(func() time.Time { return at })
 	secret := "s3cret-value"
 	out := build(t, d, "FROM alpine:3.22\nARG TOKEN\nRUN echo $TOKEN\n", map[string]*string{"TOKEN": &secret})
 	for _, want := range []string{`"Step 1/3 : FROM alpine:3.22\n"`, `"Step 3/3 : RUN echo $TOKEN\n"`, `"aux":{"ID":"sha256:`, "Successfully tagged dttest/app:latest"} {
@@ -47,7 +50,7 @@ func TestBuildDockerfiles(t *testing.T) {
 		}
 	}
 	leaky := d.Image("dttest/app")
-	if leaky == nil || leaky.History[0].CreatedBy != "|1 TOKEN=s3cret-value /bin/sh -c echo $TOKEN" || len(leaky.Export) == 0 {
+	if leaky == nil || !leaky.Created.Equal(at) || leaky.History[0].CreatedBy != "|1 TOKEN=s3cret-value /bin/sh -c echo $TOKEN" || len(leaky.Export) == 0 {
 		t.Fatalf("image %+v", leaky)
 	}
 

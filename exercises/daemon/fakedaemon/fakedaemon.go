@@ -100,6 +100,7 @@ type Daemon struct {
 	cancelled  []string
 	sessions   []net.Conn
 	version    client.ServerVersionResult
+	clock      func() time.Time
 	// followers are the open event streams without an Until, which the
 	// daemon keeps feeding as events happen.
 	followers []*follower
@@ -114,7 +115,23 @@ var _ daemon.Client = (*Daemon)(nil)
 // New returns an empty daemon.
 func New() *Daemon {
 	return &Daemon{fail: map[string]error{}, ping: client.PingResult{APIVersion: "1.41", OSType: "linux"},
-		version: client.ServerVersionResult{Version: "20.10.0-fake", APIVersion: "1.41", Os: "linux"}}
+		version: client.ServerVersionResult{Version: "20.10.0-fake", APIVersion: "1.41", Os: "linux"},
+		clock:   time.Now}
+}
+
+// SetClock sets the daemon's clock, which dates the images it builds and
+// the containers it creates.
+func (d *Daemon) SetClock(now func() time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.clock = now
+}
+
+// now reads the daemon's clock.
+func (d *Daemon) now() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.clock()
 }
 
 // SetVersion sets what ServerVersion answers (the engine's version, API
@@ -586,7 +603,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, options client.ContainerCr
 	if img == nil {
 		return client.ContainerCreateResult{}, NotFound("image", options.Config.Image)
 	}
-	c := d.AddContainer(Container{Name: options.Name, Image: options.Config.Image, ImageID: img.ID, Created: time.Now(),
+	c := d.AddContainer(Container{Name: options.Name, Image: options.Config.Image, ImageID: img.ID, Created: d.now(),
 		Env: options.Config.Env, Cmd: options.Config.Cmd, Labels: options.Config.Labels, Tty: options.Config.Tty})
 	return client.ContainerCreateResult{ID: c.ID}, nil
 }

@@ -54,12 +54,19 @@ type Session struct {
 // learner is new (no step entered) and their canary is Secret.
 func Open(t testing.TB, c *lessons.Course) *Session {
 	t.Helper()
+	return OpenIn(t, c, filepath.Join(t.TempDir(), "dockertutor"), t.TempDir())
+}
+
+// OpenIn is Open with the workspace root and state folder given.
+func OpenIn(t testing.TB, c *lessons.Course, workspaceRoot, stateDir string) *Session {
+	t.Helper()
 	d := fakedaemon.New()
 	d.BuildDockerfiles()
+	d.SetClock(func() time.Time { return Clock })
 	d.SetVersion(client.ServerVersionResult{Version: "28.5.1", APIVersion: "1.51", Os: "linux"})
 	t.Cleanup(d.CloseSessions)
 	ts, err := tutor.Open(tutor.Options{
-		Course: c, WorkspaceRoot: filepath.Join(t.TempDir(), "dockertutor"), StateDir: t.TempDir(),
+		Course: c, WorkspaceRoot: workspaceRoot, StateDir: stateDir,
 		Now: func() time.Time { return Clock },
 		// The fake daemon answers builds as the classic builder does; it
 		// does not serve BuildKit's session.
