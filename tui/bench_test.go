@@ -12,8 +12,8 @@ import (
 // exercise with a verdict and build output, which happens after every
 // message.
 func BenchmarkView(b *testing.B) {
-	f := fixture.Scripted(b)
-	fixture.Returning(f, "leak-build")
+	f := fixture.Session(b)
+	fixture.ReturningTo(b, f, "leak-build")
 	h := newHarness(b, f, 120, 40)
 	h.press("r")
 	b.ResetTimer()
@@ -26,8 +26,8 @@ func BenchmarkView(b *testing.B) {
 // (the most a message carries) into a pane that already holds 2000 lines
 // and keeps growing to its limit, as in a long build.
 func BenchmarkBuildOutputBatch(b *testing.B) {
-	f := fixture.Scripted(b)
-	fixture.Returning(f, "leak-build")
+	f := fixture.Session(b)
+	fixture.ReturningTo(b, f, "leak-build")
 	h := newHarness(b, f, 120, 40)
 	h.m.output.begin("leak-build", "run", h.m.cfg.now())
 	var batch []tutor.Event
@@ -50,8 +50,8 @@ func BenchmarkBuildOutputBatch(b *testing.B) {
 // BenchmarkBuildOutputLine is one line of output arriving at a time into
 // a full pane, the usual pace of a build.
 func BenchmarkBuildOutputLine(b *testing.B) {
-	f := fixture.Scripted(b)
-	fixture.Returning(f, "leak-build")
+	f := fixture.Session(b)
+	fixture.ReturningTo(b, f, "leak-build")
 	h := newHarness(b, f, 120, 40)
 	h.m.output.begin("leak-build", "run", h.m.cfg.now())
 	for i := range maxOutputLines {

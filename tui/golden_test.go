@@ -3,6 +3,8 @@ package tui
 import (
 	"fmt"
 	"image/color"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,7 +13,6 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/dockertutor/dockertutor/exercises/progress"
-	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/tui/internal/fake"
 	"github.com/dockertutor/dockertutor/tui/internal/fixture"
 )
@@ -23,7 +24,7 @@ import (
 
 type screenCase struct {
 	name  string
-	setup func(b *fake.Backend)
+	setup func(t *testing.T, b *fake.Session)
 	keys  func(h *harness)
 }
 
@@ -31,17 +32,17 @@ var goldenScreens = []screenCase{
 	{name: "welcome"},
 	{
 		name:  "exercise-after-run",
-		setup: func(b *fake.Backend) { fixture.Returning(b, "leak-build") },
+		setup: func(t *testing.T, b *fake.Session) { fixture.ReturningTo(t, b, "leak-build") },
 		keys:  func(h *harness) { h.press("r") },
 	},
 	{
 		name:  "exercise-failing-with-hint",
-		setup: func(b *fake.Backend) { fixture.Returning(b, "fix") },
+		setup: func(t *testing.T, b *fake.Session) { fixture.ReturningTo(t, b, "fix") },
 		keys:  func(h *harness) { h.press("h", "c") },
 	},
 	{
 		name:  "quiz-answering",
-		setup: func(b *fake.Backend) { fixture.Returning(b, "pick") },
+		setup: func(t *testing.T, b *fake.Session) { fixture.ReturningTo(t, b, "pick") },
 		keys: func(h *harness) {
 			h.press("a")
 			h.typeText("b")
@@ -49,24 +50,22 @@ var goldenScreens = []screenCase{
 	},
 	{
 		name:  "solution",
-		setup: func(b *fake.Backend) { fixture.Returning(b, "fix") },
+		setup: func(t *testing.T, b *fake.Session) { fixture.ReturningTo(t, b, "fix") },
 		keys:  func(h *harness) { h.press("s", "y") },
 	},
 	{
 		name: "docker-unreachable",
-		setup: func(b *fake.Backend) {
-			fixture.Returning(b, "leak-build")
-			b.SetDocker(tutor.DockerStatus{Endpoint: "unix:///var/run/docker.sock", Source: "default",
-				Problem: "Nothing listens on /var/run/docker.sock: the Docker daemon is not running.",
-				Fix:     "Start it: sudo systemctl start docker"})
+		setup: func(t *testing.T, b *fake.Session) {
+			fixture.ReturningTo(t, b, "leak-build")
+			b.Daemon.Stop()
 		},
 		keys: func(h *harness) { h.press("c") },
 	},
 	{
 		name: "summary",
-		setup: func(b *fake.Backend) {
-			fixture.Returning(b, "fix")
-			b.SetProgress(func(p *progress.Progress) {
+		setup: func(t *testing.T, b *fake.Session) {
+			fixture.ReturningTo(t, b, "fix")
+			b.SetProgress(t, func(p *progress.Progress) {
 				for _, id := range []string{"intro", "pick", "leak-build"} {
 					p.Record(id, true, p.Created)
 				}
@@ -77,12 +76,12 @@ var goldenScreens = []screenCase{
 	},
 	{
 		name:  "all-keys",
-		setup: func(b *fake.Backend) { fixture.Returning(b, "leak-build") },
+		setup: func(t *testing.T, b *fake.Session) { fixture.ReturningTo(t, b, "leak-build") },
 		keys:  func(h *harness) { h.press("?") },
 	},
 	{
 		name:  "search",
-		setup: func(b *fake.Backend) { fixture.Returning(b, "intro") },
+		setup: func(t *testing.T, b *fake.Session) { fixture.ReturningTo(t, b, "intro") },
 		keys: func(h *harness) {
 			h.press("/")
 			h.typeText("leak")
@@ -98,16 +97,16 @@ func TestGolden(t *testing.T) {
 				bg   color.Color
 			}{{"dark", color.Black}, {"light", color.White}} {
 				t.Run(fmt.Sprintf("%s/%dx%d/%s", sc.name, size[0], size[1], theme.name), func(t *testing.T) {
-					b := fixture.Scripted(t)
+					b, shown := goldenSession(t)
 					if sc.setup != nil {
-						sc.setup(b)
+						sc.setup(t, b)
 					}
 					h := newHarness(t, b, size[0], size[1])
 					h.send(tea.BackgroundColorMsg{Color: theme.bg})
 					if sc.keys != nil {
 						sc.keys(h)
 					}
-					screen := h.screen()
+					screen := shown(h.screen())
 					requireSize(t, screen, size[0], size[1])
 					golden.RequireEqual(t, screen)
 				})
@@ -117,10 +116,54 @@ func TestGolden(t *testing.T) {
 }
 
 func TestGoldenTooSmall(t *testing.T) {
-	h := newHarness(t, fixture.Scripted(t), 60, 20)
-	screen := h.screen()
+	b, shown := goldenSession(t)
+	h := newHarness(t, b, 60, 20)
+	screen := shown(h.screen())
 	requireSize(t, screen, 60, 20)
 	golden.RequireEqual(t, screen)
+}
+
+// The folders a golden screen shows, whatever machine draws it.
+const (
+	shownRoot  = "/home/learner/dockertutor"
+	shownState = "/home/learner/.local/state/dockertutor"
+)
+
+// goldenSession is a session whose screens read the same on every machine
+// and run: its workspace and state folders are real folders with paths
+// exactly as long as the shown ones, so text wraps where it would at the
+// shown paths, and shown replaces them in a drawn screen. The daemon's
+// address is fixed too, as DOCKER_HOST is what the session resolves.
+func goldenSession(t *testing.T) (*fake.Session, func(screen string) string) {
+	t.Helper()
+	t.Setenv("DOCKER_HOST", "unix:///var/run/docker.sock")
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	base := os.TempDir()
+	if fi, err := os.Stat("/tmp"); err == nil && fi.IsDir() {
+		base = "/tmp" // short on every Unix, where TMPDIR may not be
+	}
+	dir, err := os.MkdirTemp(base, "dt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sameLength := func(shown, fill string) string {
+		n := len(shown) - len(dir) - 1
+		if n < 1 {
+			t.Fatalf("the temporary folder %s is too long to stand for %s", dir, shown)
+		}
+		return filepath.Join(dir, strings.Repeat(fill, n))
+	}
+	root, state := sameLength(shownRoot, "w"), sameLength(shownState, "s")
+	b := fake.OpenIn(t, fixture.Course(t), root, state)
+	return b, func(screen string) string {
+		screen = strings.ReplaceAll(screen, root, shownRoot)
+		screen = strings.ReplaceAll(screen, state, shownState)
+		if strings.Contains(screen, dir) || strings.Contains(screen, filepath.Base(dir)) {
+			t.Fatalf("the screen shows the temporary folder %s where its wrapping split it:\n%s", dir, screen)
+		}
+		return screen
+	}
 }
 
 // requireSize fails unless the screen is exactly w×h cells: a line too

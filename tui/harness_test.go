@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 	"github.com/dockertutor/dockertutor/tui/markdown"
 )
 
-var _ Backend = (*fake.Backend)(nil)
+var _ Backend = (*fake.Session)(nil)
 
 // testConfig turns every timer off and keeps the spinner still, so a test
 // sees exactly the messages its keys cause.
@@ -32,13 +33,35 @@ func testConfig() config {
 type harness struct {
 	t      testing.TB
 	m      Model
-	b      *fake.Backend
+	b      *fake.Session
 	msgs   chan tea.Msg
 	quit   bool
 	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	running map[int]time.Time // commands not returned yet, by when they started
+	nextCmd int
 }
 
-func newHarness(t testing.TB, b *fake.Backend, w, h int) *harness {
+// busyFor is how long a command may run before settle takes it for one
+// that waits (a watcher, a held build) rather than one about to answer:
+// the session's commands touch the disk, which on a loaded machine takes
+// longer than a quiet moment.
+const busyFor = 250 * time.Millisecond
+
+// busy reports whether a command that started recently is still running.
+func (h *harness) busy() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, started := range h.running {
+		if time.Since(started) < busyFor {
+			return true
+		}
+	}
+	return false
+}
+
+func newHarness(t testing.TB, b *fake.Session, w, h int) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -53,10 +76,22 @@ func (h *harness) exec(cmd tea.Cmd) {
 	if cmd == nil {
 		return
 	}
+	h.mu.Lock()
+	if h.running == nil {
+		h.running = map[int]time.Time{}
+	}
+	h.nextCmd++
+	id := h.nextCmd
+	h.running[id] = time.Now()
+	h.mu.Unlock()
 	go func() {
-		if msg := cmd(); msg != nil {
+		msg := cmd()
+		if msg != nil {
 			h.msgs <- msg
 		}
+		h.mu.Lock()
+		delete(h.running, id)
+		h.mu.Unlock()
 	}()
 }
 
@@ -99,8 +134,9 @@ func (h *harness) typeText(s string) {
 	}
 }
 
-// settle processes messages until cond holds and nothing more arrives for
-// a moment, or fails the test after a few seconds.
+// settle processes messages until cond holds, nothing more arrives for a
+// moment and no command that just started is still running, or fails the
+// test after a few seconds.
 func (h *harness) settle(cond func(Model) bool) {
 	h.t.Helper()
 	deadline := time.After(5 * time.Second)
@@ -111,7 +147,7 @@ func (h *harness) settle(cond func(Model) bool) {
 			h.update(msg)
 			continue
 		case <-quiet:
-			if cond(h.m) {
+			if cond(h.m) && !h.busy() {
 				return
 			}
 		case <-deadline:

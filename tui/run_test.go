@@ -13,7 +13,7 @@ func TestRunRefusesWhatItCannotRun(t *testing.T) {
 	if err := Run(context.Background(), nil, Options{}); err == nil {
 		t.Error("no backend: no error")
 	}
-	b := fixture.Scripted(t)
+	b := fixture.Session(t)
 	if err := Run(context.Background(), b, Options{}); err == nil || !strings.Contains(err.Error(), "no steps") {
 		t.Errorf("no course: %v", err)
 	}
@@ -21,7 +21,7 @@ func TestRunRefusesWhatItCannotRun(t *testing.T) {
 
 func TestRunFallsBackToPlainWithoutATerminal(t *testing.T) {
 	t.Setenv("TERM", "xterm-256color")
-	b := fixture.Scripted(t)
+	b := fixture.Session(t)
 	var out bytes.Buffer
 	if err := Run(context.Background(), b, Options{Course: b.Course, In: strings.NewReader("\nq\n"), Out: &out}); err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 // These run the real Bubble Tea program on a fake terminal, the way a
 // learner would meet it, and read what it draws.
 
-func startProgram(t *testing.T, b *fake.Backend, w, h int) *teatest.TestModel {
+func startProgram(t *testing.T, b *fake.Session, w, h int) *teatest.TestModel {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -33,25 +33,27 @@ func waitFor(t *testing.T, tm *teatest.TestModel, text string) {
 }
 
 func TestSmokeAVerdictAppearsWhenTheLearnerBuildsElsewhere(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "leak-build")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
 	tm := startProgram(t, b, 100, 30)
 	waitFor(t, tm, "watching")
+	b.WaitWatching(t, 1)
 	// `docker build` in another terminal: the session's watcher reports it.
-	b.Change("image dockertutor/buildargtest built")
+	st, _ := b.Course.Step("leak-build")
+	b.BuiltElsewhere(t, st, "dockertutor/buildargtest:latest")
 	waitFor(t, tm, "Step 2.1 passed!")
 	tm.Send(keyPress("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 	m := tm.FinalModel(t).(Model)
-	if m.results.verdict == nil || !m.results.verdict.Passed || m.results.reason != "image dockertutor/buildargtest built" {
+	if m.results.verdict == nil || !m.results.verdict.Passed || m.results.reason != "image dockertutor/buildargtest:latest tagged" {
 		t.Fatalf("final results %+v", m.results)
 	}
 }
 
 func TestSmokeResponsiveDuringABuildAndEscAborts(t *testing.T) {
-	b := fixture.Scripted(t)
-	b.RunHold = true
-	fixture.Returning(b, "leak-build")
+	b := fixture.Session(t)
+	b.HoldBuilds()
+	fixture.ReturningTo(t, b, "leak-build")
 	tm := startProgram(t, b, 80, 24)
 	waitFor(t, tm, "Build with a secret")
 	tm.Send(keyPress("r"))
@@ -71,7 +73,7 @@ func TestSmokeResponsiveDuringABuildAndEscAborts(t *testing.T) {
 }
 
 func TestSmokeQuitLeavesTheTerminalAsItWas(t *testing.T) {
-	b := fixture.Scripted(t)
+	b := fixture.Session(t)
 	tm := startProgram(t, b, 80, 24)
 	waitFor(t, tm, "Welcome to Fixture course")
 	tm.Send(keyPress("q"))
@@ -86,7 +88,7 @@ func TestSmokeQuitLeavesTheTerminalAsItWas(t *testing.T) {
 }
 
 func TestSmokeTooSmallTerminal(t *testing.T) {
-	tm := startProgram(t, fixture.Scripted(t), 60, 20)
+	tm := startProgram(t, fixture.Session(t), 60, 20)
 	waitFor(t, tm, "too small")
 	tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24})
 	waitFor(t, tm, "Welcome to Fixture course")

@@ -16,8 +16,8 @@ import (
 // the program, and the first-frame hook that lets the garbage collector
 // run again.
 func TestStartupLoadsAheadAndSaysWhenTheFirstScreenIsUp(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "fix")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "fix")
 	var frames atomic.Int32
 	cfg := testConfig()
 	cfg.firstFrame = func() { frames.Add(1) }

@@ -1,13 +1,16 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"image/color"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -55,13 +58,14 @@ func outputAt(o outputPane, st Styles, placeholder string, width int) string {
 }
 
 func TestFirstRunShowsWelcomeThenTheFirstStep(t *testing.T) {
-	b := fixture.Scripted(t)
+	b := fixture.Session(t)
 	h := newHarness(t, b, 80, 24)
 	if h.m.page != pageWelcome {
 		t.Fatalf("first run: page %v, want the welcome", h.m.page)
 	}
 	doc := h.m.text.doc
-	for _, want := range []string{"/home/learner/dockertutor", "answers at `unix:///var/run/docker.sock`", "Engine 28.5.1", "next and previous step", "Press **enter**"} {
+	endpoint := b.DockerStatus(context.Background()).Endpoint
+	for _, want := range []string{b.Work.Root, "answers at `" + endpoint + "`", "Engine 28.5.1", "next and previous step", "Press **enter**"} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("welcome lacks %q:\n%s", want, doc)
 		}
@@ -82,21 +86,24 @@ func TestFirstRunShowsWelcomeThenTheFirstStep(t *testing.T) {
 }
 
 func TestWelcomeGivesTheDoctorsAdviceWhenDockerIsAway(t *testing.T) {
-	b := fixture.Scripted(t)
-	b.SetDocker(tutor.DockerStatus{Endpoint: "unix:///var/run/docker.sock", Source: "default",
-		Problem: "Nothing listens on /var/run/docker.sock.", Fix: "Start the Docker daemon: `sudo systemctl start docker`."})
+	b := fixture.Session(t)
+	b.Daemon.Stop()
+	away := b.DockerStatus(context.Background())
+	if away.Reachable || away.Problem == "" {
+		t.Fatalf("a stopped daemon: %+v", away)
+	}
 	h := newHarness(t, b, 80, 24)
-	for _, want := range []string{"**Docker:** **does not answer** at `unix:///var/run/docker.sock`", "Nothing listens on /var/run/docker.sock.", "sudo systemctl start docker"} {
+	for _, want := range []string{"**Docker:** **does not answer** at `" + away.Endpoint + "`", away.Problem} {
 		if !strings.Contains(h.m.text.doc, want) {
-			t.Errorf("welcome lacks %q", want)
+			t.Errorf("welcome lacks %q:\n%s", want, h.m.text.doc)
 		}
 	}
 	contains(t, h.plainScreen(), "Docker unreachable")
 }
 
 func TestLaterRunsResumeAtTheCurrentStep(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "find")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "find")
 	h := newHarness(t, b, 80, 24)
 	if st := h.m.step(); st == nil || st.ID != "find" {
 		t.Fatalf("resumed at %v, want find", st)
@@ -107,7 +114,7 @@ func TestLaterRunsResumeAtTheCurrentStep(t *testing.T) {
 }
 
 func TestNextAndPreviousWalkTheCourseToTheSummary(t *testing.T) {
-	h := newHarness(t, fixture.Scripted(t), 120, 40)
+	h := newHarness(t, fixture.Session(t), 120, 40)
 	h.press("enter")
 	if h.m.activeKeys().Prev.Enabled() {
 		t.Error("p must not work on the first step")
@@ -142,8 +149,8 @@ func TestNextAndPreviousWalkTheCourseToTheSummary(t *testing.T) {
 }
 
 func TestQuickNextPressesEachMoveOneStep(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "intro")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "intro")
 	h := newHarness(t, b, 80, 24)
 	// Two presses before the session answers the first.
 	h.update(keyPress("n"))
@@ -155,9 +162,9 @@ func TestQuickNextPressesEachMoveOneStep(t *testing.T) {
 }
 
 func TestHelpBarListsOnlyTheKeysThatWorkNow(t *testing.T) {
-	b := fixture.Scripted(t)
-	b.RunHold = true
-	fixture.Returning(b, "intro")
+	b := fixture.Session(t)
+	b.HoldBuilds()
+	fixture.ReturningTo(t, b, "intro")
 	h := newHarness(t, b, 120, 40)
 	read := helpText(h)
 	for _, absent := range []string{"r run", "c check", "a answer", "x reset", "esc"} {
@@ -195,18 +202,17 @@ func TestHelpBarListsOnlyTheKeysThatWorkNow(t *testing.T) {
 }
 
 func TestRunStreamsTheCommandAndOutputThenChecks(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "leak-build")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
 	h := newHarness(t, b, 120, 40)
 	before := ansi.Strip(outputAt(h.m.output, h.m.styles, outputPlaceholder(h.m.step(), h.m.info.Action), 300))
-	contains(t, before, "same as typing:", "$ docker build --build-arg BUILD_REPO_SECRET=canary-5f3a9c -t dockertutor/buildargtest")
+	contains(t, before, "same as typing:", "docker build -t dockertutor/buildargtest --build-arg BUILD_REPO_SECRET=canary-5f3a9c")
 	h.press("r")
 	out := ansi.Strip(outputAt(h.m.output, h.m.styles, "", 200))
-	lines := strings.Split(out, "\n")
-	if !strings.HasPrefix(lines[0], "$ docker build --build-arg BUILD_REPO_SECRET=canary-5f3a9c -t dockertutor/buildargtest") {
+	if !strings.HasPrefix(out, "$ DOCKER_BUILDKIT=0 docker build -t dockertutor/buildargtest --build-arg BUILD_REPO_SECRET=canary-5f3a9c") {
 		t.Errorf("the equivalent command comes first; output:\n%s", out)
 	}
-	for _, want := range []string{"[1/2] FROM alpine:3.22", "token has 13 characters", "warning: SecretsUsedInArgOrEnv", "Built dockertutor/buildargtest"} {
+	for _, want := range []string{"Step 1/3 : FROM alpine:3.22", `Step 3/3 : RUN echo "token has ${#BUILD_REPO_SECRET} characters"`, "Built dockertutor/buildargtest"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -222,19 +228,19 @@ func TestRunStreamsTheCommandAndOutputThenChecks(t *testing.T) {
 	if h.m.results.verdict == nil || !h.m.results.verdict.Passed {
 		t.Fatalf("verdict %+v", h.m.results.verdict)
 	}
-	contains(t, h.plainScreen(), "Step passed", "history entry 3:", "done")
+	contains(t, h.plainScreen(), "Step passed", "Your secret is in dockertutor/buildargtest", "done")
 	if h.m.prog.StatusOf("leak-build") != progress.Passed {
 		t.Error("the outline does not show the pass")
 	}
 }
 
 func TestEscAbortsARunningBuild(t *testing.T) {
-	b := fixture.Scripted(t)
-	b.RunHold = true
-	fixture.Returning(b, "leak-build")
+	b := fixture.Session(t)
+	b.HoldBuilds()
+	fixture.ReturningTo(t, b, "leak-build")
 	h := newHarness(t, b, 80, 24)
 	h.update(keyPress("r"))
-	h.settle(func(m Model) bool { return m.job.active && len(m.output.lines) == 5 })
+	h.settle(func(m Model) bool { return m.job.active && len(m.output.lines) == 2 })
 	if h.m.bottomTab != paneOutput {
 		t.Error("a run shows its output")
 	}
@@ -258,9 +264,9 @@ func TestEscAbortsARunningBuild(t *testing.T) {
 }
 
 func TestEscAbortsACheck(t *testing.T) {
-	b := fixture.Scripted(t)
-	b.CheckGate = make(chan struct{})
-	fixture.Returning(b, "fix")
+	b := fixture.Session(t)
+	b.GateChecks(make(chan struct{}))
+	fixture.ReturningTo(t, b, "fix")
 	h := newHarness(t, b, 80, 24)
 	h.update(keyPress("c"))
 	h.settle(func(m Model) bool { return m.checking.active })
@@ -273,9 +279,10 @@ func TestEscAbortsACheck(t *testing.T) {
 }
 
 func TestAFailedRunSaysWhyAndTheTutorCarriesOn(t *testing.T) {
-	b := fixture.Scripted(t)
-	b.RunErr = errors.New("failed to solve: dockerfile parse error on line 1: unknown instruction: FORM")
-	fixture.Returning(b, "leak-build")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
+	st, _ := b.Course.Step("leak-build")
+	b.Save(t, st, "Dockerfile", "FORM alpine:3.22\n") // a typo the build stops at
 	h := newHarness(t, b, 80, 24)
 	h.press("r")
 	if h.m.output.state != jobFailed {
@@ -293,9 +300,9 @@ func TestAFailedRunSaysWhyAndTheTutorCarriesOn(t *testing.T) {
 }
 
 func TestCheckErrorsShowInTheStatusLine(t *testing.T) {
-	b := fixture.Scripted(t)
-	b.CheckErr = errors.New("cannot read Dockerfile: permission denied")
-	fixture.Returning(b, "fix")
+	b := fixture.Session(t)
+	b.FailChecks(errors.New("cannot read Dockerfile: permission denied"))
+	fixture.ReturningTo(t, b, "fix")
 	h := newHarness(t, b, 80, 24)
 	h.press("c")
 	if h.m.flash.kind != flashError || !strings.Contains(h.m.flash.text, "permission denied") {
@@ -308,36 +315,40 @@ func TestCheckErrorsShowInTheStatusLine(t *testing.T) {
 }
 
 func TestWatchRechecksWhenTheBackendReportsAChange(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "leak-build")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
 	h := newHarness(t, b, 80, 24)
 	h.settle(func(m Model) bool { return m.watch.watching })
 	contains(t, h.plainScreen(), "Results · watching")
+	b.WaitWatching(t, 1)
 	// The learner runs `docker build` in another terminal.
-	b.Change("image dockertutor/buildargtest built")
+	b.BuiltElsewhere(t, h.m.step(), "dockertutor/buildargtest:latest")
 	h.settle(func(m Model) bool { return settled(m) && m.results.verdict != nil })
 	if !h.m.results.verdict.Passed {
-		t.Fatal("verdict not passed")
+		t.Fatalf("verdict not passed: %+v", h.m.results.verdict)
 	}
-	if h.m.results.reason != "image dockertutor/buildargtest built" {
+	if h.m.results.reason != "image dockertutor/buildargtest:latest tagged" {
 		t.Errorf("reason %q", h.m.results.reason)
 	}
 	contains(t, h.plainScreen(), "Step 2.1 passed!")
 }
 
 func TestChangesDuringACheckFoldIntoOneMoreCheck(t *testing.T) {
-	b := fixture.Scripted(t)
-	b.CheckGate = make(chan struct{}, 10)
-	fixture.Returning(b, "fix")
+	b := fixture.Session(t)
+	gate := make(chan struct{}, 10)
+	b.GateChecks(gate)
+	fixture.ReturningTo(t, b, "fix")
 	h := newHarness(t, b, 80, 24)
 	h.settle(func(m Model) bool { return m.watch.watching })
-	b.Change("Dockerfile changed")
+	b.WaitWatching(t, 1)
+	st := h.m.step()
+	b.Save(t, st, "Dockerfile", "FROM alpine:3.22 AS build\n")
 	h.settle(func(m Model) bool { return m.checking.active })
-	b.Change("Dockerfile changed")
-	b.Change("image dockertutor/multistage built")
+	b.Save(t, st, "Dockerfile", "FROM alpine:3.22 AS build\nFROM alpine:3.22\n")
+	b.Tagged("dockertutor/multistage:latest")
 	h.settle(func(m Model) bool { return m.recheck != "" })
-	b.CheckGate <- struct{}{}
-	b.CheckGate <- struct{}{}
+	gate <- struct{}{}
+	gate <- struct{}{}
 	h.settle(func(m Model) bool { return settled(m) && m.recheck == "" })
 	n := 0
 	for _, c := range b.Calls() {
@@ -351,8 +362,8 @@ func TestChangesDuringACheckFoldIntoOneMoreCheck(t *testing.T) {
 }
 
 func TestLeavingAStepStopsItsWatcher(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "leak-build")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
 	h := newHarness(t, b, 80, 24)
 	h.settle(func(m Model) bool { return m.watch.watching })
 	first := h.m.watch.id
@@ -360,7 +371,9 @@ func TestLeavingAStepStopsItsWatcher(t *testing.T) {
 	if h.m.watch.active {
 		t.Fatal("an answer step is not watched")
 	}
-	b.Change("Dockerfile changed")
+	b.Save(t, h.m.steps[stepIndex(t, h, "leak-build")], "Dockerfile", "FROM alpine:3.22\n")
+	b.Tagged("dockertutor/buildargtest:latest")
+	time.Sleep(2 * tutor.Debounce) // what a watcher still running would have reported by now
 	h.settle(settled)
 	if slices.Contains(b.Calls(), "Check find") || slices.Contains(b.Calls(), "Check leak-build") {
 		t.Errorf("a change after leaving the step was checked: %v", b.Calls())
@@ -372,19 +385,20 @@ func TestLeavingAStepStopsItsWatcher(t *testing.T) {
 }
 
 func TestDockerGoingAwayAndComingBack(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "fix")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "fix")
 	h := newHarness(t, b, 80, 24)
 	h.settle(func(m Model) bool { return m.watch.watching })
 	contains(t, h.plainScreen(), "Docker 28.5.1 · BuildKit")
 
-	b.SetDocker(tutor.DockerStatus{Endpoint: "unix:///var/run/docker.sock", Problem: "The daemon stopped answering.", Fix: "Start it again."})
+	b.Daemon.Stop()
 	h.send(dockerPollMsg{})
 	contains(t, h.plainScreen(), "Docker unreachable", "Docker went away")
-	// The real watcher ends with the daemon's event stream.
+	// A watcher whose channel closed while the daemon was away (the
+	// session's own reconnects by itself) must be started again.
 	h.m.watch.watching = false
 
-	b.SetDocker(tutor.DockerStatus{Reachable: true, Endpoint: "unix:///var/run/docker.sock", Version: "28.5.1", Builder: "BuildKit"})
+	b.Daemon.Start()
 	watches := countCalls(b.Calls(), "Watch fix")
 	h.send(dockerPollMsg{})
 	contains(t, h.plainScreen(), "Docker is back", "Docker 28.5.1")
@@ -404,8 +418,8 @@ func countCalls(calls []string, c string) int {
 }
 
 func TestHintsRevealOneAtATime(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "leak-build")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
 	h := newHarness(t, b, 120, 40)
 	if strings.Contains(h.m.text.doc, "Press r, and the tutor runs the build") {
 		t.Fatal("a hint shows before it is asked for")
@@ -430,8 +444,8 @@ func TestHintsRevealOneAtATime(t *testing.T) {
 }
 
 func TestSolutionAsksBeforeAPassAndCanBeApplied(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "fix")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "fix")
 	h := newHarness(t, b, 120, 40)
 	h.press("s")
 	if h.m.prompt.kind != promptConfirm {
@@ -462,9 +476,9 @@ func TestSolutionAsksBeforeAPassAndCanBeApplied(t *testing.T) {
 }
 
 func TestSolutionShowsStraightAwayAfterAPassAndEscGoesBack(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "fix")
-	b.SetProgress(func(p *progress.Progress) { p.Step("fix").Status = progress.Passed })
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "fix")
+	b.SetProgress(t, func(p *progress.Progress) { p.Step("fix").Status = progress.Passed })
 	h := newHarness(t, b, 80, 24)
 	h.press("s")
 	if h.m.prompt.kind != promptNone || h.m.solution == nil {
@@ -477,8 +491,8 @@ func TestSolutionShowsStraightAwayAfterAPassAndEscGoesBack(t *testing.T) {
 }
 
 func TestResetAsksFirst(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "fix")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "fix")
 	h := newHarness(t, b, 80, 24)
 	h.press("c")
 	if h.m.results.verdict == nil {
@@ -501,8 +515,8 @@ func TestResetAsksFirst(t *testing.T) {
 }
 
 func TestAnsweringAQuiz(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "pick")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "pick")
 	h := newHarness(t, b, 80, 24)
 	h.press("a")
 	if h.m.prompt.kind != promptAnswer {
@@ -528,8 +542,8 @@ func TestAnsweringAQuiz(t *testing.T) {
 }
 
 func TestAnsweringAFreeAnswerStep(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "find")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "find")
 	h := newHarness(t, b, 80, 24)
 	h.press("a")
 	contains(t, h.plainScreen(), "The value of BUILD_REPO_SECRET:")
@@ -544,8 +558,8 @@ func TestAnsweringAFreeAnswerStep(t *testing.T) {
 }
 
 func TestOutlineToggleFocusAndOpen(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "intro")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "intro")
 	h := newHarness(t, b, 80, 24)
 	if !h.m.lay.Outline.empty() {
 		t.Fatal("at 80 columns the outline starts hidden")
@@ -579,7 +593,7 @@ func TestOutlineToggleFocusAndOpen(t *testing.T) {
 }
 
 func TestSearchOpensAStep(t *testing.T) {
-	h := newHarness(t, fixture.Scripted(t), 80, 24)
+	h := newHarness(t, fixture.Session(t), 80, 24)
 	h.press("/")
 	h.typeText("find")
 	contains(t, h.plainScreen(), "Search", "2.2 Find the leak")
@@ -596,8 +610,8 @@ func TestSearchOpensAStep(t *testing.T) {
 }
 
 func TestTooSmallSaysSoAndIgnoresKeys(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "intro")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "intro")
 	h := newHarness(t, b, 79, 24)
 	contains(t, h.plainScreen(), "too small (79×24)", "at least 80×24")
 	h.press("n")
@@ -617,12 +631,12 @@ func TestTooSmallSaysSoAndIgnoresKeys(t *testing.T) {
 func TestQuitCancelsWhatRuns(t *testing.T) {
 	for _, k := range []string{"q", "ctrl+c"} {
 		t.Run(k, func(t *testing.T) {
-			b := fixture.Scripted(t)
-			b.RunHold = true
-			fixture.Returning(b, "leak-build")
+			b := fixture.Session(t)
+			b.HoldBuilds()
+			fixture.ReturningTo(t, b, "leak-build")
 			h := newHarness(t, b, 80, 24)
 			h.update(keyPress("r"))
-			h.settle(func(m Model) bool { return m.job.active && len(m.output.lines) == 5 })
+			h.settle(func(m Model) bool { return m.job.active && len(m.output.lines) == 2 })
 			h.update(keyPress(k))
 			h.settle(func(m Model) bool { return h.quit })
 			if !h.quit {
@@ -634,8 +648,8 @@ func TestQuitCancelsWhatRuns(t *testing.T) {
 }
 
 func TestResizeRerendersTheTextCappedNear100Columns(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "fix")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "fix")
 	h := newHarness(t, b, 80, 24)
 	narrow := h.m.text.have.width
 	h.send(tea.WindowSizeMsg{Width: 200, Height: 50})
@@ -654,8 +668,8 @@ func TestResizeRerendersTheTextCappedNear100Columns(t *testing.T) {
 }
 
 func TestMouseWheelScrollsThePaneUnderThePointer(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "leak-build")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
 	h := newHarness(t, b, 80, 24)
 	r := h.m.lay.Text
 	h.send(tea.MouseWheelMsg{X: r.X + 5, Y: r.Y + 3, Button: tea.MouseWheelDown})
@@ -669,8 +683,8 @@ func TestMouseWheelScrollsThePaneUnderThePointer(t *testing.T) {
 }
 
 func TestEditorAndShellOpenInTheStepFolder(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "fix")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "fix")
 	h := newHarness(t, b, 80, 24)
 	env := map[string]string{"VISUAL": "true --wait", "SHELL": "true"}
 	h.m.cfg.getenv = func(k string) string { return env[k] }
@@ -680,7 +694,7 @@ func TestEditorAndShellOpenInTheStepFolder(t *testing.T) {
 	if !ok || msg.err != nil {
 		t.Fatalf("editor: %#v", msg)
 	}
-	dir := "/home/learner/dockertutor/fixture/secrets/fix"
+	dir := filepath.Join(b.Work.Root, "fixture", "secrets", "fix")
 	if got := msg.cmd.Args[1:]; !slices.Equal(got, []string{"--wait", dir + "/Dockerfile"}) || msg.cmd.Dir != dir {
 		t.Errorf("editor args %v dir %s", got, msg.cmd.Dir)
 	}
@@ -707,8 +721,8 @@ func TestEditorAndShellOpenInTheStepFolder(t *testing.T) {
 }
 
 func TestNoColorDrawsNoColours(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "leak-build")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
 	h := newHarness(t, b, 120, 40)
 	if !hasColour(h.screen()) {
 		t.Fatal("the coloured screen has no colour: the test cannot see any")
@@ -739,9 +753,9 @@ func hasColour(s string) bool {
 }
 
 func TestLeavingAStepCancelsItsCheck(t *testing.T) {
-	b := fixture.Scripted(t)
-	b.CheckGate = make(chan struct{})
-	fixture.Returning(b, "fix")
+	b := fixture.Session(t)
+	b.GateChecks(make(chan struct{}))
+	fixture.ReturningTo(t, b, "fix")
 	h := newHarness(t, b, 80, 24)
 	h.update(keyPress("c"))
 	h.settle(func(m Model) bool { return m.checking.active })

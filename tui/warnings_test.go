@@ -20,9 +20,9 @@ var setAside = errors.New("progress file /s/progress-x.json could not be read (u
 
 func TestOpeningWarningIsOnTheFirstScreen(t *testing.T) {
 	for _, back := range []bool{false, true} {
-		b := fixture.Scripted(t)
+		b := fixture.Session(t)
 		if back {
-			fixture.Returning(b, "find")
+			fixture.ReturningTo(t, b, "find")
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		t.Cleanup(cancel)
@@ -44,7 +44,7 @@ func TestOpeningWarningIsOnTheFirstScreen(t *testing.T) {
 
 func TestPlainModeSaysTheOpeningWarningOnce(t *testing.T) {
 	t.Setenv("TERM", "dumb")
-	b := fixture.Scripted(t)
+	b := fixture.Session(t)
 	var out bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

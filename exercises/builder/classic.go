@@ -53,7 +53,7 @@ func buildClassic(ctx context.Context, d daemon.Builder, p *plan, emit func(Even
 	}
 	defer resp.Body.Close()
 
-	out := &classicOutput{emit: emit}
+	out := &classicOutput{emit: emit, now: p.opts.Now}
 	daemonErr, streamErr := readStream(resp.Body, out.message)
 	out.finish()
 
@@ -107,6 +107,7 @@ func (p *plan) classicContext() (fsutil.FS, error) {
 // the step printed.
 type classicOutput struct {
 	emit       func(Event)
+	now        func() time.Time
 	lines      lineSplitter
 	step       string
 	stepStart  time.Time
@@ -184,7 +185,7 @@ func (o *classicOutput) line(raw string) {
 	switch {
 	case classicStepPattern.MatchString(line):
 		o.endStep()
-		o.step, o.stepStart, o.stepCached = line, time.Now(), false
+		o.step, o.stepStart, o.stepCached = line, o.now(), false
 		o.stepIsFrom = classicFromPattern.MatchString(line)
 		o.emit(Event{Kind: StepStarted, Step: line})
 	case line == " ---> Using cache":
@@ -234,7 +235,7 @@ func isShortID(s string) bool {
 // build succeeds; a step from the cache was already reported.
 func (o *classicOutput) endStep() {
 	if o.step != "" && !o.stepCached {
-		o.emit(Event{Kind: StepDone, Step: o.step, Elapsed: time.Since(o.stepStart)})
+		o.emit(Event{Kind: StepDone, Step: o.step, Elapsed: o.now().Sub(o.stepStart)})
 	}
 	o.step = ""
 }

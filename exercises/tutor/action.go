@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/dockertutor/dockertutor/exercises/builder"
 	"github.com/dockertutor/dockertutor/exercises/daemon"
@@ -34,7 +33,7 @@ func (s *Session) buildOptions(st *lessons.Step, v lessons.Values) (builder.Opti
 	o := builder.Options{
 		Course: s.Course.ID, Step: st.ID, Namespace: s.ns, Dir: s.Work.StepDir(st),
 		Dockerfile: b.Dockerfile, Tags: []string{v.ImageName(tag)}, Target: b.Target,
-		Builder: builderKind(kind), NoCache: s.noCache,
+		Builder: builderKind(kind), NoCache: s.noCache, Now: s.now,
 	}
 	for _, name := range sortedKeys(b.Args) {
 		val, err := lessons.Expand(b.Args[name], v)
@@ -158,7 +157,7 @@ func (s *Session) Run(ctx context.Context, st *lessons.Step, events chan<- Event
 			return
 		}
 		select {
-		case events <- Event{Time: time.Now(), Kind: kind, Text: text}:
+		case events <- Event{Time: s.now(), Kind: kind, Text: text}:
 		case <-ctx.Done():
 		}
 	}
@@ -168,7 +167,7 @@ func (s *Session) Run(ctx context.Context, st *lessons.Step, events chan<- Event
 		emit(EventError, "Docker is not reachable: "+err.Error())
 		return unreachable(err)
 	}
-	start := time.Now()
+	start := s.now()
 	if st.Action.Build != nil {
 		o, err := s.buildOptions(st, v)
 		if err != nil {
@@ -191,7 +190,7 @@ func (s *Session) Run(ctx context.Context, st *lessons.Step, events chan<- Event
 		for _, w := range res.Warnings {
 			emit(EventWarning, w)
 		}
-		emit(EventDone, fmt.Sprintf("Built %s (%s) with %s in %s.", strings.Join(o.Tags, ", "), daemon.ShortID(res.ImageID), builderName(res.Builder), since(start)))
+		emit(EventDone, fmt.Sprintf("Built %s (%s) with %s in %s.", strings.Join(o.Tags, ", "), daemon.ShortID(res.ImageID), builderName(res.Builder), s.since(start)))
 	}
 	if st.Action.Run != nil {
 		o, err := s.runOptions(st, v)
@@ -199,12 +198,12 @@ func (s *Session) Run(ctx context.Context, st *lessons.Step, events chan<- Event
 			emit(EventError, err.Error())
 			return err
 		}
-		start = time.Now()
+		start = s.now()
 		res, err := runner.Run(ctx, cli, o, func(l runner.Line) { emit(EventOutput, leak.Redact(l.Text, v.Secret)) })
 		if err != nil {
 			return s.actionError(ctx, err, emit)
 		}
-		emit(EventDone, fmt.Sprintf("Container %s exited with code %d after %s.", res.Name, res.ExitCode, since(start)))
+		emit(EventDone, fmt.Sprintf("Container %s exited with code %d after %s.", res.Name, res.ExitCode, s.since(start)))
 	}
 	return nil
 }
@@ -287,7 +286,7 @@ func (s *Session) solveAnswer(ctx context.Context, st *lessons.Step, events chan
 	}
 	if events != nil {
 		select {
-		case events <- Event{Time: time.Now(), Kind: EventDone, Text: said}:
+		case events <- Event{Time: s.now(), Kind: EventDone, Text: said}:
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -114,7 +114,10 @@ func (s *Session) DockerStatus(ctx context.Context) DockerStatus {
 	return st
 }
 
-func since(t time.Time) string { return time.Since(t).Round(100 * time.Millisecond).String() }
+// since is the time taken since t, on the session's clock.
+func (s *Session) since(t time.Time) string {
+	return s.now().Sub(t).Round(100 * time.Millisecond).String()
+}
 
 func unreachable(err error) error {
 	if err == nil {

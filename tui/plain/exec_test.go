@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/dockertutor/dockertutor/tui/backend"
-	"github.com/dockertutor/dockertutor/tui/internal/fake"
 	"github.com/dockertutor/dockertutor/tui/internal/fixture"
 )
 
@@ -151,20 +150,6 @@ func (s *plainSession) wait(t *testing.T) error {
 	}
 }
 
-// stepFolders gives the fake real step folders under a temporary root, as
-// the session's Enter lays them out, so an editor or a shell can start
-// in one.
-func stepFolders(t *testing.T, b *fake.Backend) {
-	t.Helper()
-	b.Root = t.TempDir()
-	p, _ := b.Progress()
-	for _, st := range b.Course.Steps() {
-		if err := os.MkdirAll(b.Values(st, p).Workdir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // script writes an executable shell script for a test's child process.
 func script(t *testing.T, body string) string {
 	t.Helper()
@@ -204,9 +189,8 @@ func readFile(t *testing.T, path string) string {
 // buffered scanner would, leaves the editor nothing and the prompt an
 // unknown command.
 func TestPlainEditorGetsTheLinesTypedForIt(t *testing.T) {
-	b := fixture.Scripted(t)
-	stepFolders(t, b)
-	fixture.Returning(b, "leak-build")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
 	editor, got := readingEditor(t)
 	t.Setenv("EDITOR", editor)
 	r, w, err := os.Pipe()
@@ -238,9 +222,8 @@ func TestPlainEditorGetsTheLinesTypedForIt(t *testing.T) {
 // Through a reader that is not a file, the editor is fed from the plain
 // mode's own input while it runs, and what comes after goes to the prompt.
 func TestPlainEditorIsFedFromAReaderThatIsNotAFile(t *testing.T) {
-	b := fixture.Scripted(t)
-	stepFolders(t, b)
-	fixture.Returning(b, "leak-build")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
 	editor, got := readingEditor(t)
 	t.Setenv("EDITOR", editor+" --wait") // an editor named with its flags
 	r, w := io.Pipe()
@@ -263,9 +246,8 @@ func TestPlainEditorMissingSaysHowToSetOne(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("notepad is always there")
 	}
-	b := fixture.Scripted(t)
-	stepFolders(t, b)
-	fixture.Returning(b, "leak-build")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
 	t.Setenv("VISUAL", "")
 	t.Setenv("EDITOR", "")
 	t.Setenv("PATH", t.TempDir()) // neither nano nor vi
@@ -290,18 +272,17 @@ func TestPlainEditorMissingSaysHowToSetOne(t *testing.T) {
 }
 
 func TestPlainEditOnAStepWithoutAFile(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "pick")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "pick")
 	out := runPlainWith(t, b, b.Course, "e", "q")
-	if !strings.Contains(out, "This step has no file to edit. Its folder is /home/learner/dockertutor/fixture/basics/pick; type t for a shell there.") {
+	if !strings.Contains(out, "This step has no file to edit. Its folder is "+filepath.Join(b.Work.Root, "fixture", "basics", "pick")+"; type t for a shell there.") {
 		t.Errorf("e on a quiz:\n%s", out)
 	}
 }
 
 func TestPlainShellRunsInTheStepFolderAndComesBack(t *testing.T) {
-	b := fixture.Scripted(t)
-	stepFolders(t, b)
-	fixture.Returning(b, "leak-build")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
 	got := filepath.Join(t.TempDir(), "got")
 	t.Setenv("DT_GOT", got)
 	t.Setenv("SHELL", script(t, `read line

@@ -15,7 +15,7 @@ import (
 )
 
 // waitWatchers waits until the fake has n watchers running.
-func waitWatchers(t *testing.T, b *fake.Backend, n int) {
+func waitWatchers(t *testing.T, b *fake.Session, n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for b.Watchers() != n {
@@ -27,8 +27,8 @@ func waitWatchers(t *testing.T, b *fake.Backend, n int) {
 }
 
 func TestPlainWatchPrintsEachNewVerdictBetweenPrompts(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "leak-build")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
 	r, w := io.Pipe()
 	s := startPlain(t, b, Options{Course: b.Course}, r, w)
 	at := s.out.waitOutput(t, 0, plainPrompt)
@@ -38,16 +38,18 @@ func TestPlainWatchPrintsEachNewVerdictBetweenPrompts(t *testing.T) {
 
 	// The learner has typed half a command when the build ends elsewhere.
 	s.send(t, "g 2.")
-	b.Change("image dockertutor/buildargtest built")
+	b.WaitWatching(t, 1)
+	leakBuild, _ := b.Course.Step("leak-build")
+	b.BuiltElsewhere(t, leakBuild, "dockertutor/buildargtest:latest")
 	block := plainPrompt + "\n" +
-		"Checked step 2.1 again (image dockertutor/buildargtest built):\n" +
-		"PASS: The image dockertutor/buildargtest exists.\n" +
-		"    image: dockertutor/buildargtest:latest, built 2 seconds ago\n"
+		"Checked step 2.1 again (image dockertutor/buildargtest:latest tagged):\n" +
+		"PASS: The image dockertutor/buildargtest exists ("
 	at = s.out.waitOutput(t, at, block)
+	at = s.out.waitOutput(t, at, "PASS: Your secret is in dockertutor/buildargtest")
 	at = s.out.waitOutput(t, at, "Step passed. Type n for the next step.\n\n"+plainPrompt)
 
 	// The same verdict again takes one line.
-	b.Change("Dockerfile changed")
+	b.Save(t, leakBuild, "Dockerfile", "FROM alpine:3.22\nARG BUILD_REPO_SECRET\nRUN echo \"token has ${#BUILD_REPO_SECRET} characters\"\n")
 	at = s.out.waitOutput(t, at, "\nChecked step 2.1 again (Dockerfile changed): the same as before, passed.\n\n"+plainPrompt)
 
 	// The half-typed command survives the blocks; watching follows it.
@@ -55,8 +57,9 @@ func TestPlainWatchPrintsEachNewVerdictBetweenPrompts(t *testing.T) {
 	at = s.out.waitOutput(t, at, "Step 2.3 of 5")
 	at = s.out.waitOutput(t, at, "Watching step 2.3:")
 	waitWatchers(t, b, 1)
-	b.Change("Dockerfile changed")
-	at = s.out.waitOutput(t, at, "Checked step 2.3 again (Dockerfile changed):\nFAIL: The Dockerfile has 1 stage; it needs at least 2.\n")
+	fix, _ := b.Course.Step("fix")
+	b.Save(t, fix, "Dockerfile", "FROM alpine:3.22\nARG BUILD_REPO_SECRET\n")
+	at = s.out.waitOutput(t, at, "Checked step 2.3 again (Dockerfile changed):\nFAIL: ")
 	at = s.out.waitOutput(t, at, "Not yet: 2 of 2 checks did not pass.\n")
 
 	// A step with nothing to watch leaves watching on for the next.
@@ -96,8 +99,8 @@ func TestPlainWatchPrintsEachNewVerdictBetweenPrompts(t *testing.T) {
 }
 
 func TestPlainWatchStopsOnInterrupt(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "leak-build")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
 	r, w := io.Pipe()
 	s := startPlain(t, b, Options{Course: b.Course, Poll: true}, r, w)
 	s.send(t, "w\n")
@@ -115,9 +118,8 @@ func TestPlainWatchStopsOnInterrupt(t *testing.T) {
 // Nothing is printed while the editor has the terminal: a change seen
 // meanwhile is checked once the learner is back.
 func TestPlainWatchWaitsForTheEditor(t *testing.T) {
-	b := fixture.Scripted(t)
-	stepFolders(t, b)
-	fixture.Returning(b, "leak-build")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
 	editor, _ := readingEditor(t)
 	t.Setenv("EDITOR", editor)
 	r, w := io.Pipe()
@@ -126,42 +128,50 @@ func TestPlainWatchWaitsForTheEditor(t *testing.T) {
 	at := s.out.waitOutput(t, 0, "Watching step 2.1")
 	s.send(t, "e\n")
 	at = s.out.waitOutput(t, at, "Close the editor to come back here.\n")
-	b.Change("Dockerfile changed")
+	leakBuild, _ := b.Course.Step("leak-build")
+	b.Save(t, leakBuild, "Dockerfile", "FROM alpine:3.22\n")
 	time.Sleep(200 * time.Millisecond)
 	if strings.Contains(s.out.String()[at:], "Checked") {
 		t.Fatalf("a verdict was printed over the editor:\n%s", s.out.String()[at:])
 	}
 	s.send(t, "saved\n")
 	at = s.out.waitOutput(t, at, "Back from the editor. Watching checks the step if the file changed.\n")
-	s.out.waitOutput(t, at, "Checked step 2.1 again (Dockerfile changed):\nPASS: ")
+	s.out.waitOutput(t, at, "Checked step 2.1 again (Dockerfile changed):\nFAIL: There is no image dockertutor/buildargtest")
 	s.finish(t, "q\n")
 }
 
 // A check the learner asks for answers the changes already seen.
 func TestPlainWatchAfterACheckSaysARepeatInOneLine(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "fix")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "fix")
 	r, w := io.Pipe()
 	s := startPlain(t, b, Options{Course: b.Course}, r, w)
 	s.send(t, "w\nc\n")
 	at := s.out.waitOutput(t, 0, "Not yet: 2 of 2 checks did not pass.\n")
-	b.Change("Dockerfile changed")
+	fix, _ := b.Course.Step("fix")
+	b.Save(t, fix, "Dockerfile", "FROM alpine:3.22\n")
 	s.out.waitOutput(t, at, "Checked step 2.3 again (Dockerfile changed): the same as before, not passed yet.\n")
 	s.finish(t, "q\n")
 }
 
 func TestPlainWatchSaysWhyItCannot(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "leak-build")
-	b.WatchErr = errors.New("no inotify watches left")
-	out := runPlainWith(t, b, b.Course, "w", "q")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
+	out := runPlainWith(t, failingWatch{b}, b.Course, "w", "q")
 	if !strings.Contains(strings.Join(strings.Fields(out), " "), "Cannot watch step 2.1: no inotify watches left. Watching is off; type c to check by hand.") {
 		t.Errorf("a watcher that cannot start:\n%s", out)
 	}
 }
 
+// failingWatch is a session whose watcher cannot start.
+type failingWatch struct{ *fake.Session }
+
+func (failingWatch) Watch(ctx context.Context, st *lessons.Step) (<-chan tutor.Change, error) {
+	return nil, errors.New("no inotify watches left")
+}
+
 // endingWatch is a session whose watcher gives up at once.
-type endingWatch struct{ *fake.Backend }
+type endingWatch struct{ *fake.Session }
 
 func (endingWatch) Watch(ctx context.Context, st *lessons.Step) (<-chan tutor.Change, error) {
 	ch := make(chan tutor.Change)
@@ -170,8 +180,8 @@ func (endingWatch) Watch(ctx context.Context, st *lessons.Step) (<-chan tutor.Ch
 }
 
 func TestPlainWatchSaysWhenTheWatcherEnds(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "leak-build")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
 	out := runPlainWith(t, endingWatch{b}, b.Course, "w", "l", "q")
 	if !strings.Contains(strings.Join(strings.Fields(out), " "), "Watching step 2.1 stopped by itself. Type w to watch again, or c to check.") {
 		t.Errorf("a watcher that ends:\n%s", out)
@@ -180,7 +190,7 @@ func TestPlainWatchSaysWhenTheWatcherEnds(t *testing.T) {
 
 // queuedWatch is a session whose watcher hands out what the test queues.
 type queuedWatch struct {
-	*fake.Backend
+	*fake.Session
 	queue chan tutor.Change
 }
 
@@ -195,10 +205,10 @@ func (q queuedWatch) Watch(ctx context.Context, st *lessons.Step) (<-chan tutor.
 // A change seen while the learner's own check ran is answered by it: no
 // second check, no second verdict.
 func TestPlainWatchForgetsChangesACheckAnswered(t *testing.T) {
-	b := fixture.Scripted(t)
-	fixture.Returning(b, "fix")
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "fix")
 	gate := make(chan struct{})
-	b.CheckGate = gate
+	b.GateChecks(gate)
 	q := queuedWatch{b, make(chan tutor.Change, 4)}
 	r, w := io.Pipe()
 	s := startPlain(t, q, Options{Course: b.Course}, r, w)

@@ -99,6 +99,11 @@ type Daemon struct {
 	context    map[string]string
 	cancelled  []string
 	sessions   []net.Conn
+	version    client.ServerVersionResult
+	clock      func() time.Time
+	// followers are the open event streams without an Until, which the
+	// daemon keeps feeding as events happen.
+	followers []*follower
 	// IgnoreLabelFilters plays a daemon (or a Docker-compatible API)
 	// that lists containers without applying their label terms.
 	IgnoreLabelFilters bool
@@ -109,7 +114,32 @@ var _ daemon.Client = (*Daemon)(nil)
 
 // New returns an empty daemon.
 func New() *Daemon {
-	return &Daemon{fail: map[string]error{}, ping: client.PingResult{APIVersion: "1.41", OSType: "linux"}}
+	return &Daemon{fail: map[string]error{}, ping: client.PingResult{APIVersion: "1.41", OSType: "linux"},
+		version: client.ServerVersionResult{Version: "20.10.0-fake", APIVersion: "1.41", Os: "linux"},
+		clock:   time.Now}
+}
+
+// SetClock sets the daemon's clock, which dates the images it builds and
+// the containers it creates.
+func (d *Daemon) SetClock(now func() time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.clock = now
+}
+
+// now reads the daemon's clock.
+func (d *Daemon) now() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.clock()
+}
+
+// SetVersion sets what ServerVersion answers (the engine's version, API
+// version and OS), as the status line shows it.
+func (d *Daemon) SetVersion(v client.ServerVersionResult) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.version = v
 }
 
 // AddImage stores an image and returns the stored copy, which the test may
@@ -151,19 +181,49 @@ func (d *Daemon) AddContainer(c Container) *Container {
 	return p
 }
 
-// AddEvent appends a message to the daemon's event log.
+// AddEvent appends a message to the daemon's event log and hands it to
+// the streams following the log (Events without an Until) that it
+// passes the filters of.
 func (d *Daemon) AddEvent(m events.Message) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.events = append(d.events, m)
+	for _, f := range d.followers {
+		if matchesEvent(f.options, m) {
+			f.queue = append(f.queue, m)
+			f.wake()
+		}
+	}
 }
 
 // Stop makes every later call fail as a call to a stopped daemon does
-// (client.IsErrConnectionFailed holds for the error).
+// (client.IsErrConnectionFailed holds for the error), and ends the event
+// streams that follow the log with that error, as a dropped connection
+// does.
 func (d *Daemon) Stop() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.down = ConnectionRefused()
+	for _, f := range d.followers {
+		f.end = d.down
+		f.wake()
+	}
+	d.followers = nil
+}
+
+// Start brings a stopped daemon back: calls answer again.
+func (d *Daemon) Start() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.down = nil
+}
+
+// Following counts the event streams that follow the log now (a watcher
+// that has not ended).
+func (d *Daemon) Following() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.followers)
 }
 
 // FailOn makes every later call of the named method (ImageInspect,
@@ -543,7 +603,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, options client.ContainerCr
 	if img == nil {
 		return client.ContainerCreateResult{}, NotFound("image", options.Config.Image)
 	}
-	c := d.AddContainer(Container{Name: options.Name, Image: options.Config.Image, ImageID: img.ID, Created: time.Now(),
+	c := d.AddContainer(Container{Name: options.Name, Image: options.Config.Image, ImageID: img.ID, Created: d.now(),
 		Env: options.Config.Env, Cmd: options.Config.Cmd, Labels: options.Config.Labels, Tty: options.Config.Tty})
 	return client.ContainerCreateResult{ID: c.ID}, nil
 }
@@ -588,8 +648,10 @@ func (d *Daemon) ContainerRemove(ctx context.Context, ref string, _ client.Conta
 }
 
 // Events replays the event log between options.Since and options.Until
-// (Unix seconds), filtered by type and event, then ends with io.EOF as
-// the daemon does once it reaches Until.
+// (Unix seconds), filtered by type and event. With an Until it then ends
+// with io.EOF, as the daemon does once it reaches Until; without one it
+// follows the log, as `docker events` does, until ctx ends (ctx.Err) or
+// the daemon stops (the connection error).
 func (d *Daemon) Events(ctx context.Context, options client.EventsListOptions) client.EventsResult {
 	msgs := make(chan events.Message, 1)
 	errs := make(chan error, 1)
@@ -602,16 +664,20 @@ func (d *Daemon) Events(ctx context.Context, options client.EventsListOptions) c
 	var pick []events.Message
 	for _, m := range d.events {
 		at := time.Unix(0, m.TimeNano)
+		if options.Since == "" && options.Until == "" {
+			break // the daemon streams only what happens from now on
+		}
 		if !since.IsZero() && at.Before(since) || !until.IsZero() && at.After(until) {
 			continue
 		}
-		if t := options.Filters["type"]; len(t) > 0 && !t[string(m.Type)] {
-			continue
+		if matchesEvent(options, m) {
+			pick = append(pick, m)
 		}
-		if e := options.Filters["event"]; len(e) > 0 && !e[string(m.Action)] {
-			continue
-		}
-		pick = append(pick, m)
+	}
+	var f *follower
+	if until.IsZero() {
+		f = &follower{options: options, signal: make(chan struct{}, 1)}
+		d.followers = append(d.followers, f)
 	}
 	d.mu.Unlock()
 	go func() {
@@ -619,13 +685,81 @@ func (d *Daemon) Events(ctx context.Context, options client.EventsListOptions) c
 			select {
 			case msgs <- m:
 			case <-ctx.Done():
+				d.unfollow(f)
 				errs <- ctx.Err()
 				return
 			}
 		}
-		errs <- io.EOF
+		if f == nil {
+			errs <- io.EOF
+			return
+		}
+		errs <- d.follow(ctx, f, msgs)
 	}()
 	return client.EventsResult{Messages: msgs, Err: errs}
+}
+
+// follower is an event stream that follows the log.
+type follower struct {
+	options client.EventsListOptions
+	signal  chan struct{} // something was queued, or the stream ended
+	queue   []events.Message
+	end     error
+}
+
+// wake tells the follower's goroutine to look; the caller holds d.mu.
+func (f *follower) wake() {
+	select {
+	case f.signal <- struct{}{}:
+	default: // it will look anyway
+	}
+}
+
+// follow delivers what the log gets until ctx ends or the daemon stops,
+// and returns why it ended.
+func (d *Daemon) follow(ctx context.Context, f *follower, msgs chan<- events.Message) error {
+	defer d.unfollow(f)
+	for {
+		d.mu.Lock()
+		queue, end := f.queue, f.end
+		f.queue = nil
+		d.mu.Unlock()
+		for _, m := range queue {
+			select {
+			case msgs <- m:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if end != nil {
+			return end
+		}
+		select {
+		case <-f.signal:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (d *Daemon) unfollow(f *follower) {
+	if f == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.followers = slices.DeleteFunc(d.followers, func(x *follower) bool { return x == f })
+}
+
+// matchesEvent applies the "type" and "event" filters of options.
+func matchesEvent(options client.EventsListOptions, m events.Message) bool {
+	if t := options.Filters["type"]; len(t) > 0 && !t[string(m.Type)] {
+		return false
+	}
+	if e := options.Filters["event"]; len(e) > 0 && !e[string(m.Action)] {
+		return false
+	}
+	return true
 }
 
 func unixOr(s string, def time.Time) time.Time {
@@ -649,7 +783,9 @@ func (d *Daemon) ServerVersion(ctx context.Context, _ client.ServerVersionOption
 	if err := d.enter(ctx, "ServerVersion"); err != nil {
 		return client.ServerVersionResult{}, err
 	}
-	return client.ServerVersionResult{Version: "20.10.0-fake", APIVersion: "1.41", Os: "linux"}, nil
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.version, nil
 }
 
 func (d *Daemon) Close() error { return nil }

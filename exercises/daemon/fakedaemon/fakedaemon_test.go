@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
 )
 
@@ -65,5 +68,69 @@ func TestLogsFraming(t *testing.T) {
 	logs, _ = d.ContainerLogs(context.Background(), "tty", client.ContainerLogsOptions{ShowStdout: true})
 	if b, _ := io.ReadAll(logs); string(b) != "raw\r\n" {
 		t.Fatalf("tty: %q", b)
+	}
+}
+
+// A stream without an Until follows the log as `docker events` does: it
+// gets what happens after it opened, passes the filters, and ends with the
+// connection error when the daemon stops, or with its context.
+func TestEventsFollowTheLog(t *testing.T) {
+	d := New()
+	d.AddEvent(events.Message{Type: events.ImageEventType, Action: events.ActionTag, Actor: events.Actor{Attributes: map[string]string{"name": "old:1"}}})
+	res := d.Events(context.Background(), client.EventsListOptions{Filters: make(client.Filters).Add("type", string(events.ImageEventType))})
+	waitFollowing(t, d, 1)
+	d.AddEvent(events.Message{Type: events.ContainerEventType, Action: events.ActionStart})
+	d.AddEvent(events.Message{Type: events.ImageEventType, Action: events.ActionTag, Actor: events.Actor{Attributes: map[string]string{"name": "new:1"}}})
+	select {
+	case m := <-res.Messages:
+		if m.Actor.Attributes["name"] != "new:1" {
+			t.Fatalf("first message %+v: the stream replayed the past or skipped its filter", m)
+		}
+	case err := <-res.Err:
+		t.Fatalf("the stream ended: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("an event added after the stream opened never came")
+	}
+	d.Stop()
+	select {
+	case err := <-res.Err:
+		if !client.IsErrConnectionFailed(err) {
+			t.Fatalf("a stopped daemon ended the stream with %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream outlived the daemon")
+	}
+	if n := d.Following(); n != 0 {
+		t.Fatalf("%d streams still follow a stopped daemon", n)
+	}
+
+	d.Start()
+	ctx, cancel := context.WithCancel(context.Background())
+	res = d.Events(ctx, client.EventsListOptions{})
+	waitFollowing(t, d, 1)
+	cancel()
+	if err := <-res.Err; !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled stream ended with %v", err)
+	}
+	waitFollowing(t, d, 0)
+}
+
+func waitFollowing(t *testing.T, d *Daemon, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for d.Following() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d streams follow the log, want %d", d.Following(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// ServerVersion answers what the test set.
+func TestSetVersion(t *testing.T) {
+	d := New()
+	d.SetVersion(client.ServerVersionResult{Version: "28.5.1", APIVersion: "1.51", Os: "linux"})
+	if v, err := d.ServerVersion(context.Background(), client.ServerVersionOptions{}); err != nil || v.Version != "28.5.1" || v.APIVersion != "1.51" {
+		t.Fatalf("version %+v, %v", v, err)
 	}
 }
