@@ -60,13 +60,21 @@ func (s *Session) StepImages(st *lessons.Step, v lessons.Values) []string {
 // image keeps that image (its removal fails and is reported). With dryRun
 // it only lists what it would remove.
 func (s *Session) CleanDocker(ctx context.Context, steps []*lessons.Step, dryRun bool) ([]Removal, error) {
-	cli, err := s.conn.get(ctx)
-	if err != nil {
-		return nil, unreachable(err)
-	}
 	p, err := s.Progress()
 	if err != nil {
 		return nil, err
+	}
+	// A step that builds, runs and names nothing has no Docker objects of
+	// the tutor's: resetting it must not need the daemon.
+	steps = slices.DeleteFunc(slices.Clone(steps), func(st *lessons.Step) bool {
+		return st.Action == nil && len(s.StepImages(st, s.Values(st, p))) == 0 && len(p.Built[st.ID]) == 0
+	})
+	if len(steps) == 0 {
+		return nil, nil
+	}
+	cli, err := s.conn.get(ctx)
+	if err != nil {
+		return nil, unreachable(err)
 	}
 	ids := map[string]bool{}
 	for _, st := range steps {
