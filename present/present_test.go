@@ -278,3 +278,20 @@ func TestStatusLegendNamesEveryGlyph(t *testing.T) {
 		t.Errorf("legend %q, want %q", got, want)
 	}
 }
+
+func TestArrival(t *testing.T) {
+	passed := check.Verdict{Passed: true, Results: []check.Result{{ID: "a", Outcome: check.Pass}}}
+	if got, role := Arrival(passed, false, "1.2", false, FullScreen); got != "Step 1.2 passed! Press n for the next step." || role != RolePassed {
+		t.Errorf("new pass: %q %v", got, role)
+	}
+	if got, _ := Arrival(passed, false, "5.7", true, FullScreen); got != "Step 5.7 passed! Press n for the course summary." {
+		t.Errorf("last step: %q", got)
+	}
+	if got, _ := Arrival(passed, true, "1.2", false, FullScreen); got != "" {
+		t.Errorf("a pass again needs no line: %q", got)
+	}
+	failed := check.Verdict{Results: []check.Result{{ID: "a", Outcome: check.Fail}}}
+	if got, _ := Arrival(failed, false, "1.2", false, FullScreen); got != "" {
+		t.Errorf("a failure is shown in the results, not flashed: %q", got)
+	}
+}

@@ -166,3 +166,23 @@ func CheckFailed(err error, f Front) string {
 	}
 	return s
 }
+
+// CheckAborted is the short line for a check the learner cancelled.
+const CheckAborted = "Check aborted."
+
+// Arrival is the short line a front end flashes as a verdict arrives, ""
+// when it needs none: a daemon that did not answer, or a step that has
+// just passed. last says the step is the course's last.
+func Arrival(v check.Verdict, wasPassed bool, number string, last bool, f Front) (string, Role) {
+	switch {
+	case v.Unreachable():
+		return wordingOf(v).word + ": nothing was checked.", RoleErrored
+	case v.Passed && !wasPassed:
+		next := nextStep(f)
+		if last && next != "" {
+			next = strings.Replace(next, "the next step", "the course summary", 1)
+		}
+		return strings.TrimSpace(fmt.Sprintf("Step %s passed! %s", number, next)), RolePassed
+	}
+	return "", RoleText
+}

@@ -546,7 +546,7 @@ func (m *Model) checkDone(msg checkDoneMsg) tea.Cmd {
 	switch {
 	case run.cancelled || errors.Is(msg.err, context.Canceled):
 		m.results.state = checkAborted
-		cmds = append(cmds, m.setFlash("Check aborted.", flashWarning))
+		cmds = append(cmds, m.setFlash(present.CheckAborted, flashWarning))
 	case msg.err != nil:
 		m.results.err = msg.err
 		m.results.verdict = nil
@@ -562,15 +562,12 @@ func (m *Model) checkDone(msg checkDoneMsg) tea.Cmd {
 				m.focus = paneResults
 			}
 		}
-		switch {
-		case v.Unreachable():
-			cmds = append(cmds, m.setFlash("Docker did not answer: nothing was checked.", flashError))
-		case v.Passed && !wasPassed:
-			next := "Press n for the next step."
-			if m.cur == len(m.steps)-1 {
-				next = "Press n for the course summary."
+		if line, role := present.Arrival(v, wasPassed, st.Number, m.cur == len(m.steps)-1, present.FullScreen); line != "" {
+			kind := flashSuccess
+			if role == present.RoleErrored {
+				kind = flashError
 			}
-			cmds = append(cmds, m.setFlash(fmt.Sprintf("Step %s passed! %s", st.Number, next), flashSuccess))
+			cmds = append(cmds, m.setFlash(line, kind))
 		}
 	}
 	m.refreshResults()
