@@ -399,6 +399,10 @@ func TestDaemonDyingMidBuild(t *testing.T) {
 			if !strings.Contains(err.Error(), "lost the Docker daemon during the build") {
 				t.Errorf("err = %v, want it to say the daemon was lost", err)
 			}
+			// The session tells a lost daemon by this, not by the words.
+			if !errors.Is(err, builder.ErrDaemonLost) {
+				t.Errorf("err = %v, want it to match builder.ErrDaemonLost", err)
+			}
 		})
 	}
 }
