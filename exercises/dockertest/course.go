@@ -15,6 +15,12 @@ import (
 // objects of another run of the same course (labels carry the course id,
 // and "dockertutor/" image names become imagePrefix + "/").
 func CopyCourse(from, to, id, imagePrefix string) error {
+	return CopyPack(from, to, id, "dockertutor", imagePrefix)
+}
+
+// CopyPack copies any course pack the same way: its course id becomes id,
+// and its image names under oldPrefix/ move under newPrefix/.
+func CopyPack(from, to, id, oldPrefix, newPrefix string) error {
 	return filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -28,7 +34,7 @@ func CopyCourse(from, to, id, imagePrefix string) error {
 		if err != nil {
 			return err
 		}
-		s := strings.ReplaceAll(string(data), "dockertutor/", imagePrefix+"/")
+		s := strings.ReplaceAll(string(data), oldPrefix+"/", newPrefix+"/")
 		if rel == "course.yaml" {
 			lines := strings.Split(s, "\n")
 			for i, l := range lines {
