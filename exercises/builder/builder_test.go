@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -263,7 +264,7 @@ func TestClassicContextHonoursDockerignore(t *testing.T) {
 	if _, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir, Dockerfile: "docker/Dockerfile", Builder: Classic}, nil); err != nil {
 		t.Fatal(err)
 	}
-	files := sortedKeys(fake.BuildContext())
+	files := slices.Sorted(maps.Keys(fake.BuildContext()))
 	// The Dockerfile and .dockerignore go even when excluded: the daemon
 	// reads them. Folders may appear as entries; only files matter here.
 	var regular []string
