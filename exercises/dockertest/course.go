@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/moby/client"
+
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
@@ -58,4 +60,19 @@ func Namespace(t testing.TB) lessons.Namespace {
 		t.Fatal(err)
 	}
 	return ns
+}
+
+// BuiltinCourse is the built-in course, with a stand-in on the daemon for
+// each image it pulls, so that a test can build and run every step
+// offline.
+func BuiltinCourse(t testing.TB, cli *client.Client) *lessons.Course {
+	t.Helper()
+	c, ps := lessons.Builtin()
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	for _, img := range c.Images {
+		StandIn(t, cli, img.Ref)
+	}
+	return c
 }
