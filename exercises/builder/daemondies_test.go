@@ -360,7 +360,7 @@ func TestDaemonDyingMidBuild(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			p := startPrivateDaemon(t)
 			copyImage(t, shared, p.cli, "alpine:3.22")
-			dir := writeFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nRUN echo started && sleep 30\n"})
+			dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nRUN echo started && sleep 30\n"})
 
 			var once sync.Once
 			running := make(chan struct{})
