@@ -8,8 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/agext/levenshtein"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dockertutor/dockertutor/internal/typo"
 )
 
 // decodeStrict decodes a YAML mapping into v and reports, with lines
@@ -105,13 +106,7 @@ func keys(m map[string]reflect.Type) []string {
 // suggest returns " (did you mean X?)" for the closest known name, or
 // the list of known names when none is close.
 func suggest(got string, known []string) string {
-	best, bestD := "", 3
-	for _, k := range known {
-		if d := levenshtein.Distance(got, k, nil); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if best != "" {
+	if best, _ := typo.Closest(got, known); best != "" {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	slices.Sort(known)

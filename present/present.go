@@ -12,6 +12,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/progress"
+	"github.com/dockertutor/dockertutor/exercises/tutor"
 )
 
 // Front is the front end a sentence is worded for: what the learner
@@ -114,4 +115,24 @@ func OutcomeMark(o check.Outcome) Mark {
 		return m
 	}
 	return outcomeMarks[check.Error] // an outcome this build does not know is not a pass
+}
+
+// The marks of the Docker daemon in a status line: the tutor has not heard
+// back yet, the daemon answers, or it does not.
+var (
+	dockerAsking      = Mark{Glyph: "◌", Word: "asking", Role: RoleText}
+	dockerAnswers     = Mark{Glyph: "●", Word: "answers", Role: RolePassed}
+	dockerUnreachable = Mark{Glyph: "✗", Word: "unreachable", Role: RoleProblem}
+)
+
+// DockerMark is how the daemon's state shows in a status line; known is
+// false until the first answer (or its absence) is in.
+func DockerMark(d tutor.DockerStatus, known bool) Mark {
+	switch {
+	case !known:
+		return dockerAsking
+	case d.Reachable:
+		return dockerAnswers
+	}
+	return dockerUnreachable
 }

@@ -56,6 +56,23 @@ func TestStatusMarksAreDistinctAndNamed(t *testing.T) {
 	}
 }
 
+func TestDockerMarksFollowTheDaemon(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		status tutor.DockerStatus
+		known  bool
+		want   Mark
+	}{
+		{"not heard back yet", tutor.DockerStatus{}, false, Mark{Glyph: "◌", Word: "asking", Role: RoleText}},
+		{"answers", tutor.DockerStatus{Reachable: true}, true, Mark{Glyph: "●", Word: "answers", Role: RolePassed}},
+		{"does not answer", tutor.DockerStatus{}, true, Mark{Glyph: "✗", Word: "unreachable", Role: RoleProblem}},
+	} {
+		if got := DockerMark(c.status, c.known); got != c.want {
+			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}
+
 func TestOutcomeMarkPrefixes(t *testing.T) {
 	for _, c := range []struct {
 		o            check.Outcome

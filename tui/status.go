@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dockertutor/dockertutor/exercises/tutor"
+	"github.com/dockertutor/dockertutor/present"
 )
 
 // flashKind says how a status message is coloured.
@@ -42,9 +43,10 @@ type statusView struct {
 func renderStatus(st Styles, v statusView, width int) string {
 	right := st.BarProgress.Render(" " + v.position + " ")
 	var full, short string // the Docker segment, with and without the endpoint
+	mark := present.DockerMark(v.docker, v.dockerKnown)
 	switch {
 	case !v.dockerKnown:
-		full = st.Bar.Render(" ◌ Docker: asking… ")
+		full = st.Bar.Render(" " + mark.Glyph + " Docker: " + mark.Word + "… ")
 		short = full
 	case v.docker.Reachable:
 		facts := []string{"Docker"}
@@ -54,18 +56,18 @@ func renderStatus(st Styles, v statusView, width int) string {
 		if v.docker.Builder != "" {
 			facts = append(facts, v.docker.Builder)
 		}
-		short = st.BarDocker.Render(" ● " + strings.Join(facts, " · ") + " ")
+		short = st.BarDocker.Render(" " + mark.Glyph + " " + strings.Join(facts, " · ") + " ")
 		full = short
 		if v.docker.Endpoint != "" {
-			full = st.BarDocker.Render(" ● "+strings.Join(facts, " · ")) + st.BarProgress.Render(" "+v.docker.Endpoint+" ")
+			full = st.BarDocker.Render(" "+mark.Glyph+" "+strings.Join(facts, " · ")) + st.BarProgress.Render(" "+v.docker.Endpoint+" ")
 		}
 	default:
 		where := ""
 		if v.docker.Endpoint != "" {
 			where = " at " + v.docker.Endpoint
 		}
-		full = st.BarDockerDown.Render(" ✗ Docker unreachable" + where + " ")
-		short = st.BarDockerDown.Render(" ✗ Docker unreachable ")
+		full = st.BarDockerDown.Render(" " + mark.Glyph + " Docker " + mark.Word + where + " ")
+		short = st.BarDockerDown.Render(" " + mark.Glyph + " Docker " + mark.Word + " ")
 	}
 
 	msg, style := v.activity, st.BarInfo

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/proof"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/present"
 	"github.com/dockertutor/dockertutor/report"
 )
 
@@ -117,11 +120,12 @@ func newProveCmd(g *globals) *cobra.Command {
 						bad++
 					}
 					if !asJSON {
-						mark := "ok  "
+						// The words, not the glyphs: a proof is read in CI logs.
+						mark := present.OutcomeMark(check.Pass)
 						if !cs.OK {
-							mark = "FAIL"
+							mark = present.OutcomeMark(check.Fail)
 						}
-						fmt.Fprintf(w, "%s %-24s %-26s %s\n", mark, st.ID, cs.Name, orText(cs.Problem, cs.Want))
+						fmt.Fprintf(w, "%-4s %-24s %-26s %s\n", mark.Word, st.ID, cs.Name, cmp.Or(cs.Problem, cs.Want))
 					}
 				}
 				all = append(all, cases...)
@@ -142,11 +146,4 @@ func newProveCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the cases as JSON")
 	return cmd
-}
-
-func orText(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

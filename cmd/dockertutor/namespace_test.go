@@ -123,13 +123,7 @@ var provingIn = regexp.MustCompile(`private namespace (dtproof-[0-9a-f]+)`)
 // the learner's images and containers are all still there, unchanged.
 func TestProveLeavesTheLearnersObjectsAlone(t *testing.T) {
 	cli := dockertest.Client(t)
-	c, ps := lessons.Builtin()
-	if len(ps) > 0 {
-		t.Fatal(ps)
-	}
-	for _, img := range c.Images {
-		dockertest.StandIn(t, cli, img.Ref)
-	}
+	c := dockertest.BuiltinCourse(t, cli)
 	learner := makeLearnerObjects(t, cli, c)
 
 	out, errs, code := newCLI(t).run("course", "prove", "../../lessons/course", "run-with-token")
@@ -167,13 +161,7 @@ func TestProveLeavesTheLearnersObjectsAlone(t *testing.T) {
 // (saying so, without printing the canary), so check --all passes.
 func TestSolveAllThenCheckAllPasses(t *testing.T) {
 	cli := dockertest.Client(t)
-	course, ps := lessons.Builtin()
-	if len(ps) > 0 {
-		t.Fatal(ps)
-	}
-	for _, img := range course.Images {
-		dockertest.StandIn(t, cli, img.Ref)
-	}
+	course := dockertest.BuiltinCourse(t, cli)
 	c := newCLI(t)
 	t.Cleanup(func() {
 		if out, errs, code := c.run("reset", "--all"); code != 0 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/exercises/leak"
 	"github.com/dockertutor/dockertutor/report"
@@ -91,9 +92,9 @@ func newScanCmd(g *globals) *cobra.Command {
 
 func writeScanText(w interface{ Write([]byte) (int, error) }, rep *leak.Report) {
 	if !rep.Found() {
-		fmt.Fprintf(w, "The secret is nowhere in %s (%s): inspect JSON, %d layers, history.\n", rep.Image, shortImageID(rep.ImageID), rep.Layers)
+		fmt.Fprintf(w, "The secret is nowhere in %s (%s): inspect JSON, %d layers, history.\n", rep.Image, daemon.ShortID(rep.ImageID), rep.Layers)
 	} else {
-		fmt.Fprintf(w, "The secret is in %s (%s), in %d place(s):\n", rep.Image, shortImageID(rep.ImageID), len(rep.Findings)+rep.Omitted)
+		fmt.Fprintf(w, "The secret is in %s (%s), in %d place(s):\n", rep.Image, daemon.ShortID(rep.ImageID), len(rep.Findings)+rep.Omitted)
 		for _, f := range rep.Findings {
 			fmt.Fprintf(w, "  - %s\n", f.String())
 		}
@@ -104,9 +105,4 @@ func writeScanText(w interface{ Write([]byte) (int, error) }, rep *leak.Report) 
 	for _, p := range rep.Problems {
 		fmt.Fprintf(w, "could not search: %s\n", p)
 	}
-}
-
-func shortImageID(id string) string {
-	id = strings.TrimPrefix(id, "sha256:")
-	return id[:min(12, len(id))]
 }

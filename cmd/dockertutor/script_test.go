@@ -5,11 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -76,7 +74,7 @@ func scriptParams(dir string, dockerHost func(*testscript.Env) string, setup fun
 			if setup != nil {
 				setup(env, ns)
 			}
-			return copyPack("testdata/pack", filepath.Join(env.WorkDir, "pack"), ns)
+			return dockertest.CopyPack("testdata/pack", filepath.Join(env.WorkDir, "pack"), ns, "dttest-cli", ns)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){"exits": exitsCmd},
 	}
@@ -128,30 +126,6 @@ func namespace() (string, error) {
 		return "", err
 	}
 	return "dts" + hex.EncodeToString(b), nil
-}
-
-// copyPack copies the fixture pack, its course id and image names put in
-// the namespace ns.
-func copyPack(from, to, ns string) error {
-	return filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		dst := filepath.Join(to, rel)
-		if d.IsDir() {
-			return os.MkdirAll(dst, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		s := strings.ReplaceAll(string(data), "dttest-cli/", ns+"/")
-		if rel == "course.yaml" {
-			s = strings.Replace(s, "\nid: fixture\n", "\nid: "+ns+"\n", 1)
-		}
-		return os.WriteFile(dst, []byte(s), 0o644)
-	})
 }
 
 // removeNamespace removes, after a script, what it may have left on the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/dockertutor/dockertutor/exercises/daemon/fakedaemon"
+	"github.com/dockertutor/dockertutor/exercises/dockertest"
 	"github.com/dockertutor/dockertutor/exercises/labels"
 )
 
@@ -45,7 +47,7 @@ func TestBuildKitStreamsStepsAndReturnsImage(t *testing.T) {
 		`{"stream":"Successfully tagged dttest:1\n"}`,
 		`{"id":"moby.image.id","aux":{"ID":"sha256:0123"}}`,
 	)
-	dir := workspace(t, map[string]string{"Dockerfile": threeSteps})
+	dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": threeSteps})
 	var got collect
 	res, err := Build(context.Background(), fake, Options{
 		Course: "security", Step: "buildarg", Dir: dir, Tags: []string{"dttest:1"},
@@ -103,7 +105,7 @@ func TestBuildKitFailureNamesStepAndLine(t *testing.T) {
 		}}),
 		`{"errorDetail":{"message":"executor failed running [/bin/sh -c false]: exit code: 1"},"error":"executor failed running [/bin/sh -c false]: exit code: 1"}`,
 	)
-	dir := workspace(t, map[string]string{"Dockerfile": threeSteps})
+	dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": threeSteps})
 	_, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir}, nil)
 	var be *BuildError
 	if !errors.As(err, &be) {
@@ -137,7 +139,7 @@ func TestMissingBaseImageIsNamed(t *testing.T) {
 			if tc.present {
 				fake.AddImage(fakedaemon.Image{Tags: []string{"nosuch:1"}})
 			}
-			dir := workspace(t, map[string]string{"Dockerfile": dockerfile})
+			dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": dockerfile})
 			_, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir, BuildArgs: []BuildArg{{Name: "BASE", Value: "nosuch"}}}, nil)
 			var be *BuildError
 			if !errors.As(err, &be) {
@@ -167,7 +169,7 @@ func TestBuildKitCancelStopsBuildAndReadsAborted(t *testing.T) {
 		}()
 		return pr, nil
 	})
-	dir := workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nRUN sleep 30\n"})
+	dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nRUN sleep 30\n"})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -202,7 +204,7 @@ func TestAutoFallsBackToClassicWhenSessionIsRefused(t *testing.T) {
 		`{"stream":"Successfully built c1a55\n"}`,
 	)
 	fake.FailOn("DialHijack", errors.New("404 page not found"))
-	dir := workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.22\n"})
+	dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\n"})
 	var got collect
 	res, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir}, got.add)
 	if err != nil {
@@ -224,7 +226,7 @@ func TestAutoFallsBackToClassicWhenSessionIsRefused(t *testing.T) {
 	t.Run("a Dockerfile that needs BuildKit is refused", func(t *testing.T) {
 		fake := newFake(t)
 		fake.FailOn("DialHijack", errors.New("404 page not found"))
-		dir := workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.22\n\nRUN --mount=type=secret,id=repo cat /run/secrets/repo\n"})
+		dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\n\nRUN --mount=type=secret,id=repo cat /run/secrets/repo\n"})
 		_, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir}, nil)
 		if !errors.Is(err, ErrNeedsBuildKit) || !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), "404 page not found") {
 			t.Errorf("err = %v, want ErrNeedsBuildKit naming line 3 and why BuildKit is missing", err)
@@ -253,7 +255,7 @@ func TestAutoFallsBackToClassicWhenSessionIsRefused(t *testing.T) {
 
 func TestClassicContextHonoursDockerignore(t *testing.T) {
 	fake := newFake(t, `{"aux":{"ID":"sha256:c"}}`)
-	dir := workspace(t, map[string]string{
+	dir := dockertest.WriteFiles(t, map[string]string{
 		"docker/Dockerfile": "FROM alpine:3.22\nCOPY . /ctx\n",
 		".dockerignore":     "secret.txt\nignored/\ndocker/\n",
 		"keep.txt":          "keep",
@@ -263,7 +265,7 @@ func TestClassicContextHonoursDockerignore(t *testing.T) {
 	if _, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir, Dockerfile: "docker/Dockerfile", Builder: Classic}, nil); err != nil {
 		t.Fatal(err)
 	}
-	files := sortedKeys(fake.BuildContext())
+	files := slices.Sorted(maps.Keys(fake.BuildContext()))
 	// The Dockerfile and .dockerignore go even when excluded: the daemon
 	// reads them. Folders may appear as entries; only files matter here.
 	var regular []string
@@ -298,7 +300,7 @@ func TestClassicOutputBecomesEvents(t *testing.T) {
 		`{"aux":{"ID":"sha256:87cf"}}`,
 		`{"stream":"Successfully built 87cfe1637f3a\n"}`,
 	)
-	dir := workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nARG KEY\nRUN echo out && echo err >&2\n"})
+	dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nARG KEY\nRUN echo out && echo err >&2\n"})
 	var got collect
 	res, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir, Builder: Classic}, got.add)
 	if err != nil {
@@ -356,7 +358,7 @@ func TestClassicFailureRemovesItsContainerAndNamesTheStep(t *testing.T) {
 	// The daemon of this build keeps its steps' containers.
 	fake.AddContainer(fakedaemon.Container{ID: "aaa111"})
 	fake.AddContainer(fakedaemon.Container{ID: "bbb222"})
-	dir := workspace(t, map[string]string{"Dockerfile": threeSteps})
+	dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": threeSteps})
 	_, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir, Builder: Classic}, nil)
 	var be *BuildError
 	if !errors.As(err, &be) || be.Step != "Step 3/3 : RUN false" || be.Line != 3 || be.Builder != Classic {
@@ -370,7 +372,7 @@ func TestClassicFailureRemovesItsContainerAndNamesTheStep(t *testing.T) {
 func TestDaemonSayingRequiresBuildKit(t *testing.T) {
 	msg := "the --mount option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled"
 	fake := newFake(t, `{"stream":"Step 1/2 : FROM alpine:3.22\n"}`, `{"errorDetail":{"message":`+quote(msg)+`}}`)
-	dir := workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nRUN true\n"})
+	dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nRUN true\n"})
 	_, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir, Builder: Classic}, nil)
 	var be *BuildError
 	if !errors.Is(err, ErrNeedsBuildKit) || !errors.As(err, &be) || be.Message != msg {
@@ -397,7 +399,7 @@ func TestBrokenStreamIsALostDaemon(t *testing.T) {
 					}
 					return io.NopCloser(r), nil
 				})
-				dir := workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nRUN sleep 30\n"})
+				dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nRUN sleep 30\n"})
 				_, err := Build(context.Background(), fake, Options{Course: "c", Step: "s", Dir: dir, Builder: kind}, nil)
 				if err == nil || errors.Is(err, ErrAborted) || !strings.Contains(err.Error(), "lost the Docker daemon during the build") {
 					t.Errorf("err = %v, want a lost-daemon error", err)
@@ -412,7 +414,7 @@ type errReader struct{ err error }
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 func TestBadOptionsAreRefusedBeforeAnyCall(t *testing.T) {
-	dir := workspace(t, map[string]string{"Dockerfile": "FROM alpine:3.22\n", "sub/file": "x"})
+	dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\n", "sub/file": "x"})
 	ok := Options{Course: "c", Step: "s", Dir: dir}
 	for _, tc := range []struct {
 		name string

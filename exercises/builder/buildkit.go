@@ -174,7 +174,7 @@ func buildWithBuildKit(ctx context.Context, d daemon.Builder, p *plan, emit func
 
 // lostDaemon is the error of a build whose daemon stopped answering.
 func lostDaemon(err error) error {
-	return fmt.Errorf("lost the Docker daemon during the build (did it stop or restart?): %w", err)
+	return fmt.Errorf("%w (did it stop or restart?): %w", ErrDaemonLost, err)
 }
 
 // syncedDir is a folder as the build session sends it: owner reset to

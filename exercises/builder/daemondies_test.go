@@ -360,7 +360,7 @@ func TestDaemonDyingMidBuild(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			p := startPrivateDaemon(t)
 			copyImage(t, shared, p.cli, "alpine:3.22")
-			dir := writeFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nRUN echo started && sleep 30\n"})
+			dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nRUN echo started && sleep 30\n"})
 
 			var once sync.Once
 			running := make(chan struct{})
@@ -398,6 +398,10 @@ func TestDaemonDyingMidBuild(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), "lost the Docker daemon during the build") {
 				t.Errorf("err = %v, want it to say the daemon was lost", err)
+			}
+			// The session tells a lost daemon by this, not by the words.
+			if !errors.Is(err, builder.ErrDaemonLost) {
+				t.Errorf("err = %v, want it to match builder.ErrDaemonLost", err)
 			}
 		})
 	}

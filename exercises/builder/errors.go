@@ -19,6 +19,10 @@ var ErrNeedsBuildKit = errors.New("this Dockerfile needs BuildKit")
 // daemon does not offer it (no session endpoint, a Windows daemon, ...).
 var ErrBuildKitUnavailable = errors.New("BuildKit is not available on this Docker daemon")
 
+// ErrDaemonLost is the error of a build whose daemon stopped answering
+// before the build ended: the caller should treat the daemon as gone.
+var ErrDaemonLost = errors.New("lost the Docker daemon during the build")
+
 // BuildError is a build the daemon ran and reported as failed.
 type BuildError struct {
 	Builder Kind

@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -28,22 +25,6 @@ func newFake(t *testing.T, output ...string) *fakedaemon.Daemon {
 	})
 	t.Cleanup(d.CloseSessions)
 	return d
-}
-
-// workspace writes files into a fresh folder and returns it.
-func workspace(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }
 
 // traceLine is one moby.buildkit.trace message as the daemon sends it.
@@ -84,13 +65,4 @@ func (c *collect) lines() []string {
 		out = append(out, e.Kind.String()+" "+e.String())
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

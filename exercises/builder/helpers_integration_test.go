@@ -10,8 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -57,7 +55,7 @@ func daemon(t testing.TB) *client.Client {
 func newBase(t *testing.T, cli *client.Client) string {
 	t.Helper()
 	ref := unique(t) + "-base:1"
-	dir := writeFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nLABEL org.dockertutor.test.base=" + strings.TrimSuffix(ref, ":1") + "\n"})
+	dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nLABEL org.dockertutor.test.base=" + strings.TrimSuffix(ref, ":1") + "\n"})
 	res, err := builder.Build(tctx(t), cli, builder.Options{Course: "dttest", Step: "base", Dir: dir, Tags: []string{ref}, Builder: builder.Classic, NoCache: true}, nil)
 	if err != nil {
 		t.Fatalf("build the test's base image: %v", err)
@@ -141,21 +139,6 @@ func buildCtx(ctx context.Context, t *testing.T, cli *client.Client, opts builde
 		t.Cleanup(func() { removeImage(t, cli, tag) })
 	}
 	return res, err
-}
-
-func writeFiles(t testing.TB, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }
 
 // fileInImage reads a file of an image through a container that is created

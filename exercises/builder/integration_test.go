@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dockertutor/dockertutor/exercises/builder"
+	"github.com/dockertutor/dockertutor/exercises/dockertest"
 )
 
 func TestBuildArgLandsInHistory(t *testing.T) {
@@ -21,7 +22,7 @@ func TestBuildArgLandsInHistory(t *testing.T) {
 			t.Parallel()
 			base := newBase(t, cli)
 			canary := unique(t) + "-canary"
-			dir := writeFiles(t, map[string]string{"Dockerfile": "FROM " + base + "\nARG BUILD_REPO_SECRET\nRUN echo built > /built\n"})
+			dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM " + base + "\nARG BUILD_REPO_SECRET\nRUN echo built > /built\n"})
 			res, err := build(t, cli, builder.Options{Dir: dir, Builder: kind, BuildArgs: []builder.BuildArg{{Name: "BUILD_REPO_SECRET", Value: canary, Secret: true}}}, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -50,12 +51,12 @@ func TestSecretMountLeavesNoTrace(t *testing.T) {
 		"file": unique(t) + "-from-file",
 	}
 	t.Setenv("DTTEST_BUILDER_SECRET", values["env"])
-	dir := writeFiles(t, map[string]string{
+	dir := dockertest.WriteFiles(t, map[string]string{
 		"Dockerfile": "FROM " + base + "\n" +
 			"RUN --mount=type=secret,id=mem --mount=type=secret,id=env --mount=type=secret,id=file \\\n" +
 			"    sha256sum < /run/secrets/mem > /mem.sum && sha256sum < /run/secrets/env > /env.sum && sha256sum < /run/secrets/file > /file.sum\n",
 	})
-	secretFile := writeFiles(t, map[string]string{"token": values["file"]}) + "/token"
+	secretFile := dockertest.WriteFiles(t, map[string]string{"token": values["file"]}) + "/token"
 	tag := unique(t) + ":1"
 	// The build cache keys a RUN on its text and inputs, not on the
 	// secrets it mounts: without NoCache an earlier run's result is reused.
@@ -100,7 +101,7 @@ func TestSecretMountLeavesNoTrace(t *testing.T) {
 
 func TestClassicBuilderRefusesMount(t *testing.T) {
 	cli := daemon(t)
-	dir := writeFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nRUN --mount=type=secret,id=repo cat /run/secrets/repo\n"})
+	dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nRUN --mount=type=secret,id=repo cat /run/secrets/repo\n"})
 	_, err := build(t, cli, builder.Options{Dir: dir, Builder: builder.Classic}, nil)
 	if !errors.Is(err, builder.ErrNeedsBuildKit) || !strings.Contains(err.Error(), "RUN --mount on Dockerfile line 2") {
 		t.Errorf("err = %v, want ErrNeedsBuildKit naming line 2", err)
@@ -113,7 +114,7 @@ func TestMultiStageTargetAndLabels(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
 			base := newBase(t, cli)
-			dir := writeFiles(t, map[string]string{"Dockerfile": "FROM " + base + " AS build\nRUN echo build-stage > /stage\n\nFROM " + base + " AS final\nRUN echo final-stage > /stage\n"})
+			dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM " + base + " AS build\nRUN echo build-stage > /stage\n\nFROM " + base + " AS final\nRUN echo final-stage > /stage\n"})
 			tag := unique(t) + ":1"
 			_, err := build(t, cli, builder.Options{
 				Course: "security", Step: "multistage", Dir: dir, Tags: []string{tag}, Builder: kind, Target: "build",
@@ -139,7 +140,7 @@ func TestDockerignoreIsHonoured(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
 			base := newBase(t, cli)
-			dir := writeFiles(t, map[string]string{
+			dir := dockertest.WriteFiles(t, map[string]string{
 				"Dockerfile":        "FROM " + base + "\nCOPY . /ctx/\n",
 				".dockerignore":     "secret.txt\nnode_modules\n",
 				"keep.txt":          "keep",
@@ -168,7 +169,7 @@ func TestFailingStepNamesStepLineAndOutput(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
 			base := newBase(t, cli)
-			dir := writeFiles(t, map[string]string{"Dockerfile": "FROM " + base + "\nRUN echo out && echo err >&2\nRUN exit 3\n"})
+			dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM " + base + "\nRUN echo out && echo err >&2\nRUN exit 3\n"})
 			var mu sync.Mutex
 			var logs []builder.Event
 			_, err := build(t, cli, builder.Options{Dir: dir, Builder: kind, NoCache: true}, func(e builder.Event) {
@@ -202,7 +203,7 @@ func TestSyntaxErrorNamesLine(t *testing.T) {
 	for _, kind := range bothBuilders {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
-			dir := writeFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\n\nRUNN true\n"})
+			dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\n\nRUNN true\n"})
 			_, err := build(t, cli, builder.Options{Dir: dir, Builder: kind}, nil)
 			var be *builder.BuildError
 			if !errors.As(err, &be) || be.Line != 3 || !strings.Contains(err.Error(), "Dockerfile line 3") || !strings.Contains(err.Error(), "RUNN") {
@@ -218,7 +219,7 @@ func TestMissingBaseImageIsClear(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
 			ref := unique(t) + "-missing:1"
-			dir := writeFiles(t, map[string]string{"Dockerfile": "FROM " + ref + "\nRUN true\n"})
+			dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM " + ref + "\nRUN true\n"})
 			_, err := build(t, cli, builder.Options{Dir: dir, Builder: kind}, nil)
 			var be *builder.BuildError
 			if !errors.As(err, &be) || be.MissingImage != ref || be.Line != 1 {
@@ -240,7 +241,7 @@ func TestCancelAbortsAndLeavesNoContainer(t *testing.T) {
 			if before := containersFrom(t, cli, base); len(before) != 0 {
 				t.Fatalf("containers from a fresh base: %v", before)
 			}
-			dir := writeFiles(t, map[string]string{"Dockerfile": "FROM " + base + "\nRUN sleep 30\n"})
+			dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM " + base + "\nRUN sleep 30\n"})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			running := make(chan struct{})

@@ -90,15 +90,7 @@ func dockerfileBase(_ context.Context, env Env, c *lessons.DockerfileBase) findi
 	for _, cl := range classes {
 		allowed = append(allowed, tagKinds[cl])
 	}
-	stages := []int{an.Target}
-	if c.Stage == lessons.StageAll {
-		stages = stages[:0]
-		for _, st := range an.Stages {
-			if st.Used {
-				stages = append(stages, st.Index)
-			}
-		}
-	}
+	stages := stagesToCheck(an, c.Stage)
 	var ev []Evidence
 	var problems []string
 	for _, i := range stages {
@@ -239,15 +231,7 @@ func dockerfileNoSecretArgs(_ context.Context, env Env, c *lessons.DockerfileNoS
 	if f != nil {
 		return *f
 	}
-	stages := []int{an.Target}
-	if c.Stage == lessons.StageAll {
-		stages = stages[:0]
-		for _, st := range an.Stages {
-			if st.Used {
-				stages = append(stages, st.Index)
-			}
-		}
-	}
+	stages := stagesToCheck(an, c.Stage)
 	var ev []Evidence
 	seen := map[string]bool{}
 	for _, i := range stages {
@@ -275,4 +259,19 @@ func dockerfileNoSecretArgs(_ context.Context, env Env, c *lessons.DockerfileNoS
 		return failed("A secret-looking ARG or ENV is declared where it ends up in the image: its value lands in the history (ARG) or the config (ENV). Pass the secret with a secret mount instead.", ev...)
 	}
 	return passed("No secret-looking ARG or ENV in the image's stage.")
+}
+
+// stagesToCheck is the stages a check's stage selector names: the one the
+// build produces (final, the default), or every stage the build runs (all).
+func stagesToCheck(an *dockerfile.Analysis, selector string) []int {
+	if selector != lessons.StageAll {
+		return []int{an.Target}
+	}
+	var stages []int
+	for _, st := range an.Stages {
+		if st.Used {
+			stages = append(stages, st.Index)
+		}
+	}
+	return stages
 }

@@ -676,20 +676,6 @@ func TestUnknownInstructionSuggestions(t *testing.T) {
 	}
 }
 
-func TestEditDistance(t *testing.T) {
-	for _, tt := range []struct {
-		a, b string
-		want int
-	}{
-		{"", "", 0}, {"run", "run", 0}, {"rnu", "run", 1}, {"rnu", "env", 2},
-		{"", "abc", 3}, {"abc", "", 3}, {"kitten", "sitting", 3}, {"ca", "abc", 3},
-	} {
-		if got := editDistance(tt.a, tt.b); got != tt.want {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-		}
-	}
-}
-
 func TestAnalyzeExplainsUTF16(t *testing.T) {
 	utf16le := func(s string, bom bool) []byte {
 		var b []byte

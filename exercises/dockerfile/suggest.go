@@ -3,13 +3,14 @@ package dockerfile
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/command"
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/util/suggest"
+
+	"github.com/dockertutor/dockertutor/internal/typo"
 )
 
 // unknownInstructionMessage rewords BuildKit's "unknown instruction" error
@@ -35,15 +36,8 @@ func suggestInstruction(word string) string {
 	for name := range command.Commands {
 		names = append(names, name)
 	}
-	slices.Sort(names)
-	lower := strings.ToLower(word)
-	best, bestDistance := "", 3 // BuildKit's limit: at most two edits
-	for _, name := range names {
-		if d := editDistance(lower, name); d < bestDistance {
-			best, bestDistance = name, d
-		}
-	}
-	if best == "" || bestDistance == 0 {
+	best, edits := typo.Closest(strings.ToLower(word), names)
+	if best == "" || edits == 0 {
 		return ""
 	}
 	// Lower case for a lower-case typo, the usual upper case otherwise.
@@ -51,34 +45,6 @@ func suggestInstruction(word string) string {
 		return best
 	}
 	return strings.ToUpper(best)
-}
-
-// editDistance is the optimal string alignment distance: insertions,
-// deletions, substitutions and swaps of adjacent characters each cost one.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	// Three rows suffice: the swap looks two rows back.
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
 }
 
 // mountChoices are the values BuildKit suggests from when a --mount option

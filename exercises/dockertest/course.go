@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moby/moby/client"
+
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
@@ -15,6 +17,12 @@ import (
 // objects of another run of the same course (labels carry the course id,
 // and "dockertutor/" image names become imagePrefix + "/").
 func CopyCourse(from, to, id, imagePrefix string) error {
+	return CopyPack(from, to, id, "dockertutor", imagePrefix)
+}
+
+// CopyPack copies any course pack the same way: its course id becomes id,
+// and its image names under oldPrefix/ move under newPrefix/.
+func CopyPack(from, to, id, oldPrefix, newPrefix string) error {
 	return filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -28,7 +36,7 @@ func CopyCourse(from, to, id, imagePrefix string) error {
 		if err != nil {
 			return err
 		}
-		s := strings.ReplaceAll(string(data), "dockertutor/", imagePrefix+"/")
+		s := strings.ReplaceAll(string(data), oldPrefix+"/", newPrefix+"/")
 		if rel == "course.yaml" {
 			lines := strings.Split(s, "\n")
 			for i, l := range lines {
@@ -52,4 +60,19 @@ func Namespace(t testing.TB) lessons.Namespace {
 		t.Fatal(err)
 	}
 	return ns
+}
+
+// BuiltinCourse is the built-in course, with a stand-in on the daemon for
+// each image it pulls, so that a test can build and run every step
+// offline.
+func BuiltinCourse(t testing.TB, cli *client.Client) *lessons.Course {
+	t.Helper()
+	c, ps := lessons.Builtin()
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	for _, img := range c.Images {
+		StandIn(t, cli, img.Ref)
+	}
+	return c
 }

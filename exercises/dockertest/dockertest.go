@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -155,4 +156,22 @@ func RemoveBuiltOnCleanup(t testing.TB, cli *client.Client, output string) {
 			cli.ImageRemove(ctx, img.ID, client.ImageRemoveOptions{PruneChildren: true})
 		}
 	})
+}
+
+// WriteFiles writes files (slash-separated paths to contents) into a fresh
+// folder of the test's and returns the folder: a build context or a step
+// folder.
+func WriteFiles(t testing.TB, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -86,8 +87,8 @@ func WriteText(w io.Writer, r Report) error {
 	ep := r.Endpoint
 	t.line("")
 	t.line("Endpoint")
-	t.field("Address", orDash(ep.Host))
-	t.field("Chosen by", orDash(ep.Source))
+	t.field("Address", cmp.Or(ep.Host, "-"))
+	t.field("Chosen by", cmp.Or(ep.Source, "-"))
 	if ep.TLS != nil {
 		t.field("TLS", describeTLS(*ep.TLS))
 	}
@@ -98,7 +99,7 @@ func WriteText(w io.Writer, r Report) error {
 		if s.Product != "" {
 			t.field("Product", s.Product)
 		}
-		v := orDash(s.Version)
+		v := cmp.Or(s.Version, "-")
 		if s.OS != "" || s.Arch != "" {
 			v += " on " + s.OS + "/" + s.Arch
 		}
@@ -117,7 +118,7 @@ func WriteText(w io.Writer, r Report) error {
 		if s.ImageStore == "containerd" {
 			store = "containerd image store"
 		}
-		t.field("Storage", orDash(s.StorageDriver)+", "+store)
+		t.field("Storage", cmp.Or(s.StorageDriver, "-")+", "+store)
 		t.field("Rootless", yesNo(s.Rootless))
 	}
 
@@ -226,13 +227,6 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func yesNo(b bool) string {

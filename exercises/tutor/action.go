@@ -5,7 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/dockertutor/dockertutor/exercises/builder"
@@ -35,7 +36,7 @@ func (s *Session) buildOptions(st *lessons.Step, v lessons.Values) (builder.Opti
 		Dockerfile: b.Dockerfile, Tags: []string{v.ImageName(tag)}, Target: b.Target,
 		Builder: builderKind(kind), NoCache: s.noCache, Now: s.now,
 	}
-	for _, name := range sortedKeys(b.Args) {
+	for _, name := range slices.Sorted(maps.Keys(b.Args)) {
 		val, err := lessons.Expand(b.Args[name], v)
 		if err != nil {
 			return o, fmt.Errorf("build arg %s: %w", name, err)
@@ -44,7 +45,7 @@ func (s *Session) buildOptions(st *lessons.Step, v lessons.Values) (builder.Opti
 		// in plain sight is part of the lesson.
 		o.BuildArgs = append(o.BuildArgs, builder.BuildArg{Name: name, Value: val})
 	}
-	for _, id := range sortedKeys(b.Secrets) {
+	for _, id := range slices.Sorted(maps.Keys(b.Secrets)) {
 		val, err := lessons.Expand(b.Secrets[id], v)
 		if err != nil {
 			return o, fmt.Errorf("secret %s: %w", id, err)
@@ -83,7 +84,7 @@ func (s *Session) runOptions(st *lessons.Step, v lessons.Values) (runner.Options
 		return runner.Options{}, err
 	}
 	o := runner.Options{Course: s.Course.ID, Step: st.ID, Namespace: s.ns, Image: v.ImageName(img), Cmd: r.Cmd}
-	for _, name := range sortedKeys(r.Env) {
+	for _, name := range slices.Sorted(maps.Keys(r.Env)) {
 		val, err := lessons.Expand(r.Env[name], v)
 		if err != nil {
 			return o, fmt.Errorf("env %s: %w", name, err)
@@ -318,13 +319,4 @@ func (s *Session) Solution(st *lessons.Step) (map[string]string, error) {
 		out[name] = text
 	}
 	return out, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

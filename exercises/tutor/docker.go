@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/moby/moby/client"
 
+	"github.com/dockertutor/dockertutor/exercises/builder"
 	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/engine"
 )
@@ -126,12 +127,10 @@ func unreachable(err error) error {
 	return fmt.Errorf("%w: %w", ErrUnreachable, err)
 }
 
-// isConnectionError reports whether err means the daemon went away.
+// isConnectionError reports whether err means the daemon went away: the
+// client could not reach it, a build lost it, or the connection of a call
+// under way was refused, reset or cut.
 func isConnectionError(err error) bool {
-	if client.IsErrConnectionFailed(err) {
-		return true
-	}
-	m := err.Error()
-	return strings.Contains(m, "connection refused") || strings.Contains(m, "connection reset") ||
-		strings.Contains(m, "broken pipe") || strings.Contains(m, "EOF") && strings.Contains(m, "daemon")
+	return client.IsErrConnectionFailed(err) || errors.Is(err, builder.ErrDaemonLost) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
