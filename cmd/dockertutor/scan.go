@@ -79,7 +79,7 @@ func newScanCmd(g *globals) *cobra.Command {
 			case rep.Found():
 				return failed("")
 			case !rep.Complete():
-				return failed("parts of the image could not be searched: the scan proves nothing")
+				return failed(rep.Incomplete())
 			}
 			return nil
 		},
@@ -92,9 +92,9 @@ func newScanCmd(g *globals) *cobra.Command {
 
 func writeScanText(w interface{ Write([]byte) (int, error) }, rep *leak.Report) {
 	if !rep.Found() {
-		fmt.Fprintf(w, "The secret is nowhere in %s (%s): inspect JSON, %d layers, history.\n", rep.Image, daemon.ShortID(rep.ImageID), rep.Layers)
+		fmt.Fprintf(w, "The secret is nowhere in %s (%s): %s.\n", rep.Image, daemon.ShortID(rep.ImageID), rep.Searched())
 	} else {
-		fmt.Fprintf(w, "The secret is in %s (%s), in %d place(s):\n", rep.Image, daemon.ShortID(rep.ImageID), len(rep.Findings)+rep.Omitted)
+		fmt.Fprintf(w, "The secret is in %s (%s), %s:\n", rep.Image, daemon.ShortID(rep.ImageID), rep.Places())
 		for _, f := range rep.Findings {
 			fmt.Fprintf(w, "  - %s\n", f.String())
 		}

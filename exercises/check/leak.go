@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/dockertutor/dockertutor/exercises/leak"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -36,19 +35,16 @@ func leakCheck(ctx context.Context, env Env, ref string, wantFound bool) finding
 		}
 		ev = append(ev, Evidence{Where: f.Place(), Detail: f.Detail()})
 	}
-	n := len(rep.Findings) + rep.Omitted
 	switch {
 	case rep.Found() && wantFound:
-		return passed(fmt.Sprintf("Your secret is in %s, in %d place(s): anyone who can pull the image can read it.", ref, n), ev...)
+		return passed(fmt.Sprintf("Your secret is in %s, %s: anyone who can pull the image can read it.", ref, rep.Places()), ev...)
 	case rep.Found():
-		return failed(fmt.Sprintf("Your secret is still in %s, in %d place(s).", ref, n), ev...)
+		return failed(fmt.Sprintf("Your secret is still in %s, %s.", ref, rep.Places()), ev...)
 	case !rep.Complete():
-		for _, p := range rep.Problems {
-			ev = append(ev, Evidence{Where: "scan", Detail: p})
-		}
-		return broken(fmt.Errorf("parts of %s could not be searched, so the scan proves nothing: %s", ref, strings.Join(rep.Problems, "; ")))
+		// The message names the unreadable parts.
+		return broken(errors.New(rep.Incomplete()))
 	case wantFound:
 		return failed(fmt.Sprintf("Your secret is nowhere in %s: build it with the secret as a build argument first.", ref))
 	}
-	return passed(fmt.Sprintf("Your secret is nowhere in %s: not in its config, its history (%d layers), nor in any layer's files.", ref, rep.Layers))
+	return passed(fmt.Sprintf("Your secret is nowhere in %s: %s.", ref, rep.Searched()))
 }

@@ -38,6 +38,25 @@ func (r *Report) Found() bool {
 // Complete reports whether every part of the image could be searched.
 func (r *Report) Complete() bool { return len(r.Problems) == 0 }
 
+// Places says in how many places the secret is: "in 3 place(s)".
+func (r *Report) Places() string {
+	return fmt.Sprintf("in %d place(s)", len(r.Findings)+r.Omitted)
+}
+
+// Searched says where a scan that found nothing looked.
+func (r *Report) Searched() string {
+	return fmt.Sprintf("not in its config, its history (%d layers), nor in any layer's files", r.Layers)
+}
+
+// Incomplete says that a scan which could not read every part proves
+// nothing, and why; "" for a complete scan.
+func (r *Report) Incomplete() string {
+	if r.Complete() {
+		return ""
+	}
+	return fmt.Sprintf("parts of %s could not be searched, so the scan proves nothing: %s", r.Image, strings.Join(r.Problems, "; "))
+}
+
 // Source names the kind of place a finding is in.
 type Source string
 
