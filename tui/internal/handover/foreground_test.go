@@ -37,8 +37,11 @@ const (
 )
 
 // interruptScript is an editor that Ctrl+C ends: it reports the
-// interrupt and exits 3.
-const interruptScript = `trap "echo child-int; exit 3" INT; echo ready; sleep 30`
+// interrupt and exits 3. It waits in short sleeps: a shell runs a trap
+// only once its foreground command ends, and an interrupt that lands
+// before a long sleep has started would wait for all of it (seen on a
+// loaded machine).
+const interruptScript = `trap "echo child-int; exit 3" INT; echo ready; i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done`
 
 // suspendScript is an editor that reports being resumed after a stop
 // (Ctrl+Z) and exits 4.
