@@ -120,13 +120,21 @@ func buildWithBuildKit(ctx context.Context, d daemon.Builder, p *plan, emit func
 	defer resp.Body.Close()
 
 	// Cancelling the request alone leaves BuildKit's solve running until
-	// it notices the session is gone; BuildCancel stops it at once.
+	// it notices the session is gone; BuildCancel stops it at once. An
+	// aborted build returns only once the cancel was sent (cancelGrace at
+	// most), so nothing of it is still running when the caller goes on.
+	cancelSent := make(chan struct{})
 	stopCancel := context.AfterFunc(ctx, func() {
+		defer close(cancelSent)
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelGrace)
 		defer cancel()
 		_, _ = d.BuildCancel(cctx, buildID, client.BuildCancelOptions{})
 	})
-	defer stopCancel()
+	defer func() {
+		if !stopCancel() {
+			<-cancelSent
+		}
+	}()
 
 	t := newTracer(emit)
 	var infoLines lineSplitter
