@@ -357,6 +357,9 @@ func (m *Model) entered(msg enteredMsg) tea.Cmd {
 	m.page, m.cur, m.prog, m.info, m.solution = pageStep, msg.idx, msg.prog, msg.info, nil
 	m.outline.selected = m.cur
 	st := m.steps[m.cur]
+	if m.flash.step != "" && m.flash.step != st.ID {
+		m.flash = flash{} // a verdict's line is about the step it came from
+	}
 	var cmds []tea.Cmd
 	if changed {
 		if m.checking.active {
@@ -568,6 +571,7 @@ func (m *Model) checkDone(msg checkDoneMsg) tea.Cmd {
 				kind = flashError
 			}
 			cmds = append(cmds, m.setFlash(line, kind))
+			m.flash.step = st.ID
 		}
 	}
 	m.refreshResults()

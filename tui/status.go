@@ -26,6 +26,9 @@ type flash struct {
 	text string
 	kind flashKind
 	id   int
+	// step, when set, is the step the line is about ("Step 1.2 passed!"):
+	// it goes when the learner opens another step.
+	step string
 }
 
 // statusView is what the status line shows.

@@ -539,6 +539,11 @@ func TestAnsweringAQuiz(t *testing.T) {
 	}
 	contains(t, h.m.text.doc, "Your answer: **b**")
 	contains(t, h.plainScreen(), "Step 1.2 passed!", "1/5 passed")
+	// On the next step the line about 1.2 is gone.
+	h.press("n")
+	if h.m.cur == 1 || strings.Contains(h.plainScreen(), "Step 1.2 passed!") {
+		t.Errorf("step %d shows a stale pass:\n%s", h.m.cur, h.plainScreen())
+	}
 }
 
 func TestAnsweringAFreeAnswerStep(t *testing.T) {
