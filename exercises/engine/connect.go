@@ -118,9 +118,20 @@ func connect(ctx context.Context, ep Endpoint, pingTimeout, sshAnswer time.Durat
 	var dialErr error
 	pinging := true
 	var pingConns []*sshConn
+	// A dial still under way when a ping fails would start an ssh that
+	// nobody ends: the failed ping waits for such dials (pingFailed stops
+	// new ones), and ends what they made.
+	var dials sync.WaitGroup
+	pingFailed, pingPassed := false, false
 	dial := tr.DialContext
 	tr.DialContext = func(ctx context.Context, network, address string) (net.Conn, error) {
 		dialMu.Lock()
+		if pingFailed {
+			dialMu.Unlock()
+			return nil, errors.New("the connection failed")
+		}
+		dials.Add(1)
+		defer dials.Done()
 		for _, c := range pingConns {
 			// The ping tries again with GET after a failed HEAD; an ssh
 			// that already failed by itself would only fail again, slowly.
@@ -136,7 +147,8 @@ func connect(ctx context.Context, ep Endpoint, pingTimeout, sshAnswer time.Durat
 		if err != nil && dialErr == nil {
 			dialErr = err
 		}
-		if sc, ok := c.(*sshConn); ok && pinging {
+		// Until the ping has passed, every ssh is the ping's to end.
+		if sc, ok := c.(*sshConn); ok && !pingPassed {
 			pingConns = append(pingConns, sc)
 		}
 		return c, err
@@ -213,10 +225,15 @@ func connect(ctx context.Context, ep Endpoint, pingTimeout, sshAnswer time.Durat
 	pinging = false
 	sshConns := pingConns
 	pingConns = nil
+	pingPassed, pingFailed = err == nil, err != nil
 	dialMu.Unlock()
 	if err == nil {
 		return cli, facts, nil
 	}
+	dials.Wait()
+	dialMu.Lock()
+	sshConns = append(sshConns, pingConns...) // made by dials that ended since
+	dialMu.Unlock()
 	_ = cli.Close()
 	// End every ssh the failed ping started before returning (the
 	// transport would close them in its own time). One that failed by
