@@ -116,7 +116,6 @@ func connect(ctx context.Context, ep Endpoint, pingTimeout, sshAnswer time.Durat
 	// so the connections the ping opens are kept to ask them why.
 	var dialMu sync.Mutex
 	var dialErr error
-	pinging := true
 	var pingConns []*sshConn
 	// A dial still under way when a ping fails would start an ssh that
 	// nobody ends: the failed ping waits for such dials (pingFailed stops
@@ -135,7 +134,7 @@ func connect(ctx context.Context, ep Endpoint, pingTimeout, sshAnswer time.Durat
 		for _, c := range pingConns {
 			// The ping tries again with GET after a failed HEAD; an ssh
 			// that already failed by itself would only fail again, slowly.
-			if f := c.failure(); f != nil && !f.Stopped && pinging {
+			if f := c.failure(); f != nil && !f.Stopped && !pingPassed {
 				dialMu.Unlock()
 				return nil, f
 			}
@@ -222,7 +221,6 @@ func connect(ctx context.Context, ep Endpoint, pingTimeout, sshAnswer time.Durat
 	facts.PingResult = ping
 	hdrMu.Unlock()
 	dialMu.Lock()
-	pinging = false
 	sshConns := pingConns
 	pingConns = nil
 	pingPassed, pingFailed = err == nil, err != nil
