@@ -114,6 +114,38 @@ func TestLayOutAFailingVerdict(t *testing.T) {
 	}
 }
 
+// TestLayOutPutsFailingChecksFirst: a learner reads what is left to do
+// first; the step's order holds within each kind.
+func TestLayOutPutsFailingChecksFirst(t *testing.T) {
+	v := check.Verdict{Step: "build", Results: []check.Result{
+		{ID: "built", Outcome: check.Pass},
+		{ID: "scan", Outcome: check.Error},
+		{ID: "stages", Outcome: check.Fail},
+		{ID: "fresh", Outcome: check.Pass},
+		{ID: "leak", Outcome: check.Fail},
+	}}
+	var ids []string
+	for _, c := range LayOut(v, PlainMode).Checks {
+		ids = append(ids, c.ID)
+	}
+	if got, want := strings.Join(ids, " "), "stages leak scan built fresh"; got != want {
+		t.Fatalf("order %q, want %q", got, want)
+	}
+	if v.Results[0].ID != "built" {
+		t.Fatal("the verdict itself was reordered")
+	}
+}
+
+// TestLayOutShowsMessagesWithoutMarkup: a check's message may quote a
+// command in backticks; the screen shows the command, not the backticks.
+func TestLayOutShowsMessagesWithoutMarkup(t *testing.T) {
+	v := check.Verdict{Step: "pin", Results: []check.Result{{ID: "digest", Outcome: check.Fail,
+		Message: "Copy it from `docker images --digests alpine` (the **repository** digest)."}}}
+	if got, want := LayOut(v, FullScreen).Checks[0].Text, "Copy it from docker images --digests alpine (the repository digest)."; got != want {
+		t.Fatalf("text %q, want %q", got, want)
+	}
+}
+
 func TestLayOutAPassSaysWhatNextInEachFrontEnd(t *testing.T) {
 	v := check.Verdict{Step: "build", Passed: true, Results: []check.Result{{ID: "built", Outcome: check.Pass, Message: "The image exists."}}}
 	for f, next := range map[Front]string{FullScreen: "Press n for the next step.", PlainMode: "Type n for the next step.", CommandLine: ""} {

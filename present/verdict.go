@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/dockertutor/dockertutor/exercises/check"
@@ -77,7 +79,7 @@ func LayOut(v check.Verdict, f Front) Verdict {
 				continue
 			}
 			if out.DockerError == "" {
-				out.DockerError = r.Message
+				out.DockerError = plainText(r.Message)
 			}
 			notChecked = append(notChecked, r.ID)
 		}
@@ -90,14 +92,42 @@ func LayOut(v check.Verdict, f Front) Verdict {
 		m := OutcomeMark(check.Fail)
 		out.SummaryMark = &m
 	}
-	for _, r := range v.Results {
+	for _, r := range failingFirst(v.Results) {
 		out.Checks = append(out.Checks, checkLines(r))
 	}
 	return out
 }
 
+// failingFirst orders results for reading: what did not pass comes first
+// (failed, then those that could not be judged), then what passed, each in
+// the step's order.
+func failingFirst(results []check.Result) []check.Result {
+	rank := func(o check.Outcome) int {
+		switch o {
+		case check.Fail:
+			return 0
+		case check.Pass:
+			return 2
+		}
+		return 1 // an error, or an outcome this build does not know
+	}
+	out := slices.Clone(results)
+	slices.SortStableFunc(out, func(a, b check.Result) int { return rank(a.Outcome) - rank(b.Outcome) })
+	return out
+}
+
+// inlineMarkup is a code span or strong emphasis in a check's message, which
+// is written as markdown but shown as plain text.
+var inlineMarkup = regexp.MustCompile("`([^`]+)`|\\*\\*([^*]+)\\*\\*")
+
+// plainText drops the markup of inline markdown: the words stay, the
+// backticks and asterisks would only be noise on a screen.
+func plainText(s string) string {
+	return inlineMarkup.ReplaceAllString(s, "$1$2")
+}
+
 func checkLines(r check.Result) CheckLines {
-	c := CheckLines{ID: r.ID, Mark: OutcomeMark(r.Outcome), Text: r.Message}
+	c := CheckLines{ID: r.ID, Mark: OutcomeMark(r.Outcome), Text: plainText(r.Message)}
 	for _, e := range r.Evidence {
 		c.Evidence = append(c.Evidence, EvidenceLine{Place: e.Where + ":", Detail: e.Detail})
 	}

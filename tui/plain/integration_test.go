@@ -60,8 +60,9 @@ func TestPlainWatchOnTheRealDaemon(t *testing.T) {
 	if err := os.WriteFile(dockerfile, []byte("FROM alpine:3.22 AS build\nFROM alpine:3.22\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	at = ps2.out.waitOutput(t, at, "Checked step 1.1 again (Dockerfile changed):\nPASS: ")
-	at = ps2.out.waitOutput(t, at, "FAIL: ")
+	// What did not pass comes first.
+	at = ps2.out.waitOutput(t, at, "Checked step 1.1 again (Dockerfile changed):\nFAIL: ")
+	at = ps2.out.waitOutput(t, at, "PASS: ")
 	at = ps2.out.waitOutput(t, at, "Not yet: 1 of 2 checks did not pass.\n\n"+plainPrompt)
 
 	if _, err := cli.ImageTag(context.Background(), client.ImageTagOptions{Source: "alpine:3.22", Target: image + ":latest"}); err != nil {
