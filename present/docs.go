@@ -147,6 +147,7 @@ type Keys struct {
 	Next, Prev, Scroll, Focus  string
 	Run, Check, Hint, Solution string
 	Edit, Shell, Help, Quit    string
+	Sideways                   string
 }
 
 // WelcomeDoc is the welcome of a learner's first run, for the full screen
@@ -176,6 +177,7 @@ func WelcomeDoc(w Welcome, f Front) string {
 	for _, row := range [][2]string{
 		{join(" / ", k.Next, k.Prev), "next and previous step"},
 		{k.Scroll, "scroll; the mouse wheel works too"},
+		{k.Sideways, "scroll sideways: commands are never wrapped, so you can paste them as they are"},
 		{k.Focus, "move between the panes"},
 		{join(" ", k.Run, k.Check), "run the step's action, check your work now"},
 		{join(" ", k.Hint, k.Solution), "next hint, reference solution"},

@@ -19,7 +19,8 @@ func welcomeKeys(k KeyMap) present.Keys {
 		Run: keyHelp(k.Run), Check: keyHelp(k.Check),
 		Hint: keyHelp(k.Hint), Solution: keyHelp(k.Solution),
 		Edit: keyHelp(k.Edit), Shell: keyHelp(k.Shell),
-		Help: keyHelp(k.Help),
+		Help:     keyHelp(k.Help),
+		Sideways: keyHelp(k.Left),
 	}
 }
 

@@ -37,6 +37,8 @@ func (m Model) activeKeys() KeyMap {
 	k.Cancel.SetEnabled(running || m.checking.active || m.solution != nil)
 	k.Outline.SetEnabled(m.page != pageLoading)
 	k.Search.SetEnabled(m.page != pageLoading)
+	k.Left.SetEnabled(m.focus == paneText && m.text.wide)
+	k.Right.SetEnabled(m.focus == paneText && m.text.wide)
 
 	switch {
 	case m.page == pageWelcome:
@@ -107,6 +109,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.scroll(m.focus, -1)
 	case key.Matches(msg, k.Down):
 		m.scroll(m.focus, 1)
+	case key.Matches(msg, k.Left):
+		m.text.scrollSideways(-sidewaysStep)
+	case key.Matches(msg, k.Right):
+		m.text.scrollSideways(sidewaysStep)
 	case key.Matches(msg, k.PageUp):
 		m.scroll(m.focus, -m.pageSize())
 	case key.Matches(msg, k.PageDown):

@@ -8,6 +8,7 @@ import "charm.land/bubbles/v2/key"
 type KeyMap struct {
 	Next, Prev           key.Binding
 	Up, Down             key.Binding
+	Left, Right          key.Binding // Left's help says both arrows
 	PageUp, PageDown     key.Binding
 	Focus, FocusBack     key.Binding
 	Open                 key.Binding
@@ -25,6 +26,8 @@ func DefaultKeyMap() KeyMap {
 		Prev:      key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "previous step")),
 		Up:        key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
 		Down:      key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
+		Left:      key.NewBinding(key.WithKeys("left"), key.WithHelp("←/→", "scroll sideways")),
+		Right:     key.NewBinding(key.WithKeys("right")),
 		PageUp:    key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
 		PageDown:  key.NewBinding(key.WithKeys("pgdown", "space"), key.WithHelp("pgdn", "page down")),
 		Focus:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
@@ -51,7 +54,9 @@ func DefaultKeyMap() KeyMap {
 // are left out.
 func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{
-		k.Cancel, k.Open, k.Run, k.Check, k.Answer, k.Hint, k.Edit, k.Shell, k.Solution,
+		k.Cancel, k.Open, k.Run, k.Check, k.Answer,
+		k.Left,
+		k.Hint, k.Edit, k.Shell, k.Solution,
 		k.Next, k.Prev, k.Reset, k.Focus, k.Outline, k.Search,
 	}
 }
@@ -59,7 +64,8 @@ func (k KeyMap) ShortHelp() []key.Binding {
 // FullHelp groups every key for the `?` screen.
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Next, k.Prev, k.Up, k.Down, k.PageUp, k.PageDown, k.Focus, k.Open},
+		{k.Next, k.Prev, k.Up, k.Down, k.PageUp, k.PageDown, k.Focus, k.Open,
+			k.Left},
 		{k.Run, k.Check, k.Hint, k.Solution, k.Answer, k.Reset, k.Edit, k.Shell},
 		{k.Outline, k.Search, k.Cancel, k.Help, k.Quit},
 	}
@@ -71,5 +77,6 @@ func (k *KeyMap) all() []*key.Binding {
 		&k.Next, &k.Prev, &k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Focus, &k.FocusBack,
 		&k.Open, &k.Run, &k.Check, &k.Hint, &k.Solution, &k.Edit, &k.Shell, &k.Answer,
 		&k.Reset, &k.Outline, &k.Search, &k.Cancel, &k.Help, &k.Quit,
+		&k.Left, &k.Right,
 	}
 }

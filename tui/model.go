@@ -187,6 +187,14 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case tea.MouseWheelMsg:
 		mouse := msg.Mouse()
 		if pane, ok := m.lay.paneAt(mouse.X, mouse.Y, m.bottomTab); ok {
+			if mouse.Button == tea.MouseWheelLeft || mouse.Button == tea.MouseWheelRight {
+				if pane == paneText && mouse.Button == tea.MouseWheelLeft {
+					m.text.scrollSideways(-sidewaysStep)
+				} else if pane == paneText {
+					m.text.scrollSideways(sidewaysStep)
+				}
+				return nil
+			}
 			n := 3
 			if mouse.Button == tea.MouseWheelUp {
 				n = -3

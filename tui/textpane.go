@@ -2,9 +2,11 @@ package tui
 
 import (
 	"strconv"
+	"strings"
 
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/dockertutor/dockertutor/tui/markdown"
 )
@@ -28,11 +30,18 @@ type textPane struct {
 	want  renderKey // the rendering asked for last
 	have  renderKey // the rendering shown
 	after scrollTo  // applied when the wanted rendering arrives
+	// wide says a line is wider than the pane: code is never wrapped (a
+	// learner pastes it as it is), so the pane scrolls sideways instead.
+	wide bool
 }
+
+// sidewaysStep is how many columns a sideways scroll moves.
+const sidewaysStep = 8
 
 func newTextPane() textPane {
 	vp := viewport.New()
 	vp.MouseWheelEnabled = false // the model routes the wheel by position
+	vp.SetHorizontalStep(sidewaysStep)
 	return textPane{vp: vp, want: renderKey{gen: -1}, have: renderKey{gen: -1}}
 }
 
@@ -51,6 +60,29 @@ func (t *textPane) setDoc(doc string, after scrollTo) {
 func (t *textPane) resize(w, h int) {
 	t.vp.SetWidth(max(w, 0))
 	t.vp.SetHeight(max(h, 0))
+	t.measure()
+}
+
+// measure notes whether the content is wider than the pane, and goes
+// back to the left edge when it no longer is.
+func (t *textPane) measure() {
+	widest := 0
+	for _, l := range strings.Split(t.vp.GetContent(), "\n") {
+		widest = max(widest, ansi.StringWidth(l))
+	}
+	t.wide = widest > t.vp.Width()
+	if !t.wide {
+		t.vp.SetXOffset(0)
+	}
+}
+
+// scrollSideways moves the text by n columns (negative is left).
+func (t *textPane) scrollSideways(n int) {
+	if n < 0 {
+		t.vp.ScrollLeft(-n)
+	} else {
+		t.vp.ScrollRight(n)
+	}
 }
 
 // render returns the command that renders the document for the current
@@ -80,9 +112,11 @@ func (t *textPane) rendered(msg renderedMsg) bool {
 	} else {
 		t.vp.SetContent(msg.out)
 	}
+	t.measure()
 	switch t.after {
 	case scrollTop:
 		t.vp.GotoTop()
+		t.vp.SetXOffset(0)
 	case scrollEnd:
 		t.vp.GotoBottom()
 	}
@@ -96,16 +130,29 @@ func (t textPane) ready() bool { return t.have == t.want && t.have.gen == t.gen 
 
 func (t textPane) view() string { return t.vp.View() }
 
-// scrollInfo is the position shown in the pane's border.
+// scrollInfo is the position shown in the pane's border: how far down,
+// and arrows where lines go on past the pane's edges.
 func (t textPane) scrollInfo() string {
-	if t.vp.TotalLineCount() <= t.vp.Height() {
-		return ""
+	var parts []string
+	if t.wide {
+		var arrows string
+		if t.vp.XOffset() > 0 {
+			arrows += "←"
+		}
+		if t.vp.HorizontalScrollPercent() < 1 {
+			arrows += "→"
+		}
+		parts = append(parts, arrows)
 	}
-	switch {
-	case t.vp.AtTop():
-		return "top"
-	case t.vp.AtBottom():
-		return "end"
+	if t.vp.TotalLineCount() > t.vp.Height() {
+		switch {
+		case t.vp.AtTop():
+			parts = append(parts, "top")
+		case t.vp.AtBottom():
+			parts = append(parts, "end")
+		default:
+			parts = append(parts, strconv.Itoa(int(t.vp.ScrollPercent()*100))+"%")
+		}
 	}
-	return strconv.Itoa(int(t.vp.ScrollPercent()*100)) + "%"
+	return strings.Join(parts, " ")
 }

@@ -11,6 +11,7 @@ import (
 	"charm.land/glamour/v2"
 	gansi "charm.land/glamour/v2/ansi"
 	"charm.land/glamour/v2/styles"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // Style picks the glamour style: colours for a dark or light background,
@@ -28,15 +29,32 @@ const (
 	Reader Style = "reader"
 )
 
-// readerStyle is the glamour configuration of Reader.
-func readerStyle() gansi.StyleConfig {
-	cfg := styles.ASCIIStyleConfig
-	noMargin := uint(0)
-	cfg.Document.Margin = &noMargin
-	cfg.Emph = gansi.StylePrimitive{}
-	cfg.Strong = gansi.StylePrimitive{}
+// styleConfig is the glamour configuration of a style. Headings lose the
+// hashes glamour's styles print before them: on screen they read as
+// markdown left raw. The plain styles show a link as "text (url)".
+func styleConfig(style Style) gansi.StyleConfig {
+	var cfg gansi.StyleConfig
+	switch style {
+	case Dark:
+		cfg = styles.DarkStyleConfig
+	case Light:
+		cfg = styles.LightStyleConfig
+	default:
+		cfg = styles.ASCIIStyleConfig
+	}
 	for _, h := range []*gansi.StyleBlock{&cfg.H1, &cfg.H2, &cfg.H3, &cfg.H4, &cfg.H5, &cfg.H6} {
-		h.Prefix = ""
+		if strings.HasPrefix(h.Prefix, "#") {
+			h.Prefix = ""
+		}
+	}
+	if style == Plain || style == Reader {
+		cfg.Link.BlockPrefix, cfg.Link.BlockSuffix = "(", ")"
+	}
+	if style == Reader {
+		noMargin := uint(0)
+		cfg.Document.Margin = &noMargin
+		cfg.Emph = gansi.StylePrimitive{}
+		cfg.Strong = gansi.StylePrimitive{}
 	}
 	return cfg
 }
@@ -89,25 +107,23 @@ func (r *Renderer) Render(md string, paneWidth int, style Style) (string, error)
 	tr, ok := r.cache[k]
 	if !ok {
 		var err error
-		look := glamour.WithStandardStyle(string(style))
-		if style == Reader {
-			look = glamour.WithStyles(readerStyle())
-		}
-		tr, err = glamour.NewTermRenderer(look, glamour.WithWordWrap(k.width))
+		tr, err = glamour.NewTermRenderer(glamour.WithStyles(styleConfig(style)), glamour.WithWordWrap(k.width))
 		if err != nil {
 			return "", fmt.Errorf("markdown renderer: %w", err)
 		}
 		r.cache[k] = tr
 	}
-	out, err := tr.Render(labelBareFences(md))
+	lifted, code := liftCode(labelBareFences(md))
+	out, err := tr.Render(lifted)
 	if err != nil {
 		return "", fmt.Errorf("render markdown: %w", err)
 	}
-	out = strings.Trim(out, "\n")
+	out = putBackCode(strings.Trim(out, "\n"), code, styleConfig(style), style)
 	if style == Plain || style == Reader {
-		// Plain text goes to pipes and screen readers: the padding glamour
-		// adds to fill the width is noise there.
-		out = trimLines(out)
+		// Plain text goes to pipes and screen readers: escapes (glamour
+		// makes every link an OSC 8 hyperlink) and the padding glamour
+		// adds to fill the width are noise there.
+		out = trimLines(ansi.Strip(out))
 	}
 	out += "\n"
 	if len(r.memo) == memoSize {

@@ -66,3 +66,62 @@ func TestRenderRemembersRecentRenderings(t *testing.T) {
 		t.Fatal("another width is another rendering")
 	}
 }
+
+// TestCodeIsNeverWrapped: a learner pastes a command as it is shown, so a
+// code block keeps each line whole at any width and in every style, in a
+// list item too, while the prose around it still wraps.
+func TestCodeIsNeverWrapped(t *testing.T) {
+	long := "docker build --secret id=npmrc,src=$HOME/.npmrc --build-arg VERSION=1.2.3 -t dockertutor/learner-0123/secret-mount:latest ."
+	md := "# Step\n\n" + strings.Repeat("prose ", 40) + "\n\n```sh\n" + long + "\necho done\n```\n\n" +
+		"1. Then, in a list:\n   ```\n   " + long + "\n   ```\n"
+	r := New()
+	for _, style := range []Style{Dark, Light, Plain, Reader} {
+		for _, w := range []int{40, 80} {
+			out, err := r.Render(md, w, style)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain := ansi.Strip(out)
+			if n := strings.Count(plain, long); n != 2 {
+				t.Fatalf("%s at %d: the long command appears whole %d times, want 2:\n%s", style, w, n, plain)
+			}
+			if !strings.Contains(plain, "echo done") {
+				t.Fatalf("%s at %d: the second line of the block is lost:\n%s", style, w, plain)
+			}
+			if strings.Contains(plain, "dtcode") {
+				t.Fatalf("%s at %d: a code marker is left:\n%s", style, w, plain)
+			}
+			for _, line := range strings.Split(plain, "\n") {
+				if !strings.Contains(line, long) && ansi.StringWidth(line) > WrapWidth(w) {
+					t.Fatalf("%s at %d: prose not wrapped: %q", style, w, line)
+				}
+			}
+		}
+	}
+}
+
+// TestNoMarkdownLeftOnScreen: headings show without their hashes, and the
+// plain styles print links as "text (url)" with no escape at all (no OSC 8
+// hyperlink), for pipes and screen readers.
+func TestNoMarkdownLeftOnScreen(t *testing.T) {
+	md := "# Title\n\n## Moving around\n\n### Deeper\n\nRead [the docs](https://docs.docker.com/build/) first.\n"
+	r := New()
+	for _, style := range []Style{Dark, Light, Plain, Reader} {
+		out, err := r.Render(md, 80, style)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plain := ansi.Strip(out); strings.Contains(plain, "#") || !strings.Contains(plain, "Moving around") {
+			t.Fatalf("%s: headings shown as markdown:\n%s", style, plain)
+		}
+		if style != Plain && style != Reader {
+			continue
+		}
+		if strings.Contains(out, "\x1b") {
+			t.Fatalf("%s: escape sequences in plain text: %q", style, out)
+		}
+		if !strings.Contains(out, "the docs (https://docs.docker.com/build/)") {
+			t.Fatalf("%s: the link does not read as text (url):\n%s", style, out)
+		}
+	}
+}
