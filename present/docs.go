@@ -43,6 +43,45 @@ func (s StepPage) MainFile() string {
 	return s.Values.Workdir + "/" + s.Step.Main
 }
 
+// MainCommand is the step's main command, the one the copy key copies:
+// the docker command equivalent to the step's action, as the step's page
+// shows it, else the first shell code block of the step's text (all its
+// lines), else "".
+func (s StepPage) MainCommand() string {
+	if s.Action != "" {
+		return s.Action
+	}
+	if s.TextErr != nil {
+		return ""
+	}
+	for _, b := range lessons.CodeBlocks(s.Text) {
+		if b.Shell() {
+			return strings.TrimRight(b.Code, "\n")
+		}
+	}
+	return ""
+}
+
+// Copied says where the step's command went when the learner copied it.
+// file is "" where the terminal takes the clipboard request (OSC 52);
+// elsewhere the command is saved in file too, and saveErr says why not.
+func Copied(command, file string, saveErr error) string {
+	first, _, more := strings.Cut(command, "\n")
+	if more {
+		first += " …"
+	}
+	switch {
+	case file == "":
+		return "Copied to the clipboard: " + first
+	case saveErr != nil:
+		return "Sent to the clipboard, which this terminal may ignore; saving it in a file failed: " + saveErr.Error()
+	}
+	return "Sent to the clipboard, which this terminal may ignore; the command is also in " + file
+}
+
+// NoCommand is what copying says on a step without a command to copy.
+const NoCommand = "This step has no command to copy."
+
 // StepDoc is a step's document: its title and text, the choices of a
 // quiz, the answer given (as p records it), where to work, how to act,
 // and the hints revealed. last adds how to see the summary.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -403,3 +405,43 @@ type flashExpiredMsg struct{ id int }
 
 // oneLine folds text into one line for the status line.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// copyCommand puts the step's main command on the clipboard with OSC 52.
+// Where the terminal may drop that request (a console, tmux or screen,
+// which pass it on only when set up to), the command is saved in a file
+// as well, and the status line says where.
+func (m *Model) copyCommand() tea.Cmd {
+	command := m.info.MainCommand()
+	if command == "" {
+		return m.setFlash(present.NoCommand, flashWarning)
+	}
+	if clipboardSure(m.cfg.getenv) {
+		return tea.Batch(tea.SetClipboard(command), m.setFlash(present.Copied(command, "", nil), flashSuccess))
+	}
+	file := filepath.Join(filepath.Dir(m.b.ProgressPath()), "command.txt")
+	return tea.Batch(tea.SetClipboard(command), saveCommandCmd(command, file))
+}
+
+// clipboardSure says the terminal takes OSC 52 as far as the environment
+// tells: a Linux console and unknown terminals do not, and tmux and
+// screen keep it to themselves unless set up to pass it on.
+func clipboardSure(getenv func(string) string) bool {
+	switch getenv("TERM") {
+	case "", "dumb", "linux":
+		return false
+	}
+	return getenv("TMUX") == "" && getenv("STY") == ""
+}
+
+// commandSavedMsg says the copied command is also in file (or why not).
+type commandSavedMsg struct {
+	command, file string
+	err           error
+}
+
+func saveCommandCmd(command, file string) tea.Cmd {
+	return func() tea.Msg {
+		err := os.WriteFile(file, []byte(command+"\n"), 0o600)
+		return commandSavedMsg{command: command, file: file, err: err}
+	}
+}

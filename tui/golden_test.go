@@ -75,6 +75,15 @@ var goldenScreens = []screenCase{
 		keys: func(h *harness) { h.press("n") },
 	},
 	{
+		// A long error is shown in full above the status line, not cut.
+		name:  "long-error",
+		setup: func(t *testing.T, b *fake.Session) { fixture.ReturningTo(t, b, "leak-build") },
+		keys: func(h *harness) {
+			h.exec(h.m.setFlash(longResetError, flashError))
+			h.settle(settled)
+		},
+	},
+	{
 		name:  "all-keys",
 		setup: func(t *testing.T, b *fake.Session) { fixture.ReturningTo(t, b, "leak-build") },
 		keys:  func(h *harness) { h.press("?") },
@@ -88,6 +97,11 @@ var goldenScreens = []screenCase{
 		},
 	},
 }
+
+// longResetError is what a reset that hits a running container says.
+const longResetError = "reset step 2.1: remove container dockertutor-leak-build: Error response from daemon: " +
+	"You cannot remove a running container 4f1c0a9b2e7d3c5a6b8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c. " +
+	"Stop the container before attempting removal or force remove"
 
 func TestGolden(t *testing.T) {
 	for _, sc := range goldenScreens {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -37,6 +38,9 @@ type harness struct {
 	msgs   chan tea.Msg
 	quit   bool
 	cancel context.CancelFunc
+	// clipboard is the text the model last asked the terminal to put on
+	// the clipboard (bubbletea turns that message into OSC 52).
+	clipboard string
 
 	mu      sync.Mutex
 	running map[int]time.Time // commands not returned yet, by when they started
@@ -105,6 +109,9 @@ func (h *harness) update(msg tea.Msg) {
 	case tea.QuitMsg:
 		h.quit = true
 		return
+	}
+	if fmt.Sprintf("%T", msg) == "tea.setClipboardMsg" {
+		h.clipboard = fmt.Sprint(msg)
 	}
 	m, cmd := h.m.Update(msg)
 	h.m = m.(Model)

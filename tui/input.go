@@ -39,6 +39,7 @@ func (m Model) activeKeys() KeyMap {
 	k.Search.SetEnabled(m.page != pageLoading)
 	k.Left.SetEnabled(m.focus == paneText && m.text.wide)
 	k.Right.SetEnabled(m.focus == paneText && m.text.wide)
+	k.Copy.SetEnabled(onStep && m.info.MainCommand() != "")
 
 	switch {
 	case m.page == pageWelcome:
@@ -109,6 +110,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.scroll(m.focus, -1)
 	case key.Matches(msg, k.Down):
 		m.scroll(m.focus, 1)
+	case key.Matches(msg, k.Copy):
+		return m.copyCommand()
 	case key.Matches(msg, k.Left):
 		m.text.scrollSideways(-sidewaysStep)
 	case key.Matches(msg, k.Right):

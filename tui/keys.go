@@ -9,6 +9,7 @@ type KeyMap struct {
 	Next, Prev           key.Binding
 	Up, Down             key.Binding
 	Left, Right          key.Binding // Left's help says both arrows
+	Copy                 key.Binding
 	PageUp, PageDown     key.Binding
 	Focus, FocusBack     key.Binding
 	Open                 key.Binding
@@ -28,6 +29,7 @@ func DefaultKeyMap() KeyMap {
 		Down:      key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
 		Left:      key.NewBinding(key.WithKeys("left"), key.WithHelp("←/→", "scroll sideways")),
 		Right:     key.NewBinding(key.WithKeys("right")),
+		Copy:      key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "copy command")),
 		PageUp:    key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
 		PageDown:  key.NewBinding(key.WithKeys("pgdown", "space"), key.WithHelp("pgdn", "page down")),
 		Focus:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next pane")),
@@ -54,10 +56,10 @@ func DefaultKeyMap() KeyMap {
 // are left out.
 func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{
-		k.Cancel, k.Open, k.Run, k.Check, k.Answer,
-		k.Left,
-		k.Hint, k.Edit, k.Shell, k.Solution,
-		k.Next, k.Prev, k.Reset, k.Focus, k.Outline, k.Search,
+		k.Cancel, k.Open, k.Run, k.Check, k.Answer, k.Hint, k.Edit, k.Shell, k.Solution,
+		k.Next, k.Prev,
+		k.Copy, k.Left,
+		k.Reset, k.Focus, k.Outline, k.Search,
 	}
 }
 
@@ -66,7 +68,8 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Next, k.Prev, k.Up, k.Down, k.PageUp, k.PageDown, k.Focus, k.Open,
 			k.Left},
-		{k.Run, k.Check, k.Hint, k.Solution, k.Answer, k.Reset, k.Edit, k.Shell},
+		{k.Run, k.Check, k.Hint, k.Solution, k.Answer, k.Reset, k.Edit, k.Shell,
+			k.Copy},
 		{k.Outline, k.Search, k.Cancel, k.Help, k.Quit},
 	}
 }
@@ -78,5 +81,6 @@ func (k *KeyMap) all() []*key.Binding {
 		&k.Open, &k.Run, &k.Check, &k.Hint, &k.Solution, &k.Edit, &k.Shell, &k.Answer,
 		&k.Reset, &k.Outline, &k.Search, &k.Cancel, &k.Help, &k.Quit,
 		&k.Left, &k.Right,
+		&k.Copy,
 	}
 }

@@ -45,10 +45,18 @@ type layout struct {
 	Results, Output rect
 	Tabbed          bool
 	Prompt          rect // empty when no prompt is open
-	Status, Help    rect
+	// Message holds a status message too long for the status line, in
+	// full above it; empty when there is none.
+	Message      rect
+	Status, Help rect
 }
 
-func computeLayout(w, h int, showOutline, prompt bool) layout {
+// maxMessageLines is how many lines a long message may take above the
+// status line, at most, on a terminal of height h: enough for a long
+// Docker error, with the panes still usable.
+func maxMessageLines(h int) int { return max(h/4, 2) }
+
+func computeLayout(w, h int, showOutline, prompt bool, messageLines int) layout {
 	l := layout{Width: w, Height: h}
 	if w < MinWidth || h < MinHeight {
 		l.TooSmall = true
@@ -57,6 +65,10 @@ func computeLayout(w, h int, showOutline, prompt bool) layout {
 	l.Help = rect{0, h - 1, w, 1}
 	l.Status = rect{0, h - 2, w, 1}
 	mainH := h - 2
+	if n := min(messageLines, maxMessageLines(h)); n > 0 {
+		mainH -= n
+		l.Message = rect{0, mainH, w, n}
+	}
 	if prompt {
 		mainH--
 		l.Prompt = rect{0, mainH, w, 1}

@@ -277,9 +277,13 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return m.startCheck(reason)
 
+	case commandSavedMsg:
+		// A warning, so that the file's name shows in full.
+		return m.setFlash(present.Copied(msg.command, msg.file, msg.err), flashWarning)
 	case flashExpiredMsg:
 		if msg.id == m.flash.id {
 			m.flash = flash{}
+			return m.relayout() // a long message gives its lines back
 		}
 		return nil
 	case spinner.TickMsg:
@@ -367,6 +371,7 @@ func (m *Model) entered(msg enteredMsg) tea.Cmd {
 	st := m.steps[m.cur]
 	if m.flash.step != "" && m.flash.step != st.ID {
 		m.flash = flash{} // a verdict's line is about the step it came from
+		m.relayout()
 	}
 	var cmds []tea.Cmd
 	if changed {
@@ -668,15 +673,16 @@ func (m *Model) dockerStatus(msg dockerStatusMsg) tea.Cmd {
 func (m *Model) setFlash(text string, kind flashKind) tea.Cmd {
 	m.nextID++
 	m.flash = flash{text: text, kind: kind, id: m.nextID}
+	relayout := m.relayout() // a long message takes lines above the status line
 	d := m.cfg.flashFor
 	if d <= 0 {
-		return nil
+		return relayout
 	}
 	if kind == flashError {
 		d *= 2 // errors get time to be read
 	}
 	id := m.nextID
-	return tea.Tick(d, func(time.Time) tea.Msg { return flashExpiredMsg{id: id} })
+	return tea.Batch(relayout, tea.Tick(d, func(time.Time) tea.Msg { return flashExpiredMsg{id: id} }))
 }
 
 func (m *Model) spin() tea.Cmd {
@@ -692,7 +698,7 @@ func (m *Model) spin() tea.Cmd {
 // relayout recomputes the layout and sizes the panes after a change of
 // window size, outline, prompt or styles.
 func (m *Model) relayout() tea.Cmd {
-	m.lay = computeLayout(m.width, m.height, m.outlineVisible(), m.prompt.kind != promptNone)
+	m.lay = computeLayout(m.width, m.height, m.outlineVisible(), m.prompt.kind != promptNone, len(m.messageLines()))
 	if m.lay.TooSmall {
 		return nil
 	}

@@ -76,7 +76,7 @@ func renderStatus(st Styles, v statusView, width int) string {
 	msg, style := v.activity, st.BarInfo
 	if v.flash.text != "" {
 		msg = v.flash.text
-		style = map[flashKind]lipgloss.Style{flashInfo: st.BarInfo, flashSuccess: st.BarSuccess, flashWarning: st.BarWarning, flashError: st.BarError}[v.flash.kind]
+		style = flashStyle(st, v.flash.kind)
 	} else if msg == "" && v.dockerKnown && !v.docker.Reachable {
 		msg, style = v.docker.Problem, st.BarError
 	}
@@ -106,4 +106,30 @@ func renderStatus(st Styles, v statusView, width int) string {
 		mid = style.Render(text) + st.Bar.Render(strings.Repeat(" ", max(room-ansi.StringWidth(text), 0)))
 	}
 	return ansi.Truncate(left+mid+right, width, "")
+}
+
+// statusRoom is the room a message has in the status line, about: the
+// Docker segment and the learner's position take the rest.
+const statusRoom = 40
+
+// messageLines is a warning or an error wrapped in full, for the lines
+// above the status line, when it is too long for the status line itself
+// (a Docker error, a reset that hit a conflict); nil when it fits. Other
+// messages are cut: they are short, and the panes should not move for them.
+func (m Model) messageLines() []string {
+	text := m.flash.text
+	if text == "" || m.flash.kind != flashWarning && m.flash.kind != flashError || m.width <= 0 || ansi.StringWidth(oneLine(text)) <= min(statusRoom, m.width) {
+		return nil
+	}
+	lines := present.Wrap(text, max(m.width-2, 10))
+	if n := maxMessageLines(m.height); len(lines) > n {
+		lines = append(lines[:n-1], ansi.Truncate(strings.Join(lines[n-1:], " "), max(m.width-2, 10), "…"))
+	}
+	return lines
+}
+
+// flashStyle is how a message of the kind looks, in the status line and
+// above it.
+func flashStyle(st Styles, kind flashKind) lipgloss.Style {
+	return map[flashKind]lipgloss.Style{flashInfo: st.BarInfo, flashSuccess: st.BarSuccess, flashWarning: st.BarWarning, flashError: st.BarError}[kind]
 }

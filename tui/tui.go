@@ -141,7 +141,7 @@ func loadAhead(b Backend, m Model, out io.Writer) <-chan loadedMsg {
 				w, h = tw, th
 			}
 		}
-		l := computeLayout(w, h, w >= splitWidth, false)
+		l := computeLayout(w, h, w >= splitWidth, false, 0)
 		if msg.err != nil || l.TooSmall {
 			return
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"image/color"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -782,5 +783,79 @@ func TestLeavingAStepCancelsItsCheck(t *testing.T) {
 	}
 	if h.m.results.verdict != nil {
 		t.Error("the new step shows a verdict it never had")
+	}
+}
+
+// TestCopyPutsTheStepsCommandOnTheClipboard: y sends the step's main
+// command with OSC 52; where the terminal may drop it, the command is
+// saved in a file as well and the status line names the file.
+func TestCopyPutsTheStepsCommandOnTheClipboard(t *testing.T) {
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
+	h := newHarness(t, b, 120, 40)
+	h.m.cfg.getenv = func(k string) string { return map[string]string{"TERM": "xterm-256color"}[k] }
+	want := h.m.info.MainCommand()
+	if want == "" || want != h.m.info.Action {
+		t.Fatalf("main command %q, want the action's %q", want, h.m.info.Action)
+	}
+	h.press("y")
+	if h.clipboard != want {
+		t.Fatalf("clipboard %q, want %q", h.clipboard, want)
+	}
+	contains(t, h.plainScreen(), "Copied to the clipboard")
+
+	h.clipboard = ""
+	h.m.cfg.getenv = func(k string) string {
+		return map[string]string{"TERM": "screen-256color", "TMUX": "/tmp/tmux-0/default,1,0"}[k]
+	}
+	h.press("y")
+	if h.clipboard != want {
+		t.Fatalf("inside tmux: clipboard %q, want %q", h.clipboard, want)
+	}
+	file := filepath.Join(filepath.Dir(b.ProgressPath()), "command.txt")
+	saved, err := os.ReadFile(file)
+	if err != nil || string(saved) != want+"\n" {
+		t.Fatalf("saved command %q, %v; want %q", saved, err, want)
+	}
+	contains(t, strings.Join(strings.Fields(h.plainScreen()), " "), "may ignore")
+}
+
+func TestCopyIsOffWithoutACommand(t *testing.T) {
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "pick")
+	h := newHarness(t, b, 120, 40)
+	if h.m.info.MainCommand() != "" {
+		t.Fatalf("the fixture's quiz has a command: %q", h.m.info.MainCommand())
+	}
+	if h.m.activeKeys().Copy.Enabled() {
+		t.Fatal("y is on with nothing to copy")
+	}
+	h.press("y")
+	if h.clipboard != "" {
+		t.Fatalf("copied %q", h.clipboard)
+	}
+}
+
+// TestLongMessagesAreShownInFull: a message too long for the status line
+// (a reset that hit a conflict, a long Docker error) is wrapped above it,
+// every word on screen, and gives its lines back when it goes.
+func TestLongMessagesAreShownInFull(t *testing.T) {
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
+	h := newHarness(t, b, 80, 24)
+	textHeight := h.m.lay.Text.H
+	h.exec(h.m.setFlash(longResetError, flashError))
+	h.settle(settled)
+	if h.m.lay.Message.empty() || h.m.lay.Text.H >= textHeight {
+		t.Fatalf("no room made for the message: %+v", h.m.lay)
+	}
+	screen := strings.Join(strings.Fields(h.plainScreen()), " ")
+	if !strings.Contains(screen, longResetError) {
+		t.Fatalf("the message is not on screen in full:\n%s", h.plainScreen())
+	}
+	requireSize(t, h.screen(), 80, 24)
+	h.send(flashExpiredMsg{id: h.m.flash.id})
+	if !h.m.lay.Message.empty() || h.m.lay.Text.H != textHeight {
+		t.Fatalf("the message's lines were not given back: %+v", h.m.lay)
 	}
 }

@@ -56,7 +56,17 @@ func (m Model) screen() string {
 	if !l.Prompt.empty() {
 		blocks[l.Prompt] = m.prompt.view(st, l.Prompt.W)
 	}
-	blocks[l.Status] = renderStatus(st, m.statusView(), l.Status.W)
+	sv := m.statusView()
+	if !l.Message.empty() {
+		style := flashStyle(st, m.flash.kind)
+		var lines []string
+		for _, line := range m.messageLines() {
+			lines = append(lines, style.Render(" "+line+" "))
+		}
+		blocks[l.Message] = strings.Join(lines, "\n")
+		sv.flash = flash{} // said in full above
+	}
+	blocks[l.Status] = renderStatus(st, sv, l.Status.W)
 	blocks[l.Help] = m.helpBar()
 	return l.compose(blocks)
 }
