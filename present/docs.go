@@ -297,7 +297,13 @@ func dockerAdvice(d tutor.DockerStatus, known bool) string {
 	if d.Problem != "" {
 		fmt.Fprintf(&b, "%s\n\n", d.Problem)
 	}
-	if d.Fix != "" {
+	if fixes := strings.Split(d.Fix, "\n"); len(fixes) > 1 {
+		fmt.Fprintf(&b, "**%s**\n\n", fixLabel)
+		for _, f := range fixes {
+			fmt.Fprintf(&b, "- %s\n", f)
+		}
+		b.WriteString("\n")
+	} else if d.Fix != "" {
 		fmt.Fprintf(&b, "**%s** %s\n\n", fixLabel, d.Fix)
 	}
 	b.WriteString("You can read the steps meanwhile; the tutor notices when Docker is back.\n\n")

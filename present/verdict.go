@@ -173,10 +173,14 @@ func nextStep(f Front) string {
 // fixLabel comes before the advice for a daemon that does not answer.
 const fixLabel = "To fix it:"
 
-// Fix is the advice for a daemon that does not answer, "" without one.
+// Fix is the advice for a daemon that does not answer, "" without one;
+// advice of several lines (one fix a line) starts on a line of its own.
 func Fix(fix string) string {
-	if fix == "" {
+	switch {
+	case fix == "":
 		return ""
+	case strings.Contains(fix, "\n"):
+		return fixLabel + "\n" + fix
 	}
 	return fixLabel + " " + fix
 }

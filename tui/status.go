@@ -108,9 +108,10 @@ func renderStatus(st Styles, v statusView, width int) string {
 	return ansi.Truncate(left+mid+right, width, "")
 }
 
-// statusRoom is the room a message has in the status line, about: the
-// Docker segment and the learner's position take the rest.
-const statusRoom = 40
+// statusRoom is the room a message has in the status line, about, on a
+// terminal width wide: the Docker segment and the learner's position take
+// the rest.
+func statusRoom(width int) int { return max(40, width-75) }
 
 // messageLines is a warning or an error wrapped in full, for the lines
 // above the status line, when it is too long for the status line itself
@@ -118,7 +119,7 @@ const statusRoom = 40
 // messages are cut: they are short, and the panes should not move for them.
 func (m Model) messageLines() []string {
 	text := m.flash.text
-	if text == "" || m.flash.kind != flashWarning && m.flash.kind != flashError || m.width <= 0 || ansi.StringWidth(oneLine(text)) <= min(statusRoom, m.width) {
+	if text == "" || m.flash.kind != flashWarning && m.flash.kind != flashError || m.width <= 0 || ansi.StringWidth(oneLine(text)) <= statusRoom(m.width) {
 		return nil
 	}
 	lines := present.Wrap(text, max(m.width-2, 10))

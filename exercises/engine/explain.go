@@ -46,6 +46,23 @@ type Fix struct {
 	Command string `json:"command,omitempty"`
 }
 
+// FixText words the fixes for goos, one line each with its command, for
+// a front end that has a few lines for what doctor lists: "Start the
+// Docker service: sudo systemctl start docker", then "Or stop overriding
+// the endpoint and use your current context: unset DOCKER_HOST". It is ""
+// when there is no fix.
+func (p Problem) FixText(goos string) string {
+	var parts []string
+	for _, f := range p.Fixes[goos] {
+		s := f.Text
+		if f.Command != "" {
+			s += ": " + f.Command
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "\n")
+}
+
 // Explain turns an error from Resolve or Connect into a Problem for the
 // endpoint ep.
 func Explain(ep Endpoint, err error) Problem {

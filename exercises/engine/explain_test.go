@@ -221,3 +221,35 @@ func TestExplainMessagesNameThePlace(t *testing.T) {
 		t.Errorf("message %q should name the context and the file", p.Message)
 	}
 }
+
+// TestFixTextGivesEveryFixInOrder: the tutor's one line of advice holds
+// every fix doctor lists, the override to undo too.
+func TestFixTextGivesEveryFixInOrder(t *testing.T) {
+	ep := Endpoint{Host: "unix:///nowhere/docker.sock", Origin: FromDockerHost}
+	p := Explain(ep, &ConnectError{Endpoint: ep, Err: syscall.ENOENT})
+	line := p.FixText(Linux)
+	var want []string
+	for _, f := range p.Fixes[Linux] {
+		want = append(want, f.Text)
+		if f.Command != "" {
+			want = append(want, f.Command)
+		}
+	}
+	if len(p.Fixes[Linux]) < 2 {
+		t.Fatalf("fixes %+v: want a start and an unset", p.Fixes[Linux])
+	}
+	at := 0
+	for _, w := range want {
+		i := strings.Index(line[at:], w)
+		if i < 0 {
+			t.Fatalf("line %q lacks %q after column %d", line, w, at)
+		}
+		at += i + len(w)
+	}
+	if !strings.Contains(line, "unset DOCKER_HOST") {
+		t.Fatalf("line %q does not offer to unset DOCKER_HOST", line)
+	}
+	if (Problem{}).FixText(Linux) != "" {
+		t.Fatal("no fixes, no line")
+	}
+}

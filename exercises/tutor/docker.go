@@ -104,14 +104,10 @@ func (s *Session) DockerStatus(ctx context.Context) DockerStatus {
 	if rerr != nil {
 		err = rerr
 	}
+	// The same explanation and every fix doctor gives (such as unsetting a
+	// DOCKER_HOST that points nowhere), not only the first.
 	p := engine.Explain(ep, err)
-	st.Problem = p.Message
-	if fixes := p.Fixes[runtime.GOOS]; len(fixes) > 0 {
-		st.Fix = fixes[0].Text
-		if fixes[0].Command != "" {
-			st.Fix += ": " + fixes[0].Command
-		}
-	}
+	st.Problem, st.Fix = p.Message, p.FixText(runtime.GOOS)
 	return st
 }
 
