@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/dockertutor/dockertutor/lessons"
 	"github.com/dockertutor/dockertutor/tui/internal/fake"
 	"github.com/dockertutor/dockertutor/tui/markdown"
 )
@@ -38,6 +39,9 @@ type harness struct {
 	msgs   chan tea.Msg
 	quit   bool
 	cancel context.CancelFunc
+	// patience is how long settle waits, 5 s unless set: a real daemon
+	// on a loaded machine builds slower.
+	patience time.Duration
 	// clipboard is the text the model last asked the terminal to put on
 	// the clipboard (bubbletea turns that message into OSC 52).
 	clipboard string
@@ -67,10 +71,19 @@ func (h *harness) busy() bool {
 
 func newHarness(t testing.TB, b *fake.Session, w, h int) *harness {
 	t.Helper()
+	hs := newHarnessOn(t, b, b.Course, w, h)
+	hs.b = b
+	return hs
+}
+
+// newHarnessOn drives the model on any session, a real one on a real
+// daemon too (then b is nil).
+func newHarnessOn(t testing.TB, b Backend, course *lessons.Course, w, h int) *harness {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	hs := &harness{t: t, b: b, msgs: make(chan tea.Msg, 1024), cancel: cancel}
-	hs.m = newModel(ctx, b, b.Course, testConfig())
+	hs := &harness{t: t, msgs: make(chan tea.Msg, 1024), cancel: cancel}
+	hs.m = newModel(ctx, b, course, testConfig())
 	hs.exec(hs.m.Init())
 	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
 	return hs
@@ -146,7 +159,11 @@ func (h *harness) typeText(s string) {
 // test after a few seconds.
 func (h *harness) settle(cond func(Model) bool) {
 	h.t.Helper()
-	deadline := time.After(5 * time.Second)
+	patience := h.patience
+	if patience == 0 {
+		patience = 5 * time.Second
+	}
+	deadline := time.After(patience)
 	for {
 		quiet := time.After(30 * time.Millisecond)
 		select {
