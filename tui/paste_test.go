@@ -92,7 +92,9 @@ func TestBuildSecretsCommandsPasteAndRun(t *testing.T) {
 			}
 		}
 		h.exec(h.m.enterStep(idx))
-		h.settle(func(m Model) bool { return settled(m) && m.page == pageStep && m.cur == idx && m.info.Step != nil && m.info.Step.ID == st.ID })
+		h.settle(func(m Model) bool {
+			return settled(m) && m.page == pageStep && m.cur == idx && m.info.Step != nil && m.info.Step.ID == st.ID
+		})
 		if st.Kind == lessons.KindExercise && h.m.info.Action != "" {
 			h.press("r")
 			h.settle(settled)
