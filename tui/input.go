@@ -285,6 +285,20 @@ func (m *Model) handlePromptKey(msg tea.KeyPressMsg) tea.Cmd {
 			}
 			cmd := m.closePrompt()
 			return tea.Batch(cmd, m.startAnswer(value))
+		case "up", "down", "pgup", "pgdown":
+			// The text stays readable while typing: a quiz's choices may
+			// run below the pane on a small terminal.
+			switch msg.String() {
+			case "up":
+				m.scroll(paneText, -1)
+			case "down":
+				m.scroll(paneText, 1)
+			case "pgup":
+				m.scroll(paneText, -m.textPage())
+			default:
+				m.scroll(paneText, m.textPage())
+			}
+			return nil
 		}
 	case promptSearch:
 		switch msg.String() {
@@ -375,6 +389,9 @@ func (m *Model) cycleFocus(d int) {
 		}
 	}
 }
+
+// textPage is how far pgup and pgdn move the text pane.
+func (m Model) textPage() int { return max(m.lay.Text.inner().H-1, 1) }
 
 // pageSize is how far pgup and pgdn move in the focused pane.
 func (m Model) pageSize() int {

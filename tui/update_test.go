@@ -18,6 +18,8 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
+	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/tui/internal/fake"
 	"github.com/dockertutor/dockertutor/tui/internal/fixture"
 	"github.com/dockertutor/dockertutor/tui/markdown"
 )
@@ -857,5 +859,52 @@ func TestLongMessagesAreShownInFull(t *testing.T) {
 	h.send(flashExpiredMsg{id: h.m.flash.id})
 	if !h.m.lay.Message.empty() || h.m.lay.Text.H != textHeight {
 		t.Fatalf("the message's lines were not given back: %+v", h.m.lay)
+	}
+}
+
+// TestEveryQuizChoiceIsReachableAt80x24: on the smallest screen, with the
+// answer prompt open, every choice of every quiz of the built-in course
+// comes into view whole by scrolling the text with ↓.
+func TestEveryQuizChoiceIsReachableAt80x24(t *testing.T) {
+	course, problems := lessons.Builtin()
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	b := fake.OpenIn(t, course, t.TempDir(), t.TempDir())
+	h := newHarness(t, b, 80, 24)
+	quizzes := 0
+	for idx, st := range h.m.steps {
+		if st.Kind != lessons.KindQuiz || st.Quiz == nil {
+			continue
+		}
+		quizzes++
+		h.exec(h.m.enterStep(idx))
+		h.settle(func(m Model) bool { return settled(m) && m.cur == idx && m.info.Step != nil && m.info.Step.ID == st.ID })
+		h.press("a")
+		if h.m.prompt.kind != promptAnswer {
+			t.Fatalf("step %s: a opened no answer prompt", st.Number)
+		}
+		seen := ""
+		for range h.m.text.vp.TotalLineCount() {
+			seen += "\n" + h.plainScreen()
+			h.press("down")
+		}
+		seen += "\n" + h.plainScreen()
+		for _, c := range st.Quiz.Choices {
+			first := strings.Fields(strings.NewReplacer("`", "", "**", "").Replace(c.Text))
+			if len(first) > 4 {
+				first = first[:4]
+			}
+			if !strings.Contains(strings.Join(strings.Fields(seen), " "), c.ID+" "+strings.Join(first, " ")) {
+				t.Errorf("step %s: choice %s (%q) never came into view", st.Number, c.ID, c.Text)
+			}
+		}
+		if h.m.prompt.kind != promptAnswer {
+			t.Fatalf("step %s: scrolling closed the prompt", st.Number)
+		}
+		h.press("esc")
+	}
+	if quizzes == 0 {
+		t.Fatal("the built-in course has no quiz")
 	}
 }
