@@ -79,6 +79,9 @@ func Copied(command, file string, saveErr error) string {
 	return "Sent to the clipboard, which this terminal may ignore; the command is also in " + file
 }
 
+// CommandToCopy comes before the step's main command printed alone.
+const CommandToCopy = "The step's command, to copy:"
+
 // NoCommand is what copying says on a step without a command to copy.
 const NoCommand = "This step has no command to copy."
 

@@ -39,9 +39,9 @@ func (u *plainUI) edit() {
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
-		u.printf("Back from the editor, which ended with %v.\n", exit)
+		u.sayf("Back from the editor, which ended with %v.", exit)
 	case err != nil:
-		u.printf("The editor could not run: %v\n", err)
+		u.sayf("The editor could not run: %v", err)
 		u.printf("The file to edit is %s\n", file)
 	case u.watch.step != nil:
 		u.printf("Back from the editor. Watching checks the step if the file changed.\n")
@@ -55,7 +55,7 @@ func (u *plainUI) shell() {
 	dir := u.b.Values(u.steps[u.cur], u.prog).Workdir
 	shell, err := handover.Shell(u.getenv, dir)
 	if err != nil {
-		u.printf("%v\n", err)
+		u.sayf("%v", err)
 		u.printf("The step's folder is %s\n", dir)
 		return
 	}
@@ -64,7 +64,7 @@ func (u *plainUI) shell() {
 	err = u.handOver(shell)
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) { // a shell's status is its last command's
-		u.printf("The shell could not run: %v\n", err)
+		u.sayf("The shell could not run: %v", err)
 		return
 	}
 	u.printf("Back from the shell, in the tutor.\n")

@@ -76,6 +76,7 @@ var plainCommands = []string{
 	"a VALUE  answer a quiz (its letter, or letters such as a,c) or a question",
 	"h        reveal the next hint",
 	"s        show the reference solution",
+	"y        print the step's main command alone, unwrapped, to copy",
 	"x        reset the step",
 	"e        open the step's file in your editor ($VISUAL, $EDITOR, else nano, vi)",
 	"t        open a shell in the step's folder; type exit to come back",
@@ -116,7 +117,7 @@ func (u *plainUI) run() error {
 		return fmt.Errorf("cannot read your progress: %w", err)
 	}
 	for _, w := range u.warnings {
-		u.printf("Warning: %v\n", w)
+		u.sayf("Warning: %v", w)
 	}
 	u.prog = p
 	cur := u.b.CurrentStep(p)
@@ -278,13 +279,15 @@ func (u *plainUI) command(cmd, arg string) bool {
 	case "h":
 		h, err := u.b.NextHint(st)
 		if err != nil {
-			u.printf("%v\n", err)
+			u.sayf("%v", err)
 			return false
 		}
 		u.printf("Hint %d of %d:\n", h.Number, h.Total)
 		u.print(h.Text)
 	case "s":
 		u.solution(st)
+	case "y":
+		u.printCommand(st)
 	case "x":
 		if st.Kind == lessons.KindRead {
 			u.printf("A reading step has nothing to reset.\n")
@@ -294,7 +297,7 @@ func (u *plainUI) command(cmd, arg string) bool {
 			return false
 		}
 		if err := u.b.ResetStep(u.ctx, st); err != nil {
-			u.printf("Reset failed: %v\n", err)
+			u.sayf("Reset failed: %v", err)
 			return false
 		}
 		u.printf("Step %s is reset.\n", st.Number)
@@ -309,7 +312,7 @@ func (u *plainUI) command(cmd, arg string) bool {
 func (u *plainUI) enter(idx int) {
 	p, _, err := u.b.Enter(u.steps[idx])
 	if err != nil {
-		u.printf("Cannot open step %s: %v\n", u.steps[idx].Number, err)
+		u.sayf("Cannot open step %s: %v", u.steps[idx].Number, err)
 		return
 	}
 	u.cur, u.prog = idx, p
@@ -336,6 +339,13 @@ func (u *plainUI) print(md string) {
 	u.printf("%s\n", strings.Trim(out, "\n"))
 }
 
+// sayf prints a line of the tutor's, wrapped to the width with the lines
+// after the first indented: an error from Docker can be long, and is read
+// in full.
+func (u *plainUI) sayf(format string, args ...any) {
+	u.wrapped(fmt.Sprintf(format, args...), "", "  ")
+}
+
 // wrapped prints text wrapped to the width, with a first-line prefix and
 // an indent for the lines that follow.
 func (u *plainUI) wrapped(text, first, rest string) {
@@ -347,6 +357,17 @@ func (u *plainUI) wrapped(text, first, rest string) {
 		}
 		u.printf("%s%s\n", p, strings.TrimRight(line, " "))
 	}
+}
+
+// printCommand prints the step's main command on lines of its own, never
+// wrapped, for the learner to copy from the terminal.
+func (u *plainUI) printCommand(st *lessons.Step) {
+	command := backend.Describe(u.b, st, u.prog).MainCommand()
+	if command == "" {
+		u.printf("%s\n", present.NoCommand)
+		return
+	}
+	u.printf("%s\n\n%s\n", present.CommandToCopy, command)
 }
 
 func (u *plainUI) list() {
@@ -453,7 +474,7 @@ func (u *plainUI) solution(st *lessons.Step) {
 	}
 	files, err := u.b.Solution(st)
 	if err != nil {
-		u.printf("Cannot show the solution: %v\n", err)
+		u.sayf("Cannot show the solution: %v", err)
 		return
 	}
 	names := make([]string, 0, len(files))

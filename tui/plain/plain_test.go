@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/present"
 	"github.com/dockertutor/dockertutor/tui/backend"
 	"github.com/dockertutor/dockertutor/tui/internal/fixture"
 )
@@ -53,6 +54,9 @@ func TestPlainModeIsLinearTextWithOneLetterCommands(t *testing.T) {
 		if !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(want), " ")) {
 			t.Errorf("plain output lacks %q:\n%s", want, out)
 		}
+	}
+	if i := strings.Index(out, "\x1b"); i >= 0 {
+		t.Errorf("an escape sequence in plain output (no OSC 8 links, no colours): %q", out[max(i-40, 0):min(i+40, len(out))])
 	}
 	for _, line := range strings.Split(out, "\n") {
 		// Input is not echoed here as a terminal would: output follows the prompt.
@@ -150,4 +154,20 @@ func TestPlainModeEndsWithTheContext(t *testing.T) {
 // which is printed whole however wide, for the learner to paste.
 func isCommand(line string) bool {
 	return strings.Contains(line, "docker build ")
+}
+
+// TestPlainPrintsTheStepsCommandWhole: y prints the step's main command on
+// a line of its own, however wide, for the learner to copy.
+func TestPlainPrintsTheStepsCommandWhole(t *testing.T) {
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "leak-build")
+	st, _ := b.Course.Step("leak-build")
+	want := b.ActionCommand(st)
+	if len(want) <= 80 {
+		t.Fatalf("the fixture's command %q fits in 80 columns: nothing to show", want)
+	}
+	out := runPlainWith(t, b, b.Course, "y", "q")
+	if !strings.Contains(out, present.CommandToCopy+"\n\n"+want+"\n") {
+		t.Fatalf("the command is not printed whole after %q:\n%s", present.CommandToCopy, out)
+	}
 }
