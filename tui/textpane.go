@@ -68,7 +68,8 @@ func (t *textPane) resize(w, h int) {
 func (t *textPane) measure() {
 	widest := 0
 	for _, l := range strings.Split(t.vp.GetContent(), "\n") {
-		widest = max(widest, ansi.StringWidth(l))
+		// Padding glamour adds to fill a line is not worth scrolling to.
+		widest = max(widest, ansi.StringWidth(strings.TrimRight(ansi.Strip(l), " ")))
 	}
 	t.wide = widest > t.vp.Width()
 	if !t.wide {

@@ -32,12 +32,35 @@ func codeMarker(i int) string { return "dtcode" + strconv.Itoa(i) + "z" }
 
 var codeMarkerPattern = regexp.MustCompile(`dtcode([0-9]+)z`)
 
+// spanMarker stands for inline code span i while glamour renders: a word
+// as short as the marker of a block, which glamour styles as code.
+func spanMarker(i int) string { return "dtspan" + strconv.Itoa(i) + "z" }
+
+var spanMarkerPattern = regexp.MustCompile(`dtspan([0-9]+)z`)
+
+// inlineCommand is an inline code span with a space in it: a command in
+// prose ("run `docker history --no-trunc app`"), which glamour would
+// break at a space like any words.
+var inlineCommand = regexp.MustCompile("`([^`]* [^`]*)`")
+
 // liftCode replaces the body of every fenced code block of md with its
-// marker and returns the bodies. A body loses up to the indentation of its
-// opening fence, as CommonMark reads it.
-func liftCode(md string) (string, []codeBlock) {
-	if !strings.Contains(md, "```") && !strings.Contains(md, "~~~") {
-		return md, nil
+// marker and returns the bodies; outside the blocks, it replaces each
+// inline code span that holds a space with its marker and returns the
+// spans. A body loses up to the indentation of its opening fence, as
+// CommonMark reads it.
+func liftCode(md string) (string, []codeBlock, []string) {
+	if !strings.Contains(md, "`") && !strings.Contains(md, "~~~") {
+		return md, nil, nil
+	}
+	var spans []string
+	liftSpans := func(line string) string {
+		if strings.Contains(line, "``") {
+			return line // double-backtick spans: left to glamour
+		}
+		return inlineCommand.ReplaceAllStringFunc(line, func(span string) string {
+			spans = append(spans, span[1:len(span)-1])
+			return "`" + spanMarker(len(spans)-1) + "`"
+		})
 	}
 	var (
 		out    strings.Builder
@@ -65,10 +88,11 @@ func liftCode(md string) (string, []codeBlock) {
 			b.lines = append(b.lines, dedent(body, indent))
 			continue
 		}
-		out.WriteString(line)
 		if run == 0 {
+			out.WriteString(liftSpans(line))
 			continue
 		}
+		out.WriteString(line)
 		open, char, length, indent = true, trimmed[0], run, len(body)-len(trimmed)
 		lang, _, _ := strings.Cut(strings.TrimSpace(trimmed[run:]), " ")
 		blocks = append(blocks, codeBlock{lang: lang})
@@ -79,7 +103,7 @@ func liftCode(md string) (string, []codeBlock) {
 		}
 		closeBlock()
 	}
-	return out.String(), blocks
+	return out.String(), blocks, spans
 }
 
 // dedent removes up to n leading spaces.
@@ -120,6 +144,87 @@ func putBackCode(rendered string, blocks []codeBlock, cfg gansi.StyleConfig, sty
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// putBackSpans replaces each span marker of glamour's output with its
+// command, inside the code styling glamour gave the marker. A line that
+// grows wider than width breaks before and after a command rather than in
+// it: a command longer than the line stays whole and overflows, and the
+// pane scrolls sideways to it.
+func putBackSpans(rendered string, spans []string, width int) string {
+	if len(spans) == 0 {
+		return rendered
+	}
+	lines := strings.Split(rendered, "\n")
+	out := make([]string, 0, len(lines))
+	for _, line := range lines {
+		if !strings.Contains(line, "dtspan") {
+			out = append(out, line)
+			continue
+		}
+		var commands []string
+		line = spanMarkerPattern.ReplaceAllStringFunc(line, func(m string) string {
+			i, err := strconv.Atoi(m[len("dtspan") : len(m)-1])
+			if err != nil || i >= len(spans) {
+				return m
+			}
+			commands = append(commands, spans[i])
+			return spans[i]
+		})
+		out = append(out, breakAroundCommands(line, commands, width)...)
+	}
+	return strings.Join(out, "\n")
+}
+
+// breakAroundCommands breaks a styled line wider than width at the spaces
+// before and after its commands, and nowhere else; the lines after the
+// first keep the first's indentation.
+func breakAroundCommands(line string, commands []string, width int) []string {
+	plain := strings.TrimRight(ansi.Strip(line), " ")
+	if ansi.StringWidth(plain) <= width {
+		return []string{line}
+	}
+	indent := len(plain) - len(strings.TrimLeft(plain, " "))
+	col := func(byteAt int) int { return ansi.StringWidth(plain[:byteAt]) }
+	// The columns where a line may break: the space before a command, the
+	// space after it.
+	var breaks []int
+	from := 0
+	for _, c := range commands {
+		at := strings.Index(plain[from:], c)
+		if at < 0 {
+			continue
+		}
+		start, end := from+at, from+at+len(c)
+		if sp := strings.LastIndex(plain[:start], " "); sp >= indent {
+			breaks = append(breaks, col(sp))
+		}
+		if sp := strings.Index(plain[end:], " "); sp >= 0 {
+			breaks = append(breaks, col(end+sp))
+		}
+		from = end
+	}
+	total := ansi.StringWidth(plain)
+	breaks = append(breaks, total)
+	var out []string
+	lineStart, last := 0, 0
+	emit := func(a, b int) {
+		if a == 0 {
+			out = append(out, ansi.Cut(line, a, b))
+			return
+		}
+		// a is the space the line breaks at: it goes, the indent comes.
+		out = append(out, strings.Repeat(" ", indent)+ansi.Cut(line, a+1, b))
+	}
+	for _, b := range breaks {
+		if b-lineStart > width && last > lineStart {
+			emit(lineStart, last)
+			lineStart = last
+		}
+		last = b
+	}
+	emit(lineStart, total)
+	return out
 }
 
 // colourCode colours a block's lines the way glamour's style colours code,

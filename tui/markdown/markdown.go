@@ -113,12 +113,13 @@ func (r *Renderer) Render(md string, paneWidth int, style Style) (string, error)
 		}
 		r.cache[k] = tr
 	}
-	lifted, code := liftCode(labelBareFences(md))
+	lifted, code, spans := liftCode(labelBareFences(md))
 	out, err := tr.Render(lifted)
 	if err != nil {
 		return "", fmt.Errorf("render markdown: %w", err)
 	}
 	out = putBackCode(strings.Trim(out, "\n"), code, styleConfig(style), style)
+	out = putBackSpans(out, spans, k.width)
 	if style == Plain || style == Reader {
 		// Plain text goes to pipes and screen readers: escapes (glamour
 		// makes every link an OSC 8 hyperlink) and the padding glamour

@@ -125,3 +125,36 @@ func TestNoMarkdownLeftOnScreen(t *testing.T) {
 		}
 	}
 }
+
+// TestInlineCommandsAreNeverBroken: a command in prose (a hint: "In the
+// step folder: `docker build …`") stays whole on one line; the prose
+// around it breaks before and after it instead.
+func TestInlineCommandsAreNeverBroken(t *testing.T) {
+	long := "docker build --build-arg BUILD_REPO_SECRET=canary-abcdefghijkl -t dttest-0123456789ab/dockertutor/buildargtest ."
+	short := "docker history --no-trunc app"
+	md := "1. By hand, first `" + short + "`, then in the step folder: `" + long + "` and wait for the verdict to appear by itself.\n"
+	r := New()
+	for _, style := range []Style{Dark, Light, Plain, Reader} {
+		for _, w := range []int{40, 60, 100} {
+			out, err := r.Render(md, w, style)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain := ansi.Strip(out)
+			if !strings.Contains(plain, long) || !strings.Contains(plain, short) {
+				t.Fatalf("%s at %d: a command was broken:\n%s", style, w, plain)
+			}
+			if strings.Contains(plain, "dtspan") {
+				t.Fatalf("%s at %d: a span marker is left:\n%s", style, w, plain)
+			}
+			if words := strings.Join(strings.Fields(plain), " "); !strings.Contains(words, "and wait for the verdict to appear by itself.") {
+				t.Fatalf("%s at %d: the prose after the command is lost:\n%s", style, w, plain)
+			}
+			for _, line := range strings.Split(plain, "\n") {
+				if !strings.Contains(line, long) && ansi.StringWidth(strings.TrimRight(line, " ")) > WrapWidth(w) {
+					t.Fatalf("%s at %d: a line of prose is too wide: %q", style, w, line)
+				}
+			}
+		}
+	}
+}
