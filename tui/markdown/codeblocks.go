@@ -38,14 +38,14 @@ func spanMarker(i int) string { return "dtspan" + strconv.Itoa(i) + "z" }
 
 var spanMarkerPattern = regexp.MustCompile(`dtspan([0-9]+)z`)
 
-// inlineCommand is an inline code span with a space in it: a command in
-// prose ("run `docker history --no-trunc app`"), which glamour would
-// break at a space like any words.
-var inlineCommand = regexp.MustCompile("`([^`]* [^`]*)`")
+// inlineCommand is an inline code span that glamour would break: one with
+// a space, a hyphen or another of the characters it breaks lines at (a
+// command in prose, "run `docker history --no-trunc app`", or a path).
+var inlineCommand = regexp.MustCompile("`([^`]*[ ,.;+|-][^`]*)`")
 
 // liftCode replaces the body of every fenced code block of md with its
 // marker and returns the bodies; outside the blocks, it replaces each
-// inline code span that holds a space with its marker and returns the
+// inline code span glamour would break with its marker and returns the
 // spans. A body loses up to the indentation of its opening fence, as
 // CommonMark reads it.
 func liftCode(md string) (string, []codeBlock, []string) {

@@ -92,7 +92,7 @@ func TestPlainWatchPrintsEachNewVerdictBetweenPrompts(t *testing.T) {
 		t.Errorf("%d checks, want 3 (one a change seen while watching): %v", checks, b.Calls())
 	}
 	for _, line := range strings.Split(s.out.String(), "\n") {
-		if len([]rune(strings.TrimPrefix(line, plainPrompt))) > 80 && !isCommand(line) {
+		if len([]rune(strings.TrimPrefix(line, plainPrompt))) > 80 && !keptWhole(line) {
 			t.Errorf("line longer than 80 columns: %q", line)
 		}
 	}
