@@ -39,7 +39,7 @@ func (m Model) activeKeys() KeyMap {
 	k.Search.SetEnabled(m.page != pageLoading)
 	k.Left.SetEnabled(m.focus == paneText && m.text.wide)
 	k.Right.SetEnabled(m.focus == paneText && m.text.wide)
-	k.Copy.SetEnabled(onStep && m.info.MainCommand() != "")
+	k.Copy.SetEnabled(onStep && m.solution == nil && m.info.MainCommand() != "")
 
 	switch {
 	case m.page == pageWelcome:

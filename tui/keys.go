@@ -56,9 +56,11 @@ func DefaultKeyMap() KeyMap {
 // are left out.
 func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{
-		k.Cancel, k.Open, k.Run, k.Check, k.Answer, k.Hint, k.Edit, k.Shell, k.Solution,
+		k.Cancel, k.Open, k.Run, k.Check, k.Answer,
+		k.Copy,
+		k.Hint, k.Edit, k.Shell, k.Solution,
 		k.Next, k.Prev,
-		k.Copy, k.Left,
+		k.Left,
 		k.Reset, k.Focus, k.Outline, k.Search,
 	}
 }
