@@ -75,6 +75,21 @@ var goldenScreens = []screenCase{
 		keys: func(h *harness) { h.press("n") },
 	},
 	{
+		// Two stages, but the final one still takes the secret: the check
+		// that passed (stages, first in the step) comes after the one that
+		// failed.
+		name:  "failing-first",
+		setup: func(t *testing.T, b *fake.Session) { fixture.ReturningTo(t, b, "fix") },
+		keys: func(h *harness) {
+			dockerfile := filepath.Join(h.m.info.Values.Workdir, "Dockerfile")
+			leaky := "FROM alpine:3.22 AS build\nRUN echo build\nFROM alpine:3.22\nARG BUILD_REPO_SECRET\nRUN echo \"token has ${#BUILD_REPO_SECRET} characters\"\n"
+			if err := os.WriteFile(dockerfile, []byte(leaky), 0o644); err != nil {
+				h.t.Fatal(err)
+			}
+			h.press("r")
+		},
+	},
+	{
 		// A long error is shown in full above the status line, not cut.
 		name:  "long-error",
 		setup: func(t *testing.T, b *fake.Session) { fixture.ReturningTo(t, b, "leak-build") },

@@ -46,8 +46,28 @@ func (r *resultsPane) clear(step string) {
 	r.step, r.verdict, r.state, r.reason, r.err = step, nil, checkIdle, "", nil
 }
 
-// info is the word at the right of the pane's border.
+// info is the word at the right of the pane's border, with arrows where
+// the results go on past the pane (it scrolls: tab to it, ↑ ↓, the wheel).
 func (r resultsPane) info(st Styles) string {
+	word := r.word(st)
+	if r.vp.TotalLineCount() <= r.vp.Height() {
+		return word
+	}
+	arrows := "↑↓"
+	switch {
+	case r.vp.AtTop():
+		arrows = "↓"
+	case r.vp.AtBottom():
+		arrows = "↑"
+	}
+	if word == "" {
+		return st.Muted.Render(arrows)
+	}
+	return word + " " + st.Muted.Render(arrows)
+}
+
+// word says where the check stands, in a word or two.
+func (r resultsPane) word(st Styles) string {
 	switch {
 	case r.state == checkRunning:
 		return st.Muted.Render("checking…")

@@ -908,3 +908,34 @@ func TestEveryQuizChoiceIsReachableAt80x24(t *testing.T) {
 		t.Fatal("the built-in course has no quiz")
 	}
 }
+
+// TestResultsScrollWhenLongerThanThePane: at 80x24 a verdict runs past
+// the results pane; its border says so, and the keys (once it has focus)
+// and the wheel over it scroll it.
+func TestResultsScrollWhenLongerThanThePane(t *testing.T) {
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "fix")
+	h := newHarness(t, b, 80, 24)
+	h.press("c")
+	if h.m.results.vp.TotalLineCount() <= h.m.results.vp.Height() {
+		t.Fatalf("the verdict fits (%d lines in %d): nothing to scroll", h.m.results.vp.TotalLineCount(), h.m.results.vp.Height())
+	}
+	if info := ansi.Strip(h.m.results.info(h.m.styles)); !strings.HasSuffix(info, "↓") {
+		t.Fatalf("border info %q does not say there is more below", info)
+	}
+	for h.m.focus != paneResults {
+		h.press("tab")
+	}
+	h.press("down")
+	if h.m.results.vp.YOffset() != 1 {
+		t.Fatalf("↓ moved the results to %d", h.m.results.vp.YOffset())
+	}
+	r := h.m.lay.Results
+	h.send(tea.MouseWheelMsg{X: r.X + 5, Y: r.Y + 2, Button: tea.MouseWheelDown})
+	if h.m.results.vp.YOffset() <= 1 {
+		t.Fatalf("the wheel left the results at %d", h.m.results.vp.YOffset())
+	}
+	if info := ansi.Strip(h.m.results.info(h.m.styles)); !strings.Contains(info, "↑") {
+		t.Fatalf("border info %q does not say there is more above", info)
+	}
+}
