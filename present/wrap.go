@@ -9,7 +9,14 @@ import (
 // Wrap wraps plain text at spaces only (commands such as --pull must not
 // break at their hyphens); a word longer than the width is cut. Each line
 // of text is wrapped on its own.
-func Wrap(text string, width int) []string {
+func Wrap(text string, width int) []string { return wrap(text, width, true) }
+
+// WrapWhole wraps like Wrap but never cuts a word: one wider than the line
+// (a path, a command) stands whole on a line of its own, for output a
+// learner copies from, where the terminal may fold it but not break it.
+func WrapWhole(text string, width int) []string { return wrap(text, width, false) }
+
+func wrap(text string, width int, cut bool) []string {
 	var lines []string
 	for _, para := range strings.Split(text, "\n") {
 		line, lw := "", 0
@@ -24,7 +31,7 @@ func Wrap(text string, width int) []string {
 			default:
 				lines = append(lines, line)
 			}
-			for ww > width { // a word wider than the line
+			for cut && ww > width { // a word wider than the line
 				lines = append(lines, ansi.Truncate(word, width, ""))
 				word = ansi.TruncateLeft(word, width, "")
 				ww = ansi.StringWidth(word)

@@ -22,3 +22,12 @@ func TestWrapBreaksAtSpacesOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestWrapWholeKeepsLongWords(t *testing.T) {
+	path := "/home/learner/.local/state/dockertutor/progress-image-security.json.corrupt-20261202T061839"
+	got := WrapWhole("it was kept as "+path+" and a fresh one started", 40)
+	want := []string{"it was kept as", path, "and a fresh one started"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}

@@ -43,13 +43,19 @@ var spanMarkerPattern = regexp.MustCompile(`dtspan([0-9]+)z`)
 // command in prose, "run `docker history --no-trunc app`", or a path).
 var inlineCommand = regexp.MustCompile("`([^`]*[ ,.;+|-][^`]*)`")
 
+// inlineLink is a markdown link to a web address: [text](url).
+var inlineLink = regexp.MustCompile(`\[([^\]]+)\]\((https?://[^)\s]+)\)`)
+
+// webAddress is a web address in prose.
+var webAddress = regexp.MustCompile(`https?://[^\s<>()\x60]+`)
+
 // liftCode replaces the body of every fenced code block of md with its
 // marker and returns the bodies; outside the blocks, it replaces each
 // inline code span glamour would break with its marker and returns the
 // spans. A body loses up to the indentation of its opening fence, as
 // CommonMark reads it.
 func liftCode(md string) (string, []codeBlock, []string) {
-	if !strings.Contains(md, "`") && !strings.Contains(md, "~~~") {
+	if !strings.Contains(md, "`") && !strings.Contains(md, "~~~") && !strings.Contains(md, "://") {
 		return md, nil, nil
 	}
 	var spans []string
@@ -57,9 +63,17 @@ func liftCode(md string) (string, []codeBlock, []string) {
 		if strings.Contains(line, "``") {
 			return line // double-backtick spans: left to glamour
 		}
-		return inlineCommand.ReplaceAllStringFunc(line, func(span string) string {
+		line = inlineCommand.ReplaceAllStringFunc(line, func(span string) string {
 			spans = append(spans, span[1:len(span)-1])
 			return "`" + spanMarker(len(spans)-1) + "`"
+		})
+		// A link reads "text (url)" everywhere, and a web address is never
+		// broken either: a learner copies it whole.
+		line = inlineLink.ReplaceAllString(line, "$1 ($2)")
+		return webAddress.ReplaceAllStringFunc(line, func(url string) string {
+			trimmed := strings.TrimRight(url, ".,;:!?")
+			spans = append(spans, trimmed)
+			return spanMarker(len(spans)-1) + url[len(trimmed):]
 		})
 	}
 	var (

@@ -31,7 +31,7 @@ const (
 
 // styleConfig is the glamour configuration of a style. Headings lose the
 // hashes glamour's styles print before them: on screen they read as
-// markdown left raw. The plain styles show a link as "text (url)".
+// markdown left raw.
 func styleConfig(style Style) gansi.StyleConfig {
 	var cfg gansi.StyleConfig
 	switch style {
@@ -46,9 +46,6 @@ func styleConfig(style Style) gansi.StyleConfig {
 		if strings.HasPrefix(h.Prefix, "#") {
 			h.Prefix = ""
 		}
-	}
-	if style == Plain || style == Reader {
-		cfg.Link.BlockPrefix, cfg.Link.BlockSuffix = "(", ")"
 	}
 	if style == Reader {
 		noMargin := uint(0)

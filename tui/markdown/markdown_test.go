@@ -100,28 +100,34 @@ func TestCodeIsNeverWrapped(t *testing.T) {
 	}
 }
 
-// TestNoMarkdownLeftOnScreen: headings show without their hashes, and the
-// plain styles print links as "text (url)" with no escape at all (no OSC 8
-// hyperlink), for pipes and screen readers.
+// TestNoMarkdownLeftOnScreen: headings show without their hashes, links
+// read "text (url)", a web address is never broken, and the plain styles
+// print no escape at all (no OSC 8 hyperlink), for pipes and screen readers.
 func TestNoMarkdownLeftOnScreen(t *testing.T) {
-	md := "# Title\n\n## Moving around\n\n### Deeper\n\nRead [the docs](https://docs.docker.com/build/) first.\n"
+	address := "https://docs.docker.com/engine/install/"
+	md := "# Title\n\n## Moving around\n\n### Deeper\n\nRead [the docs](https://docs.docker.com/build/) first.\n\n" +
+		"Not installed yet? Install Docker Engine (" + address + "); on Debian and Ubuntu: apt-get install docker.io.\n"
 	r := New()
 	for _, style := range []Style{Dark, Light, Plain, Reader} {
-		out, err := r.Render(md, 80, style)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if plain := ansi.Strip(out); strings.Contains(plain, "#") || !strings.Contains(plain, "Moving around") {
-			t.Fatalf("%s: headings shown as markdown:\n%s", style, plain)
-		}
-		if style != Plain && style != Reader {
-			continue
-		}
-		if strings.Contains(out, "\x1b") {
-			t.Fatalf("%s: escape sequences in plain text: %q", style, out)
-		}
-		if !strings.Contains(out, "the docs (https://docs.docker.com/build/)") {
-			t.Fatalf("%s: the link does not read as text (url):\n%s", style, out)
+		for _, w := range []int{40, 80} {
+			out, err := r.Render(md, w, style)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain := ansi.Strip(out)
+			if strings.Contains(plain, "#") || !strings.Contains(plain, "Moving around") {
+				t.Fatalf("%s: headings shown as markdown:\n%s", style, plain)
+			}
+			if words := strings.Join(strings.Fields(plain), " "); !strings.Contains(words, "the docs (https://docs.docker.com/build/)") ||
+				!strings.Contains(words, "Engine ("+address+"); on") {
+				t.Fatalf("%s at %d: a link does not read as text (url):\n%s", style, w, plain)
+			}
+			if !strings.Contains(plain, address) {
+				t.Fatalf("%s at %d: the web address was broken:\n%s", style, w, plain)
+			}
+			if (style == Plain || style == Reader) && strings.Contains(out, "\x1b") {
+				t.Fatalf("%s: escape sequences in plain text: %q", style, out)
+			}
 		}
 	}
 }

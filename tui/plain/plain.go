@@ -350,7 +350,7 @@ func (u *plainUI) sayf(format string, args ...any) {
 // an indent for the lines that follow.
 func (u *plainUI) wrapped(text, first, rest string) {
 	w := max(u.width-len(rest), 20)
-	for i, line := range present.Wrap(text, w) {
+	for i, line := range present.WrapWhole(text, w) {
 		p := rest
 		if i == 0 {
 			p = first
