@@ -189,7 +189,7 @@ type Keys struct {
 	Next, Prev, Scroll, Focus  string
 	Run, Check, Hint, Solution string
 	Edit, Shell, Help, Quit    string
-	Sideways                   string
+	Sideways, Copy             string
 }
 
 // WelcomeDoc is the welcome of a learner's first run, for the full screen
@@ -224,6 +224,7 @@ func WelcomeDoc(w Welcome, f Front) string {
 		{join(" ", k.Run, k.Check), "run the step's action, check your work now"},
 		{join(" ", k.Hint, k.Solution), "next hint, reference solution"},
 		{join(" ", k.Edit, k.Shell), "edit the step's file, open a shell in its folder"},
+		{k.Copy, "copy the step's command, to paste in your own terminal"},
 		{k.Help, help},
 		{k.Quit, "quit"},
 	} {

@@ -21,6 +21,7 @@ func welcomeKeys(k KeyMap) present.Keys {
 		Edit: keyHelp(k.Edit), Shell: keyHelp(k.Shell),
 		Help:     keyHelp(k.Help),
 		Sideways: keyHelp(k.Left),
+		Copy:     keyHelp(k.Copy),
 	}
 }
 

@@ -503,6 +503,7 @@ func (u *plainUI) welcome(first *lessons.Step) {
 		Keys: present.Keys{
 			Next: "n", Prev: "p", Run: "r", Check: "c", Hint: "h", Solution: "s",
 			Edit: "e", Shell: "t", Help: "?", Quit: "q",
+			Copy: "y",
 		},
 	}, present.PlainMode))
 }
