@@ -234,6 +234,7 @@ func dockerfileNoSecretArgs(_ context.Context, env Env, c *lessons.DockerfileNoS
 	stages := stagesToCheck(an, c.Stage)
 	var ev []Evidence
 	seen := map[string]bool{}
+	declaredBy := map[string]bool{} // "ARG", "ENV"
 	for _, i := range stages {
 		vars := an.SecretLookingVariables(i)
 		for _, st := range an.Stages {
@@ -252,13 +253,33 @@ func dockerfileNoSecretArgs(_ context.Context, env Env, c *lessons.DockerfileNoS
 				continue
 			}
 			seen[key] = true
+			declaredBy[v.Instruction] = true
 			ev = append(ev, Evidence{Where: fmt.Sprintf("%s:%d", an.Filename, v.Line), Detail: fmt.Sprintf("%s %s", v.Instruction, v.Name)})
 		}
 	}
 	if len(ev) > 0 {
-		return failed("A secret-looking ARG or ENV is declared where it ends up in the image: its value lands in the history (ARG) or the config (ENV). Pass the secret with a secret mount instead.", ev...)
+		return failed(secretVariablesMessage(c.Stage == lessons.StageAll, declaredBy["ARG"], declaredBy["ENV"]), ev...)
 	}
 	return passed("No secret-looking ARG or ENV in the image's stage.")
+}
+
+// secretVariablesMessage says why a secret-looking ARG or ENV fails even
+// when this daemon's image shows no trace of it: the verdict must hold on
+// the engine the learner moves to, and BuildKit since Engine 27 (Dockerfile
+// frontend 1.8) writes `ARG NAME=<value>` into the history for an ARG that
+// no command uses, which older builders leave out.
+func secretVariablesMessage(everyStage, args, envs bool) string {
+	var why []string
+	if args {
+		why = append(why, "BuildKit on Docker Engine 27 and later writes an ARG's value into the history (ARG NAME=value) even when no command uses it, so an image that looks clean on an older builder leaks on a current one")
+	}
+	if envs {
+		why = append(why, "an ENV's value is in the image config, for every container and everyone who pulls the image")
+	}
+	if everyStage {
+		return "A secret-looking ARG or ENV is declared in a stage the build runs: " + strings.Join(why, "; ") + "; an earlier stage keeps it in the build cache. Pass the secret with a secret mount instead."
+	}
+	return "A secret-looking ARG or ENV is declared in a stage that becomes the image: " + strings.Join(why, "; ") + ". Declare a build argument only in an earlier build stage, or pass the secret with a secret mount."
 }
 
 // stagesToCheck is the stages a check's stage selector names: the one the
