@@ -50,9 +50,6 @@ const (
 	// DaemonNeeded: the check cannot be made without the daemon; when it
 	// does not answer, the result is an error, not a failure.
 	DaemonNeeded
-	// DaemonOptional: the check asks the daemon when it answers and is
-	// made without it otherwise.
-	DaemonOptional
 )
 
 // CheckType is one word of the check vocabulary, as authors name it in
@@ -121,9 +118,8 @@ var checkTypes = []CheckType{
 		func(c *ContainerLog) []*string { return []*string{&c.Image} }),
 	declare[AnswerChoice]("answer.choice", "the quiz answer is right", DaemonNone, nil),
 	declare[AnswerValue]("answer.value", "the free answer matches what the tutor knows", DaemonNone, nil),
-	// The report is a file; the daemon, when it answers, tells whether it
-	// is of the image's current build.
-	declare[TrivyReport]("trivy.report", "a trivy JSON report of the image is in the step folder", DaemonOptional,
+	// The report is a file, compared with the image's ID, layers and OS.
+	declare[TrivyReport]("trivy.report", "the step folder holds trivy's JSON report of the image as it is now", DaemonNeeded,
 		func(c *TrivyReport) []*string { return []*string{&c.Image} }),
 }
 

@@ -127,7 +127,7 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 	switch st.Kind {
 	case lessons.KindExercise:
 		solution := Case{Step: st.ID, Name: "solution", Want: "every check passes"}
-		if err := exercise(ctx, fresh, pre, st, &solution, st.Solution, st.Action); err != nil {
+		if err := exercise(ctx, fresh, pre, st, &solution, st.Solution, st.Action, true); err != nil {
 			return cases, err
 		}
 		if !solution.Verdict.Passed {
@@ -139,7 +139,7 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 		// The starter without the action: for steps whose work is the
 		// action itself (build this as it is), not acting must not pass.
 		starter := Case{Step: st.ID, Name: "starter", Want: "the untouched starter, not acted on, does not pass"}
-		if err := exercise(ctx, fresh, pre, st, &starter, lessons.Files{}, nil); err != nil {
+		if err := exercise(ctx, fresh, pre, st, &starter, lessons.Files{}, nil, false); err != nil {
 			return cases, err
 		}
 		if starter.Verdict.Passed {
@@ -157,7 +157,7 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 			if a.NoAction {
 				action = nil
 			}
-			if err := exercise(ctx, fresh, pre, st, &ac, a.Files, action); err != nil {
+			if err := exercise(ctx, fresh, pre, st, &ac, a.Files, action, false); err != nil {
 				return cases, err
 			}
 			ac.Problem = mustFail(ac.Verdict, a.Fails)
@@ -199,8 +199,10 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 }
 
 // exercise lays out the starter, puts files over it, runs the action and
-// checks, with the step's Docker objects cleaned before and after.
-func exercise(ctx context.Context, fresh func() (*tutor.Session, error), pre []*lessons.Step, st *lessons.Step, cs *Case, files lessons.Files, action *lessons.Action) error {
+// checks, with the step's Docker objects cleaned before and after. For the
+// reference solution (solves), it first writes what the tools the step
+// asks for would (standInForTools).
+func exercise(ctx context.Context, fresh func() (*tutor.Session, error), pre []*lessons.Step, st *lessons.Step, cs *Case, files lessons.Files, action *lessons.Action, solves bool) error {
 	s, err := fresh()
 	if err != nil {
 		return err
@@ -237,6 +239,15 @@ func exercise(ctx context.Context, fresh func() (*tutor.Session, error), pre []*
 				return err
 			}
 			cs.ActionErr = err.Error()
+		}
+	}
+	if solves {
+		tools, err := standInForTools(ctx, s, st)
+		if err != nil {
+			return fmt.Errorf("%s %s: write a tool's output from the image: %w", st.ID, cs.Name, err)
+		}
+		if len(tools) > 0 {
+			cs.Want += " (with " + strings.Join(tools, ", ") + "'s output made by the proof from the image)"
 		}
 	}
 	cs.Verdict, err = s.Check(ctx, st)

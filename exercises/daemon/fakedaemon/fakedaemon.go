@@ -7,6 +7,7 @@
 package fakedaemon
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path"
 	"reflect"
 	"slices"
 	"strconv"
@@ -50,6 +52,11 @@ type Image struct {
 	// Files are the paths in the image's filesystem (for a container made
 	// from it), by absolute path.
 	Files map[string]container.PathStat
+	// FileContents are what a copy out of a container made from the image
+	// reads, by absolute path (each also needs its entry in Files).
+	FileContents map[string][]byte
+	// Layers are the image's layer diff IDs (RootFS.Layers), oldest first.
+	Layers []string
 	// Raw is the raw inspect JSON; made from the fields above when nil.
 	Raw []byte
 	// Export is what `docker save` of the image streams.
@@ -358,6 +365,7 @@ func (img *Image) inspect() image.InspectResponse {
 			Env: img.Env, Labels: img.Labels, User: img.User,
 		}},
 		Metadata: image.Metadata{LastTagTime: img.LastTagTime},
+		RootFS:   image.RootFS{Type: "layers", Layers: img.Layers},
 	}
 }
 
@@ -627,6 +635,30 @@ func (d *Daemon) ContainerStatPath(ctx context.Context, ref string, options clie
 		return client.ContainerStatPathResult{}, fmt.Errorf("Could not find the file %s in container %s: %w", options.Path, ref, cerrdefs.ErrNotFound)
 	}
 	return client.ContainerStatPathResult{Stat: st}, nil
+}
+
+// CopyFromContainer streams one file of the container's image as a tar
+// archive of that file alone, as the daemon does for a file path.
+func (d *Daemon) CopyFromContainer(ctx context.Context, ref string, options client.CopyFromContainerOptions) (client.CopyFromContainerResult, error) {
+	st, err := d.ContainerStatPath(ctx, ref, client.ContainerStatPathOptions{Path: options.SourcePath})
+	if err != nil {
+		return client.CopyFromContainerResult{}, err
+	}
+	d.mu.Lock()
+	content := d.image(d.container(ref).ImageID).FileContents[options.SourcePath]
+	d.mu.Unlock()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := tw.WriteHeader(&tar.Header{Name: path.Base(options.SourcePath), Mode: 0o644, Size: int64(len(content))}); err != nil {
+		return client.CopyFromContainerResult{}, err
+	}
+	if _, err := tw.Write(content); err != nil {
+		return client.CopyFromContainerResult{}, err
+	}
+	if err := tw.Close(); err != nil {
+		return client.CopyFromContainerResult{}, err
+	}
+	return client.CopyFromContainerResult{Content: io.NopCloser(&buf), Stat: st.Stat}, nil
 }
 
 func (d *Daemon) ContainerRemove(ctx context.Context, ref string, _ client.ContainerRemoveOptions) (client.ContainerRemoveResult, error) {
