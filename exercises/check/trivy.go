@@ -158,6 +158,9 @@ func trivyOSParts(file, image string, rep trivyJSON, osys imageOSRelease) *findi
 		f := failed(fmt.Sprintf("%s has an empty Results list, which trivy never writes: it leaves Results out when it has nothing to report, and an image with a known OS always gets a result for its OS packages.", file))
 		return &f
 	}
+	if osys.Unjudged {
+		return nil
+	}
 	if osys.Family == "" {
 		if named != nil {
 			f := failed(fmt.Sprintf("%s names the OS %s %s, but %s has no /etc/os-release or /etc/alpine-release, so trivy finds no OS in it.", file, named.Family, named.Name, image))
@@ -186,10 +189,12 @@ func trivyOSParts(file, image string, rep trivyJSON, osys imageOSRelease) *findi
 }
 
 // imageOSRelease is the OS an image's files declare, as trivy detects it:
-// Alpine by /etc/alpine-release, others by the ID and VERSION_ID of
-// os-release. Family is "" when the image declares none.
+// Alpine by /etc/alpine-release, Debian and Ubuntu by the ID and
+// VERSION_ID of os-release. Family is "" when the image declares none, or
+// one the check does not judge (Unjudged).
 type imageOSRelease struct {
 	Family, Version string
+	Unjudged        bool
 	// From is the file it was read from.
 	From string
 	// prefix: Version is os-release's VERSION_ID, which trivy may extend
@@ -201,11 +206,12 @@ func (o imageOSRelease) matches(name string) bool {
 	return name == o.Version || o.prefix && strings.HasPrefix(name, o.Version+".")
 }
 
-// trivyFamilies maps os-release IDs to trivy's OS family names where they
-// differ; any other ID is its own family name.
-var trivyFamilies = map[string]string{
-	"almalinux": "alma", "rhel": "redhat", "amzn": "amazon", "ol": "oracle",
-}
+// trivyKnownOS are the OS families whose name and version trivy takes from
+// the files imageOS reads, so the check can say what trivy finds. Others
+// (Red Hat's family, Amazon Linux, …) trivy names from files of their own,
+// and an os-release ID it does not know is no OS to it: for those the
+// check does not judge the OS parts of a report.
+var trivyKnownOS = map[string]bool{"alpine": true, "debian": true, "ubuntu": true}
 
 // imageOS reads the image's release files from a container created for the
 // purpose and never started.
@@ -246,11 +252,9 @@ func imageOS(ctx context.Context, env Env, imageID string) (imageOSRelease, *fin
 			continue
 		}
 		id, version := osRelease(data)
-		if id == "" {
-			break
-		}
-		if fam, ok := trivyFamilies[id]; ok {
-			id = fam
+		if !trivyKnownOS[id] || version == "" {
+			// Debian testing has no VERSION_ID; trivy reads "trixie/sid".
+			return imageOSRelease{Unjudged: true}, nil
 		}
 		return imageOSRelease{Family: id, Version: version, From: p, prefix: true}, nil
 	}

@@ -171,6 +171,15 @@ func TestTrivyReportOSRelease(t *testing.T) {
 	if r := checkOne(t, context.Background(), env, spec); r.Outcome != Fail {
 		t.Errorf("12 is not 120: %s %q", r.Outcome, r.Message)
 	}
+
+	// An OS whose version trivy reads from elsewhere is not judged.
+	release = []byte("ID=rocky\nVERSION_ID=\"9.5\"\n")
+	d.Image(app).FileContents["/etc/os-release"] = release
+	writeFile(t, env, "report.json", edited(t, env, "dttest/app", func(r map[string]any) {
+		metadata(r)["OS"] = map[string]any{"Family": "rocky", "Name": "9.5"}
+		r["Results"] = []any{map[string]any{"Target": "dttest/app (rocky 9.5)", "Class": "os-pkgs", "Type": "rocky"}}
+	}))
+	expect(t, checkOne(t, context.Background(), env, spec), Pass, "report.json is trivy's report of dttest/app:latest as it is now.", of)
 }
 
 func TestTrivyReportUnreadable(t *testing.T) {
