@@ -279,7 +279,7 @@ func secretVariablesMessage(everyStage, args, envs bool) string {
 	if everyStage {
 		return "A secret-looking ARG or ENV is declared in a stage the build runs: " + strings.Join(why, "; ") + "; an earlier stage keeps it in the build cache. Pass the secret with a secret mount instead."
 	}
-	return "A secret-looking ARG or ENV is declared in a stage that becomes the image: " + strings.Join(why, "; ") + ". Declare a build argument only in an earlier build stage, or pass the secret with a secret mount."
+	return "A secret-looking ARG or ENV is declared in a stage that becomes the image: " + strings.Join(why, "; ") + ". Keep it out of that stage: a build secret goes in through a secret mount (or an ARG of an earlier build stage only), a runtime secret comes from the environment the container runs in (docker run -e)."
 }
 
 // stagesToCheck is the stages a check's stage selector names: the one the

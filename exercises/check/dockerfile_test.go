@@ -137,7 +137,7 @@ func TestDockerfileNoSecretArgs(t *testing.T) {
 
 	env = dockerfileEnv(t, "FROM alpine:3.22\nARG REPO\nENV DEPLOY_KEY=x\n")
 	const inImage = "A secret-looking ARG or ENV is declared in a stage that becomes the image: "
-	const advice = ". Declare a build argument only in an earlier build stage, or pass the secret with a secret mount."
+	const advice = ". Keep it out of that stage: a build secret goes in through a secret mount (or an ARG of an earlier build stage only), a runtime secret comes from the environment the container runs in (docker run -e)."
 	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileNoSecretArgs{Names: []string{"repo"}}), Fail, inImage+argWhy+"; "+envWhy+advice,
 		Evidence{Where: "Dockerfile:3", Detail: "ENV DEPLOY_KEY"}, Evidence{Where: "Dockerfile:2", Detail: "ARG REPO"})
 	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileNoSecretArgs{}), Fail, inImage+envWhy+advice,
