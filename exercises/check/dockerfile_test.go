@@ -144,7 +144,8 @@ func TestDockerfileNoSecretArgs(t *testing.T) {
 		Evidence{Where: "Dockerfile:3", Detail: "ENV DEPLOY_KEY"})
 
 	// The multi-stage fix with the ARG still declared, unused, in the final
-	// stage: no builder before Engine 27 records it, so only this check sees it.
+	// stage: no builder before Engine 27 records its value, so only this check
+	// sees it there.
 	env = dockerfileEnv(t, "FROM alpine:3.22 AS build\nARG BUILD_REPO_SECRET\nRUN true\nFROM alpine:3.22\nARG BUILD_REPO_SECRET\nCOPY --from=build /etc/hostname /x\n")
 	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileNoSecretArgs{}), Fail, inImage+argWhy+advice,
 		Evidence{Where: "Dockerfile:5", Detail: "ARG BUILD_REPO_SECRET"})
