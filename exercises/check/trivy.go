@@ -198,7 +198,8 @@ type imageOSRelease struct {
 	// From is the file it was read from.
 	From string
 	// prefix: Version is os-release's VERSION_ID, which trivy may extend
-	// from a finer file (Debian's "12" is "12.8" from /etc/debian_version).
+	// from a finer file (Debian's "12" is "12.8" from /etc/debian_version,
+	// when the image has it).
 	prefix bool
 }
 
@@ -256,6 +257,17 @@ func imageOS(ctx context.Context, env Env, imageID string) (imageOSRelease, *fin
 			// Debian testing has no VERSION_ID; trivy reads "trixie/sid".
 			return imageOSRelease{Unjudged: true}, nil
 		}
+		if id == "debian" {
+			// trivy names Debian by /etc/debian_version ("12.8"), finer
+			// than VERSION_ID ("12").
+			data, ok, f := read("/etc/debian_version")
+			if f != nil {
+				return imageOSRelease{}, f
+			}
+			if v := strings.TrimSpace(string(data)); ok && strings.HasPrefix(v, version+".") {
+				return imageOSRelease{Family: id, Version: v, From: "/etc/debian_version"}, nil
+			}
+		}
 		return imageOSRelease{Family: id, Version: version, From: p, prefix: true}, nil
 	}
 	return imageOSRelease{}, nil
@@ -297,7 +309,9 @@ func copyFileOut(ctx context.Context, d daemon.Checker, containerID, path string
 		return nil, fmt.Errorf("read %s from the image: %w", path, err)
 	}
 	if hdr.Typeflag != tar.TypeReg {
-		// A symbolic link or directory is not a release file trivy reads.
+		// The daemon sends a symbolic link as the link: Debian's
+		// /etc/os-release points to /usr/lib/os-release, which imageOS
+		// reads next.
 		return nil, fmt.Errorf("%s is not a regular file: %w", path, cerrdefs.ErrNotFound)
 	}
 	return io.ReadAll(io.LimitReader(tr, maxReleaseFile))

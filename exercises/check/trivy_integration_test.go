@@ -72,3 +72,27 @@ func TestTrivyReportOnTheDaemon(t *testing.T) {
 		}
 	}
 }
+
+// Debian's /etc/os-release is a symbolic link to /usr/lib/os-release, and
+// its version is in /etc/debian_version: read through the real daemon as
+// trivy reads them.
+func TestTrivyReportOfDebianLayout(t *testing.T) {
+	cli := dockertest.Client(t)
+	dockertest.StandIn(t, cli, "alpine:3.22")
+	suffix := make([]byte, 4)
+	rand.Read(suffix)
+	tag := "dttest-check/trivy-debian-" + hex.EncodeToString(suffix) + ":latest"
+	t.Cleanup(func() {
+		cli.ImageRemove(context.Background(), tag, client.ImageRemoveOptions{Force: true, PruneChildren: true})
+	})
+	buildClassic(t, cli, tag, "FROM alpine:3.22\n"+
+		"RUN mkdir -p /usr/lib /etc && printf 'ID=debian\\nVERSION_ID=\"12\"\\n' > /usr/lib/os-release && ln -s ../usr/lib/os-release /etc/os-release && echo 12.8 > /etc/debian_version\n", true)
+	env := Env{Docker: cli, Values: lessons.Values{Workdir: t.TempDir(), Step: "trivy", Course: "dttest"}}
+	report, err := TrivyReportOf(context.Background(), env, tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(report), `"Target": "`+tag+` (debian 12.8)"`) {
+		t.Fatalf("no OS packages' result for debian 12.8:\n%s", report)
+	}
+}

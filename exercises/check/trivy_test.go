@@ -172,6 +172,18 @@ func TestTrivyReportOSRelease(t *testing.T) {
 		t.Errorf("12 is not 120: %s %q", r.Outcome, r.Message)
 	}
 
+	// With /etc/debian_version, the version is exact, as trivy writes it.
+	img := d.Image(app)
+	img.Files["/etc/debian_version"] = container.PathStat{Name: "debian_version", Size: 5}
+	img.FileContents["/etc/debian_version"] = []byte("12.8\n")
+	if data, err := TrivyReportOf(context.Background(), env, "dttest/app"); err != nil || !strings.Contains(string(data), `"Target": "dttest/app (debian 12.8)"`) {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	writeFile(t, env, "report.json", edited(t, env, "dttest/app", debian("12.7")))
+	expect(t, checkOne(t, context.Background(), env, spec), Fail, "report.json says the OS is debian 12.7, but dttest/app:latest is debian 12.8.", of,
+		Evidence{Where: "Metadata.OS", Detail: "debian 12.7"}, Evidence{Where: app + ":/etc/debian_version", Detail: "debian 12.8"})
+	delete(img.Files, "/etc/debian_version")
+
 	// An OS whose version trivy reads from elsewhere is not judged.
 	release = []byte("ID=rocky\nVERSION_ID=\"9.5\"\n")
 	d.Image(app).FileContents["/etc/os-release"] = release
