@@ -120,7 +120,7 @@ var checkTypes = []CheckType{
 	declare[ContainerLog]("container.log", "a container from the image logged a line", DaemonNeeded,
 		func(c *ContainerLog) []*string { return []*string{&c.Image} }),
 	declare[AnswerChoice]("answer.choice", "the quiz answer is right", DaemonNone, nil),
-	declare[AnswerValue]("answer.value", "the free answer matches what the tutor knows", DaemonNone, nil),
+	declare[AnswerValue]("answer.value", "the free answer matches what the tutor knows (or holds one of its values)", DaemonNone, nil),
 	// The report is a file; the daemon, when it answers, tells whether it
 	// is of the image's current build.
 	declare[TrivyReport]("trivy.report", "a trivy JSON report of the image is in the step folder", DaemonOptional,
@@ -357,8 +357,13 @@ type ContainerLog struct {
 // AnswerChoice: the recorded quiz answer is the right set of choices.
 type AnswerChoice struct{}
 
-// AnswerValue: the recorded free answer matches the step's Answer.
-type AnswerValue struct{}
+// AnswerValue: the recorded free answer matches the step's Answer, or,
+// with Of, holds one of its values.
+type AnswerValue struct {
+	// Of is the id of one of the answer's values (answer.values); empty
+	// is the whole answer.
+	Of string `yaml:"of"`
+}
 
 // TrivyReport: a trivy JSON report of the image at File.
 type TrivyReport struct {

@@ -22,6 +22,9 @@ type Values struct {
 	// names maps the image names the step's action and checks use into
 	// the learner's namespace; unexported, so templates do not see it.
 	names imageNames
+	// hiddenKey keys the learner's hidden values (Hidden); empty in the
+	// values of what the learner reads first (Shown).
+	hiddenKey string
 }
 
 // imageNames is how Values map image names: into a namespace, except the
@@ -45,6 +48,7 @@ func (c *Course) Values(st *Step, l Learner) Values {
 	v := Values{
 		Secret: l.Secret, Workdir: c.StepDir(l.Workspace, st), Workspace: l.Workspace,
 		Step: st.ID, Course: c.ID, names: imageNames{ns: l.Namespace, course: c},
+		hiddenKey: l.Secret,
 	}
 	v.Image = v.ImageName(st.Image)
 	return v
@@ -78,6 +82,7 @@ func SampleValues() Values {
 		Image:     "dockertutor/example",
 		Step:      "step",
 		Course:    "course",
+		hiddenKey: "canary-0123456789",
 	}
 }
 
@@ -98,8 +103,10 @@ func expandNamed(name, text string, v Values) (string, error) {
 	return b.String(), nil
 }
 
-// Render fills the step's markdown with the learner's values.
+// Render fills the step's markdown with the learner's values; hidden
+// values are never shown there.
 func (s *Step) Render(v Values) (string, error) {
+	v = v.Shown()
 	if v.Image == "" {
 		v.Image = s.Image
 	}
@@ -124,7 +131,7 @@ func templateProblem(file string, startLine int, err error) Problem {
 	return Problem{File: file, Line: line, Message: fmt.Sprintf("template: %s (values are %s)", msg, valueNames)}
 }
 
-const valueNames = "{{.Secret}}, {{.Workdir}}, {{.Workspace}}, {{.Image}}, {{.Step}}, {{.Course}}"
+const valueNames = `{{.Secret}}, {{.Workdir}}, {{.Workspace}}, {{.Image}}, {{.Step}}, {{.Course}}, {{.Hidden "name"}}`
 
 // TemplateSuffix marks a starter, solution or attempt file whose content
 // is filled with the learner's values when laid out; the suffix is dropped.

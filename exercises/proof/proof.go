@@ -87,7 +87,7 @@ func Step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options) (
 // buildsWithEither reports whether the step builds and leaves the builder
 // open, so a learner's plain `docker build` may use either.
 func buildsWithEither(st *lessons.Step) bool {
-	if st.Kind != lessons.KindExercise {
+	if st.Kind != lessons.KindExercise && st.Kind != lessons.KindAnswer {
 		return false
 	}
 	uses := func(a *lessons.Action) bool {
@@ -193,6 +193,13 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 			}
 			cs.OK = cs.Problem == ""
 			cases = append(cases, cs)
+		}
+		if st.Kind == lessons.KindAnswer {
+			more, err := answerCases(ctx, fresh, st)
+			cases = append(cases, more...)
+			if err != nil {
+				return cases, err
+			}
 		}
 	}
 	return cases, nil
