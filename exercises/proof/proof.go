@@ -3,7 +3,9 @@
 // reference solution must pass every check, the untouched starter must not
 // pass, and every must-fail attempt must fail each check it names (fail,
 // not error: a check that cannot run proves nothing). Quiz and answer
-// steps are proven with their right and a wrong answer. A proof works in a
+// steps are proven with their right and a wrong answer, an answer step's
+// must-fail attempts too, and the image its action makes must hold every
+// value its answer expects (answer.go). A proof works in a
 // private namespace, never the learner's: it can run on the machine where
 // someone is doing the course.
 package proof
@@ -30,8 +32,8 @@ const NamespacePrefix = "dtproof"
 // Case is one proven situation of a step.
 type Case struct {
 	Step string `json:"step"`
-	// Name is "solution", "starter", "attempt NAME", "right answer" or
-	// "wrong answer".
+	// Name is "solution", "starter", "attempt NAME", "right answer",
+	// "wrong answer" or "values in the image".
 	Name string `json:"name"`
 	// Want says what must hold.
 	Want string `json:"want"`
