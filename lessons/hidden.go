@@ -17,6 +17,9 @@ import (
 // hidden value only where they dig it out, or once they ask for the
 // solution.
 
+// hiddenValueName is how a template names a hidden value, for messages.
+const hiddenValueName = `{{.Hidden "name"}}`
+
 // hiddenAlphabet is what a hidden value is made of: letters and digits,
 // like most API keys and generated passwords, and nothing a shell or a
 // Dockerfile would need quoted.

@@ -12,6 +12,10 @@ import (
 
 // Values are the learner's own values that fill a step's text and specs.
 type Values struct {
+	// hiddenKey keys the learner's hidden values (Hidden); empty in the
+	// values of what the learner reads first (Shown).
+	hiddenKey string
+
 	Secret    string // the learner's canary secret
 	Workdir   string // the step's folder in the workspace
 	Workspace string // the workspace root
@@ -22,9 +26,6 @@ type Values struct {
 	// names maps the image names the step's action and checks use into
 	// the learner's namespace; unexported, so templates do not see it.
 	names imageNames
-	// hiddenKey keys the learner's hidden values (Hidden); empty in the
-	// values of what the learner reads first (Shown).
-	hiddenKey string
 }
 
 // imageNames is how Values map image names: into a namespace, except the
@@ -48,9 +49,9 @@ func (c *Course) Values(st *Step, l Learner) Values {
 	v := Values{
 		Secret: l.Secret, Workdir: c.StepDir(l.Workspace, st), Workspace: l.Workspace,
 		Step: st.ID, Course: c.ID, names: imageNames{ns: l.Namespace, course: c},
-		hiddenKey: l.Secret,
 	}
 	v.Image = v.ImageName(st.Image)
+	v.hiddenKey = l.Secret
 	return v
 }
 
@@ -76,13 +77,13 @@ func (v Values) Namespace() Namespace { return v.names.ns }
 // SampleValues stand in for a learner's values when a pack is linted.
 func SampleValues() Values {
 	return Values{
+		hiddenKey: "canary-0123456789",
 		Secret:    "canary-0123456789",
 		Workdir:   "/home/learner/dockertutor/course/lesson/step",
 		Workspace: "/home/learner/dockertutor",
 		Image:     "dockertutor/example",
 		Step:      "step",
 		Course:    "course",
-		hiddenKey: "canary-0123456789",
 	}
 }
 
@@ -128,10 +129,10 @@ func templateProblem(file string, startLine int, err error) Problem {
 		line = startLine + n - 1
 		msg = msg[len(sm[0]):]
 	}
-	return Problem{File: file, Line: line, Message: fmt.Sprintf("template: %s (values are %s)", msg, valueNames)}
+	return Problem{File: file, Line: line, Message: fmt.Sprintf("template: %s (values are %s, %s)", msg, valueNames, hiddenValueName)}
 }
 
-const valueNames = `{{.Secret}}, {{.Workdir}}, {{.Workspace}}, {{.Image}}, {{.Step}}, {{.Course}}, {{.Hidden "name"}}`
+const valueNames = "{{.Secret}}, {{.Workdir}}, {{.Workspace}}, {{.Image}}, {{.Step}}, {{.Course}}"
 
 // TemplateSuffix marks a starter, solution or attempt file whose content
 // is filled with the learner's values when laid out; the suffix is dropped.

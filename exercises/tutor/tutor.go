@@ -243,8 +243,9 @@ func (s *Session) checkWith(ctx context.Context, st *lessons.Step, docker daemon
 	sp := p.Steps[st.ID]
 	env := check.Env{Step: st, Values: s.Values(st, p), Docker: docker, DockerErr: dockerErr}
 	if sp != nil {
-		env.Began, env.Answer, env.SolutionSeen = sp.Began, sp.Answer, sp.SolutionSeen
+		env.Began, env.Answer = sp.Began, sp.Answer
 	}
+	env.SolutionSeen = sp != nil && sp.SolutionSeen
 	v := check.Run(ctx, env)
 	if err := ctx.Err(); err != nil {
 		// A check cut short (the learner moved on, or a newer check took
