@@ -120,7 +120,7 @@ var checkTypes = []CheckType{
 	declare[ContainerLog]("container.log", "a container from the image logged a line", DaemonNeeded,
 		func(c *ContainerLog) []*string { return []*string{&c.Image} }),
 	declare[AnswerChoice]("answer.choice", "the quiz answer is right", DaemonNone, nil),
-	declare[AnswerValue]("answer.value", "the free answer matches what the tutor knows (or holds one of its values)", DaemonNone, nil),
+	declare[AnswerValue]("answer.value", "the free answer matches what the tutor knows", DaemonNone, nil),
 	// The report is a file; the daemon, when it answers, tells whether it
 	// is of the image's current build.
 	declare[TrivyReport]("trivy.report", "a trivy JSON report of the image is in the step folder", DaemonOptional,
