@@ -197,6 +197,9 @@ func TestBrokenTeammatePacks(t *testing.T) {
 			replace(p, "basics/find-them/step.md", "    fails: [password]\n", "    fails: [token]\n")
 			replace(p, "basics/find-them/step.md", "  - name: nothing\n    fails: [token, password]\n", "  - name: nothing\n    fails: [token]\n")
 		}, `basics/find-them/step.md:10: check "password" is failed by no attempt`},
+		{"value of several words", func(p fstest.MapFS) {
+			replace(p, "basics/find-them/step.md", `value: '{{.Hidden "password"}}'`, `value: 'pass {{.Hidden "password"}}'`)
+		}, `basics/find-them/step.md:10: answer value "password": "pass `},
 		{"answer attempt with files", func(p fstest.MapFS) {
 			p["basics/find-them/attempts/nothing/x"] = &fstest.MapFile{Data: []byte("x")}
 		}, `basics/find-them/attempts/nothing: an answer step's attempt has no files`},

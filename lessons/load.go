@@ -424,6 +424,9 @@ func (l *loader) answerParts(file string, at int, s *Step) {
 		l.checkShown(file, at, p.Name)
 		l.checkTemplate(file, at, p.Value)
 		l.checkTemplate(file, at, p.Where)
+		if x, err := Expand(p.Value, SampleValues()); err == nil && len(parseParts(x)) > 1 {
+			l.ps.add(file, at, "answer value %q: %q is typed as one word among the others, so it cannot hold spaces, commas or semicolons", p.ID, x)
+		}
 		s.Checks = append(s.Checks, Check{ID: p.ID, Type: "answer.value", Spec: &AnswerValue{Of: p.ID}, Line: at})
 	}
 }
