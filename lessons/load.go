@@ -593,7 +593,7 @@ func (l *loader) attempts(file string, root *yaml.Node, dir string, afs []attemp
 			l.checkTemplate(file, at, *af.Answer)
 		}
 		if s.Kind == KindAnswer && (af.Action != nil || af.NoAction) {
-			l.ps.add(file, at, "attempt %q: an answer step's attempt is what it types (answer:), after the step's action", af.Name)
+			l.ps.add(file, at, "attempt %q: an answer step's attempt is only what it types (answer:), with no action of its own", af.Name)
 		}
 		files := l.files(file, dir, path.Join(AttemptsDir, af.Name))
 		if s.Kind == KindAnswer && !files.Empty() {
