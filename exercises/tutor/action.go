@@ -118,10 +118,9 @@ func (s *Session) ActionCommand(st *lessons.Step) string {
 		}
 		cmd := builder.Command(o)
 		for _, sec := range o.Secrets {
-			if st.Action.Build.PackContext != "" {
-				break // someone else's secrets: named, never shown
+			if st.Action.Build.PackContext == "" { // someone else's secrets are named, never shown
+				cmd = sec.Env + "=" + shellQuote(string(sec.Value)) + " " + cmd
 			}
-			cmd = sec.Env + "=" + shellQuote(string(sec.Value)) + " " + cmd
 		}
 		cmds = append(cmds, cmd)
 	}
