@@ -79,7 +79,23 @@ type AnswerPart struct {
 	// Where says where the value is and how to get it out; shown once the
 	// learner found it or asked for the solution. A template.
 	Where string `yaml:"where"`
+	// FoundIn, when set, is the kind of place Where speaks of; `course
+	// prove` holds the image the step's action builds to it.
+	FoundIn FoundIn `yaml:"found-in"`
 }
+
+// FoundIn is a kind of place in an image where a value can be found.
+type FoundIn string
+
+const (
+	FoundInHistory     FoundIn = "history"      // an entry of docker history
+	FoundInConfig      FoundIn = "config"       // the image's inspect JSON
+	FoundInFile        FoundIn = "file"         // a file the image shows
+	FoundInDeletedFile FoundIn = "deleted-file" // a file a later layer deletes or replaces, still in its own layer
+)
+
+// FoundInPlaces lists the kinds of place, for messages.
+var FoundInPlaces = []FoundIn{FoundInHistory, FoundInConfig, FoundInFile, FoundInDeletedFile}
 
 // Part finds one of the answer's values by id.
 func (a *Answer) Part(id string) (AnswerPart, bool) {

@@ -197,6 +197,9 @@ func TestBrokenTeammatePacks(t *testing.T) {
 			replace(p, "basics/find-them/step.md", "    fails: [password]\n", "    fails: [token]\n")
 			replace(p, "basics/find-them/step.md", "  - name: nothing\n    fails: [token, password]\n", "  - name: nothing\n    fails: [token]\n")
 		}, `basics/find-them/step.md:10: check "password" is failed by no attempt`},
+		{"unknown found-in", func(p fstest.MapFS) {
+			replace(p, "basics/find-them/step.md", "      where: In a deleted file.", "      where: In a deleted file.\n      found-in: layer")
+		}, `basics/find-them/step.md:10: answer value "password": found-in "layer": use history, config, file, deleted-file`},
 		{"value of several words", func(p fstest.MapFS) {
 			replace(p, "basics/find-them/step.md", `value: '{{.Hidden "password"}}'`, `value: 'pass {{.Hidden "password"}}'`)
 		}, `basics/find-them/step.md:10: answer value "password": "pass `},

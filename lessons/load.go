@@ -396,6 +396,14 @@ func (l *loader) everyCheckFails(file string, line func(string) int, s *Step) {
 	}
 }
 
+func joinFoundIn() string {
+	s := make([]string, len(FoundInPlaces))
+	for i, f := range FoundInPlaces {
+		s[i] = string(f)
+	}
+	return strings.Join(s, ", ")
+}
+
 // answerParts checks the values of an `expect: values` answer and gives
 // each its answer.value check.
 func (l *loader) answerParts(file string, at int, s *Step) {
@@ -424,6 +432,9 @@ func (l *loader) answerParts(file string, at int, s *Step) {
 		l.checkShown(file, at, p.Name)
 		l.checkTemplate(file, at, p.Value)
 		l.checkTemplate(file, at, p.Where)
+		if p.FoundIn != "" && !slices.Contains(FoundInPlaces, p.FoundIn) {
+			l.ps.add(file, at, "answer value %q: found-in %q: use %s", p.ID, p.FoundIn, joinFoundIn())
+		}
 		if x, err := Expand(p.Value, SampleValues()); err == nil && len(parseParts(x)) > 1 {
 			l.ps.add(file, at, "answer value %q: %q is typed as one word among the others, so it cannot hold spaces, commas or semicolons", p.ID, x)
 		}

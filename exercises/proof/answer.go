@@ -109,12 +109,10 @@ func valuesInImage(ctx context.Context, fresh func() (*tutor.Session, error), st
 			r.Outcome, r.Message = check.Error, rep.Incomplete()
 		case !rep.Found():
 			r.Outcome, r.Message = check.Fail, fmt.Sprintf("%s is %s", part.ID, rep.Searched())
+		case part.FoundIn != "" && !slices.ContainsFunc(rep.Findings, func(f leak.Finding) bool { return isIn(f, part.FoundIn) }):
+			r.Outcome, r.Message = check.Fail, fmt.Sprintf("%s is not in a place of the kind %s (found in: %s)", part.ID, part.FoundIn, places(rep))
 		default:
-			var places []string
-			for _, f := range rep.Findings {
-				places = append(places, f.Place())
-			}
-			r.Message = strings.Join(slices.Compact(places), "; ")
+			r.Message = places(rep)
 			found = append(found, part.ID+": "+r.Message)
 		}
 		if r.Outcome != check.Pass {
@@ -127,4 +125,30 @@ func valuesInImage(ctx context.Context, fresh func() (*tutor.Session, error), st
 	cs.Problem = strings.Join(problems, "; ")
 	cs.OK = cs.Problem == ""
 	return cs, nil
+}
+
+// places lists where a scan found the value, each place once.
+func places(rep *leak.Report) string {
+	var out []string
+	for _, f := range rep.Findings {
+		out = append(out, f.Place())
+	}
+	return strings.Join(slices.Compact(out), "; ")
+}
+
+// isIn reports whether a finding is in the kind of place an answer value
+// says it is.
+func isIn(f leak.Finding, in lessons.FoundIn) bool {
+	file := f.Source == leak.SourceLayer && f.Layer != nil && f.Layer.Index >= 0
+	switch in {
+	case lessons.FoundInHistory:
+		return f.Source == leak.SourceHistory
+	case lessons.FoundInConfig:
+		return f.Source == leak.SourceInspect
+	case lessons.FoundInFile:
+		return file && f.Layer.State == leak.Visible
+	case lessons.FoundInDeletedFile:
+		return file && (f.Layer.State == leak.Deleted || f.Layer.State == leak.Replaced)
+	}
+	return false
 }
