@@ -112,7 +112,7 @@ func TestTeammateImageAsTheTextSays(t *testing.T) {
 			sh.Env = append(os.Environ(), "TMPDIR="+t.TempDir())
 			out, err := sh.CombinedOutput()
 			if err != nil {
-				t.Logf("the commands ended with %v", err)
+				t.Errorf("the commands, as a learner pastes them, end with %v", err)
 			}
 			if testing.Verbose() {
 				t.Logf("the commands printed:\n%s", out)
