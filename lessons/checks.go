@@ -353,8 +353,13 @@ type ContainerLog struct {
 // AnswerChoice: the recorded quiz answer is the right set of choices.
 type AnswerChoice struct{}
 
-// AnswerValue: the recorded free answer matches the step's Answer.
-type AnswerValue struct{}
+// AnswerValue: the recorded free answer matches the step's Answer, or,
+// with Of, holds one of its values.
+type AnswerValue struct {
+	// Of is the id of one of the answer's values (answer.values); empty
+	// is the whole answer.
+	Of string `yaml:"of"`
+}
 
 // TrivyReport: a trivy JSON report of the image at File.
 type TrivyReport struct {

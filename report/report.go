@@ -349,8 +349,8 @@ type Prove struct {
 // Case is one proven situation of a step.
 type Case struct {
 	Step string `json:"step"`
-	// Name is "solution", "starter", "attempt NAME", "right answer" or
-	// "wrong answer".
+	// Name is "solution", "starter", "attempt NAME", "right answer",
+	// "wrong answer" or "values in the image".
 	Name        string  `json:"name"`
 	Want        string  `json:"want"`
 	OK          bool    `json:"ok"`

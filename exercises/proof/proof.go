@@ -3,7 +3,9 @@
 // reference solution must pass every check, the untouched starter must not
 // pass, and every must-fail attempt must fail each check it names (fail,
 // not error: a check that cannot run proves nothing). Quiz and answer
-// steps are proven with their right and a wrong answer. A proof works in a
+// steps are proven with their right and a wrong answer, an answer step's
+// must-fail attempts too, and the image its action makes must hold every
+// value its answer expects (answer.go). A proof works in a
 // private namespace, never the learner's: it can run on the machine where
 // someone is doing the course.
 package proof
@@ -30,8 +32,8 @@ const NamespacePrefix = "dtproof"
 // Case is one proven situation of a step.
 type Case struct {
 	Step string `json:"step"`
-	// Name is "solution", "starter", "attempt NAME", "right answer" or
-	// "wrong answer".
+	// Name is "solution", "starter", "attempt NAME", "right answer",
+	// "wrong answer" or "values in the image".
 	Name string `json:"name"`
 	// Want says what must hold.
 	Want string `json:"want"`
@@ -87,7 +89,7 @@ func Step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options) (
 // buildsWithEither reports whether the step builds and leaves the builder
 // open, so a learner's plain `docker build` may use either.
 func buildsWithEither(st *lessons.Step) bool {
-	if st.Kind != lessons.KindExercise {
+	if st.Kind != lessons.KindExercise && st.Kind != lessons.KindAnswer {
 		return false
 	}
 	uses := func(a *lessons.Action) bool {
@@ -193,6 +195,13 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 			}
 			cs.OK = cs.Problem == ""
 			cases = append(cases, cs)
+		}
+		if st.Kind == lessons.KindAnswer {
+			more, err := answerCases(ctx, fresh, st)
+			cases = append(cases, more...)
+			if err != nil {
+				return cases, err
+			}
 		}
 	}
 	return cases, nil

@@ -245,6 +245,7 @@ func (s *Session) checkWith(ctx context.Context, st *lessons.Step, docker daemon
 	if sp != nil {
 		env.Began, env.Answer = sp.Began, sp.Answer
 	}
+	env.SolutionSeen = sp != nil && sp.SolutionSeen
 	v := check.Run(ctx, env)
 	if err := ctx.Err(); err != nil {
 		// A check cut short (the learner moved on, or a newer check took
