@@ -332,3 +332,40 @@ var knownVariants = map[string]bool{
 	"zts": true, "management": true, "perl": true, "otel": true,
 	"minimal": true, "full": true, "scm": true, "curl": true,
 }
+
+// AsCodename reads the tag as naming a release line by its codename, when
+// it does: for the line 22 named jod, `jod` reads as the major tag 22 and
+// `jod-alpine` as 22-alpine, since the publisher points both where it
+// points 22 and 22-alpine. ok is false when the tag does not start with
+// the codename.
+func (t Tag) AsCodename(codename string, line []int) (Tag, bool) {
+	parts := strings.Split(t.Tag, "-")
+	if codename == "" || len(line) == 0 || !strings.EqualFold(parts[0], codename) {
+		return t, false
+	}
+	out := Tag{Tag: t.Tag, Digest: t.Digest, Version: parts[0], Numbers: append([]int(nil), line...)}
+	var variant []string
+	for _, p := range parts[1:] {
+		switch {
+		case p == "":
+		case isDateStamp(p) && out.Date == "":
+			out.Date = p
+		default:
+			variant = append(variant, p)
+		}
+	}
+	out.Variant = strings.Join(variant, "-")
+	switch {
+	case t.Digest != "":
+		out.Kind = TagDigest
+	case out.Date != "":
+		out.Kind = TagDated
+	case len(line) == 1:
+		out.Kind = TagMajor
+	case len(line) == 2:
+		out.Kind = TagMajorMinor
+	default:
+		out.Kind = TagFullVersion
+	}
+	return out, true
+}
