@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -172,23 +173,25 @@ func (v *verification) digest(ctx context.Context, env Env, img *dockerfile.Imag
 			}
 			return
 		}
-		for _, it := range list.Items {
-			if it.ID == dg {
-				tags := "an untagged image"
-				if len(it.RepoTags) > 0 {
-					tags = strings.Join(it.RepoTags, ", ")
-				}
-				v.problems = append(v.problems, fmt.Sprintf("the digest %s is the image ID of %s on your daemon, not a repository digest: an image ID names the local config and cannot be pulled. "+
-					"Get the repository digest with `docker images --digests %s` or `docker inspect --format '{{index .RepoDigests 0}}' %s`", shortDigest(dg), tags, repo, repo+":"+cmpTag(img)))
-				return
-			}
-		}
+		// Repository digests first: with the containerd image store an
+		// image's ID is its manifest digest, the very digest a pin names.
 		for _, it := range list.Items {
 			for _, rd := range it.RepoDigests {
 				if sameRepoDigest(rd, img, dg) {
 					v.passes = append(v.passes, fmt.Sprintf("%s is the repository digest of a %s image on your daemon", shortDigest(dg), repo))
 					return
 				}
+			}
+		}
+		for _, it := range list.Items {
+			if it.ID == dg {
+				tags := "an untagged image"
+				if len(it.RepoTags) > 0 {
+					tags = strings.Join(it.RepoTags, ", ")
+				}
+				v.problems = append(v.problems, fmt.Sprintf("the digest %s is the image ID of %s on your daemon, not a repository digest of %s: the registry does not know it, so a FROM line cannot pull it. "+
+					"Get the repository digest with `docker images --digests %s` or `docker inspect --format '{{index .RepoDigests 0}}' %s`", shortDigest(dg), tags, repo, repo, repo+":"+cmpTag(img)))
+				return
 			}
 		}
 	}
@@ -221,7 +224,7 @@ func (v *verification) digest(ctx context.Context, env Env, img *dockerfile.Imag
 // tag checks that a version tag exists: on the daemon, or in the registry.
 func (v *verification) tag(ctx context.Context, env Env, img *dockerfile.Image) {
 	if env.Docker == nil {
-		v.notes = append(v.notes, fmt.Sprintf("whether %s exists was not checked: Docker does not answer", img.Familiar))
+		v.notes = append(v.notes, fmt.Sprintf("whether %s exists (Docker does not answer)", img.Familiar))
 		return
 	}
 	if _, err := env.Docker.ImageInspect(ctx, img.Familiar); err == nil {
@@ -238,7 +241,7 @@ func (v *verification) tag(ctx context.Context, env Env, img *dockerfile.Image) 
 	case why == "":
 		v.problems = append(v.problems, fmt.Sprintf("the registry %s has no tag %s: check the tags on the image's page", img.Domain, img.Familiar))
 	default:
-		v.notes = append(v.notes, fmt.Sprintf("whether %s exists was not checked: %s", img.Familiar, why))
+		v.notes = append(v.notes, fmt.Sprintf("whether %s exists (%s)", img.Familiar, why))
 	}
 }
 
@@ -247,7 +250,10 @@ func (v *verification) tag(ctx context.Context, env Env, img *dockerfile.Image) 
 // not be asked.
 func (v *verification) askRegistry(ctx context.Context, env Env, img *dockerfile.Image) (found bool, why string) {
 	if registryOffline(img.Domain) {
-		return false, fmt.Sprintf("lookups in %s are switched off (%s)", img.Domain, OfflineRegistriesEnv)
+		return false, fmt.Sprintf("lookups in %s are switched off by %s", img.Domain, OfflineRegistriesEnv)
+	}
+	if why, ok := unreachable.recent(img.Domain); ok {
+		return false, why
 	}
 	ref := img.Written
 	if n, err := reference.ParseNormalizedNamed(img.Written); err == nil {
@@ -268,9 +274,50 @@ func (v *verification) askRegistry(ctx context.Context, env Env, img *dockerfile
 	case registryNotFound(err):
 		return false, ""
 	case errors.Is(err, context.DeadlineExceeded):
-		return false, fmt.Sprintf("the registry %s did not answer in time (offline?)", img.Domain)
+		why = fmt.Sprintf("the registry %s did not answer in time: offline?", img.Domain)
+	default:
+		why = fmt.Sprintf("the registry %s could not be asked, offline? %s", img.Domain, firstLine(err.Error()))
 	}
-	return false, fmt.Sprintf("the registry %s could not be asked (offline?): %s", img.Domain, firstLine(err.Error()))
+	unreachable.remember(img.Domain, why)
+	return false, why
+}
+
+// unreachable remembers the registries that could not be asked lately,
+// so that a check on every save of an offline learner's Dockerfile does
+// not wait for the registry each time.
+var unreachable = registryMemory{ttl: 2 * time.Minute, seen: map[string]registryMiss{}}
+
+type registryMemory struct {
+	mu   sync.Mutex
+	ttl  time.Duration
+	seen map[string]registryMiss
+}
+
+type registryMiss struct {
+	at  time.Time
+	why string
+}
+
+func (m *registryMemory) recent(domain string) (string, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	miss, ok := m.seen[domain]
+	if !ok || time.Since(miss.at) > m.ttl {
+		return "", false
+	}
+	return miss.why, true
+}
+
+func (m *registryMemory) remember(domain, why string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.seen[domain] = registryMiss{at: time.Now(), why: why}
+}
+
+func (m *registryMemory) forget() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	clear(m.seen)
 }
 
 // registryNotFound: the registry answered that it has no such manifest.

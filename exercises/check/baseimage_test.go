@@ -32,6 +32,7 @@ func releaseEnv(t *testing.T, dockerfile string) (Env, *fakedaemon.Daemon) {
 	today = func() time.Time { return day("2026-12-02").Time }
 	t.Cleanup(func() { today = old })
 	t.Setenv(OfflineRegistriesEnv, "")
+	unreachable.forget()
 	c := &lessons.Course{ID: "c1", Releases: &lessons.Releases{AsOf: day("2026-12-01"), Images: []lessons.ReleaseImage{{
 		Repository: "node",
 		Lines: []lessons.ReleaseLine{
@@ -94,9 +95,9 @@ func TestVerifyReleaseLines(t *testing.T) {
 		{"node:30.1.0", Fail, "The base node:30.1.0 cannot exist: the newest node line is 26 (the course's release table, as of 2026-12-01); " + supportedNode + "."},
 		{"node:16", Fail, "The base node:16 is older than the 18 line, which itself ended on 2025-04-30; " + supportedNode + "."},
 		{"node:20@" + knownDigest, Fail, "The base node:20 is on the 20 line, which stopped getting fixes on 2026-04-30; " + supportedNode + "."},
-		{"node:24.12.0", Pass, "The base image follows the policy, as far as could be checked: whether node:24.12.0 exists was not checked: Docker does not answer."},
+		{"node:24.12.0", Pass, "The base image follows the policy. Not checked: whether node:24.12.0 exists (Docker does not answer)."},
 		{"node:latest", Pass, "The base image follows the policy."},
-		{"node:lts-alpine", Pass, "The base image follows the policy, as far as could be checked: whether node:lts-alpine exists was not checked: Docker does not answer."},
+		{"node:lts-alpine", Pass, "The base image follows the policy. Not checked: whether node:lts-alpine exists (Docker does not answer)."},
 	}
 	for _, c := range cases {
 		env, _ := releaseEnv(t, "FROM "+c.from+"\n")
@@ -124,7 +125,7 @@ func TestVerifyTagAgainstTheRegistry(t *testing.T) {
 	t.Setenv(OfflineRegistriesEnv, "ghcr.io, docker.io")
 	calls := d.Called("DistributionInspect")
 	r := checkOne(t, context.Background(), env, &lessons.DockerfileBase{Verify: true})
-	if r.Outcome != Pass || !strings.Contains(r.Message, "whether node:24.99.0 exists was not checked: lookups in docker.io are switched off (DOCKERTUTOR_OFFLINE_REGISTRIES)") {
+	if r.Outcome != Pass || !strings.Contains(r.Message, "Not checked: whether node:24.99.0 exists (lookups in docker.io are switched off by DOCKERTUTOR_OFFLINE_REGISTRIES)") {
 		t.Errorf("offline: %s %q", r.Outcome, r.Message)
 	}
 	if d.Called("DistributionInspect") != calls {
@@ -135,9 +136,15 @@ func TestVerifyTagAgainstTheRegistry(t *testing.T) {
 	t.Setenv(OfflineRegistriesEnv, "")
 	d.FailOn("DistributionInspect", errors.New(`Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host`))
 	r = checkOne(t, context.Background(), env, &lessons.DockerfileBase{Verify: true})
-	if r.Outcome != Pass || !strings.Contains(r.Message, "could not be asked (offline?)") {
+	if r.Outcome != Pass || !strings.Contains(r.Message, "Not checked: whether node:24.99.0 exists (the registry docker.io could not be asked, offline? Get ") {
 		t.Errorf("unreachable registry: %s %q", r.Outcome, r.Message)
 	}
+	// It is remembered for a while: the next check does not wait for it.
+	calls = d.Called("DistributionInspect")
+	if r := checkOne(t, context.Background(), env, &lessons.DockerfileBase{Verify: true}); r.Outcome != Pass || d.Called("DistributionInspect") != calls {
+		t.Errorf("the unreachable registry was asked again at once: %s %q", r.Outcome, r.Message)
+	}
+	unreachable.forget()
 
 	// A tag on the daemon exists; the registry is not asked.
 	env, d = releaseEnv(t, "FROM node:22.30.1-slim\n")
@@ -154,7 +161,7 @@ func TestVerifyDigest(t *testing.T) {
 		img := d.AddImage(fakedaemon.Image{Tags: []string{"alpine:3.22"}})
 		writeFile(t, env, "Dockerfile", "FROM node:24-alpine@"+img.ID+"\n")
 		r := checkOne(t, context.Background(), env, &lessons.DockerfileBase{Verify: true})
-		if r.Outcome != Fail || !strings.Contains(r.Message, "is the image ID of alpine:3.22 on your daemon, not a repository digest") ||
+		if r.Outcome != Fail || !strings.Contains(r.Message, "is the image ID of alpine:3.22 on your daemon, not a repository digest of node") ||
 			!strings.Contains(r.Message, "docker images --digests node") || !strings.Contains(r.Message, "{{index .RepoDigests 0}}") {
 			t.Errorf("%s %q", r.Outcome, r.Message)
 		}
@@ -162,6 +169,11 @@ func TestVerifyDigest(t *testing.T) {
 	t.Run("repository digest of a local image", func(t *testing.T) {
 		env, d := releaseEnv(t, "FROM node:22-alpine@"+madeUpDigest+"\n")
 		d.AddImage(fakedaemon.Image{Tags: []string{"node:22-alpine"}, RepoDigests: []string{"node@" + madeUpDigest}})
+		expectPass(t, checkOne(t, context.Background(), env, &lessons.DockerfileBase{Verify: true}), "sha256:111111111111… is the repository digest of a node image on your daemon")
+	})
+	t.Run("containerd image store: the ID is the repository digest", func(t *testing.T) {
+		env, d := releaseEnv(t, "FROM node:22-alpine@"+madeUpDigest+"\n")
+		d.AddImage(fakedaemon.Image{ID: madeUpDigest, Tags: []string{"node:22-alpine"}, RepoDigests: []string{"node@" + madeUpDigest}})
 		expectPass(t, checkOne(t, context.Background(), env, &lessons.DockerfileBase{Verify: true}), "sha256:111111111111… is the repository digest of a node image on your daemon")
 	})
 	t.Run("another repository's digest", func(t *testing.T) {
@@ -194,7 +206,7 @@ func TestVerifyDigest(t *testing.T) {
 		env, d := releaseEnv(t, "FROM node:22-alpine@"+madeUpDigest+"\n")
 		t.Setenv(OfflineRegistriesEnv, "docker.io")
 		r := checkOne(t, context.Background(), env, &lessons.DockerfileBase{Verify: true})
-		want := "The digest sha256:111111111111… could not be confirmed as a node digest: no local image carries it, the course does not know it, and lookups in docker.io are switched off (DOCKERTUTOR_OFFLINE_REGISTRIES). " +
+		want := "The digest sha256:111111111111… could not be confirmed as a node digest: no local image carries it, the course does not know it, and lookups in docker.io are switched off by DOCKERTUTOR_OFFLINE_REGISTRIES. " +
 			"To make it checkable, pull the image (`docker pull node:22-alpine`), then copy its digest from `docker images --digests node`."
 		if r.Outcome != Fail || r.Message != want {
 			t.Errorf("got %s %q\nwant %q", r.Outcome, r.Message, want)
