@@ -157,12 +157,15 @@ func compareLine(numbers []int, line string) int {
 	return slices.Compare(numbers[:k], ln[:k])
 }
 
-// digest confirms a digest pin: it is not a local image ID, and it is a
-// repository digest of this repository that a local image carries, that
-// the course knows, or that the registry has.
+// digest confirms a digest pin: a repository digest of this repository
+// that a local image carries, that the course knows, or that the registry
+// has; a local image ID in its place fails, saying how to get the
+// repository digest.
 func (v *verification) digest(ctx context.Context, env Env, img *dockerfile.Image, im *lessons.ReleaseImage) {
 	dg := img.Tag.Digest
 	repo := img.Name
+	var imageOf []string // the tags of the local image whose ID this is
+	isImageID := false
 	if env.Docker != nil {
 		list, err := env.Docker.ImageList(ctx, client.ImageListOptions{All: true})
 		if err != nil {
@@ -173,8 +176,6 @@ func (v *verification) digest(ctx context.Context, env Env, img *dockerfile.Imag
 			}
 			return
 		}
-		// Repository digests first: with the containerd image store an
-		// image's ID is its manifest digest, the very digest a pin names.
 		for _, it := range list.Items {
 			for _, rd := range it.RepoDigests {
 				if sameRepoDigest(rd, img, dg) {
@@ -182,16 +183,8 @@ func (v *verification) digest(ctx context.Context, env Env, img *dockerfile.Imag
 					return
 				}
 			}
-		}
-		for _, it := range list.Items {
 			if it.ID == dg {
-				tags := "an untagged image"
-				if len(it.RepoTags) > 0 {
-					tags = strings.Join(it.RepoTags, ", ")
-				}
-				v.problems = append(v.problems, fmt.Sprintf("the digest %s is the image ID of %s on your daemon, not a repository digest of %s: the registry does not know it, so a FROM line cannot pull it. "+
-					"Get the repository digest with `docker images --digests %s` or `docker inspect --format '{{index .RepoDigests 0}}' %s`", shortDigest(dg), tags, repo, repo, repo+":"+cmpTag(img)))
-				return
+				isImageID, imageOf = true, it.RepoTags
 			}
 		}
 	}
@@ -209,10 +202,20 @@ func (v *verification) digest(ctx context.Context, env Env, img *dockerfile.Imag
 		v.err = ErrDockerUnreachable
 		return
 	}
+	// With the containerd image store an image's ID is its manifest
+	// digest, which a registry may well have: only the registry tells an
+	// image ID from a repository digest there.
 	found, why := v.askRegistry(ctx, env, img)
 	switch {
 	case found:
 		v.passes = append(v.passes, fmt.Sprintf("the registry %s has %s", img.Domain, shortDigest(dg)))
+	case isImageID:
+		tags := "an untagged image"
+		if len(imageOf) > 0 {
+			tags = strings.Join(imageOf, ", ")
+		}
+		v.problems = append(v.problems, fmt.Sprintf("the digest %s is the image ID of %s on your daemon, not a repository digest of %s: the registry does not know it, so a FROM line cannot pull it. "+
+			"Get the repository digest with `docker images --digests %s` or `docker inspect --format '{{index .RepoDigests 0}}' %s`", shortDigest(dg), tags, repo, repo, repo+":"+cmpTag(img)))
 	case why == "":
 		v.problems = append(v.problems, fmt.Sprintf("the registry %s has no %s image with the digest %s", img.Domain, repo, shortDigest(dg)))
 	default:
@@ -275,11 +278,28 @@ func (v *verification) askRegistry(ctx context.Context, env Env, img *dockerfile
 		return false, ""
 	case errors.Is(err, context.DeadlineExceeded):
 		why = fmt.Sprintf("the registry %s did not answer in time: offline?", img.Domain)
+	case !transportError(err):
+		// The registry answered, with an error of its own (a 500 for a
+		// digest that is a blob, not a manifest): ask again next time.
+		return false, fmt.Sprintf("the registry %s answered with an error: %s", img.Domain, firstLine(err.Error()))
 	default:
-		why = fmt.Sprintf("the registry %s could not be asked, offline? %s", img.Domain, firstLine(err.Error()))
+		why = fmt.Sprintf("the registry %s could not be reached, offline? %s", img.Domain, firstLine(err.Error()))
 	}
 	unreachable.remember(img.Domain, why)
 	return false, why
+}
+
+// transportError: the daemon could not reach the registry at all (no
+// network, no such host), as opposed to an answer from the registry.
+func transportError(err error) bool {
+	m := strings.ToLower(err.Error())
+	for _, s := range []string{"dial tcp", "no such host", "connection refused", "i/o timeout", "network is unreachable",
+		"tls handshake timeout", "timeout exceeded", "deadline exceeded", "connection reset"} {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // unreachable remembers the registries that could not be asked lately,

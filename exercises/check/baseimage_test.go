@@ -136,7 +136,7 @@ func TestVerifyTagAgainstTheRegistry(t *testing.T) {
 	t.Setenv(OfflineRegistriesEnv, "")
 	d.FailOn("DistributionInspect", errors.New(`Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host`))
 	r = checkOne(t, context.Background(), env, &lessons.DockerfileBase{Verify: true})
-	if r.Outcome != Pass || !strings.Contains(r.Message, "Not checked: whether node:24.99.0 exists (the registry docker.io could not be asked, offline? Get ") {
+	if r.Outcome != Pass || !strings.Contains(r.Message, "Not checked: whether node:24.99.0 exists (the registry docker.io could not be reached, offline? Get ") {
 		t.Errorf("unreachable registry: %s %q", r.Outcome, r.Message)
 	}
 	// It is remembered for a while: the next check does not wait for it.
