@@ -1,6 +1,7 @@
 package lessons
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -104,5 +105,29 @@ func TestReleasesGrowOld(t *testing.T) {
 	var none *Releases
 	if none.Warnings(time.Now()) != nil {
 		t.Error("a pack without a table has warnings")
+	}
+}
+
+func TestImageIDTemplate(t *testing.T) {
+	c, ps := Load(validPack())
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	st := c.Steps()[0]
+	asked := ""
+	v := c.Values(st, Learner{ImageIDs: func(ref string) (string, error) {
+		asked = ref
+		return "sha256:4d9c6f15aba6ec30df102df2dba04b0ca745413b39c3743802994efd9f7ed443", nil
+	}})
+	got, err := Expand(`FROM node@{{.ImageID "alpine:3.22"}}`, v)
+	if err != nil || asked != "alpine:3.22" || got != "FROM node@sha256:4d9c6f15aba6ec30df102df2dba04b0ca745413b39c3743802994efd9f7ed443" {
+		t.Errorf("%q %v (asked %q)", got, err, asked)
+	}
+	v = c.Values(st, Learner{ImageIDs: func(ref string) (string, error) { return "", errors.New("no such image") }})
+	if _, err := Expand(`{{.ImageID "alpine:3.22"}}`, v); err == nil || !strings.Contains(err.Error(), "the ID of image alpine:3.22: no such image") {
+		t.Errorf("a missing image: %v", err)
+	}
+	if got, err := Expand(`{{.ImageID "alpine:3.22"}}`, SampleValues()); err != nil || got != SampleImageID {
+		t.Errorf("linting: %q %v", got, err)
 	}
 }
