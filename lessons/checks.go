@@ -199,7 +199,7 @@ const (
 	TagVariantOnly TagClass = "variant-only" // alpine, slim: newest version of a variant
 	TagMajor       TagClass = "major"        // 22, 22-alpine
 	TagMajorMinor  TagClass = "major-minor"  // 22.11, 22.11-slim
-	TagFullVersion TagClass = "full-version" // 22.11.0: rarely moves
+	TagFullVersion TagClass = "full-version" // 22.11.0: rebuilt only while newest of its line
 	TagDated       TagClass = "dated"        // bookworm-20241202: a snapshot
 	TagDigest      TagClass = "digest"       // @sha256:…: never moves
 )

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dockertutor/dockertutor/exercises/daemon/fakedaemon"
+	"github.com/dockertutor/dockertutor/exercises/dockerfile"
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
@@ -118,7 +119,7 @@ func TestVerifyTagAgainstTheRegistry(t *testing.T) {
 	env.Docker = d
 	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileBase{Verify: true}), Fail,
 		"The registry docker.io has no tag node:24.99.0: check the tags on the image's page.",
-		Evidence{Where: "Dockerfile:1", Detail: "FROM node:24.99.0: a full version, which publishers rarely move (some rebuild it for OS patches)"},
+		Evidence{Where: "Dockerfile:1", Detail: "FROM node:24.99.0: " + dockerfile.TagFullVersion.Description()},
 		Evidence{Where: "facts", Detail: "line 24 (Krypton, maintenance LTS until 2028-04-30)"})
 
 	// Switched off for the registry: nothing is asked, and the result says so.

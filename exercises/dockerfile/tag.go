@@ -70,9 +70,9 @@ func (k TagKind) Description() string {
 	case TagMajor:
 		return "a major-version tag, which moves to every new minor and patch release of that major version"
 	case TagMajorMinor:
-		return "a major.minor tag, which moves to every new patch release"
+		return "a major.minor tag, which moves to new patch releases of that minor version for as long as its publisher makes them"
 	case TagFullVersion:
-		return "a full version, which publishers rarely move (some rebuild it for OS patches)"
+		return "a full version, which the publisher may rebuild for OS fixes while it is the newest of its line, and then leaves as it is"
 	case TagVariantOnly:
 		return "a variant without a version (such as alpine, slim or bookworm), which moves to every new release of that variant"
 	case TagDated:
