@@ -3,6 +3,7 @@ package check
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -59,8 +60,8 @@ const supportedNode = "lines still supported: 22 (Jod, maintenance LTS until 202
 func TestCodenameTagsAreTheirLine(t *testing.T) {
 	env, _ := releaseEnv(t, "FROM node:jod\n")
 	r := checkOne(t, context.Background(), env, &lessons.DockerfileBase{Allow: []string{"partial"}})
-	if r.Outcome != Pass {
-		t.Errorf("node:jod as a major tag: %s %q", r.Outcome, r.Message)
+	if r.Outcome != Pass || !slices.Contains(r.Evidence, Evidence{Where: "codename", Detail: "jod names the 22 line of node"}) {
+		t.Errorf("node:jod as a major tag: %s %q %q", r.Outcome, r.Message, r.Evidence)
 	}
 	env, _ = releaseEnv(t, "FROM node:krypton-alpine\n")
 	r = checkOne(t, context.Background(), env, &lessons.DockerfileBase{Repository: "node", Variants: []string{"alpine", "slim"}, Allow: []string{"partial", "pinned"}})
@@ -120,7 +121,7 @@ func TestVerifyTagAgainstTheRegistry(t *testing.T) {
 	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileBase{Verify: true}), Fail,
 		"The registry docker.io has no tag node:24.99.0: check the tags on the image's page.",
 		Evidence{Where: "Dockerfile:1", Detail: "FROM node:24.99.0: " + dockerfile.TagFullVersion.Description()},
-		Evidence{Where: "facts", Detail: "line 24 (Krypton, maintenance LTS until 2028-04-30)"})
+		Evidence{Where: "verified", Detail: "line 24 (Krypton, maintenance LTS until 2028-04-30)"})
 
 	// Switched off for the registry: nothing is asked, and the result says so.
 	t.Setenv(OfflineRegistriesEnv, "ghcr.io, docker.io")
@@ -245,7 +246,7 @@ func expectPass(t *testing.T, r Result, fact string) {
 		t.Errorf("got %s %q, want a pass", r.Outcome, r.Message)
 	}
 	for _, e := range r.Evidence {
-		if e.Where == "facts" && e.Detail == fact {
+		if e.Where == "verified" && e.Detail == fact {
 			return
 		}
 	}

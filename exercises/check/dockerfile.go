@@ -92,7 +92,8 @@ func dockerfileBase(ctx context.Context, env Env, c *lessons.DockerfileBase) fin
 	}
 	stages := stagesToCheck(an, c.Stage)
 	var ev []Evidence
-	var problems, notes, facts []string
+	var problems, notes, verified []string
+	var codenames []Evidence
 	for _, i := range stages {
 		st := an.Stages[i]
 		base := an.RootBase(i)
@@ -109,7 +110,7 @@ func dockerfileBase(ctx context.Context, env Env, c *lessons.DockerfileBase) fin
 		}
 		img := base.Image
 		if line := withCodename(img, env.Values.Releases()); line != nil {
-			facts = append(facts, fmt.Sprintf("%s names the %s line", img.Tag.Version, line.Version))
+			codenames = append(codenames, Evidence{Where: "codename", Detail: fmt.Sprintf("%s names the %s line of %s", img.Tag.Version, line.Version, img.Name)})
 		}
 		detail := fmt.Sprintf("FROM %s: %s", img.Familiar, img.Tag.Kind.Description())
 		if base.Written != base.Expanded && base.Expanded != "" {
@@ -132,11 +133,12 @@ func dockerfileBase(ctx context.Context, env Env, c *lessons.DockerfileBase) fin
 			}
 			problems = append(problems, v.problems...)
 			notes = append(notes, v.notes...)
-			facts = append(facts, v.passes...)
+			verified = append(verified, v.passes...)
 		}
 	}
-	for _, f := range facts {
-		ev = append(ev, Evidence{Where: "facts", Detail: f})
+	ev = append(ev, codenames...)
+	for _, f := range verified {
+		ev = append(ev, Evidence{Where: "verified", Detail: f})
 	}
 	for _, n := range notes {
 		ev = append(ev, Evidence{Where: "not checked", Detail: n})
