@@ -83,9 +83,6 @@ func verifyBase(ctx context.Context, env Env, img *dockerfile.Image) verificatio
 		v.digest(ctx, env, img, im)
 		return v
 	}
-	if img.Tag.Kind == dockerfile.TagNone || img.Tag.Kind == dockerfile.TagLatest {
-		return v // latest always exists
-	}
 	v.tag(ctx, env, img)
 	return v
 }
