@@ -27,12 +27,21 @@ func (s *Step) NeedsDaemon() bool {
 	return false
 }
 
-// Daemon says whether the check asks the Docker daemon.
+// Daemon says whether the check asks the Docker daemon. A spec may narrow
+// its type's use: dockerfile.base asks only when it verifies.
 func (c Check) Daemon() DaemonUse {
-	if t, ok := LookupCheckType(c.Type); ok {
-		return t.Daemon
+	t, ok := LookupCheckType(c.Type)
+	if !ok {
+		return DaemonNone
 	}
-	return DaemonNone
+	spec := c.Spec
+	if spec == nil {
+		spec = t.New()
+	}
+	if s, ok := spec.(interface{ daemonUse() DaemonUse }); ok {
+		return s.daemonUse()
+	}
+	return t.Daemon
 }
 
 // CheckSpec is the typed parameters of a check. Package exercises
@@ -87,7 +96,9 @@ func declare[S any, P interface {
 // tests hold it to this list.
 var checkTypes = []CheckType{
 	declare[DockerfileParses]("dockerfile.parses", "the Dockerfile parses with BuildKit's parser", DaemonNone, nil),
-	declare[DockerfileBase]("dockerfile.base", "the base image of the final stage (or every stage) follows a tag policy", DaemonNone, nil),
+	// With verify, the daemon (when it answers) tells which digests are
+	// local image IDs or repository digests, and asks the registry.
+	declare[DockerfileBase]("dockerfile.base", "the base image of the final stage (or every stage) follows a tag policy", DaemonOptional, nil),
 	declare[DockerfileStages]("dockerfile.stages", "the Dockerfile has a number of stages", DaemonNone, nil),
 	declare[DockerfileCopiesFromStage]("dockerfile.copies-from-stage", "the final stage copies from an earlier stage", DaemonNone, nil),
 	declare[DockerfileSecretMount]("dockerfile.secret-mount", "a RUN uses a BuildKit secret mount", DaemonNone, nil),
@@ -184,7 +195,7 @@ const (
 	TagVariantOnly TagClass = "variant-only" // alpine, slim: newest version of a variant
 	TagMajor       TagClass = "major"        // 22, 22-alpine
 	TagMajorMinor  TagClass = "major-minor"  // 22.11, 22.11-slim
-	TagFullVersion TagClass = "full-version" // 22.11.0: rarely moves
+	TagFullVersion TagClass = "full-version" // 22.11.0: rebuilt only while newest of its line
 	TagDated       TagClass = "dated"        // bookworm-20241202: a snapshot
 	TagDigest      TagClass = "digest"       // @sha256:…: never moves
 )
@@ -250,6 +261,18 @@ type DockerfileBase struct {
 	Repository string `yaml:"repository"`
 	// Variants, when set, are the variants one of which the tag must carry (alpine, slim).
 	Variants []string `yaml:"variants"`
+	// Verify holds the base to the facts: its line has not ended and its
+	// version can exist (the course's release table), a digest is the
+	// repository's and not a local image ID, and the registry, where it
+	// can be asked, has the tag or digest.
+	Verify bool `yaml:"verify"`
+}
+
+func (c *DockerfileBase) daemonUse() DaemonUse {
+	if c.Verify {
+		return DaemonOptional
+	}
+	return DaemonNone
 }
 
 // DockerfileStages: number of stages.
@@ -372,8 +395,8 @@ func (c *DockerfileParses) validate() []string { return nil }
 func (c *DockerfileBase) validate() []string {
 	var p []string
 	p = append(p, validStage(c.Stage)...)
-	if len(c.Allow) == 0 && len(c.Variants) == 0 && c.Repository == "" {
-		p = append(p, "dockerfile.base needs allow, variants or repository: say what the base image must be")
+	if len(c.Allow) == 0 && len(c.Variants) == 0 && c.Repository == "" && !c.Verify {
+		p = append(p, "dockerfile.base needs allow, variants, repository or verify: say what the base image must be")
 	}
 	if _, err := ExpandTagPolicy(c.Allow); err != nil {
 		p = append(p, err.Error())

@@ -29,12 +29,13 @@ const (
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 type manifestFile struct {
-	Format  int         `yaml:"format"`
-	ID      string      `yaml:"id"`
-	Title   string      `yaml:"title"`
-	Summary string      `yaml:"summary"`
-	Images  []BaseImage `yaml:"images"`
-	Lessons []string    `yaml:"lessons"`
+	Format   int         `yaml:"format"`
+	ID       string      `yaml:"id"`
+	Title    string      `yaml:"title"`
+	Summary  string      `yaml:"summary"`
+	Images   []BaseImage `yaml:"images"`
+	Releases *Releases   `yaml:"releases"`
+	Lessons  []string    `yaml:"lessons"`
 }
 
 type lessonFile struct {
@@ -114,7 +115,7 @@ func (l *loader) course() *Course {
 	}
 	var m manifestFile
 	decodeStrict(ManifestFile, 0, root, &m, &l.ps)
-	c := &Course{Format: m.Format, ID: m.ID, Title: m.Title, Summary: m.Summary, Images: m.Images, fsys: l.fsys}
+	c := &Course{Format: m.Format, ID: m.ID, Title: m.Title, Summary: m.Summary, Images: m.Images, Releases: m.Releases, fsys: l.fsys}
 	line := func(key string) int { return keyLine(root, key, 0) }
 	if m.Format != FormatVersion {
 		l.ps.add(ManifestFile, line("format"), "format %d is not supported: this dockertutor reads format %d", m.Format, FormatVersion)
@@ -129,6 +130,10 @@ func (l *loader) course() *Course {
 		if _, err := reference.ParseNormalizedNamed(img.Ref); err != nil {
 			l.ps.add(ManifestFile, seqLine(root, "images", i), "image %q is not a valid reference: %v", img.Ref, err)
 		}
+	}
+	if m.Releases != nil {
+		m.Releases.line = line("releases")
+		m.Releases.validate(root, &l.ps)
 	}
 	if len(m.Lessons) == 0 {
 		l.ps.add(ManifestFile, line("lessons"), "lessons is empty: list the lesson folders in order")

@@ -19,8 +19,11 @@ type Course struct {
 	Summary string
 	// Images are the base images the exercises build from; a classroom
 	// prepares them ahead of time.
-	Images  []BaseImage
-	Lessons []*Lesson
+	Images []BaseImage
+	// Releases is the dated table of the release lines of the images the
+	// course names; nil when the pack has none.
+	Releases *Releases
+	Lessons  []*Lesson
 
 	fsys fs.FS
 }

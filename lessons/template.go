@@ -26,6 +26,8 @@ type Values struct {
 	// names maps the image names the step's action and checks use into
 	// the learner's namespace; unexported, so templates do not see it.
 	names imageNames
+	// imageIDs looks up a local image's ID for {{.ImageID "ref"}}.
+	imageIDs func(ref string) (string, error)
 }
 
 // imageNames is how Values map image names: into a namespace, except the
@@ -41,6 +43,9 @@ type Learner struct {
 	Secret    string
 	Workspace string
 	Namespace Namespace
+	// ImageIDs, when set, answers {{.ImageID "ref"}} from the daemon (an
+	// attempt that uses an image ID where a digest belongs).
+	ImageIDs func(ref string) (string, error)
 }
 
 // Values are the learner's values for a step of the course: the step's
@@ -49,6 +54,7 @@ func (c *Course) Values(st *Step, l Learner) Values {
 	v := Values{
 		Secret: l.Secret, Workdir: c.StepDir(l.Workspace, st), Workspace: l.Workspace,
 		Step: st.ID, Course: c.ID, names: imageNames{ns: l.Namespace, course: c},
+		imageIDs: l.ImageIDs,
 	}
 	v.Image = v.ImageName(st.Image)
 	v.hiddenKey = l.Secret

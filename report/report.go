@@ -330,6 +330,9 @@ type Lint struct {
 	// Course is the pack's id when it loaded.
 	Course   string        `json:"course,omitempty"`
 	Problems []PackProblem `json:"problems"`
+	// Warnings are true of a valid pack but may need an author's look (a
+	// release table grown old); they do not change the exit code.
+	Warnings []PackProblem `json:"warnings,omitempty"`
 }
 
 // PackProblem is one problem of a course pack, at a file and line.

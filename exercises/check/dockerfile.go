@@ -77,7 +77,7 @@ var tagKinds = map[lessons.TagClass]dockerfile.TagKind{
 	lessons.TagDigest:      dockerfile.TagDigest,
 }
 
-func dockerfileBase(_ context.Context, env Env, c *lessons.DockerfileBase) finding {
+func dockerfileBase(ctx context.Context, env Env, c *lessons.DockerfileBase) finding {
 	an, f := analyze(env, c.File)
 	if f != nil {
 		return *f
@@ -92,7 +92,8 @@ func dockerfileBase(_ context.Context, env Env, c *lessons.DockerfileBase) findi
 	}
 	stages := stagesToCheck(an, c.Stage)
 	var ev []Evidence
-	var problems []string
+	var problems, notes, verified []string
+	var codenames []Evidence
 	for _, i := range stages {
 		st := an.Stages[i]
 		base := an.RootBase(i)
@@ -108,6 +109,9 @@ func dockerfileBase(_ context.Context, env Env, c *lessons.DockerfileBase) findi
 			continue
 		}
 		img := base.Image
+		if line := withCodename(img, env.Values.Releases()); line != nil {
+			codenames = append(codenames, Evidence{Where: "codename", Detail: fmt.Sprintf("%s names the %s line of %s", img.Tag.Version, line.Version, img.Name)})
+		}
 		detail := fmt.Sprintf("FROM %s: %s", img.Familiar, img.Tag.Kind.Description())
 		if base.Written != base.Expanded && base.Expanded != "" {
 			detail = fmt.Sprintf("FROM %s (expands to %s): %s", base.Written, img.Familiar, img.Tag.Kind.Description())
@@ -122,9 +126,28 @@ func dockerfileBase(_ context.Context, env Env, c *lessons.DockerfileBase) findi
 		if len(c.Variants) > 0 && !slices.ContainsFunc(c.Variants, img.Tag.HasVariant) {
 			problems = append(problems, fmt.Sprintf("%s is not a %s variant", img.Familiar, strings.Join(c.Variants, " or ")))
 		}
+		if c.Verify {
+			v := verifyBase(ctx, env, img)
+			if v.err != nil {
+				return broken(v.err)
+			}
+			problems = append(problems, v.problems...)
+			notes = append(notes, v.notes...)
+			verified = append(verified, v.passes...)
+		}
+	}
+	ev = append(ev, codenames...)
+	for _, f := range verified {
+		ev = append(ev, Evidence{Where: "verified", Detail: f})
+	}
+	for _, n := range notes {
+		ev = append(ev, Evidence{Where: "not checked", Detail: n})
 	}
 	if len(problems) > 0 {
 		return failed(capitalize(strings.Join(problems, "; "))+".", ev...)
+	}
+	if len(notes) > 0 {
+		return passed("The base image follows the policy. Not checked: "+strings.Join(notes, "; ")+".", ev...)
 	}
 	return passed("The base image follows the policy.", ev...)
 }

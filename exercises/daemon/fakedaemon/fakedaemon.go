@@ -39,8 +39,11 @@ import (
 type Image struct {
 	// ID is the image ID ("sha256:…"); New derives one from the tags when
 	// empty.
-	ID          string
-	Tags        []string
+	ID   string
+	Tags []string
+	// RepoDigests are the repository digests it was pulled by
+	// (node@sha256:…), as `docker images --digests` shows them.
+	RepoDigests []string
 	Created     time.Time
 	LastTagTime time.Time
 	Size        int64
@@ -108,6 +111,7 @@ type Daemon struct {
 	sessions   []net.Conn
 	version    client.ServerVersionResult
 	clock      func() time.Time
+	registry   map[string]string // published reference -> digest, for DistributionInspect
 	// followers are the open event streams without an Until, which the
 	// daemon keeps feeding as events happen.
 	followers []*follower
@@ -359,7 +363,7 @@ func (img *Image) inspect() image.InspectResponse {
 		created = img.Created.UTC().Format(time.RFC3339Nano)
 	}
 	return image.InspectResponse{
-		ID: img.ID, RepoTags: img.Tags, Created: created, Size: img.Size,
+		ID: img.ID, RepoTags: img.Tags, RepoDigests: img.RepoDigests, Created: created, Size: img.Size,
 		Os: "linux", Architecture: "amd64",
 		Config: &dockerspec.DockerOCIImageConfig{ImageConfig: ocispec.ImageConfig{
 			Env: img.Env, Labels: img.Labels, User: img.User,
@@ -453,7 +457,7 @@ func (d *Daemon) ImageList(ctx context.Context, options client.ImageListOptions)
 	var out client.ImageListResult
 	for _, img := range d.images {
 		if labelsMatch(options.Filters, img.Labels) {
-			out.Items = append(out.Items, image.Summary{ID: img.ID, RepoTags: img.Tags, Labels: img.Labels, Size: img.Size, Created: img.Created.Unix()})
+			out.Items = append(out.Items, image.Summary{ID: img.ID, RepoTags: img.Tags, RepoDigests: img.RepoDigests, Labels: img.Labels, Size: img.Size, Created: img.Created.Unix()})
 		}
 	}
 	return out, nil
