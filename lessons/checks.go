@@ -59,6 +59,9 @@ const (
 	// DaemonNeeded: the check cannot be made without the daemon; when it
 	// does not answer, the result is an error, not a failure.
 	DaemonNeeded
+	// DaemonOptional: the check asks the daemon when it answers and is
+	// made without it otherwise (and says what it could not check).
+	DaemonOptional
 )
 
 // CheckType is one word of the check vocabulary, as authors name it in
