@@ -179,6 +179,8 @@ type Doctor struct {
 	Candidates []Candidate `json:"candidates,omitempty"`
 	Server     *Server     `json:"server,omitempty"`
 	Images     []Image     `json:"images,omitempty"`
+	// DockerBuild is what the learner's own `docker build` runs.
+	DockerBuild DockerBuild `json:"docker_build"`
 	// ClientOS is the OS the report was made on: "linux", "darwin" or
 	// "windows".
 	ClientOS string `json:"client_os"`
@@ -260,6 +262,19 @@ type Builders struct {
 	// not say.
 	Default string `json:"default,omitempty"`
 	Basis   string `json:"basis"`
+}
+
+// DockerBuild is what `docker build`, typed in the learner's terminal,
+// runs; the tutor's own builds use BuildKit through the API whatever it is.
+type DockerBuild struct {
+	// Builder is "buildkit" (the buildx plugin), "legacy" (the legacy
+	// builder: --secret is an unknown flag), "broken" (docker build
+	// refuses to start) or "none" (no docker CLI on the PATH).
+	Builder       string `json:"builder"`
+	CLI           string `json:"cli,omitempty"`
+	Plugin        string `json:"plugin,omitempty"`
+	PluginVersion string `json:"plugin_version,omitempty"`
+	Basis         string `json:"basis"`
 }
 
 // Image is whether a base image the course needs is on the daemon.
