@@ -115,7 +115,9 @@ func TestDetectDockerBuild(t *testing.T) {
 		{name: "DOCKER_BUILDKIT not a boolean", want: LocalBroken, basisSaying: "not true or false",
 			setup: func(m *buildMachine) { m.vars["DOCKER_BUILDKIT"] = "yes please" }},
 		{name: "a plugin that does not run", want: LocalLegacy, basisSaying: "does not run",
-			setup: func(m *buildMachine) { m.script(filepath.Join(m.home, ".docker", "cli-plugins", "docker-buildx"), "exit 1") }},
+			setup: func(m *buildMachine) {
+				m.script(filepath.Join(m.home, ".docker", "cli-plugins", "docker-buildx"), "exit 1")
+			}},
 		{name: "a plugin with no vendor", want: LocalLegacy, basisSaying: "rejects",
 			setup: func(m *buildMachine) {
 				m.script(filepath.Join(m.home, ".docker", "cli-plugins", "docker-buildx"), `echo '{"SchemaVersion":"0.1.0"}'`)
