@@ -223,7 +223,7 @@ func dockerfileSecretMount(_ context.Context, env Env, c *lessons.DockerfileSecr
 	if c.Secret != "" {
 		want = fmt.Sprintf("the secret with id %q", c.Secret)
 	}
-	return failed(fmt.Sprintf("No RUN that the build runs mounts %s: use RUN --mount=type=secret,id=%s,env=VAR … (BuildKit).", want, cmp.Or(c.Secret, "ID")), ev...)
+	return failed(fmt.Sprintf("No RUN that the build runs mounts %s: use RUN --mount=type=secret,id=%s,env=VAR … (BuildKit).", want, cmp.Or(c.Secret, "ID"))+byHandBuildNote(env), ev...)
 }
 
 func dockerfileNoSecretArgs(_ context.Context, env Env, c *lessons.DockerfileNoSecretArgs) finding {
@@ -233,6 +233,7 @@ func dockerfileNoSecretArgs(_ context.Context, env Env, c *lessons.DockerfileNoS
 	}
 	stages := stagesToCheck(an, c.Stage)
 	var ev []Evidence
+	var firstName string // the advice names it
 	seen := map[string]bool{}
 	for _, i := range stages {
 		vars := an.SecretLookingVariables(i)
@@ -252,11 +253,15 @@ func dockerfileNoSecretArgs(_ context.Context, env Env, c *lessons.DockerfileNoS
 				continue
 			}
 			seen[key] = true
+			if firstName == "" {
+				firstName = v.Name
+			}
 			ev = append(ev, Evidence{Where: fmt.Sprintf("%s:%d", an.Filename, v.Line), Detail: fmt.Sprintf("%s %s", v.Instruction, v.Name)})
 		}
 	}
 	if len(ev) > 0 {
-		return failed("A secret-looking ARG or ENV is declared where it ends up in the image: its value lands in the history (ARG) or the config (ENV). Pass the secret with a secret mount instead.", ev...)
+		return failed(withAdvice("A secret-looking ARG or ENV is declared where it ends up in the image: its value lands in the history (ARG) or the config (ENV).",
+			secretAdvice(env, firstName, lessons.SecretNeededUnsaid)), ev...)
 	}
 	return passed("No secret-looking ARG or ENV in the image's stage.")
 }

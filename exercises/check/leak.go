@@ -39,7 +39,7 @@ func leakCheck(ctx context.Context, env Env, ref string, wantFound bool) finding
 	case rep.Found() && wantFound:
 		return passed(fmt.Sprintf("Your secret is in %s, %s: anyone who can pull the image can read it.", ref, rep.Places()), ev...)
 	case rep.Found():
-		return failed(fmt.Sprintf("Your secret is still in %s, %s.", ref, rep.Places()), ev...)
+		return failed(withAdvice(fmt.Sprintf("Your secret is still in %s, %s.", ref, rep.Places()), secretAdvice(env, "", lessons.SecretNeededUnsaid)), ev...)
 	case !rep.Complete():
 		// The message names the unreadable parts.
 		return broken(errors.New(rep.Incomplete()))
