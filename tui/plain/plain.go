@@ -62,6 +62,8 @@ type plainUI struct {
 	asked <-chan lineResult
 	// warnings are what opening the session found, said once at the start.
 	warnings []error
+	// saidDockerBuild: the note about the learner's docker build was said.
+	saidDockerBuild bool
 }
 
 // plainCommands is the help of the plain mode, one command a line.
@@ -314,7 +316,22 @@ func (u *plainUI) enter(idx int) {
 	}
 	u.cur, u.prog = idx, p
 	u.show()
+	u.sayDockerBuild()
 	u.followWatch()
+}
+
+// sayDockerBuild says, once, on the first step where it matters, that
+// the learner's own docker build cannot build a secret mount.
+func (u *plainUI) sayDockerBuild() {
+	if u.saidDockerBuild {
+		return
+	}
+	st := u.steps[u.cur]
+	if note := present.DockerBuildNote(st, u.b.DockerBuild(u.ctx).Builder); note != "" {
+		u.saidDockerBuild = true
+		u.printf("\n")
+		u.wrapped(note, "Note: ", "      ")
+	}
 }
 
 func (u *plainUI) show() {
