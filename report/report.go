@@ -108,7 +108,8 @@ type Step struct {
 	Title  string `json:"title"`
 	// Kind is "read", "quiz", "answer" or "exercise".
 	Kind string `json:"kind"`
-	// Status is "not-started", "started", "failed" or "passed".
+	// Status is "not-started", "started", "failed", "passed" or
+	// "skipped" (an optional step left out: done, not passed).
 	Status   string `json:"status"`
 	Optional bool   `json:"optional,omitempty"`
 	// Current marks the step the tutor resumes at.
@@ -122,6 +123,7 @@ const (
 	StatusStarted    = "started"
 	StatusFailed     = "failed"
 	StatusPassed     = "passed"
+	StatusSkipped    = "skipped"
 )
 
 // Check is `dockertutor check --json`: the verdict of each step checked.
