@@ -47,6 +47,8 @@ type Session interface {
 	Solve(ctx context.Context, st *lessons.Step, events chan<- tutor.Event) error
 	// Solution returns the reference solution's files, path to content.
 	Solution(st *lessons.Step) (map[string]string, error)
+	// Skip leaves an optional step out (done, not passed).
+	Skip(st *lessons.Step) (progress.Progress, error)
 	// ResetStep puts the step back as it was before the learner began.
 	ResetStep(ctx context.Context, st *lessons.Step) error
 	// DockerStatus says where the daemon is and whether it answers.

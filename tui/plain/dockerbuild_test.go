@@ -30,3 +30,31 @@ func TestPlainSaysOnceWhenDockerBuildIsLegacy(t *testing.T) {
 		t.Errorf("the note comes before step 4.6 opens:\n%s", out)
 	}
 }
+
+// o skips an optional step, and is refused, with the reason, on a step
+// the course needs.
+func TestPlainSkipsOnlyOptionalSteps(t *testing.T) {
+	c, _ := lessons.Builtin()
+	b := fake.Open(t, c)
+	fixture.ReturningTo(t, b, "find-the-leak")
+	out := runPlainWith(t, b, c, "o", "g scan-an-image", "o", "l", "q")
+	flat := strings.Join(strings.Fields(out), " ")
+	for _, want := range []string{
+		"Cannot skip: step " + mustStep(t, c, "find-the-leak").Number + " (find-the-leak) is not optional: only optional steps can be skipped.",
+		"skipped: it counts as done, not passed.",
+		mustStep(t, c, "scan-an-image").Number + " " + mustStep(t, c, "scan-an-image").Title + ": skipped",
+	} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("plain output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func mustStep(t *testing.T, c *lessons.Course, id string) *lessons.Step {
+	t.Helper()
+	st, ok := c.Step(id)
+	if !ok {
+		t.Fatalf("no step %s", id)
+	}
+	return st
+}

@@ -79,6 +79,7 @@ var plainCommands = []string{
 	"h        reveal the next hint",
 	"s        show the reference solution",
 	"x        reset the step",
+	"o        skip this step, if it is optional: it counts as done, not passed",
 	"e        open the step's file in your editor ($VISUAL, $EDITOR, else nano, vi)",
 	"t        open a shell in the step's folder; type exit to come back",
 	"w        watch the step: check it again by itself when its folder or its",
@@ -287,6 +288,14 @@ func (u *plainUI) command(cmd, arg string) bool {
 		u.print(h.Text)
 	case "s":
 		u.solution(st)
+	case "o":
+		p, err := u.b.Skip(st)
+		if err != nil {
+			u.wrapped("Cannot skip: "+err.Error()+".", "", "")
+			return false
+		}
+		u.prog = p
+		u.wrapped(present.SkippedLine(st)+" Type n for the next step.", "", "")
 	case "x":
 		if st.Kind == lessons.KindRead {
 			u.printf("A reading step has nothing to reset.\n")
