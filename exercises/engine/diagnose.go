@@ -105,7 +105,7 @@ func doctorIn(ctx context.Context, env Environ, wantImages []string) Report {
 		r.Problems = []Problem{Explain(ep, err)}
 		r.Problems = append(r.Problems, warningProblems(ep)...)
 		r.DockerBuild = detectDockerBuild(ctx, env, daemonBuildFacts{})
-		r.Problems = append(r.Problems, dockerBuildProblems(r.DockerBuild)...)
+		r.Problems = append(r.Problems, dockerBuildProblems(r.DockerBuild, true)...)
 		r.Candidates = findCandidates(ctx, env, ep)
 		return r
 	}
@@ -134,7 +134,7 @@ func diagnoseIn(ctx context.Context, env Environ, ep Endpoint, wantImages []stri
 		r.Problems = append(r.Problems, Explain(ep, err))
 		r.Problems = append(r.Problems, warningProblems(ep)...)
 		r.DockerBuild = detectDockerBuild(ctx, env, daemonBuildFacts{})
-		r.Problems = append(r.Problems, dockerBuildProblems(r.DockerBuild)...)
+		r.Problems = append(r.Problems, dockerBuildProblems(r.DockerBuild, true)...)
 		r.Candidates = <-candidates
 		return r
 	}
@@ -145,7 +145,7 @@ func diagnoseIn(ctx context.Context, env Environ, ep Endpoint, wantImages []stri
 	r.Server, r.Images = server, images
 	r.Problems = append(append(r.Problems, problems...), warningProblems(ep)...)
 	r.DockerBuild = detectDockerBuild(ctx, env, daemonBuildFacts{OS: server.OS, AdvertisesBuild: server.Builders.Default == "buildkit"})
-	r.Problems = append(r.Problems, dockerBuildProblems(r.DockerBuild)...)
+	r.Problems = append(r.Problems, dockerBuildProblems(r.DockerBuild, server.Builders.BuildKit)...)
 	return r
 }
 

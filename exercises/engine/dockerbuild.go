@@ -235,16 +235,24 @@ func lookPath(env Environ, name string) string {
 }
 
 // dockerBuildProblems is doctor's warning about the learner's own `docker
-// build`, with the fix: none when it builds with BuildKit.
-func dockerBuildProblems(b DockerBuild) []Problem {
+// build`, with the fix: none when it builds with BuildKit. apiBuildKit
+// says whether the tutor's own builds have BuildKit (false on an engine
+// without it, such as Podman's), so the warning promises only that.
+func dockerBuildProblems(b DockerBuild, apiBuildKit bool) []Problem {
+	byHand := func(what string) string {
+		if apiBuildKit {
+			return " The tutor's own builds (r) use BuildKit through the API regardless; " + what
+		}
+		return " " + strings.ToUpper(what[:1]) + what[1:]
+	}
 	switch b.Builder {
 	case LocalLegacy:
 		return []Problem{{Class: ClassLegacyBuilder, Severity: SeverityWarning,
-			Message: "Your docker build is the legacy builder: docker build --secret fails with \"unknown flag\" and RUN --mount is refused. The tutor's own builds (r) use BuildKit through the API regardless; to build secret mounts by hand, install the buildx plugin.",
+			Message: "Your docker build is the legacy builder: docker build --secret fails with \"unknown flag\" and RUN --mount is refused." + byHand("to build secret mounts by hand, install the buildx plugin."),
 			Fixes:   installBuildxFixes(b)}}
 	case LocalBroken:
 		return []Problem{{Class: ClassLegacyBuilder, Severity: SeverityWarning,
-			Message: "Your docker build refuses to start. The tutor's own builds (r) use BuildKit through the API regardless; to build by hand, fix the setting or install the buildx plugin.",
+			Message: "Your docker build refuses to start." + byHand("to build by hand, fix the setting or install the buildx plugin."),
 			Fixes:   installBuildxFixes(b)}}
 	case LocalNoCLI:
 		return []Problem{{Class: ClassNoDockerCLI, Severity: SeverityWarning,

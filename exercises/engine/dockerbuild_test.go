@@ -150,7 +150,7 @@ func TestDetectDockerBuild(t *testing.T) {
 			if got.SecretFlagWorks() != (tc.want == LocalBuildKit) {
 				t.Errorf("SecretFlagWorks = %v for %s", got.SecretFlagWorks(), got.Builder)
 			}
-			problems := dockerBuildProblems(got)
+			problems := dockerBuildProblems(got, true)
 			if (len(problems) == 0) != (tc.want == LocalBuildKit) {
 				t.Errorf("doctor's problems for %s: %+v", got.Builder, problems)
 			}
@@ -173,7 +173,7 @@ func TestDetectDockerBuildTakesTheFirstPlugin(t *testing.T) {
 
 func TestDoctorTextSaysWhatDockerBuildIs(t *testing.T) {
 	m := newBuildMachine(t, true)
-	r := Report{Reachable: true, Problems: dockerBuildProblems(m.detect(daemonBuildFacts{})), DockerBuild: m.detect(daemonBuildFacts{}), ClientOS: Linux}
+	r := Report{Reachable: true, Problems: dockerBuildProblems(m.detect(daemonBuildFacts{}), true), DockerBuild: m.detect(daemonBuildFacts{}), ClientOS: Linux}
 	var b strings.Builder
 	if err := WriteText(&b, r); err != nil {
 		t.Fatal(err)
@@ -182,5 +182,18 @@ func TestDoctorTextSaysWhatDockerBuildIs(t *testing.T) {
 		if !strings.Contains(strings.ToLower(b.String()), strings.ToLower(want)) {
 			t.Errorf("doctor's text does not say %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// On an engine without BuildKit (Podman's) the warning does not promise
+// that the tutor's own builds have it.
+func TestDockerBuildWarningPromisesOnlyWhatTheEngineHas(t *testing.T) {
+	legacy := DockerBuild{Builder: LocalLegacy}
+	with, without := dockerBuildProblems(legacy, true)[0].Message, dockerBuildProblems(legacy, false)[0].Message
+	if !strings.Contains(with, "use BuildKit through the API regardless; to build secret mounts by hand") {
+		t.Errorf("with BuildKit: %q", with)
+	}
+	if strings.Contains(without, "tutor's own builds") || !strings.Contains(without, "refused. To build secret mounts by hand") {
+		t.Errorf("without BuildKit: %q", without)
 	}
 }
