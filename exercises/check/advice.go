@@ -21,11 +21,29 @@ func secretAdvice(env Env, name string, fallback lessons.SecretNeededAt) string 
 	at := cmp.Or(env.Step.SecretNeededAt, fallback)
 	switch at {
 	case lessons.SecretNeededAtBuild:
-		return "Hand it only to the RUN that needs it, with a secret mount (RUN --mount=type=secret,id=…), not as an ARG, an ENV or a copied file." + byHandBuildNote(env)
+		advice := "Hand it only to the RUN that needs it, with a secret mount (RUN --mount=type=secret,id=…), not as an ARG, an ENV or a copied file."
+		if !hasSecretMountCheck(env.Step) {
+			advice += byHandBuildNote(env) // else the secret-mount check says it, once
+		}
+		return advice
 	case lessons.SecretNeededAtRun:
-		return fmt.Sprintf("The running service needs it, so leave it out of the image and hand it in when the container starts: docker run -e %s (taken from your shell's environment), --env-file, or a secrets store.", cmp.Or(name, "NAME"))
+		if name == "" {
+			return "The running service needs it, so leave it out of the image and hand it in when the container starts: docker run -e with the variable's name (taken from your shell's environment), --env-file, or a secrets store."
+		}
+		return fmt.Sprintf("The running service needs it, so leave it out of the image and hand it in when the container starts: docker run -e %s (taken from your shell's environment), --env-file, or a secrets store.", name)
 	}
 	return ""
+}
+
+// hasSecretMountCheck says whether the step checks for a secret mount,
+// whose message then carries the note on building one by hand.
+func hasSecretMountCheck(st *lessons.Step) bool {
+	for _, c := range st.Checks {
+		if _, ok := c.Spec.(*lessons.DockerfileSecretMount); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // byHandBuildNote says, when the learner's own `docker build` cannot build

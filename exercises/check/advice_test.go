@@ -7,6 +7,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/daemon/fakedaemon"
 	"github.com/dockertutor/dockertutor/exercises/engine"
+	"github.com/dockertutor/dockertutor/exercises/leak"
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
@@ -80,5 +81,43 @@ func TestSecretMountAdviceFollowsTheDockerBuild(t *testing.T) {
 	}
 	if legacy.Outcome != Fail || !strings.HasPrefix(legacy.Message, plain.Message) || !strings.Contains(legacy.Message, "dockertutor run 4.6") {
 		t.Errorf("legacy: %s %q", legacy.Outcome, legacy.Message)
+	}
+}
+
+// The note on building a secret mount by hand is said once a verdict:
+// by the secret-mount check when the step has one.
+func TestByHandBuildNoteOnceAVerdict(t *testing.T) {
+	env := dockerfileEnv(t, "FROM alpine:3.22\nARG APP_TOKEN\nRUN true\n")
+	env.Step.Number, env.Step.SecretNeededAt, env.DockerBuild = "4.6", lessons.SecretNeededAtBuild, engine.LocalLegacy
+	env.Step.Checks = []lessons.Check{
+		{ID: "mount", Type: "dockerfile.secret-mount", Spec: &lessons.DockerfileSecretMount{Secret: "repo"}},
+		{ID: "args", Type: "dockerfile.no-secret-args", Spec: &lessons.DockerfileNoSecretArgs{}},
+	}
+	v := Run(context.Background(), env)
+	notes := 0
+	for _, r := range v.Results {
+		if r.Outcome != Fail {
+			t.Fatalf("%s: %s %q", r.ID, r.Outcome, r.Message)
+		}
+		notes += strings.Count(r.Message, "legacy builder")
+	}
+	if notes != 1 || !strings.Contains(v.Results[0].Message, "legacy builder") {
+		t.Errorf("the note is said %d times: %+v", notes, v.Results)
+	}
+}
+
+func TestEnvVarOfNamesTheVariableThatHoldsTheSecret(t *testing.T) {
+	for _, tc := range []struct {
+		findings []leak.Finding
+		want     string
+	}{
+		{[]leak.Finding{{Field: "Config.Env[1]", Excerpt: "APP_TOKEN=ca…"}}, "APP_TOKEN"},
+		{[]leak.Finding{{Source: leak.SourceHistory, Excerpt: "ENV APP_TOKEN=ca…"}, {Field: "Config.Env[0]", Excerpt: "DB_PASSWORD=ca…"}}, "DB_PASSWORD"},
+		{[]leak.Finding{{Source: leak.SourceHistory, Excerpt: "|1 TOKEN=ca… /bin/sh -c true"}}, ""},
+		{nil, ""},
+	} {
+		if got := envVarOf(tc.findings); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.findings, got, tc.want)
+		}
 	}
 }
