@@ -46,6 +46,12 @@ func hasSecretMountCheck(st *lessons.Step) bool {
 	return false
 }
 
+// UsesDockerBuild says whether the step's checks word any advice from
+// Env.DockerBuild, so that a session finds it only for them.
+func UsesDockerBuild(st *lessons.Step) bool {
+	return st.SecretNeededAt == lessons.SecretNeededAtBuild || hasSecretMountCheck(st)
+}
+
 // byHandBuildNote says, when the learner's own `docker build` cannot build
 // a secret mount, how to build it anyway; empty when it can, or when the
 // tutor does not know.

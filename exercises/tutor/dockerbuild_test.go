@@ -48,3 +48,31 @@ func TestChecksKnowTheLearnersDockerBuild(t *testing.T) {
 		t.Errorf("the docker build was found %d times, want once a session", calls)
 	}
 }
+
+// A step whose checks advise no build by hand does not run the plugin.
+func TestOnlyStepsThatAdviseABuildFindTheDockerBuild(t *testing.T) {
+	c, ps := lessons.Load(fstest.MapFS{
+		"course.yaml":    {Data: []byte("format: 1\nid: buildtest\ntitle: T\nlessons: [l]\n")},
+		"l/lesson.yaml":  {Data: []byte("title: L\nsteps: [pick]\n")},
+		"l/pick/step.md": {Data: []byte("---\ntitle: Pick\nkind: quiz\nquiz:\n  choices:\n    - {id: a, text: A, correct: true}\n    - {id: b, text: B}\n---\nWhich?\n")},
+	})
+	if len(ps) > 0 {
+		t.Fatal(ps.Error())
+	}
+	calls := 0
+	s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(),
+		DetectDockerBuild: func(context.Context) engine.DockerBuild {
+			calls++
+			return engine.DockerBuild{Builder: engine.LocalLegacy}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := c.Step("pick")
+	if _, err := s.Check(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 0 {
+		t.Errorf("a quiz's check found the docker build %d times", calls)
+	}
+}

@@ -250,7 +250,9 @@ func (s *Session) checkWith(ctx context.Context, st *lessons.Step, docker daemon
 	}
 	sp := p.Steps[st.ID]
 	env := check.Env{Step: st, Values: s.Values(st, p), Docker: docker, DockerErr: dockerErr}
-	env.DockerBuild = s.DockerBuild(ctx).Builder
+	if check.UsesDockerBuild(st) {
+		env.DockerBuild = s.DockerBuild(ctx).Builder
+	}
 	if sp != nil {
 		env.Began, env.Answer = sp.Began, sp.Answer
 	}
