@@ -144,7 +144,7 @@ func diagnoseIn(ctx context.Context, env Environ, ep Endpoint, wantImages []stri
 	server, images, problems := describe(ctx, cli, ping, wantImages)
 	r.Server, r.Images = server, images
 	r.Problems = append(append(r.Problems, problems...), warningProblems(ep)...)
-	r.DockerBuild = detectDockerBuild(ctx, env, daemonBuildFacts{OS: server.OS, AdvertisesBuild: server.Builders.Default == "buildkit"})
+	r.DockerBuild = detectDockerBuild(ctx, env, daemonBuildFacts{OS: server.OS, AdvertisesBuildKit: server.Builders.Default == "buildkit"})
 	r.Problems = append(r.Problems, dockerBuildProblems(r.DockerBuild, server.Builders.BuildKit)...)
 	return r
 }

@@ -44,17 +44,16 @@ type DockerBuild struct {
 	PluginVersion string `json:"pluginVersion,omitempty"`
 	// Basis says how this was decided, in a learner's words.
 	Basis string `json:"basis"`
+	// byEnv: DOCKER_BUILDKIT decided it, so unsetting it is the first fix.
+	byEnv bool
 }
-
-// SecretFlagWorks says whether `docker build --secret …` builds.
-func (b DockerBuild) SecretFlagWorks() bool { return b.Builder == LocalBuildKit }
 
 // daemonBuildFacts is what the docker CLI asks the daemon before choosing a
 // builder: only a Windows daemon that does not advertise BuildKit keeps it
 // on the legacy builder.
 type daemonBuildFacts struct {
-	OS              string
-	AdvertisesBuild bool
+	OS                 string
+	AdvertisesBuildKit bool
 }
 
 // pluginMetadataTimeout bounds the one call to the plugin (its metadata),
@@ -85,7 +84,7 @@ func detectDockerBuild(ctx context.Context, env Environ, daemon daemonBuildFacts
 		on, err := strconv.ParseBool(v)
 		switch {
 		case err != nil:
-			b.Builder, b.Basis = LocalBroken, fmt.Sprintf("DOCKER_BUILDKIT=%s is not true or false, so docker build refuses to start", v)
+			b.Builder, b.Basis, b.byEnv = LocalBroken, fmt.Sprintf("DOCKER_BUILDKIT=%s is not true or false, so docker build refuses to start", v), true
 			return b
 		case on:
 			useBuilder = true
@@ -99,12 +98,12 @@ func detectDockerBuild(ctx context.Context, env Environ, daemon daemonBuildFacts
 		useBuilder, plugin = true, alias
 	}
 
-	if !useBuilder && daemon.OS == "windows" && !daemon.AdvertisesBuild {
+	if !useBuilder && daemon.OS == "windows" && !daemon.AdvertisesBuildKit {
 		b.Builder, b.Basis = LocalLegacy, "the daemon is a Windows engine that does not advertise BuildKit, so the docker CLI uses the legacy builder"
 		return b
 	}
 	if buildKitDisabled {
-		b.Builder, b.Basis = LocalLegacy, "DOCKER_BUILDKIT=0 makes the docker CLI use the legacy builder"
+		b.Builder, b.Basis, b.byEnv = LocalLegacy, "DOCKER_BUILDKIT=0 makes the docker CLI use the legacy builder", true
 		return b
 	}
 
@@ -116,7 +115,7 @@ func detectDockerBuild(ctx context.Context, env Environ, daemon daemonBuildFacts
 	if err != nil {
 		switch {
 		case useBuilder && env.Getenv("DOCKER_BUILDKIT") != "":
-			b.Builder, b.Basis = LocalBroken, fmt.Sprintf("DOCKER_BUILDKIT=1 asks for BuildKit, but %s, so docker build refuses to start", err)
+			b.Builder, b.Basis, b.byEnv = LocalBroken, fmt.Sprintf("DOCKER_BUILDKIT=%s asks for BuildKit, but %s, so docker build refuses to start", env.Getenv("DOCKER_BUILDKIT"), err), true
 		case useBuilder:
 			b.Builder, b.Basis = LocalBroken, fmt.Sprintf("config.json names %q as the builder, but %s, so docker build refuses to start", plugin, err)
 		default:
@@ -274,7 +273,7 @@ func dockerBuildProblems(b DockerBuild, apiBuildKit bool) []Problem {
 func installBuildxFixes(b DockerBuild) map[string][]Fix {
 	return perOS(func(goos string) []Fix {
 		var fixes []Fix
-		if strings.HasPrefix(b.Basis, "DOCKER_BUILDKIT=") {
+		if b.byEnv {
 			unset := "unset DOCKER_BUILDKIT"
 			if goos == Windows {
 				unset = "Remove-Item Env:DOCKER_BUILDKIT"
@@ -301,7 +300,8 @@ func installBuildxFixes(b DockerBuild) map[string][]Fix {
 	})
 }
 
-// Describe names the builder for doctor's text and a status line.
+// Describe names the builder, and what it means for --secret, for doctor's
+// text.
 func (b DockerBuild) Describe() string {
 	switch b.Builder {
 	case LocalBuildKit:

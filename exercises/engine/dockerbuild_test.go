@@ -147,9 +147,6 @@ func TestDetectDockerBuild(t *testing.T) {
 			if tc.wantPlugin && (got.Plugin == "" || got.PluginVersion != "v0.38.2") {
 				t.Errorf("plugin = %q %q, want a docker-buildx that says v0.38.2", got.Plugin, got.PluginVersion)
 			}
-			if got.SecretFlagWorks() != (tc.want == LocalBuildKit) {
-				t.Errorf("SecretFlagWorks = %v for %s", got.SecretFlagWorks(), got.Builder)
-			}
 			problems := dockerBuildProblems(got, true)
 			if (len(problems) == 0) != (tc.want == LocalBuildKit) {
 				t.Errorf("doctor's problems for %s: %+v", got.Builder, problems)
