@@ -12,8 +12,8 @@ import (
 // course, so that every front end and test double does it the same way.
 
 // CurrentStep is where the learner left off: the saved current step, else
-// the first step not done (passed or skipped), else the first. nil for a course without
-// steps.
+// the first step not done (passed, or skipped), else the first. nil for a
+// course without steps.
 func (p Progress) CurrentStep(c *lessons.Course) *lessons.Step {
 	if st, ok := c.Step(p.Current); ok && p.Current != "" {
 		return st
@@ -86,9 +86,9 @@ func (e *NotOptionalError) Error() string {
 
 // Skip leaves an optional step out: it counts as done, not passed, and is
 // not where a learner with no current step resumes (the front ends move
-// on from it themselves). A step already passed stays
-// passed. A later check records its verdict instead (Record does not
-// keep a skip), so doing the step after all un-skips it.
+// on from it themselves). A step already passed stays passed. A later
+// check records its verdict instead (Record does not keep a skip), so
+// doing the step after all un-skips it.
 func (p *Progress) Skip(st *lessons.Step, now time.Time) error {
 	if !st.Optional {
 		return &NotOptionalError{Step: st}
