@@ -56,6 +56,9 @@ type stepFront struct {
 	Quiz     *Quiz         `yaml:"quiz"`
 	Answer   *Answer       `yaml:"answer"`
 	Attempts []attemptFile `yaml:"attempts"`
+
+	// SecretNeededAt: build or run (see SecretNeededAt).
+	SecretNeededAt SecretNeededAt `yaml:"secret-needed-at"`
 }
 
 type attemptFile struct {
@@ -244,6 +247,12 @@ func (l *loader) step(les *Lesson, id, number, from string, fromLine int) *Step 
 	}
 	if strings.TrimSpace(s.Title) == "" {
 		l.ps.add(file, line("title"), "title is required")
+	}
+	s.SecretNeededAt = sf.SecretNeededAt
+	switch s.SecretNeededAt {
+	case SecretNeededUnsaid, SecretNeededAtBuild, SecretNeededAtRun:
+	default:
+		l.ps.add(file, line("secret-needed-at"), "secret-needed-at %q is neither %s nor %s", s.SecretNeededAt, SecretNeededAtBuild, SecretNeededAtRun)
 	}
 	if strings.TrimSpace(s.Text) == "" {
 		l.ps.add(file, bodyLine, "the step has no text: write its markdown after the front matter")

@@ -76,10 +76,30 @@ type Step struct {
 	Solution Files
 	Attempts []Attempt
 
+	// SecretNeededAt says when the app needs the step's secret, so that
+	// a check that finds it where it does not belong advises the right
+	// fix: a build secret mount, or handing it in at run time.
+	SecretNeededAt SecretNeededAt
+
 	Lesson *Lesson
 	// Dir is the step's folder inside the course pack.
 	Dir string
 }
+
+// SecretNeededAt is when the app needs the step's secret.
+type SecretNeededAt string
+
+const (
+	// SecretNeededUnsaid: the step does not say; checks report what they
+	// found without advising a fix for it.
+	SecretNeededUnsaid SecretNeededAt = ""
+	// SecretNeededAtBuild: a build step needs it (a token for a private
+	// repository): hand it to that RUN with a secret mount.
+	SecretNeededAtBuild SecretNeededAt = "build"
+	// SecretNeededAtRun: the running service needs it (an API token, a
+	// database password): hand it in when the container starts.
+	SecretNeededAtRun SecretNeededAt = "run"
+)
 
 // Action is what the tutor can perform for the learner: a build, a run,
 // or both (build the step folder, then run the image).

@@ -42,7 +42,9 @@ func doctorDocument(r engine.Report) *report.Doctor {
 			ConfigFile: ep.ConfigFile, MetaFile: ep.MetaFile, Warnings: ep.Warnings},
 		Reachable: r.Reachable,
 		Problems:  []report.Problem{},
-		ClientOS:  r.ClientOS,
+		DockerBuild: report.DockerBuild{Builder: string(r.DockerBuild.Builder), CLI: r.DockerBuild.CLI,
+			Plugin: r.DockerBuild.Plugin, PluginVersion: r.DockerBuild.PluginVersion, Basis: r.DockerBuild.Basis},
+		ClientOS: r.ClientOS,
 	}
 	if t := ep.TLS; t != nil {
 		doc.Endpoint.TLS = &report.TLS{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, SkipVerify: t.SkipVerify}

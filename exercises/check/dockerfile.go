@@ -246,7 +246,7 @@ func dockerfileSecretMount(_ context.Context, env Env, c *lessons.DockerfileSecr
 	if c.Secret != "" {
 		want = fmt.Sprintf("the secret with id %q", c.Secret)
 	}
-	return failed(fmt.Sprintf("No RUN that the build runs mounts %s: use RUN --mount=type=secret,id=%s,env=VAR … (BuildKit).", want, cmp.Or(c.Secret, "ID")), ev...)
+	return failed(fmt.Sprintf("No RUN that the build runs mounts %s: use RUN --mount=type=secret,id=%s,env=VAR … (BuildKit).", want, cmp.Or(c.Secret, "ID"))+byHandBuildNote(env), ev...)
 }
 
 func dockerfileNoSecretArgs(_ context.Context, env Env, c *lessons.DockerfileNoSecretArgs) finding {
@@ -256,6 +256,7 @@ func dockerfileNoSecretArgs(_ context.Context, env Env, c *lessons.DockerfileNoS
 	}
 	stages := stagesToCheck(an, c.Stage)
 	var ev []Evidence
+	var firstName string // the advice names it
 	seen := map[string]bool{}
 	declaredBy := map[string]bool{} // "ARG", "ENV"
 	for _, i := range stages {
@@ -277,11 +278,15 @@ func dockerfileNoSecretArgs(_ context.Context, env Env, c *lessons.DockerfileNoS
 			}
 			seen[key] = true
 			declaredBy[v.Instruction] = true
+			if firstName == "" {
+				firstName = v.Name
+			}
 			ev = append(ev, Evidence{Where: fmt.Sprintf("%s:%d", an.Filename, v.Line), Detail: fmt.Sprintf("%s %s", v.Instruction, v.Name)})
 		}
 	}
 	if len(ev) > 0 {
-		return failed(secretVariablesMessage(c.Stage == lessons.StageAll, declaredBy["ARG"], declaredBy["ENV"]), ev...)
+		return failed(withAdvice(secretVariablesMessage(c.Stage == lessons.StageAll, declaredBy["ARG"], declaredBy["ENV"]),
+			cmp.Or(secretAdvice(env, firstName, lessons.SecretNeededUnsaid), secretKeepOut)), ev...)
 	}
 	return passed("No secret-looking ARG or ENV in the image's stage.")
 }
@@ -300,10 +305,15 @@ func secretVariablesMessage(everyStage, args, envs bool) string {
 		why = append(why, "an ENV's value is in the image config, for every container and everyone who pulls the image")
 	}
 	if everyStage {
-		return "A secret-looking ARG or ENV is declared in a stage the build runs: " + strings.Join(why, "; ") + "; an earlier stage keeps it in the build cache. Pass the secret with a secret mount instead."
+		return "A secret-looking ARG or ENV is declared in a stage the build runs: " + strings.Join(why, "; ") + "; an earlier stage keeps it in the build cache."
 	}
-	return "A secret-looking ARG or ENV is declared in a stage that becomes the image: " + strings.Join(why, "; ") + ". Keep it out of that stage: a build secret goes in through a secret mount (or an ARG of an earlier build stage only), a runtime secret comes from the environment the container runs in (docker run -e)."
+	return "A secret-looking ARG or ENV is declared in a stage that becomes the image: " + strings.Join(why, "; ") + "."
 }
+
+// secretKeepOut is the advice where the step does not say when its secret
+// is needed.
+const secretKeepOut = "Keep it out of that stage: a build secret goes in through a secret mount (or an ARG of an earlier build stage only), a runtime secret comes from the environment the container runs in (docker run -e)."
+
 
 // stagesToCheck is the stages a check's stage selector names: the one the
 // build produces (final, the default), or every stage the build runs (all).

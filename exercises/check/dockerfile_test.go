@@ -131,13 +131,14 @@ func TestDockerfileNoSecretArgs(t *testing.T) {
 	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileNoSecretArgs{}), Pass, "No secret-looking ARG or ENV in the image's stage.")
 	const argWhy = "BuildKit on Docker Engine 27 and later writes an ARG's value into the history (ARG NAME=value) even when no command uses it, so an image that looks clean on an older builder leaks on a current one"
 	const envWhy = "an ENV's value is in the image config, for every container and everyone who pulls the image"
+	const keepOut = " Keep it out of that stage: a build secret goes in through a secret mount (or an ARG of an earlier build stage only), a runtime secret comes from the environment the container runs in (docker run -e)."
 	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileNoSecretArgs{Stage: lessons.StageAll}), Fail,
-		"A secret-looking ARG or ENV is declared in a stage the build runs: "+argWhy+"; an earlier stage keeps it in the build cache. Pass the secret with a secret mount instead.",
+		"A secret-looking ARG or ENV is declared in a stage the build runs: "+argWhy+"; an earlier stage keeps it in the build cache."+keepOut,
 		Evidence{Where: "Dockerfile:2", Detail: "ARG GITHUB_TOKEN"})
 
 	env = dockerfileEnv(t, "FROM alpine:3.22\nARG REPO\nENV DEPLOY_KEY=x\n")
 	const inImage = "A secret-looking ARG or ENV is declared in a stage that becomes the image: "
-	const advice = ". Keep it out of that stage: a build secret goes in through a secret mount (or an ARG of an earlier build stage only), a runtime secret comes from the environment the container runs in (docker run -e)."
+	const advice = "." + keepOut
 	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileNoSecretArgs{Names: []string{"repo"}}), Fail, inImage+argWhy+"; "+envWhy+advice,
 		Evidence{Where: "Dockerfile:3", Detail: "ENV DEPLOY_KEY"}, Evidence{Where: "Dockerfile:2", Detail: "ARG REPO"})
 	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileNoSecretArgs{}), Fail, inImage+envWhy+advice,
