@@ -96,6 +96,9 @@ func TestBrokenPacks(t *testing.T) {
 		{"duplicate step id", func(p fstest.MapFS) {
 			p["basics/lesson.yaml"].Data = []byte("title: Basics\nsteps:\n  - pin-it\n  - pin-it\n")
 		}, `basics/lesson.yaml:4: step id "pin-it" is already used`},
+		{"secret needed at neither build nor run", func(p fstest.MapFS) {
+			replace(p, "basics/pin-it/step.md", "main: Dockerfile", "main: Dockerfile\nsecret-needed-at: deploy")
+		}, `basics/pin-it/step.md:5: secret-needed-at "deploy" is neither build nor run`},
 		{"unknown check type", func(p fstest.MapFS) {
 			replace(p, "basics/pin-it/step.md", "type: dockerfile.base", "type: dockerfile.bsae")
 		}, `basics/pin-it/step.md:7: unknown check type "dockerfile.bsae" (did you mean "dockerfile.base"?)`},

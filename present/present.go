@@ -44,6 +44,7 @@ const (
 	RoleWarning                // a warning of the build
 	RoleProblem                // why an action failed
 	RoleDone                   // how an action that went well ended
+	RoleSkipped                // an optional step the learner left out
 )
 
 // Mark is a one-cell glyph for screens that draw it and the word that
@@ -64,12 +65,13 @@ func (m Mark) Prefix(words bool) string {
 }
 
 // statusOrder is the statuses from done to not begun: the order of a legend.
-var statusOrder = []progress.Status{progress.Passed, progress.Failed, progress.Started, ""}
+var statusOrder = []progress.Status{progress.Passed, progress.Skipped, progress.Failed, progress.Started, ""}
 
 var statusMarks = map[progress.Status]Mark{
 	progress.Passed:  {Glyph: "✓", Word: "passed", Role: RolePassed},
 	progress.Failed:  {Glyph: "✗", Word: "not passed yet", Role: RoleFailed},
 	progress.Started: {Glyph: "•", Word: "started", Role: RoleStarted},
+	progress.Skipped: {Glyph: "↷", Word: "skipped", Role: RoleSkipped},
 }
 
 var notStarted = Mark{Glyph: "○", Word: "not started", Role: RoleNotStarted}

@@ -323,7 +323,7 @@ func containsAll(t *testing.T, what, doc string, wants ...string) {
 }
 
 func TestStatusLegendNamesEveryGlyph(t *testing.T) {
-	if got, want := StatusLegend(), "✓ passed  ✗ not passed yet  • started  ○ not started"; got != want {
+	if got, want := StatusLegend(), "✓ passed  ↷ skipped  ✗ not passed yet  • started  ○ not started"; got != want {
 		t.Errorf("legend %q, want %q", got, want)
 	}
 }

@@ -108,7 +108,8 @@ type Step struct {
 	Title  string `json:"title"`
 	// Kind is "read", "quiz", "answer" or "exercise".
 	Kind string `json:"kind"`
-	// Status is "not-started", "started", "failed" or "passed".
+	// Status is "not-started", "started", "failed", "passed" or
+	// "skipped" (an optional step left out: done, not passed).
 	Status   string `json:"status"`
 	Optional bool   `json:"optional,omitempty"`
 	// Current marks the step the tutor resumes at.
@@ -122,6 +123,7 @@ const (
 	StatusStarted    = "started"
 	StatusFailed     = "failed"
 	StatusPassed     = "passed"
+	StatusSkipped    = "skipped"
 )
 
 // Check is `dockertutor check --json`: the verdict of each step checked.
@@ -179,6 +181,8 @@ type Doctor struct {
 	Candidates []Candidate `json:"candidates,omitempty"`
 	Server     *Server     `json:"server,omitempty"`
 	Images     []Image     `json:"images,omitempty"`
+	// DockerBuild is what the learner's own `docker build` runs.
+	DockerBuild DockerBuild `json:"docker_build"`
 	// ClientOS is the OS the report was made on: "linux", "darwin" or
 	// "windows".
 	ClientOS string `json:"client_os"`
@@ -262,6 +266,19 @@ type Builders struct {
 	Basis   string `json:"basis"`
 }
 
+// DockerBuild is what `docker build`, typed in the learner's terminal,
+// runs; the tutor's own builds use BuildKit through the API whatever it is.
+type DockerBuild struct {
+	// Builder is "buildkit" (the buildx plugin), "legacy" (the legacy
+	// builder: --secret is an unknown flag), "broken" (docker build
+	// refuses to start) or "none" (no docker CLI on the PATH).
+	Builder       string `json:"builder"`
+	CLI           string `json:"cli,omitempty"`
+	Plugin        string `json:"plugin,omitempty"`
+	PluginVersion string `json:"plugin_version,omitempty"`
+	Basis         string `json:"basis"`
+}
+
 // Image is whether a base image the course needs is on the daemon.
 type Image struct {
 	Ref     string `json:"ref"`
@@ -330,6 +347,9 @@ type Lint struct {
 	// Course is the pack's id when it loaded.
 	Course   string        `json:"course,omitempty"`
 	Problems []PackProblem `json:"problems"`
+	// Warnings are true of a valid pack but may need an author's look (a
+	// release table grown old); they do not change the exit code.
+	Warnings []PackProblem `json:"warnings,omitempty"`
 }
 
 // PackProblem is one problem of a course pack, at a file and line.
@@ -349,8 +369,8 @@ type Prove struct {
 // Case is one proven situation of a step.
 type Case struct {
 	Step string `json:"step"`
-	// Name is "solution", "starter", "attempt NAME", "right answer" or
-	// "wrong answer".
+	// Name is "solution", "starter", "attempt NAME", "right answer",
+	// "wrong answer" or "values in the image".
 	Name        string  `json:"name"`
 	Want        string  `json:"want"`
 	OK          bool    `json:"ok"`

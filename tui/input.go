@@ -34,6 +34,7 @@ func (m Model) activeKeys() KeyMap {
 	k.Shell.SetEnabled(onStep && m.info.Values.Workdir != "")
 	k.Answer.SetEnabled(onStep && (st.Kind == lessons.KindQuiz || st.Kind == lessons.KindAnswer) && !m.checking.active)
 	k.Reset.SetEnabled(onStep && st.Kind != lessons.KindRead && !running)
+	k.Skip.SetEnabled(onStep && st.Optional && !m.prog.StatusOf(st.ID).Done() && !running)
 	k.Cancel.SetEnabled(running || m.checking.active || m.solution != nil)
 	k.Outline.SetEnabled(m.page != pageLoading)
 	k.Search.SetEnabled(m.page != pageLoading)
@@ -158,6 +159,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		m.openPrompt(promptAnswer, label, "")
 		return tea.Batch(m.prompt.input.Focus(), m.relayout())
+	case key.Matches(msg, k.Skip):
+		return skipCmd(m.b, st)
 	case key.Matches(msg, k.Reset):
 		m.confirm(confirmReset, st, fmt.Sprintf("Reset step %s? Your files are backed up, then the starter files come back.", st.Number))
 		return m.relayout()

@@ -16,6 +16,7 @@ type KeyMap struct {
 	Run, Check, Hint     key.Binding
 	Solution, Edit       key.Binding
 	Shell, Answer, Reset key.Binding
+	Skip                 key.Binding
 	Outline, Search      key.Binding
 	Cancel, Help, Quit   key.Binding
 }
@@ -43,6 +44,7 @@ func DefaultKeyMap() KeyMap {
 		Shell:     key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "shell")),
 		Answer:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "answer")),
 		Reset:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "reset step")),
+		Skip:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "skip (optional)")),
 		Outline:   key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "outline")),
 		Search:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
 		Cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
@@ -61,7 +63,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 		k.Hint, k.Edit, k.Shell, k.Solution,
 		k.Next, k.Prev,
 		k.Left,
-		k.Reset, k.Focus, k.Outline, k.Search,
+		k.Reset, k.Skip, k.Focus, k.Outline, k.Search,
 	}
 }
 
@@ -70,7 +72,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Next, k.Prev, k.Up, k.Down, k.PageUp, k.PageDown, k.Focus, k.Open,
 			k.Left},
-		{k.Run, k.Check, k.Hint, k.Solution, k.Answer, k.Reset, k.Edit, k.Shell,
+		{k.Run, k.Check, k.Hint, k.Solution, k.Answer, k.Reset, k.Skip, k.Edit, k.Shell,
 			k.Copy},
 		{k.Outline, k.Search, k.Cancel, k.Help, k.Quit},
 	}
@@ -81,7 +83,7 @@ func (k *KeyMap) all() []*key.Binding {
 	return []*key.Binding{
 		&k.Next, &k.Prev, &k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Focus, &k.FocusBack,
 		&k.Open, &k.Run, &k.Check, &k.Hint, &k.Solution, &k.Edit, &k.Shell, &k.Answer,
-		&k.Reset, &k.Outline, &k.Search, &k.Cancel, &k.Help, &k.Quit,
+		&k.Reset, &k.Skip, &k.Outline, &k.Search, &k.Cancel, &k.Help, &k.Quit,
 		&k.Left, &k.Right,
 		&k.Copy,
 	}

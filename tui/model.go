@@ -116,6 +116,7 @@ type Model struct {
 	watch       watchRun
 	docker      tutor.DockerStatus
 	dockerKnown bool
+	buildNote   dockerBuildNote
 
 	// first is the load Run started before the program, nil when Init
 	// is to start it.
@@ -152,7 +153,7 @@ func (m Model) Init() tea.Cmd {
 	if m.first != nil {
 		load = awaitLoad(m.first)
 	}
-	return tea.Batch(tea.RequestBackgroundColor, load, dockerStatusCmd(m.ctx, m.b, m.cfg.dockerTimeout))
+	return tea.Batch(tea.RequestBackgroundColor, load, dockerStatusCmd(m.ctx, m.b, m.cfg.dockerTimeout), dockerBuildCmd(m.ctx, m.b))
 }
 
 // Update is the only place state changes. It works on its own copy of
@@ -239,6 +240,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.dockerStatus(msg)
 	case dockerPollMsg:
 		return dockerStatusCmd(m.ctx, m.b, m.cfg.dockerTimeout)
+	case dockerBuildMsg:
+		return m.dockerBuildKnown(msg)
 
 	case watchStartedMsg:
 		return m.watchStarted(msg)
@@ -393,7 +396,7 @@ func (m *Model) entered(msg enteredMsg) tea.Cmd {
 	if changed {
 		after = scrollTop
 	}
-	cmds = append(cmds, m.refreshText(after))
+	cmds = append(cmds, m.refreshText(after), m.sayDockerBuild())
 	return tea.Batch(cmds...)
 }
 

@@ -26,8 +26,8 @@ import (
 // wrapped or changed fails here), pastes each block into bash in the step
 // folder the tutor laid out, with this learner's values, and checks that
 // no command fails, against the real daemon and in a private namespace.
-// An exercise's action runs first (r), as the text asks before looking at
-// what it built. A block with a placeholder for the learner to fill in
+// A step's action runs first (r), as the text asks before looking at what
+// it built. A block with a placeholder for the learner to fill in
 // (<IMAGE ID>) cannot be pasted as it is and is left out.
 func TestBuildSecretsCommandsPasteAndRun(t *testing.T) {
 	cli := dockertest.Client(t)
@@ -95,7 +95,7 @@ func TestBuildSecretsCommandsPasteAndRun(t *testing.T) {
 		h.settle(func(m Model) bool {
 			return settled(m) && m.page == pageStep && m.cur == idx && m.info.Step != nil && m.info.Step.ID == st.ID
 		})
-		if st.Kind == lessons.KindExercise && h.m.info.Action != "" {
+		if h.m.info.Action != "" { // an exercise's build, or a teammate's image to look into
 			h.press("r")
 			h.settle(settled)
 		}
@@ -230,7 +230,8 @@ func paste(t *testing.T, dir, script string) ([]failedCommand, string) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-s")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "DTPASTE_FAILED="+report)
+	// mktemp -d in a block makes its folder in the test's own.
+	cmd.Env = append(os.Environ(), "DTPASTE_FAILED="+report, "TMPDIR="+t.TempDir())
 	cmd.Stdin = strings.NewReader(errTrap + script)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

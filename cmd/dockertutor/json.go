@@ -42,7 +42,9 @@ func doctorDocument(r engine.Report) *report.Doctor {
 			ConfigFile: ep.ConfigFile, MetaFile: ep.MetaFile, Warnings: ep.Warnings},
 		Reachable: r.Reachable,
 		Problems:  []report.Problem{},
-		ClientOS:  r.ClientOS,
+		DockerBuild: report.DockerBuild{Builder: string(r.DockerBuild.Builder), CLI: r.DockerBuild.CLI,
+			Plugin: r.DockerBuild.Plugin, PluginVersion: r.DockerBuild.PluginVersion, Basis: r.DockerBuild.Basis},
+		ClientOS: r.ClientOS,
 	}
 	if t := ep.TLS; t != nil {
 		doc.Endpoint.TLS = &report.TLS{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, SkipVerify: t.SkipVerify}
@@ -105,6 +107,9 @@ func lintDocument(dir string, c *lessons.Course, ps lessons.Problems) *report.Li
 	}
 	for _, p := range ps {
 		doc.Problems = append(doc.Problems, report.PackProblem{File: p.File, Line: p.Line, Message: p.Message})
+	}
+	for _, p := range packWarnings(c) {
+		doc.Warnings = append(doc.Warnings, report.PackProblem{File: p.File, Line: p.Line, Message: p.Message})
 	}
 	return doc
 }

@@ -129,7 +129,9 @@ func TestJSONFormatsOfResults(t *testing.T) {
 		Server: &engine.Server{Product: "Docker Engine - Community", Version: "28.5.1", OS: "linux", Arch: "amd64", OperatingSystem: "Debian GNU/Linux 12 (bookworm)",
 			API:      engine.APIVersions{Negotiated: "1.51", ServerMin: "1.24", ServerMax: "1.51"},
 			Builders: engine.Builders{BuildKit: true, Classic: true, Default: "buildkit", Basis: "the daemon's BuilderVersion"}, StorageDriver: "overlay2", ImageStore: "containerd"},
-		Images:   []engine.ImageStatus{{Ref: "alpine:3.22", Present: true, ID: "sha256:4bcff63911fc"}, {Ref: "python:3.13-slim", Error: "timeout"}},
+		Images: []engine.ImageStatus{{Ref: "alpine:3.22", Present: true, ID: "sha256:4bcff63911fc"}, {Ref: "python:3.13-slim", Error: "timeout"}},
+		DockerBuild: engine.DockerBuild{Builder: engine.LocalBuildKit, CLI: "/usr/bin/docker", Plugin: "/home/l/.docker/cli-plugins/docker-buildx",
+			PluginVersion: "v0.38.2", Basis: "the docker CLI hands docker build to the buildx plugin v0.38.2"},
 		ClientOS: "linux",
 	})), &report.Doctor{})
 	assertGolden(t, "scan", write(scanDocument(&leak.Report{

@@ -10,6 +10,7 @@ import (
 	"github.com/adrg/xdg"
 	"github.com/spf13/cobra"
 
+	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/exercises/workspace"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -43,7 +44,7 @@ func newRootCmd(io *IO) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 
 	root.AddCommand(
-		newListCmd(g), newShowCmd(g), newRunCmd(g), newCheckCmd(g), newAnswerCmd(g), newHintCmd(g),
+		newListCmd(g), newShowCmd(g), newRunCmd(g), newCheckCmd(g), newAnswerCmd(g), newHintCmd(g), newSkipCmd(g),
 		newSolveCmd(g), newResetCmd(g), newDoctorCmd(g), newScanCmd(g), newCourseCmd(g),
 	)
 	// cobra adds these when it executes; added now, their argument errors
@@ -128,7 +129,8 @@ func (g *globals) openSession() (*tutor.Session, error) {
 	if err != nil {
 		return nil, &usageError{err: err}
 	}
-	return tutor.Open(tutor.Options{Course: c, WorkspaceRoot: root, StateDir: stateDir(), Poll: g.poll, Namespace: ns})
+	return tutor.Open(tutor.Options{Course: c, WorkspaceRoot: root, StateDir: stateDir(), Poll: g.poll, Namespace: ns,
+		DetectDockerBuild: engine.DetectDockerBuild})
 }
 
 // stateDir is where progress lives: $XDG_STATE_HOME/dockertutor on Linux,

@@ -19,6 +19,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/dockertutor/dockertutor/exercises/daemon"
+	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
@@ -80,9 +81,16 @@ type Env struct {
 	Began time.Time
 	// Answer is the learner's recorded answer (quiz choice ids or a value).
 	Answer []string
+	// SolutionSeen says the learner asked for the solution: an answer's
+	// checks may then say where each value was.
+	SolutionSeen bool
 	// Docker is the daemon, nil when it is unreachable (DockerErr says why).
 	Docker    daemon.Checker
 	DockerErr error
+	// DockerBuild is what the learner's own `docker build` runs, so that
+	// advice to build by hand gives a form it can build; empty when
+	// unknown (a proof run), and then no advice depends on it.
+	DockerBuild engine.LocalBuilder
 }
 
 // Run evaluates every check of the step, in order.

@@ -159,7 +159,9 @@ func imageEnv(ctx context.Context, env Env, s *lessons.ImageEnv) finding {
 		_, has := envHas(envs, s.Name)
 		switch {
 		case has && s.Absent:
-			return failed(fmt.Sprintf("The image config sets %s: everyone who can pull the image can read it with docker image inspect. Give it at run time instead (docker run -e %s).", s.Name, s.Name),
+			// ENV is run-time configuration, so unsaid means run time here.
+			return failed(withAdvice(fmt.Sprintf("The image config sets %s: everyone who can pull the image can read it with docker image inspect.", s.Name),
+				secretAdvice(env, s.Name, lessons.SecretNeededAtRun)),
 				Evidence{Where: "Config.Env", Detail: s.Name + "=…"})
 		case has:
 			return passed(fmt.Sprintf("The image config sets %s.", s.Name))

@@ -136,7 +136,7 @@ func TestImageEnv(t *testing.T) {
 	env, d := testEnv(t)
 	d.AddImage(fakedaemon.Image{ID: appID, Tags: []string{app}, Env: []string{"PATH=/bin", "API_TOKEN=" + secret}})
 	expect(t, checkOne(t, context.Background(), env, &lessons.ImageEnv{Name: "API_TOKEN", Absent: true}), Fail,
-		"The image config sets API_TOKEN: everyone who can pull the image can read it with docker image inspect. Give it at run time instead (docker run -e API_TOKEN).",
+		"The image config sets API_TOKEN: everyone who can pull the image can read it with docker image inspect. The running service needs it, so leave it out of the image and hand it in when the container starts: docker run -e API_TOKEN (taken from your shell's environment), --env-file, or a secrets store.",
 		Evidence{Where: "Config.Env", Detail: "API_TOKEN=…"})
 	expect(t, checkOne(t, context.Background(), env, &lessons.ImageEnv{Name: "API_TOKEN"}), Pass, "The image config sets API_TOKEN.")
 	expect(t, checkOne(t, context.Background(), env, &lessons.ImageEnv{Name: "API", Absent: true}), Pass, "The image config does not set API.")

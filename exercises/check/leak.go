@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/dockertutor/dockertutor/exercises/leak"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -39,7 +40,7 @@ func leakCheck(ctx context.Context, env Env, ref string, wantFound bool) finding
 	case rep.Found() && wantFound:
 		return passed(fmt.Sprintf("Your secret is in %s, %s: anyone who can pull the image can read it.", ref, rep.Places()), ev...)
 	case rep.Found():
-		return failed(fmt.Sprintf("Your secret is still in %s, %s.", ref, rep.Places()), ev...)
+		return failed(withAdvice(fmt.Sprintf("Your secret is still in %s, %s.", ref, rep.Places()), secretAdvice(env, envVarOf(rep.Findings), lessons.SecretNeededUnsaid)), ev...)
 	case !rep.Complete():
 		// The message names the unreadable parts.
 		return broken(errors.New(rep.Incomplete()))
@@ -47,4 +48,18 @@ func leakCheck(ctx context.Context, env Env, ref string, wantFound bool) finding
 		return failed(fmt.Sprintf("Your secret is nowhere in %s: build it with the secret as a build argument first.", ref))
 	}
 	return passed(fmt.Sprintf("Your secret is nowhere in %s: %s.", ref, rep.Searched()))
+}
+
+// envVarOf is the variable that holds the secret in the image config's
+// Env, if it is there: the advice names it.
+func envVarOf(findings []leak.Finding) string {
+	for _, f := range findings {
+		if !strings.HasPrefix(f.Field, "Config.Env[") {
+			continue
+		}
+		if name, _, ok := strings.Cut(f.Excerpt, "="); ok && name != "" && !strings.ContainsAny(name, " \t") {
+			return name
+		}
+	}
+	return ""
 }

@@ -33,6 +33,10 @@ const (
 	ClassImageMissing Class = "image-missing"
 	ClassNoBuildKit   Class = "no-buildkit"
 	ClassWarning      Class = "warning" // something the docker CLI would only warn about
+
+	// Problems of the learner's own docker CLI, whatever the daemon.
+	ClassLegacyBuilder Class = "legacy-builder" // `docker build` is the legacy builder, or refuses to start
+	ClassNoDockerCLI   Class = "no-docker-cli"  // no docker CLI on the PATH
 )
 
 // Classify names the reason behind a connection error. It looks at the

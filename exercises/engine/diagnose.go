@@ -31,6 +31,8 @@ type Report struct {
 	Candidates []Candidate   `json:"candidates,omitempty"`
 	Server     *Server       `json:"server,omitempty"`
 	Images     []ImageStatus `json:"images,omitempty"`
+	// DockerBuild is what the learner's own `docker build` runs.
+	DockerBuild DockerBuild `json:"dockerBuild"`
 	// ClientOS is the OS the report was made on ("linux", "darwin",
 	// "windows"): the fixes WriteText shows.
 	ClientOS string `json:"clientOS"`
@@ -102,6 +104,8 @@ func doctorIn(ctx context.Context, env Environ, wantImages []string) Report {
 		r := Report{Endpoint: ep, ClientOS: env.GOOS}
 		r.Problems = []Problem{Explain(ep, err)}
 		r.Problems = append(r.Problems, warningProblems(ep)...)
+		r.DockerBuild = detectDockerBuild(ctx, env, daemonBuildFacts{})
+		r.Problems = append(r.Problems, dockerBuildProblems(r.DockerBuild, true)...)
 		r.Candidates = findCandidates(ctx, env, ep)
 		return r
 	}
@@ -129,6 +133,8 @@ func diagnoseIn(ctx context.Context, env Environ, ep Endpoint, wantImages []stri
 	if err != nil {
 		r.Problems = append(r.Problems, Explain(ep, err))
 		r.Problems = append(r.Problems, warningProblems(ep)...)
+		r.DockerBuild = detectDockerBuild(ctx, env, daemonBuildFacts{})
+		r.Problems = append(r.Problems, dockerBuildProblems(r.DockerBuild, true)...)
 		r.Candidates = <-candidates
 		return r
 	}
@@ -138,6 +144,8 @@ func diagnoseIn(ctx context.Context, env Environ, ep Endpoint, wantImages []stri
 	server, images, problems := describe(ctx, cli, ping, wantImages)
 	r.Server, r.Images = server, images
 	r.Problems = append(append(r.Problems, problems...), warningProblems(ep)...)
+	r.DockerBuild = detectDockerBuild(ctx, env, daemonBuildFacts{OS: server.OS, AdvertisesBuildKit: server.Builders.Default == "buildkit"})
+	r.Problems = append(r.Problems, dockerBuildProblems(r.DockerBuild, server.Builders.BuildKit)...)
 	return r
 }
 

@@ -122,6 +122,19 @@ func WriteText(w io.Writer, r Report) error {
 		t.field("Rootless", yesNo(s.Rootless))
 	}
 
+	if b := r.DockerBuild; b.Builder != "" {
+		t.line("")
+		t.line("Your docker build")
+		t.field("Builder", b.Describe())
+		t.field("", b.Basis)
+		if b.CLI != "" {
+			t.field("CLI", b.CLI)
+		}
+		if b.Plugin != "" {
+			t.field("Plugin", strings.TrimSpace(b.Plugin+" "+b.PluginVersion))
+		}
+	}
+
 	if len(r.Images) > 0 {
 		t.line("")
 		t.line("Images")

@@ -33,7 +33,14 @@ const (
 	Started    Status = "started"
 	Failed     Status = "failed"
 	Passed     Status = "passed"
+	// Skipped: the learner chose to leave an optional step out. It counts
+	// as done, not as passed; a later check records its verdict instead.
+	Skipped Status = "skipped"
 )
+
+// Done says whether the step needs nothing more from the learner: passed,
+// or an optional step they skipped.
+func (s Status) Done() bool { return s == Passed || s == Skipped }
 
 // Progress is one learner's state in one course.
 type Progress struct {

@@ -1,6 +1,7 @@
 package progress
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/dockertutor/dockertutor/lessons"
@@ -11,15 +12,15 @@ import (
 // course, so that every front end and test double does it the same way.
 
 // CurrentStep is where the learner left off: the saved current step, else
-// the first step not passed, else the first. nil for a course without
-// steps.
+// the first step not done (passed, or skipped), else the first. nil for a
+// course without steps.
 func (p Progress) CurrentStep(c *lessons.Course) *lessons.Step {
 	if st, ok := c.Step(p.Current); ok && p.Current != "" {
 		return st
 	}
 	steps := c.Steps()
 	for _, st := range steps {
-		if p.StatusOf(st.ID) != Passed {
+		if !p.StatusOf(st.ID).Done() {
 			return st
 		}
 	}
@@ -73,5 +74,31 @@ func (p *Progress) RecordAnswer(st *lessons.Step, typed string, now time.Time) e
 	}
 	p.Begin(st.ID, now)
 	p.Step(st.ID).Answer = answer
+	return nil
+}
+
+// NotOptionalError is the answer to skipping a step the course needs.
+type NotOptionalError struct{ Step *lessons.Step }
+
+func (e *NotOptionalError) Error() string {
+	return fmt.Sprintf("step %s (%s) is not optional: only optional steps can be skipped", e.Step.Number, e.Step.ID)
+}
+
+// Skip leaves an optional step out: it counts as done, not passed, and is
+// not where a learner with no current step resumes (the front ends move
+// on from it themselves). A step already passed stays passed. A later
+// check records its verdict instead (Record does not keep a skip), so
+// doing the step after all un-skips it.
+func (p *Progress) Skip(st *lessons.Step, now time.Time) error {
+	if !st.Optional {
+		return &NotOptionalError{Step: st}
+	}
+	sp := p.Step(st.ID)
+	if sp.Began.IsZero() {
+		sp.Began = now
+	}
+	if sp.Status != Passed {
+		sp.Status = Skipped
+	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/daemon"
+	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/workspace"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -41,6 +42,11 @@ type Options struct {
 	// course's names); a proof run or a test uses a private one, so that
 	// it never touches the learner's objects.
 	Namespace lessons.Namespace
+	// DetectDockerBuild finds what the learner's own `docker build` runs
+	// (engine.DetectDockerBuild), so that advice to build by hand fits
+	// it; nil leaves it unknown (proofs and tests), and no advice depends
+	// on it.
+	DetectDockerBuild func(ctx context.Context) engine.DockerBuild
 }
 
 // NamespaceEnv names the environment variable that puts a session's
@@ -73,6 +79,7 @@ type Session struct {
 	builder lessons.Builder
 	ns      lessons.Namespace
 	conn    *connection
+	build   *dockerBuild
 }
 
 // Open prepares a session and reads the saved progress once (creating it,
@@ -95,6 +102,7 @@ func Open(o Options) (*Session, error) {
 		connect = defaultConnect
 	}
 	s := &Session{Course: o.Course, Work: w, store: st, now: now, poll: o.Poll, noCache: o.NoCache, builder: o.Builder, ns: o.Namespace, conn: &connection{connect: connect}}
+	s.build = &dockerBuild{detect: o.DetectDockerBuild}
 	if _, err := s.Progress(); err != nil {
 		return nil, err
 	}
@@ -131,7 +139,24 @@ func (s *Session) Update(fn func(*progress.Progress) error) (progress.Progress, 
 
 // Values are the learner's values for a step, in the session's namespace.
 func (s *Session) Values(st *lessons.Step, p progress.Progress) lessons.Values {
-	return s.Course.Values(st, lessons.Learner{Secret: p.Secret, Workspace: s.Work.Root, Namespace: s.ns})
+	return s.Course.Values(st, lessons.Learner{Secret: p.Secret, Workspace: s.Work.Root, Namespace: s.ns, ImageIDs: s.imageID})
+}
+
+// imageID asks the daemon for a local image's ID, for templates that lay
+// out an attempt with it ({{.ImageID "alpine:3.22"}}); templates take no
+// context, so the lookup has its own deadline.
+func (s *Session) imageID(ref string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cli, err := s.conn.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	img, err := cli.ImageInspect(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	return img.ID, nil
 }
 
 // Namespace is where the session's Docker objects live.
@@ -242,9 +267,13 @@ func (s *Session) checkWith(ctx context.Context, st *lessons.Step, docker daemon
 	}
 	sp := p.Steps[st.ID]
 	env := check.Env{Step: st, Values: s.Values(st, p), Docker: docker, DockerErr: dockerErr}
+	if check.UsesDockerBuild(st) {
+		env.DockerBuild = s.DockerBuild(ctx).Builder
+	}
 	if sp != nil {
 		env.Began, env.Answer = sp.Began, sp.Answer
 	}
+	env.SolutionSeen = sp != nil && sp.SolutionSeen
 	v := check.Run(ctx, env)
 	if err := ctx.Err(); err != nil {
 		// A check cut short (the learner moved on, or a newer check took

@@ -6,6 +6,7 @@ import (
 	"context"
 
 	"github.com/dockertutor/dockertutor/exercises/check"
+	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -46,10 +47,15 @@ type Session interface {
 	Solve(ctx context.Context, st *lessons.Step, events chan<- tutor.Event) error
 	// Solution returns the reference solution's files, path to content.
 	Solution(st *lessons.Step) (map[string]string, error)
+	// Skip leaves an optional step out (done, not passed).
+	Skip(st *lessons.Step) (progress.Progress, error)
 	// ResetStep puts the step back as it was before the learner began.
 	ResetStep(ctx context.Context, st *lessons.Step) error
 	// DockerStatus says where the daemon is and whether it answers.
 	DockerStatus(ctx context.Context) tutor.DockerStatus
+	// DockerBuild is what the learner's own `docker build` runs (found
+	// once, by running its buildx plugin).
+	DockerBuild(ctx context.Context) engine.DockerBuild
 	// Watch reports reasons to check the step again; the channel is closed
 	// when ctx ends.
 	Watch(ctx context.Context, st *lessons.Step) (<-chan tutor.Change, error)

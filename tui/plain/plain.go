@@ -62,6 +62,8 @@ type plainUI struct {
 	asked <-chan lineResult
 	// warnings are what opening the session found, said once at the start.
 	warnings []error
+	// saidDockerBuild: the note about the learner's docker build was said.
+	saidDockerBuild bool
 }
 
 // plainCommands is the help of the plain mode, one command a line.
@@ -78,6 +80,7 @@ var plainCommands = []string{
 	"s        show the reference solution",
 	"y        print the step's main command alone, unwrapped, to copy",
 	"x        reset the step",
+	"o        skip this step, if it is optional: it counts as done, not passed",
 	"e        open the step's file in your editor ($VISUAL, $EDITOR, else nano, vi)",
 	"t        open a shell in the step's folder; type exit to come back",
 	"w        watch the step: check it again by itself when its folder or its",
@@ -288,6 +291,14 @@ func (u *plainUI) command(cmd, arg string) bool {
 		u.solution(st)
 	case "y":
 		u.printCommand(st)
+	case "o":
+		p, err := u.b.Skip(st)
+		if err != nil {
+			u.wrapped("Cannot skip: "+err.Error()+".", "", "")
+			return false
+		}
+		u.prog = p
+		u.wrapped(present.SkippedLine(st)+" Type n for the next step.", "", "")
 	case "x":
 		if st.Kind == lessons.KindRead {
 			u.printf("A reading step has nothing to reset.\n")
@@ -317,7 +328,22 @@ func (u *plainUI) enter(idx int) {
 	}
 	u.cur, u.prog = idx, p
 	u.show()
+	u.sayDockerBuild()
 	u.followWatch()
+}
+
+// sayDockerBuild says, once, on the first step where it matters, that
+// the learner's own docker build cannot build a secret mount.
+func (u *plainUI) sayDockerBuild() {
+	if u.saidDockerBuild {
+		return
+	}
+	st := u.steps[u.cur]
+	if note := present.DockerBuildNote(st, u.b.DockerBuild(u.ctx).Builder); note != "" {
+		u.saidDockerBuild = true
+		u.printf("\n")
+		u.wrapped(note, "Note: ", "      ")
+	}
 }
 
 func (u *plainUI) show() {

@@ -18,6 +18,7 @@ import (
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/daemon/fakedaemon"
+	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -41,6 +42,10 @@ type Session struct {
 	// holds (an image with a secret in its history, a build that hangs)
 	// or stop it.
 	Daemon *fakedaemon.Daemon
+
+	// Build, when its Builder is set, is what DockerBuild answers: the
+	// learner's own docker build, as a test wants it.
+	Build engine.DockerBuild
 
 	mu        sync.Mutex
 	calls     []string
@@ -307,4 +312,12 @@ func (s *Session) BuiltElsewhere(t testing.TB, st *lessons.Step, image string) {
 		t.Fatalf("the build elsewhere failed:\n%s", out)
 	}
 	s.Tagged(image)
+}
+
+// DockerBuild is Build when a test set it, else the session's own answer.
+func (s *Session) DockerBuild(ctx context.Context) engine.DockerBuild {
+	if s.Build.Builder != "" {
+		return s.Build
+	}
+	return s.Session.DockerBuild(ctx)
 }

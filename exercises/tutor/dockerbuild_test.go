@@ -1,0 +1,78 @@
+package tutor
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/dockertutor/dockertutor/exercises/engine"
+	"github.com/dockertutor/dockertutor/lessons"
+)
+
+// The session finds the learner's docker build once, and its checks word
+// their advice for it.
+func TestChecksKnowTheLearnersDockerBuild(t *testing.T) {
+	c, ps := lessons.Load(fstest.MapFS{
+		"course.yaml":                 {Data: []byte("format: 1\nid: buildtest\ntitle: T\nlessons: [l]\n")},
+		"l/lesson.yaml":               {Data: []byte("title: L\nsteps: [mount]\n")},
+		"l/mount/starter/Dockerfile":  {Data: []byte("FROM alpine:3.22\nRUN true\n")},
+		"l/mount/solution/Dockerfile": {Data: []byte("FROM alpine:3.22\nRUN --mount=type=secret,id=repo true\n")},
+		"l/mount/step.md": {Data: []byte("---\ntitle: Mount\nkind: exercise\nmain: Dockerfile\nsecret-needed-at: build\n" +
+			"checks:\n  - id: mount\n    type: dockerfile.secret-mount\n    secret: repo\n" +
+			"attempts:\n  - name: none\n    no-action: true\n    fails: [mount]\n---\nMount it.\n")},
+	})
+	if len(ps) > 0 {
+		t.Fatal(ps.Error())
+	}
+	calls := 0
+	s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(),
+		DetectDockerBuild: func(context.Context) engine.DockerBuild {
+			calls++
+			return engine.DockerBuild{Builder: engine.LocalLegacy}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := c.Step("mount")
+	if _, _, err := s.Enter(st); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		v, err := s.Check(context.Background(), st)
+		if err != nil || v.Passed || !strings.Contains(v.Results[0].Message, "legacy builder") || !strings.Contains(v.Results[0].Message, "dockertutor run 1.1") {
+			t.Fatalf("%+v, %v", v, err)
+		}
+	}
+	if calls != 1 {
+		t.Errorf("the docker build was found %d times, want once a session", calls)
+	}
+}
+
+// A step whose checks advise no build by hand does not run the plugin.
+func TestOnlyStepsThatAdviseABuildFindTheDockerBuild(t *testing.T) {
+	c, ps := lessons.Load(fstest.MapFS{
+		"course.yaml":    {Data: []byte("format: 1\nid: buildtest\ntitle: T\nlessons: [l]\n")},
+		"l/lesson.yaml":  {Data: []byte("title: L\nsteps: [pick]\n")},
+		"l/pick/step.md": {Data: []byte("---\ntitle: Pick\nkind: quiz\nquiz:\n  choices:\n    - {id: a, text: A, correct: true}\n    - {id: b, text: B}\n---\nWhich?\n")},
+	})
+	if len(ps) > 0 {
+		t.Fatal(ps.Error())
+	}
+	calls := 0
+	s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(),
+		DetectDockerBuild: func(context.Context) engine.DockerBuild {
+			calls++
+			return engine.DockerBuild{Builder: engine.LocalLegacy}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := c.Step("pick")
+	if _, err := s.Check(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 0 {
+		t.Errorf("a quiz's check found the docker build %d times", calls)
+	}
+}
