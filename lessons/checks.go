@@ -336,10 +336,12 @@ type LeakFound struct {
 }
 
 // ContainerRuntimeEnv: a container of the image has Var at run time while
-// the image config does not.
+// the image config does not, with Value when it is set (a template, such
+// as "{{.Secret}}": this learner's value, not another's).
 type ContainerRuntimeEnv struct {
 	Image string `yaml:"image"`
 	Var   string `yaml:"var"`
+	Value string `yaml:"value"`
 }
 
 // ContainerExitCode: a container of the image exited with Code.

@@ -70,10 +70,10 @@ func TestNamespaceNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := PrivateNamespace("dtproof")
-	if a == b || !regexp.MustCompile(`^dtproof-[0-9a-f]{12}$`).MatchString(a.String()) || a.IsLearners() {
+	if a == b || !regexp.MustCompile(`^dtproof-[0-9a-f]{12}$`).MatchString(a.String()) || a.IsZero() {
 		t.Errorf("private namespaces %q and %q", a, b)
 	}
-	if !(Namespace{}).IsLearners() || (Namespace{}).String() != "" {
+	if !(Namespace{}).IsZero() || (Namespace{}).String() != "" {
 		t.Error("the zero namespace must be the learner's own")
 	}
 	if got := (Namespace{}).ContainerName("image-security", "run-with-token"); got != "dockertutor-image-security-run-with-token" {

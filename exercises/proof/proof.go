@@ -66,7 +66,7 @@ type Options struct {
 // progress, in the proof's namespace, and the step's Docker objects there
 // are removed before and after.
 func Step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options) ([]Case, error) {
-	if o.Namespace.IsLearners() {
+	if o.Namespace.IsZero() {
 		ns, err := lessons.PrivateNamespace(NamespacePrefix)
 		if err != nil {
 			return nil, err
