@@ -40,12 +40,12 @@ func TestPlainWatchPrintsEachNewVerdictBetweenPrompts(t *testing.T) {
 	s.send(t, "g 2.")
 	b.WaitWatching(t, 1)
 	leakBuild, _ := b.Course.Step("leak-build")
-	b.BuiltElsewhere(t, leakBuild, "dockertutor/buildargtest:latest")
+	b.BuiltElsewhere(t, leakBuild, "ann-0a1b2c/dockertutor/buildargtest:latest")
 	block := plainPrompt + "\n" +
-		"Checked step 2.1 again (image dockertutor/buildargtest:latest tagged):\n" +
-		"PASS: The image dockertutor/buildargtest exists ("
+		"Checked step 2.1 again (image ann-0a1b2c/dockertutor/buildargtest:latest\ntagged):\n" +
+		"PASS: The image ann-0a1b2c/dockertutor/buildargtest exists ("
 	at = s.out.waitOutput(t, at, block)
-	at = s.out.waitOutput(t, at, "PASS: Your secret is in dockertutor/buildargtest")
+	at = s.out.waitOutput(t, at, "PASS: Your secret is in ann-0a1b2c/dockertutor/buildargtest")
 	at = s.out.waitOutput(t, at, "Step passed. Type n for the next step.\n\n"+plainPrompt)
 
 	// The same verdict again takes one line.
@@ -136,7 +136,7 @@ func TestPlainWatchWaitsForTheEditor(t *testing.T) {
 	}
 	s.send(t, "saved\n")
 	at = s.out.waitOutput(t, at, "Back from the editor. Watching checks the step if the file changed.\n")
-	s.out.waitOutput(t, at, "Checked step 2.1 again (Dockerfile changed):\nFAIL: There is no image dockertutor/buildargtest")
+	s.out.waitOutput(t, at, "Checked step 2.1 again (Dockerfile changed):\nFAIL: There is no image ann-0a1b2c/dockertutor/buildargtest")
 	s.finish(t, "q\n")
 }
 
