@@ -483,6 +483,7 @@ func (u *plainUI) welcome(first *lessons.Step) {
 		Course:       u.course,
 		Workspace:    u.b.Values(first, u.prog).Workspace,
 		ProgressPath: u.b.ProgressPath(),
+		Learner:      u.b.Values(first, u.prog).Learner,
 		Docker:       u.dockerStatus(),
 		DockerKnown:  true,
 		First:        first,
