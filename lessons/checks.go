@@ -368,6 +368,18 @@ type TrivyReport struct {
 	Image string `yaml:"image"`
 }
 
+// bindsToTheStep marks the check types that bind what they read to the
+// learner and the step by themselves (an image built, a container started
+// since the step opened; a report in the learner's folder of the image as
+// it is now), so lint asks no image.fresh beside them.
+type bindsToTheStep interface{ bindsToTheStep() }
+
+func (*ImageFresh) bindsToTheStep()          {}
+func (*ContainerRuntimeEnv) bindsToTheStep() {}
+func (*ContainerExitCode) bindsToTheStep()   {}
+func (*ContainerLog) bindsToTheStep()        {}
+func (*TrivyReport) bindsToTheStep()         {}
+
 func (c *DockerfileParses) validate() []string { return nil }
 
 func (c *DockerfileBase) validate() []string {
