@@ -351,8 +351,8 @@ type Prove struct {
 // Case is one proven situation of a step.
 type Case struct {
 	Step string `json:"step"`
-	// Name is "solution", "starter", "attempt NAME", "right answer" or
-	// "wrong answer".
+	// Name is "solution", "starter", "attempt NAME", "nothing done",
+	// "right answer" or "wrong answer".
 	Name        string  `json:"name"`
 	Want        string  `json:"want"`
 	OK          bool    `json:"ok"`
