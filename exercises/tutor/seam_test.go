@@ -57,6 +57,22 @@ func TestCheckOnTheFakeDaemon(t *testing.T) {
 		t.Fatalf("status %v after a pass", p.StatusOf(st.ID))
 	}
 
+	// A newer container without the token: the verdict on screen fails,
+	// and so does the step in progress (what list and the outline show),
+	// which still knows when it first passed.
+	d.AddContainer(fakedaemon.Container{Name: "again", Image: app + ":latest", Created: time.Now().Add(time.Second), Stdout: "no token\n"})
+	if v, err := s.Check(context.Background(), st); err != nil || v.Passed {
+		t.Fatalf("a container without the token: %+v, %v", v, err)
+	}
+	if p, _ := s.Progress(); p.StatusOf(st.ID) != progress.Failed || p.Steps[st.ID].PassedAt.IsZero() {
+		t.Fatalf("after a failing check the step is %v (%+v), want failed, passed once", p.StatusOf(st.ID), p.Steps[st.ID])
+	}
+	d.AddContainer(fakedaemon.Container{Name: "fixed", Image: app + ":latest", Created: time.Now().Add(2 * time.Second),
+		Env: []string{"APP_TOKEN=" + p.Secret}, Stdout: "token received\n"})
+	if v, err := s.Check(context.Background(), st); err != nil || !v.Passed {
+		t.Fatalf("fixed again: %+v, %v", v, err)
+	}
+
 	d.Stop()
 	v, err = s.Check(context.Background(), st)
 	if err != nil || !v.Unreachable() || v.Passed {
