@@ -22,6 +22,9 @@ func (s *Step) ParseAnswer(typed string) ([]string, error) {
 	case KindQuiz:
 		return ParseChoices(typed), nil
 	case KindAnswer:
+		if s.Answer != nil && s.Answer.Expect == ExpectValues {
+			return parseParts(typed), nil
+		}
 		return []string{strings.TrimSpace(typed)}, nil
 	}
 	return nil, fmt.Errorf("step %s is a %s step: only quiz and answer steps take an answer", s.ID, s.Kind)
@@ -42,6 +45,16 @@ func (s *Step) ReferenceAnswer(v Values) (string, error) {
 		return strings.Join(ids, ","), nil
 	case s.Kind == KindAnswer && s.Answer != nil && s.Answer.Expect == "secret":
 		return v.Secret, nil
+	case s.Kind == KindAnswer && s.Answer != nil && s.Answer.Expect == ExpectValues:
+		var parts []string
+		for _, p := range s.Answer.Values {
+			x, err := Expand(p.Value, v)
+			if err != nil {
+				return "", fmt.Errorf("answer value %s: %w", p.ID, err)
+			}
+			parts = append(parts, x)
+		}
+		return strings.Join(parts, " "), nil
 	case s.Kind == KindAnswer && s.Answer != nil:
 		return Expand(s.Answer.Value, v)
 	}
@@ -52,6 +65,7 @@ func (s *Step) ReferenceAnswer(v Values) (string, error) {
 // that cannot be filled is shown as written.
 func (s *Step) HintTexts(n int, v Values) []string {
 	n = max(0, min(n, len(s.Hints)))
+	v = v.Shown()
 	out := make([]string, 0, n)
 	for _, h := range s.Hints[:n] {
 		t, err := Expand(h, v)
@@ -68,5 +82,5 @@ func (s *Step) Hint(n int, v Values) (string, error) {
 	if n < 1 || n > len(s.Hints) {
 		return "", fmt.Errorf("step %s has no hint %d (it has %d)", s.ID, n, len(s.Hints))
 	}
-	return Expand(s.Hints[n-1], v)
+	return Expand(s.Hints[n-1], v.Shown())
 }

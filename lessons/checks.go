@@ -27,12 +27,21 @@ func (s *Step) NeedsDaemon() bool {
 	return false
 }
 
-// Daemon says whether the check asks the Docker daemon.
+// Daemon says whether the check asks the Docker daemon. A spec may narrow
+// its type's use: dockerfile.base asks only when it verifies.
 func (c Check) Daemon() DaemonUse {
-	if t, ok := LookupCheckType(c.Type); ok {
-		return t.Daemon
+	t, ok := LookupCheckType(c.Type)
+	if !ok {
+		return DaemonNone
 	}
-	return DaemonNone
+	spec := c.Spec
+	if spec == nil {
+		spec = t.New()
+	}
+	if s, ok := spec.(interface{ daemonUse() DaemonUse }); ok {
+		return s.daemonUse()
+	}
+	return t.Daemon
 }
 
 // CheckSpec is the typed parameters of a check. Package exercises
@@ -51,7 +60,7 @@ const (
 	// does not answer, the result is an error, not a failure.
 	DaemonNeeded
 	// DaemonOptional: the check asks the daemon when it answers and is
-	// made without it otherwise.
+	// made without it otherwise (and says what it could not check).
 	DaemonOptional
 )
 
@@ -90,7 +99,9 @@ func declare[S any, P interface {
 // tests hold it to this list.
 var checkTypes = []CheckType{
 	declare[DockerfileParses]("dockerfile.parses", "the Dockerfile parses with BuildKit's parser", DaemonNone, nil),
-	declare[DockerfileBase]("dockerfile.base", "the base image of the final stage (or every stage) follows a tag policy", DaemonNone, nil),
+	// With verify, the daemon (when it answers) tells which digests are
+	// local image IDs or repository digests, and asks the registry.
+	declare[DockerfileBase]("dockerfile.base", "the base image of the final stage (or every stage) follows a tag policy", DaemonOptional, nil),
 	declare[DockerfileStages]("dockerfile.stages", "the Dockerfile has a number of stages", DaemonNone, nil),
 	declare[DockerfileCopiesFromStage]("dockerfile.copies-from-stage", "the final stage copies from an earlier stage", DaemonNone, nil),
 	declare[DockerfileSecretMount]("dockerfile.secret-mount", "a RUN uses a BuildKit secret mount", DaemonNone, nil),
@@ -121,9 +132,8 @@ var checkTypes = []CheckType{
 		func(c *ContainerLog) []*string { return []*string{&c.Image} }),
 	declare[AnswerChoice]("answer.choice", "the quiz answer is right", DaemonNone, nil),
 	declare[AnswerValue]("answer.value", "the free answer matches what the tutor knows", DaemonNone, nil),
-	// The report is a file; the daemon, when it answers, tells whether it
-	// is of the image's current build.
-	declare[TrivyReport]("trivy.report", "a trivy JSON report of the image is in the step folder", DaemonOptional,
+	// The report is a file, compared with the image's ID, layers and OS.
+	declare[TrivyReport]("trivy.report", "the step folder holds trivy's JSON report of the image as it is now", DaemonNeeded,
 		func(c *TrivyReport) []*string { return []*string{&c.Image} }),
 }
 
@@ -188,7 +198,7 @@ const (
 	TagVariantOnly TagClass = "variant-only" // alpine, slim: newest version of a variant
 	TagMajor       TagClass = "major"        // 22, 22-alpine
 	TagMajorMinor  TagClass = "major-minor"  // 22.11, 22.11-slim
-	TagFullVersion TagClass = "full-version" // 22.11.0: rarely moves
+	TagFullVersion TagClass = "full-version" // 22.11.0: rebuilt only while newest of its line
 	TagDated       TagClass = "dated"        // bookworm-20241202: a snapshot
 	TagDigest      TagClass = "digest"       // @sha256:…: never moves
 )
@@ -254,6 +264,18 @@ type DockerfileBase struct {
 	Repository string `yaml:"repository"`
 	// Variants, when set, are the variants one of which the tag must carry (alpine, slim).
 	Variants []string `yaml:"variants"`
+	// Verify holds the base to the facts: its line has not ended and its
+	// version can exist (the course's release table), a digest is the
+	// repository's and not a local image ID, and the registry, where it
+	// can be asked, has the tag or digest.
+	Verify bool `yaml:"verify"`
+}
+
+func (c *DockerfileBase) daemonUse() DaemonUse {
+	if c.Verify {
+		return DaemonOptional
+	}
+	return DaemonNone
 }
 
 // DockerfileStages: number of stages.
@@ -359,8 +381,13 @@ type ContainerLog struct {
 // AnswerChoice: the recorded quiz answer is the right set of choices.
 type AnswerChoice struct{}
 
-// AnswerValue: the recorded free answer matches the step's Answer.
-type AnswerValue struct{}
+// AnswerValue: the recorded free answer matches the step's Answer, or,
+// with Of, holds one of its values.
+type AnswerValue struct {
+	// Of is the id of one of the answer's values (answer.values); empty
+	// is the whole answer.
+	Of string `yaml:"of"`
+}
 
 // TrivyReport: a trivy JSON report of the image at File.
 type TrivyReport struct {
@@ -385,8 +412,8 @@ func (c *DockerfileParses) validate() []string { return nil }
 func (c *DockerfileBase) validate() []string {
 	var p []string
 	p = append(p, validStage(c.Stage)...)
-	if len(c.Allow) == 0 && len(c.Variants) == 0 && c.Repository == "" {
-		p = append(p, "dockerfile.base needs allow, variants or repository: say what the base image must be")
+	if len(c.Allow) == 0 && len(c.Variants) == 0 && c.Repository == "" && !c.Verify {
+		p = append(p, "dockerfile.base needs allow, variants, repository or verify: say what the base image must be")
 	}
 	if _, err := ExpandTagPolicy(c.Allow); err != nil {
 		p = append(p, err.Error())

@@ -66,7 +66,7 @@ func TestExpandSpecFillsTheStepImage(t *testing.T) {
 }
 
 func TestCheckDaemon(t *testing.T) {
-	for name, want := range map[string]DaemonUse{"image.fresh": DaemonNeeded, "trivy.report": DaemonOptional, "answer.value": DaemonNone, "nope": DaemonNone} {
+	for name, want := range map[string]DaemonUse{"image.fresh": DaemonNeeded, "trivy.report": DaemonNeeded, "dockerfile.base": DaemonNone, "answer.value": DaemonNone, "nope": DaemonNone} {
 		if got := (Check{Type: name}).Daemon(); got != want {
 			t.Errorf("%s: Daemon = %v, want %v", name, got, want)
 		}

@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -28,12 +29,13 @@ const (
 var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 type manifestFile struct {
-	Format  int         `yaml:"format"`
-	ID      string      `yaml:"id"`
-	Title   string      `yaml:"title"`
-	Summary string      `yaml:"summary"`
-	Images  []BaseImage `yaml:"images"`
-	Lessons []string    `yaml:"lessons"`
+	Format   int         `yaml:"format"`
+	ID       string      `yaml:"id"`
+	Title    string      `yaml:"title"`
+	Summary  string      `yaml:"summary"`
+	Images   []BaseImage `yaml:"images"`
+	Releases *Releases   `yaml:"releases"`
+	Lessons  []string    `yaml:"lessons"`
 }
 
 type lessonFile struct {
@@ -62,6 +64,7 @@ type attemptFile struct {
 	Fails    []string `yaml:"fails"`
 	Action   *Action  `yaml:"action"`
 	NoAction bool     `yaml:"no-action"`
+	Answer   *string  `yaml:"answer"`
 }
 
 // Load reads and validates a course pack. The course is usable only when
@@ -112,7 +115,7 @@ func (l *loader) course() *Course {
 	}
 	var m manifestFile
 	decodeStrict(ManifestFile, 0, root, &m, &l.ps)
-	c := &Course{Format: m.Format, ID: m.ID, Title: m.Title, Summary: m.Summary, Images: m.Images, fsys: l.fsys}
+	c := &Course{Format: m.Format, ID: m.ID, Title: m.Title, Summary: m.Summary, Images: m.Images, Releases: m.Releases, fsys: l.fsys}
 	line := func(key string) int { return keyLine(root, key, 0) }
 	if m.Format != FormatVersion {
 		l.ps.add(ManifestFile, line("format"), "format %d is not supported: this dockertutor reads format %d", m.Format, FormatVersion)
@@ -127,6 +130,10 @@ func (l *loader) course() *Course {
 		if _, err := reference.ParseNormalizedNamed(img.Ref); err != nil {
 			l.ps.add(ManifestFile, seqLine(root, "images", i), "image %q is not a valid reference: %v", img.Ref, err)
 		}
+	}
+	if m.Releases != nil {
+		m.Releases.line = line("releases")
+		m.Releases.validate(root, &l.ps)
 	}
 	if len(m.Lessons) == 0 {
 		l.ps.add(ManifestFile, line("lessons"), "lessons is empty: list the lesson folders in order")
@@ -241,7 +248,7 @@ func (l *loader) step(les *Lesson, id, number, from string, fromLine int) *Step 
 	if strings.TrimSpace(s.Text) == "" {
 		l.ps.add(file, bodyLine, "the step has no text: write its markdown after the front matter")
 	}
-	l.checkTemplate(file, bodyLine, s.Text)
+	l.checkShown(file, bodyLine, s.Text)
 
 	s.Starter = l.files(file, dir, StarterDir)
 	s.Solution = l.files(file, dir, SolutionDir)
@@ -254,7 +261,7 @@ func (l *loader) step(les *Lesson, id, number, from string, fromLine int) *Step 
 		if strings.TrimSpace(h) == "" {
 			l.ps.add(file, seqLine(root, "hints", i)+1, "hint %d is empty", i+1)
 		}
-		l.checkTemplate(file, seqLine(root, "hints", i)+1, h)
+		l.checkShown(file, seqLine(root, "hints", i)+1, h)
 	}
 	l.attempts(file, root, dir, sf.Attempts, s)
 	l.kindRules(file, line, s)
@@ -267,7 +274,33 @@ func (l *loader) step(les *Lesson, id, number, from string, fromLine int) *Step 
 	if s.Image != "" {
 		l.imageRef(file, line("image"), s.Image)
 	}
+	l.unusedFolders(dir, file, s)
 	return s
+}
+
+// unusedFolders reports the folders of a step that nothing uses: a typo
+// in a folder name, or a pack-context folder no build names.
+func (l *loader) unusedFolders(dir, file string, s *Step) {
+	used := map[string]bool{StarterDir: true, SolutionDir: true, AttemptsDir: true}
+	for _, a := range append([]*Action{s.Action}, attemptActions(s)...) {
+		if a != nil && a.Build != nil && a.Build.PackContext != "" {
+			used[a.Build.PackContext] = true
+		}
+	}
+	entries, _ := fs.ReadDir(l.fsys, dir)
+	for _, e := range entries {
+		if e.IsDir() && !used[e.Name()] {
+			l.ps.add(path.Join(dir, e.Name()), 0, "folder is not used: a step has %s/, %s/, %s/ and the folders its builds name in pack-context: (%s)", StarterDir, SolutionDir, AttemptsDir, file)
+		}
+	}
+}
+
+func attemptActions(s *Step) []*Action {
+	var out []*Action
+	for _, a := range s.Attempts {
+		out = append(out, a.Action)
+	}
+	return out
 }
 
 func (l *loader) imageRef(file string, line int, ref string) {
@@ -309,11 +342,22 @@ func (l *loader) kindRules(file string, line func(string) int, s *Step) {
 				l.ps.add(file, line("answer"), "answer.value is required when expect is text")
 			}
 			l.checkTemplate(file, line("answer"), s.Answer.Value)
+		case s.Answer.Expect == ExpectValues:
+			l.answerParts(file, line("answer"), s)
 		default:
-			l.ps.add(file, line("answer"), "answer.expect %q: use secret or text", s.Answer.Expect)
+			l.ps.add(file, line("answer"), "answer.expect %q: use secret, text or values", s.Answer.Expect)
 		}
-		if !has("answer.value") {
+		if s.Answer != nil {
+			l.checkShown(file, line("answer"), s.Answer.Prompt)
+			if s.Answer.Expect != ExpectValues && len(s.Answer.Values) > 0 {
+				l.ps.add(file, line("answer"), "answer.values is only for expect: values")
+			}
+		}
+		if !has("answer.value") && (s.Answer == nil || s.Answer.Expect != ExpectValues) {
 			s.Checks = append(s.Checks, Check{ID: "answer", Type: "answer.value", Spec: &AnswerValue{}})
+		}
+		if len(s.Attempts) > 0 || s.Answer != nil && s.Answer.Expect == ExpectValues {
+			l.everyCheckFails(file, line, s)
 		}
 	case KindExercise:
 		if len(s.Checks) == 0 {
@@ -322,14 +366,7 @@ func (l *loader) kindRules(file string, line func(string) int, s *Step) {
 		if s.Solution.Empty() && s.Action == nil {
 			l.ps.add(file, line("kind"), "an exercise needs a reference solution: a %s/ folder, or an action that produces the result", SolutionDir)
 		}
-		if len(s.Attempts) == 0 {
-			l.ps.add(file, line("kind"), "an exercise needs must-fail attempts (attempts:), each naming the checks it fails")
-		}
-		for _, c := range s.Checks {
-			if !attemptsFail(s.Attempts, c.ID) {
-				l.ps.add(file, c.Line, "check %q is failed by no attempt: add a must-fail attempt that proves it can fail", c.ID)
-			}
-		}
+		l.everyCheckFails(file, line, s)
 		l.boundToTheStep(file, s)
 	case "":
 		l.ps.add(file, line("kind"), "kind is required: read, quiz, answer or exercise")
@@ -342,8 +379,72 @@ func (l *loader) kindRules(file string, line func(string) int, s *Step) {
 	if s.Kind != KindAnswer && s.Answer != nil {
 		l.ps.add(file, line("answer"), "answer is only for kind: answer")
 	}
-	if s.Kind != KindExercise && len(s.Attempts) > 0 {
-		l.ps.add(file, line("attempts"), "attempts are only for exercises")
+	if s.Kind != KindExercise && s.Kind != KindAnswer && len(s.Attempts) > 0 {
+		l.ps.add(file, line("attempts"), "attempts are only for exercises and answer steps")
+	}
+}
+
+// everyCheckFails holds a step to must-fail attempts that fail each of
+// its checks.
+func (l *loader) everyCheckFails(file string, line func(string) int, s *Step) {
+	if len(s.Attempts) == 0 {
+		what := map[Kind]string{KindExercise: "an exercise", KindAnswer: "an answer step"}[s.Kind]
+		l.ps.add(file, line("kind"), "%s needs must-fail attempts (attempts:), each naming the checks it fails", what)
+	}
+	for _, c := range s.Checks {
+		if !attemptsFail(s.Attempts, c.ID) {
+			at := c.Line
+			if at == 0 {
+				at = line("answer")
+			}
+			l.ps.add(file, at, "check %q is failed by no attempt: add a must-fail attempt that proves it can fail", c.ID)
+		}
+	}
+}
+
+func joinFoundIn() string {
+	s := make([]string, len(FoundInPlaces))
+	for i, f := range FoundInPlaces {
+		s[i] = string(f)
+	}
+	return strings.Join(s, ", ")
+}
+
+// answerParts checks the values of an `expect: values` answer and gives
+// each its answer.value check.
+func (l *loader) answerParts(file string, at int, s *Step) {
+	if len(s.Answer.Values) == 0 {
+		l.ps.add(file, at, "answer.values is empty: list the values the learner must find (id, name, value, where)")
+	}
+	if s.Answer.Value != "" {
+		l.ps.add(file, at, "answer.value is for expect: text; with expect: values each value goes in answer.values")
+	}
+	for i, p := range s.Answer.Values {
+		if !idPattern.MatchString(p.ID) {
+			l.ps.add(file, at, "answer value %d: id %q: use a short lower-case id such as history-token; it names the value's check", i+1, p.ID)
+			continue
+		}
+		if _, dup := s.Check(p.ID); dup {
+			l.ps.add(file, at, "answer value id %q is already a check of this step", p.ID)
+			continue
+		}
+		for field, v := range map[string]string{"name": p.Name, "value": p.Value, "where": p.Where} {
+			if strings.TrimSpace(v) == "" {
+				l.ps.add(file, at, "answer value %q: %s is required", p.ID, field)
+			}
+		}
+		// The name is shown while the value is missing; the value and
+		// where it is only once found or once the solution is asked for.
+		l.checkShown(file, at, p.Name)
+		l.checkTemplate(file, at, p.Value)
+		l.checkTemplate(file, at, p.Where)
+		if p.FoundIn != "" && !slices.Contains(FoundInPlaces, p.FoundIn) {
+			l.ps.add(file, at, "answer value %q: found-in %q: use %s", p.ID, p.FoundIn, joinFoundIn())
+		}
+		if x, err := Expand(p.Value, SampleValues()); err == nil && len(parseParts(x)) > 1 {
+			l.ps.add(file, at, "answer value %q: %q is typed as one word among the others, so it cannot hold spaces, commas or semicolons", p.ID, x)
+		}
+		s.Checks = append(s.Checks, Check{ID: p.ID, Type: "answer.value", Spec: &AnswerValue{Of: p.ID}, Line: at})
 	}
 }
 
@@ -455,21 +556,30 @@ func (l *loader) action(file string, line int, s *Step) {
 		if len(b.Secrets) > 0 && b.Builder == BuilderClassic {
 			l.ps.add(file, line, "build secrets need BuildKit: drop builder: classic")
 		}
+		if b.PackContext != "" {
+			l.packContext(file, line, s.Dir, b)
+		}
+		// The command shown for a build names its arguments' and secrets'
+		// values, except in a pack-context build, which is someone else's.
+		check := l.checkShown
+		if b.PackContext != "" {
+			check = l.checkTemplate
+		}
 		for _, v := range b.Args {
-			l.checkTemplate(file, line, v)
+			check(file, line, v)
 		}
 		for _, v := range b.Secrets {
-			l.checkTemplate(file, line, v)
+			check(file, line, v)
 		}
-		l.checkTemplate(file, line, b.Tag)
+		l.checkShown(file, line, b.Tag)
 	}
 	if r := a.Run; r != nil {
 		if r.Image == "" && s.Image == "" {
 			l.ps.add(file, line, "the run needs an image: set the step's image: or run.image")
 		}
-		l.checkTemplate(file, line, r.Image)
+		l.checkShown(file, line, r.Image)
 		for _, v := range r.Env {
-			l.checkTemplate(file, line, v)
+			l.checkShown(file, line, v)
 		}
 	}
 }
@@ -524,6 +634,10 @@ func (l *loader) attempts(file string, root *yaml.Node, dir string, afs []attemp
 			l.ps.add(file, at, "attempt %q names no check in fails:", af.Name)
 		}
 		for _, f := range af.Fails {
+			// An answer's values become checks later, in kindRules.
+			if _, part := s.Answer.Part(f); part && s.Kind == KindAnswer {
+				continue
+			}
 			if _, ok := s.Check(f); !ok {
 				l.ps.add(file, at, "attempt %q fails %q, which is not a check of this step", af.Name, f)
 			}
@@ -531,11 +645,23 @@ func (l *loader) attempts(file string, root *yaml.Node, dir string, afs []attemp
 		if af.Action != nil && af.NoAction {
 			l.ps.add(file, at, "attempt %q has both action: and no-action: pick one", af.Name)
 		}
+		if af.Answer != nil && s.Kind != KindAnswer {
+			l.ps.add(file, at, "attempt %q: answer: is for the attempts of answer steps", af.Name)
+		}
+		if af.Answer != nil {
+			l.checkTemplate(file, at, *af.Answer)
+		}
+		if s.Kind == KindAnswer && (af.Action != nil || af.NoAction) {
+			l.ps.add(file, at, "attempt %q: an answer step's attempt is only what it types (answer:), with no action of its own", af.Name)
+		}
 		files := l.files(file, dir, path.Join(AttemptsDir, af.Name))
-		a := Attempt{Name: af.Name, Why: af.Why, Fails: af.Fails, Files: files, Action: af.Action, NoAction: af.NoAction}
+		if s.Kind == KindAnswer && !files.Empty() {
+			l.ps.add(path.Join(dir, AttemptsDir, af.Name), 0, "an answer step's attempt has no files: it is what the learner types (answer:)")
+		}
+		a := Attempt{Name: af.Name, Why: af.Why, Fails: af.Fails, Files: files, Action: af.Action, NoAction: af.NoAction, Answer: af.Answer}
 		if af.Action != nil {
 			// Validate the override as if it were the step's own action.
-			l.action(file, at, &Step{ID: s.ID, Image: s.Image, Action: af.Action})
+			l.action(file, at, &Step{ID: s.ID, Image: s.Image, Action: af.Action, Dir: dir})
 		}
 		s.Attempts = append(s.Attempts, a)
 	}
@@ -548,9 +674,16 @@ func (l *loader) attempts(file string, root *yaml.Node, dir string, afs []attemp
 	}
 }
 
-// files lists a step sub-folder, refusing what could leave the workspace
-// when laid out: symbolic links and special files.
+// files lists a step sub-folder laid out in the learner's step folder,
+// refusing what could leave the workspace when laid out (symbolic links
+// and special files) and templates that would show a hidden value.
 func (l *loader) files(file, stepDir, sub string) Files {
+	return l.filesWith(file, stepDir, sub, SampleValues().Shown())
+}
+
+// filesWith lists a step sub-folder whose templates are filled with
+// values like v.
+func (l *loader) filesWith(file, stepDir, sub string, v Values) Files {
 	dir := path.Join(stepDir, sub)
 	fi, err := fs.Stat(l.fsys, dir)
 	if err != nil {
@@ -581,8 +714,8 @@ func (l *loader) files(file, stepDir, sub string) Files {
 			data, _ := files.Read(f)
 			if _, err := template.New(f).Option("missingkey=error").Parse(string(data)); err != nil {
 				l.ps = append(l.ps, templateProblem(path.Join(dir, f), 1, err))
-			} else {
-				l.checkTemplateFile(path.Join(dir, f), string(data))
+			} else if _, err := Expand(string(data), v); err != nil {
+				l.ps = append(l.ps, templateProblem(path.Join(dir, f), 1, err))
 			}
 		}
 	}
@@ -598,7 +731,38 @@ func (l *loader) checkTemplate(file string, line int, text string) {
 	}
 }
 
-func (l *loader) checkTemplateFile(file, text string) { l.checkTemplate(file, 1, text) }
+// checkShown checks a template the learner reads before finding the
+// hidden values: it may not use them.
+func (l *loader) checkShown(file string, line int, text string) {
+	if !strings.Contains(text, "{{") {
+		return
+	}
+	if _, err := Expand(text, SampleValues().Shown()); err != nil {
+		l.ps = append(l.ps, templateProblem(file, line, err))
+	}
+}
+
+// packContext checks a build's pack-context: a folder of the step beside
+// starter/, solution/ and attempts/, and lists its files into the action.
+func (l *loader) packContext(file string, line int, stepDir string, b *BuildAction) {
+	switch {
+	case !safeName(b.PackContext):
+		l.ps.add(file, line, "pack-context %q must be the name of a folder in the step's folder (no slashes, no ..)", b.PackContext)
+		return
+	case b.PackContext == StarterDir || b.PackContext == SolutionDir || b.PackContext == AttemptsDir:
+		l.ps.add(file, line, "pack-context %q: the %s/, %s/ and %s/ folders are the learner's; name a folder of its own, such as teammate", b.PackContext, StarterDir, SolutionDir, AttemptsDir)
+		return
+	}
+	if fi, err := fs.Stat(l.fsys, path.Join(stepDir, b.PackContext)); err != nil || !fi.IsDir() {
+		l.ps.add(file, line, "pack-context %q: there is no folder %s", b.PackContext, path.Join(stepDir, b.PackContext))
+		return
+	}
+	b.Context = l.filesWith(file, stepDir, b.PackContext, SampleValues())
+	dockerfile := cmp.Or(b.Dockerfile, "Dockerfile")
+	if !slices.Contains(b.Context.List, dockerfile) && !slices.Contains(b.Context.List, dockerfile+TemplateSuffix) {
+		l.ps.add(file, line, "pack-context %q has no %s", b.PackContext, dockerfile)
+	}
+}
 
 func keyLine(m *yaml.Node, key string, offset int) int {
 	for i := 0; i+1 < len(m.Content); i += 2 {

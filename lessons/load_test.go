@@ -32,6 +32,10 @@ func TestNeedsDaemon(t *testing.T) {
 		{step("container.log"), true},
 		{step("trivy.report"), true},
 	}
+	verifying := &Step{Checks: []Check{{ID: "real", Type: "dockerfile.base", Spec: &DockerfileBase{Verify: true}}}}
+	if !verifying.NeedsDaemon() {
+		t.Error("dockerfile.base with verify: NeedsDaemon = false, want true (it asks the daemon about digests)")
+	}
 	for _, c := range cases {
 		var types []string
 		for _, ch := range c.step.Checks {

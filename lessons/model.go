@@ -1,9 +1,11 @@
 package lessons
 
 import (
+	"fmt"
 	"io/fs"
 	"path"
 	"sort"
+	"strings"
 )
 
 // FormatVersion is the course pack format this build reads.
@@ -17,8 +19,11 @@ type Course struct {
 	Summary string
 	// Images are the base images the exercises build from; a classroom
 	// prepares them ahead of time.
-	Images  []BaseImage
-	Lessons []*Lesson
+	Images []BaseImage
+	// Releases is the dated table of the release lines of the images the
+	// course names; nil when the pack has none.
+	Releases *Releases
+	Lessons  []*Lesson
 
 	fsys fs.FS
 }
@@ -102,6 +107,13 @@ type BuildAction struct {
 	Secrets map[string]string `yaml:"secrets"`
 	Target  string            `yaml:"target"`
 	Builder Builder           `yaml:"builder"`
+	// PackContext, when set, names a folder of the step in the course
+	// pack to build instead of the step folder: someone else's project
+	// (a teammate's), which is never laid out where the learner could
+	// read it. The tutor builds a temporary copy, templates filled.
+	PackContext string `yaml:"pack-context"`
+	// Context is the PackContext folder's files.
+	Context Files `yaml:"-"`
 }
 
 // RunAction runs a container. Values are templates.
@@ -127,13 +139,21 @@ type Choice struct {
 
 // Answer says what a free answer is compared with.
 type Answer struct {
-	// Expect is "secret" (the learner's canary) or "text".
+	// Expect is "secret" (the learner's canary), "text" or "values"
+	// (ExpectValues).
 	Expect string `yaml:"expect"`
 	// Value is the expected text when Expect is "text"; a template.
 	Value string `yaml:"value"`
 	// Prompt is the label of the input field.
 	Prompt string `yaml:"prompt"`
+	// Values are the values the answer must hold when Expect is
+	// ExpectValues, each checked by a check of its own.
+	Values []AnswerPart `yaml:"values"`
 }
+
+// ExpectValues is the expectation of an answer that holds several values
+// the learner found, typed separated by spaces.
+const ExpectValues = "values"
 
 // Attempt is a wrong solution that must fail the named checks. It is the
 // starter files with Files on top, then the step's action, unless the
@@ -145,6 +165,9 @@ type Attempt struct {
 	Files    Files
 	Action   *Action
 	NoAction bool
+	// Answer is what the attempt types, for an answer step; nil types
+	// nothing. A template.
+	Answer *string
 }
 
 // Files is a folder of files inside the course pack.
@@ -160,6 +183,21 @@ func (f Files) Empty() bool { return len(f.List) == 0 }
 // Read returns the content of one file, by its path relative to Dir.
 func (f Files) Read(name string) ([]byte, error) {
 	return fs.ReadFile(f.fsys, path.Join(f.Dir, name))
+}
+
+// Render returns a file's name and content as laid out: a template
+// (TemplateSuffix) filled with the values and its suffix dropped, any
+// other file as it is.
+func (f Files) Render(name string, v Values) (string, []byte, error) {
+	data, err := f.Read(name)
+	if err != nil || !strings.HasSuffix(name, TemplateSuffix) {
+		return name, data, err
+	}
+	out, err := Expand(string(data), v)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return strings.TrimSuffix(name, TemplateSuffix), []byte(out), nil
 }
 
 func listFiles(fsys fs.FS, dir string) (Files, error) {

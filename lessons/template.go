@@ -12,6 +12,10 @@ import (
 
 // Values are the learner's own values that fill a step's text and specs.
 type Values struct {
+	// hiddenKey keys the learner's hidden values (Hidden); empty in the
+	// values of what the learner reads first (Shown).
+	hiddenKey string
+
 	Secret    string // the learner's canary secret
 	Workdir   string // the step's folder in the workspace
 	Workspace string // the workspace root
@@ -27,6 +31,8 @@ type Values struct {
 	// names maps the image names the step's action and checks use into
 	// the learner's namespace; unexported, so templates do not see it.
 	names imageNames
+	// imageIDs looks up a local image's ID for {{.ImageID "ref"}}.
+	imageIDs func(ref string) (string, error)
 }
 
 // imageNames is how Values map image names: into a namespace, except the
@@ -42,6 +48,9 @@ type Learner struct {
 	Secret    string
 	Workspace string
 	Namespace Namespace
+	// ImageIDs, when set, answers {{.ImageID "ref"}} from the daemon (an
+	// attempt that uses an image ID where a digest belongs).
+	ImageIDs func(ref string) (string, error)
 }
 
 // Values are the learner's values for a step of the course: the step's
@@ -50,8 +59,10 @@ func (c *Course) Values(st *Step, l Learner) Values {
 	v := Values{
 		Secret: l.Secret, Workdir: c.StepDir(l.Workspace, st), Workspace: l.Workspace,
 		Step: st.ID, Course: c.ID, Learner: l.Namespace.String(), names: imageNames{ns: l.Namespace, course: c},
+		imageIDs: l.ImageIDs,
 	}
 	v.Image = v.ImageName(st.Image)
+	v.hiddenKey = l.Secret
 	return v
 }
 
@@ -77,6 +88,7 @@ func (v Values) Namespace() Namespace { return v.names.ns }
 // SampleValues stand in for a learner's values when a pack is linted.
 func SampleValues() Values {
 	return Values{
+		hiddenKey: "canary-0123456789",
 		Secret:    "canary-0123456789",
 		Workdir:   "/home/learner/dockertutor/course/lesson/step",
 		Workspace: "/home/learner/dockertutor",
@@ -104,8 +116,10 @@ func expandNamed(name, text string, v Values) (string, error) {
 	return b.String(), nil
 }
 
-// Render fills the step's markdown with the learner's values.
+// Render fills the step's markdown with the learner's values; hidden
+// values are never shown there.
 func (s *Step) Render(v Values) (string, error) {
+	v = v.Shown()
 	if v.Image == "" {
 		v.Image = s.Image
 	}
@@ -127,7 +141,7 @@ func templateProblem(file string, startLine int, err error) Problem {
 		line = startLine + n - 1
 		msg = msg[len(sm[0]):]
 	}
-	return Problem{File: file, Line: line, Message: fmt.Sprintf("template: %s (values are %s)", msg, valueNames)}
+	return Problem{File: file, Line: line, Message: fmt.Sprintf("template: %s (values are %s, %s)", msg, valueNames, hiddenValueName)}
 }
 
 const valueNames = "{{.Secret}}, {{.Workdir}}, {{.Workspace}}, {{.Image}}, {{.Step}}, {{.Course}}, {{.Learner}}"

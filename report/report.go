@@ -332,6 +332,9 @@ type Lint struct {
 	// Course is the pack's id when it loaded.
 	Course   string        `json:"course,omitempty"`
 	Problems []PackProblem `json:"problems"`
+	// Warnings are true of a valid pack but may need an author's look (a
+	// release table grown old); they do not change the exit code.
+	Warnings []PackProblem `json:"warnings,omitempty"`
 }
 
 // PackProblem is one problem of a course pack, at a file and line.
@@ -352,7 +355,7 @@ type Prove struct {
 type Case struct {
 	Step string `json:"step"`
 	// Name is "solution", "starter", "attempt NAME", "nothing done",
-	// "right answer" or "wrong answer".
+	// "right answer", "wrong answer" or "values in the image".
 	Name        string  `json:"name"`
 	Want        string  `json:"want"`
 	OK          bool    `json:"ok"`

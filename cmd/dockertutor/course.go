@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -42,6 +43,9 @@ func newCourseCmd(g *globals) *cobra.Command {
 				for _, p := range ps {
 					fmt.Fprintf(w, "%s/%s\n", args[0], p.String())
 				}
+				for _, p := range packWarnings(c) {
+					fmt.Fprintf(w, "%s/%s (warning)\n", args[0], p.String())
+				}
 			}
 			if len(ps) > 0 {
 				return failed(fmt.Sprintf("%d problem(s) in %s", len(ps), args[0]))
@@ -55,6 +59,14 @@ func newCourseCmd(g *globals) *cobra.Command {
 	lint.Flags().BoolVar(&asJSON, "json", false, "print the problems as JSON")
 	cmd.AddCommand(lint, newProveCmd(g))
 	return cmd
+}
+
+// packWarnings are what holds in a pack but needs its author's look today.
+func packWarnings(c *lessons.Course) lessons.Problems {
+	if c == nil {
+		return nil
+	}
+	return c.Releases.Warnings(time.Now())
 }
 
 func newProveCmd(g *globals) *cobra.Command {

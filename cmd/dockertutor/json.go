@@ -106,6 +106,9 @@ func lintDocument(dir string, c *lessons.Course, ps lessons.Problems) *report.Li
 	for _, p := range ps {
 		doc.Problems = append(doc.Problems, report.PackProblem{File: p.File, Line: p.Line, Message: p.Message})
 	}
+	for _, p := range packWarnings(c) {
+		doc.Warnings = append(doc.Warnings, report.PackProblem{File: p.File, Line: p.Line, Message: p.Message})
+	}
 	return doc
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
+	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
 	"github.com/dockertutor/dockertutor/exercises/labels"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -168,8 +169,11 @@ func TestSolveAllThenCheckAllPasses(t *testing.T) {
 			t.Logf("reset --all: exit %d\n%s%s", code, out, errs)
 		}
 	})
+	// The scan step's solution is trivy's report, which the tutor does not
+	// make: solve leaves that step failing, and only that step.
 	out, errs, code := c.run("solve", "--all")
-	if code != 0 {
+	scans := stepsNeedingTrivy(course)
+	if code != 0 && (code != 1 || !onlyTheseFail(out, scans)) {
 		t.Fatalf("solve --all: exit %d\n%s%s", code, out, errs)
 	}
 	data, err := os.ReadFile(filepath.Join(os.Getenv("XDG_STATE_HOME"), "dockertutor", "progress-"+course.ID+".json"))
@@ -196,8 +200,49 @@ func TestSolveAllThenCheckAllPasses(t *testing.T) {
 			t.Errorf("step %s: the canary is printed in full:\n%s", st.Number, section)
 		}
 	}
+	// trivy's report of the image as trivy writes it, as a learner's scan.
+	for _, st := range scans {
+		v := course.Values(st, lessons.Learner{Secret: secret, Workspace: c.workspace, Namespace: c.ns})
+		for _, ch := range st.Checks {
+			if spec, ok := ch.Spec.(*lessons.TrivyReport); ok {
+				report, err := check.TrivyReportOf(context.Background(), check.Env{Step: st, Values: v, Docker: cli}, v.Image)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(v.Workdir, spec.File), report, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
 	out, errs, code = c.run("check", "--all")
 	if code != 0 {
 		t.Fatalf("check --all after solve --all: exit %d\n%s%s", code, out, errs)
 	}
+}
+
+func stepsNeedingTrivy(c *lessons.Course) []*lessons.Step {
+	var steps []*lessons.Step
+	for _, st := range c.Steps() {
+		if slices.ContainsFunc(st.Checks, func(ch lessons.Check) bool { return ch.Type == "trivy.report" }) {
+			steps = append(steps, st)
+		}
+	}
+	return steps
+}
+
+// onlyTheseFail reports whether every step that did not pass in the output
+// of solve or check --all ("== 2.2 Title" sections) is one of steps.
+func onlyTheseFail(out string, steps []*lessons.Step) bool {
+	for _, section := range strings.Split(out, "\n== ") {
+		if !strings.Contains(section, "\nFAIL: ") {
+			continue
+		}
+		if !slices.ContainsFunc(steps, func(st *lessons.Step) bool {
+			return strings.HasPrefix(strings.TrimPrefix(section, "== "), st.Number+" ")
+		}) {
+			return false
+		}
+	}
+	return true
 }

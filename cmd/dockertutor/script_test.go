@@ -70,7 +70,9 @@ func scriptParams(dir string, dockerHost func(*testscript.Env) string, setup fun
 				"DOCKER_CONTEXT":        "",
 				"DOCKER_CONFIG":         filepath.Join(env.WorkDir, "home", ".docker"),
 				"NO_COLOR":              "1",
-				"TERM":                  "dumb",
+				// Never ask Docker Hub about a tag or digest: nothing past loopback.
+				"DOCKERTUTOR_OFFLINE_REGISTRIES": "docker.io",
+				"TERM":                           "dumb",
 			} {
 				env.Setenv(k, v)
 			}

@@ -57,10 +57,13 @@ func answerChoice(_ context.Context, env Env, _ *lessons.AnswerChoice) finding {
 	return failed("Not this one. Read the explanation, then try another choice.", ev...)
 }
 
-func answerValue(_ context.Context, env Env, _ *lessons.AnswerValue) finding {
+func answerValue(_ context.Context, env Env, spec *lessons.AnswerValue) finding {
 	a := env.Step.Answer
 	if a == nil {
 		return broken(fmt.Errorf("step %s has no answer spec", env.Step.ID))
+	}
+	if spec.Of != "" {
+		return answerPart(env, a, spec.Of)
 	}
 	if len(env.Answer) == 0 {
 		return failed("No answer yet: type the value you found (a in the tutor, or dockertutor answer " + env.Step.ID + " VALUE).")
@@ -91,4 +94,52 @@ func answerValue(_ context.Context, env Env, _ *lessons.AnswerValue) finding {
 // cleanAnswer drops surrounding space and quotes a learner may paste.
 func cleanAnswer(s string) string {
 	return strings.Trim(strings.TrimSpace(s), "\"'`")
+}
+
+// answerPart checks that the answer holds one of the step's values. While
+// it is missing, the message names the value (the part's name) and never
+// shows it; where it is comes once it is found or the solution was asked
+// for.
+func answerPart(env Env, a *lessons.Answer, id string) finding {
+	part, ok := a.Part(id)
+	if !ok {
+		return broken(fmt.Errorf("step %s has no answer value %q", env.Step.ID, id))
+	}
+	want, err := lessons.Expand(part.Value, env.Values)
+	if err != nil {
+		return broken(fmt.Errorf("answer value %s: %w", id, err))
+	}
+	name, err := lessons.Expand(part.Name, env.Values.Shown())
+	if err != nil {
+		return broken(fmt.Errorf("answer value %s: %w", id, err))
+	}
+	where, err := lessons.Expand(part.Where, env.Values)
+	if err != nil {
+		return broken(fmt.Errorf("answer value %s: %w", id, err))
+	}
+	whereItIs := Evidence{Where: "where it is", Detail: where}
+	var ev []Evidence
+	if env.SolutionSeen {
+		ev = append(ev, whereItIs)
+	}
+	if len(env.Answer) == 0 {
+		return failed(fmt.Sprintf("Not found yet: %s. Type the values you found, separated by spaces (a in the tutor, or dockertutor answer %s 'VALUE VALUE').", name, env.Step.ID), ev...)
+	}
+	if slices.ContainsFunc(env.Answer, func(w string) bool { return isValue(w, want) }) {
+		if extra := len(env.Answer) - len(a.Values); extra > 0 {
+			return failed(fmt.Sprintf("Your answer holds %s, but also %d more word(s) than there are values: give just the values you found.", name, extra), ev...)
+		}
+		return passed(fmt.Sprintf("Found: %s.", name), whereItIs)
+	}
+	if env.Values.Secret != "" && slices.ContainsFunc(env.Answer, func(w string) bool { return isValue(w, env.Values.Secret) }) {
+		return failed(fmt.Sprintf("Still missing: %s. The canary in your answer is your own secret from the earlier steps; your teammate's secrets are other values.", name), ev...)
+	}
+	return failed(fmt.Sprintf("Still missing: %s.", name), ev...)
+}
+
+// isValue reports whether a word of an answer is the value, bare or in
+// the KEY=value form a history entry or an env file shows.
+func isValue(word, value string) bool {
+	w := cleanAnswer(word)
+	return w == value || strings.HasSuffix(w, "="+value)
 }

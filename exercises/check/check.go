@@ -81,6 +81,9 @@ type Env struct {
 	Began time.Time
 	// Answer is the learner's recorded answer (quiz choice ids or a value).
 	Answer []string
+	// SolutionSeen says the learner asked for the solution: an answer's
+	// checks may then say where each value was.
+	SolutionSeen bool
 	// Docker is the daemon, nil when it is unreachable (DockerErr says why).
 	Docker    daemon.Checker
 	DockerErr error

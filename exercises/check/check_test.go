@@ -82,6 +82,7 @@ var daemonSpecs = []lessons.CheckSpec{
 	&lessons.ImageEnv{Name: "X"}, &lessons.ImageLabel{Key: "k"}, &lessons.ImageUser{},
 	&lessons.ImageSize{Max: "1MB"}, &lessons.LeakAbsent{}, &lessons.LeakFound{},
 	&lessons.ContainerRuntimeEnv{Var: "X"}, &lessons.ContainerExitCode{}, &lessons.ContainerLog{Contains: "x"},
+	&lessons.TrivyReport{File: "report.json"},
 }
 
 func TestDaemonSpecsCoverTheVocabulary(t *testing.T) {

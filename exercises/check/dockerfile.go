@@ -77,7 +77,7 @@ var tagKinds = map[lessons.TagClass]dockerfile.TagKind{
 	lessons.TagDigest:      dockerfile.TagDigest,
 }
 
-func dockerfileBase(_ context.Context, env Env, c *lessons.DockerfileBase) finding {
+func dockerfileBase(ctx context.Context, env Env, c *lessons.DockerfileBase) finding {
 	an, f := analyze(env, c.File)
 	if f != nil {
 		return *f
@@ -92,7 +92,8 @@ func dockerfileBase(_ context.Context, env Env, c *lessons.DockerfileBase) findi
 	}
 	stages := stagesToCheck(an, c.Stage)
 	var ev []Evidence
-	var problems []string
+	var problems, notes, verified []string
+	var codenames []Evidence
 	for _, i := range stages {
 		st := an.Stages[i]
 		base := an.RootBase(i)
@@ -108,6 +109,9 @@ func dockerfileBase(_ context.Context, env Env, c *lessons.DockerfileBase) findi
 			continue
 		}
 		img := base.Image
+		if line := withCodename(img, env.Values.Releases()); line != nil {
+			codenames = append(codenames, Evidence{Where: "codename", Detail: fmt.Sprintf("%s names the %s line of %s", img.Tag.Version, line.Version, img.Name)})
+		}
 		detail := fmt.Sprintf("FROM %s: %s", img.Familiar, img.Tag.Kind.Description())
 		if base.Written != base.Expanded && base.Expanded != "" {
 			detail = fmt.Sprintf("FROM %s (expands to %s): %s", base.Written, img.Familiar, img.Tag.Kind.Description())
@@ -122,9 +126,28 @@ func dockerfileBase(_ context.Context, env Env, c *lessons.DockerfileBase) findi
 		if len(c.Variants) > 0 && !slices.ContainsFunc(c.Variants, img.Tag.HasVariant) {
 			problems = append(problems, fmt.Sprintf("%s is not a %s variant", img.Familiar, strings.Join(c.Variants, " or ")))
 		}
+		if c.Verify {
+			v := verifyBase(ctx, env, img)
+			if v.err != nil {
+				return broken(v.err)
+			}
+			problems = append(problems, v.problems...)
+			notes = append(notes, v.notes...)
+			verified = append(verified, v.passes...)
+		}
+	}
+	ev = append(ev, codenames...)
+	for _, f := range verified {
+		ev = append(ev, Evidence{Where: "verified", Detail: f})
+	}
+	for _, n := range notes {
+		ev = append(ev, Evidence{Where: "not checked", Detail: n})
 	}
 	if len(problems) > 0 {
 		return failed(capitalize(strings.Join(problems, "; "))+".", ev...)
+	}
+	if len(notes) > 0 {
+		return passed("The base image follows the policy. Not checked: "+strings.Join(notes, "; ")+".", ev...)
 	}
 	return passed("The base image follows the policy.", ev...)
 }
@@ -234,6 +257,7 @@ func dockerfileNoSecretArgs(_ context.Context, env Env, c *lessons.DockerfileNoS
 	stages := stagesToCheck(an, c.Stage)
 	var ev []Evidence
 	seen := map[string]bool{}
+	declaredBy := map[string]bool{} // "ARG", "ENV"
 	for _, i := range stages {
 		vars := an.SecretLookingVariables(i)
 		for _, st := range an.Stages {
@@ -252,13 +276,33 @@ func dockerfileNoSecretArgs(_ context.Context, env Env, c *lessons.DockerfileNoS
 				continue
 			}
 			seen[key] = true
+			declaredBy[v.Instruction] = true
 			ev = append(ev, Evidence{Where: fmt.Sprintf("%s:%d", an.Filename, v.Line), Detail: fmt.Sprintf("%s %s", v.Instruction, v.Name)})
 		}
 	}
 	if len(ev) > 0 {
-		return failed("A secret-looking ARG or ENV is declared where it ends up in the image: its value lands in the history (ARG) or the config (ENV). Pass the secret with a secret mount instead.", ev...)
+		return failed(secretVariablesMessage(c.Stage == lessons.StageAll, declaredBy["ARG"], declaredBy["ENV"]), ev...)
 	}
 	return passed("No secret-looking ARG or ENV in the image's stage.")
+}
+
+// secretVariablesMessage says why a secret-looking ARG or ENV fails even
+// when this daemon's image shows no trace of it: the verdict must hold on
+// the engine the learner moves to, and BuildKit since Engine 27 (Dockerfile
+// frontend 1.8) writes `ARG NAME=<value>` into the history for an ARG that
+// no command uses, which older builders leave out.
+func secretVariablesMessage(everyStage, args, envs bool) string {
+	var why []string
+	if args {
+		why = append(why, "BuildKit on Docker Engine 27 and later writes an ARG's value into the history (ARG NAME=value) even when no command uses it, so an image that looks clean on an older builder leaks on a current one")
+	}
+	if envs {
+		why = append(why, "an ENV's value is in the image config, for every container and everyone who pulls the image")
+	}
+	if everyStage {
+		return "A secret-looking ARG or ENV is declared in a stage the build runs: " + strings.Join(why, "; ") + "; an earlier stage keeps it in the build cache. Pass the secret with a secret mount instead."
+	}
+	return "A secret-looking ARG or ENV is declared in a stage that becomes the image: " + strings.Join(why, "; ") + ". Keep it out of that stage: a build secret goes in through a secret mount (or an ARG of an earlier build stage only), a runtime secret comes from the environment the container runs in (docker run -e)."
 }
 
 // stagesToCheck is the stages a check's stage selector names: the one the

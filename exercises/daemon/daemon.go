@@ -22,14 +22,18 @@ type Images interface {
 }
 
 // Checker is what the checks ask: images, the containers made from them,
-// a throwaway container to look at an image's files, and the event log.
+// a throwaway container to look at an image's files, the event log, and
+// the registry (through the daemon) about a base image's tag or digest.
 type Checker interface {
 	Images
+	ImageList(ctx context.Context, options client.ImageListOptions) (client.ImageListResult, error)
+	DistributionInspect(ctx context.Context, imageRef string, options client.DistributionInspectOptions) (client.DistributionInspectResult, error)
 	ContainerList(ctx context.Context, options client.ContainerListOptions) (client.ContainerListResult, error)
 	ContainerInspect(ctx context.Context, container string, options client.ContainerInspectOptions) (client.ContainerInspectResult, error)
 	ContainerLogs(ctx context.Context, container string, options client.ContainerLogsOptions) (client.ContainerLogsResult, error)
 	ContainerCreate(ctx context.Context, options client.ContainerCreateOptions) (client.ContainerCreateResult, error)
 	ContainerStatPath(ctx context.Context, container string, options client.ContainerStatPathOptions) (client.ContainerStatPathResult, error)
+	CopyFromContainer(ctx context.Context, container string, options client.CopyFromContainerOptions) (client.CopyFromContainerResult, error)
 	ContainerRemove(ctx context.Context, container string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
 	Events(ctx context.Context, options client.EventsListOptions) client.EventsResult
 }

@@ -70,9 +70,9 @@ func (k TagKind) Description() string {
 	case TagMajor:
 		return "a major-version tag, which moves to every new minor and patch release of that major version"
 	case TagMajorMinor:
-		return "a major.minor tag, which moves to every new patch release"
+		return "a major.minor tag, which moves to new patch releases of that minor version for as long as its publisher makes them"
 	case TagFullVersion:
-		return "a full version, which publishers rarely move (some rebuild it for OS patches)"
+		return "a full version, which the publisher may rebuild for OS fixes while it is the newest of its line, and then leaves as it is"
 	case TagVariantOnly:
 		return "a variant without a version (such as alpine, slim or bookworm), which moves to every new release of that variant"
 	case TagDated:
@@ -331,4 +331,41 @@ var knownVariants = map[string]bool{
 	"jdk": true, "jre": true, "fpm": true, "apache": true, "cli": true,
 	"zts": true, "management": true, "perl": true, "otel": true,
 	"minimal": true, "full": true, "scm": true, "curl": true,
+}
+
+// AsCodename reads the tag as naming a release line by its codename, when
+// it does: for the line 22 named jod, `jod` reads as the major tag 22 and
+// `jod-alpine` as 22-alpine, since the publisher points both where it
+// points 22 and 22-alpine. ok is false when the tag does not start with
+// the codename.
+func (t Tag) AsCodename(codename string, line []int) (Tag, bool) {
+	parts := strings.Split(t.Tag, "-")
+	if codename == "" || len(line) == 0 || !strings.EqualFold(parts[0], codename) {
+		return t, false
+	}
+	out := Tag{Tag: t.Tag, Digest: t.Digest, Version: parts[0], Numbers: append([]int(nil), line...)}
+	var variant []string
+	for _, p := range parts[1:] {
+		switch {
+		case p == "":
+		case isDateStamp(p) && out.Date == "":
+			out.Date = p
+		default:
+			variant = append(variant, p)
+		}
+	}
+	out.Variant = strings.Join(variant, "-")
+	switch {
+	case t.Digest != "":
+		out.Kind = TagDigest
+	case out.Date != "":
+		out.Kind = TagDated
+	case len(line) == 1:
+		out.Kind = TagMajor
+	case len(line) == 2:
+		out.Kind = TagMajorMinor
+	default:
+		out.Kind = TagFullVersion
+	}
+	return out, true
 }

@@ -37,6 +37,7 @@ func BusyboxPath() string {
 // DOCKERTUTOR_REQUIRE_DOCKER=1.
 func Client(t testing.TB) *client.Client {
 	t.Helper()
+	registryLookupsOff()
 	cli, err := client.New(client.FromEnv)
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -51,6 +52,19 @@ func Client(t testing.TB) *client.Client {
 	}
 	t.Cleanup(func() { cli.Close() })
 	return cli
+}
+
+// offlineRegistriesEnv is check.OfflineRegistriesEnv (check's own tests
+// import this package, so it cannot import check).
+const offlineRegistriesEnv = "DOCKERTUTOR_OFFLINE_REGISTRIES"
+
+// registryLookupsOff keeps the checks from asking the daemon to look tags
+// up on Docker Hub: the build machines send nothing past loopback. A
+// value already set (a test's own registry list) is kept.
+func registryLookupsOff() {
+	if _, set := os.LookupEnv(offlineRegistriesEnv); !set {
+		os.Setenv(offlineRegistriesEnv, "docker.io")
+	}
 }
 
 var standInMu sync.Mutex

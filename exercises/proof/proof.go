@@ -6,8 +6,10 @@
 // must not pass: the starter alone, in a second namespace, beside a first
 // one's finished work (one learner's solution on the daemon, the next
 // learner not yet started). Quiz and answer steps are proven with their
-// right and a wrong answer. A proof works in private namespaces, never a
-// learner's: it can run on the machine where someone is doing the course.
+// right and a wrong answer, an answer step's must-fail attempts too, and
+// the image its action makes must hold every value its answer expects
+// (answer.go). A proof works in private namespaces, never a learner's: it
+// can run on the machine where someone is doing the course.
 package proof
 
 import (
@@ -33,7 +35,7 @@ const NamespacePrefix = "dtproof"
 type Case struct {
 	Step string `json:"step"`
 	// Name is "solution", "starter", "attempt NAME", "nothing done",
-	// "right answer" or "wrong answer".
+	// "right answer", "wrong answer" or "values in the image".
 	Name string `json:"name"`
 	// Want says what must hold.
 	Want string `json:"want"`
@@ -89,7 +91,7 @@ func Step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options) (
 // buildsWithEither reports whether the step builds and leaves the builder
 // open, so a learner's plain `docker build` may use either.
 func buildsWithEither(st *lessons.Step) bool {
-	if st.Kind != lessons.KindExercise {
+	if st.Kind != lessons.KindExercise && st.Kind != lessons.KindAnswer {
 		return false
 	}
 	uses := func(a *lessons.Action) bool {
@@ -130,7 +132,7 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 	switch st.Kind {
 	case lessons.KindExercise:
 		solution := Case{Step: st.ID, Name: "solution", Want: "every check passes"}
-		if err := exercise(ctx, fresh, pre, st, &solution, st.Solution, st.Action); err != nil {
+		if err := exercise(ctx, fresh, pre, st, &solution, st.Solution, st.Action, true); err != nil {
 			return cases, err
 		}
 		if !solution.Verdict.Passed {
@@ -142,7 +144,7 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 		// The starter without the action: for steps whose work is the
 		// action itself (build this as it is), not acting must not pass.
 		starter := Case{Step: st.ID, Name: "starter", Want: "the untouched starter, not acted on, does not pass"}
-		if err := exercise(ctx, fresh, pre, st, &starter, lessons.Files{}, nil); err != nil {
+		if err := exercise(ctx, fresh, pre, st, &starter, lessons.Files{}, nil, false); err != nil {
 			return cases, err
 		}
 		if starter.Verdict.Passed {
@@ -160,7 +162,7 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 			if a.NoAction {
 				action = nil
 			}
-			if err := exercise(ctx, fresh, pre, st, &ac, a.Files, action); err != nil {
+			if err := exercise(ctx, fresh, pre, st, &ac, a.Files, action, false); err != nil {
 				return cases, err
 			}
 			ac.Problem = mustFail(ac.Verdict, a.Fails)
@@ -207,13 +209,22 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 			cs.OK = cs.Problem == ""
 			cases = append(cases, cs)
 		}
+		if st.Kind == lessons.KindAnswer {
+			more, err := answerCases(ctx, fresh, st)
+			cases = append(cases, more...)
+			if err != nil {
+				return cases, err
+			}
+		}
 	}
 	return cases, nil
 }
 
 // exercise lays out the starter, puts files over it, runs the action and
-// checks, with the step's Docker objects cleaned before and after.
-func exercise(ctx context.Context, fresh func() (*tutor.Session, error), pre []*lessons.Step, st *lessons.Step, cs *Case, files lessons.Files, action *lessons.Action) error {
+// checks, with the step's Docker objects cleaned before and after. For the
+// reference solution (solves), it first writes what the tools the step
+// asks for would (standInForTools).
+func exercise(ctx context.Context, fresh func() (*tutor.Session, error), pre []*lessons.Step, st *lessons.Step, cs *Case, files lessons.Files, action *lessons.Action, solves bool) error {
 	s, err := fresh()
 	if err != nil {
 		return err
@@ -250,6 +261,15 @@ func exercise(ctx context.Context, fresh func() (*tutor.Session, error), pre []*
 				return err
 			}
 			cs.ActionErr = err.Error()
+		}
+	}
+	if solves {
+		tools, err := standInForTools(ctx, s, st)
+		if err != nil {
+			return fmt.Errorf("%s %s: write a tool's output from the image: %w", st.ID, cs.Name, err)
+		}
+		if len(tools) > 0 {
+			cs.Want += " (with " + strings.Join(tools, ", ") + "'s output made by the proof from the image)"
 		}
 	}
 	cs.Verdict, err = s.Check(ctx, st)

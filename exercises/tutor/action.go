@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 
@@ -31,8 +32,13 @@ func (s *Session) buildOptions(st *lessons.Step, v lessons.Values) (builder.Opti
 	if err != nil {
 		return builder.Options{}, err
 	}
+	dir := s.Work.StepDir(st)
+	if b.PackContext != "" {
+		// What the command shows; Run builds a temporary copy of it.
+		dir = b.PackContext
+	}
 	o := builder.Options{
-		Course: s.Course.ID, Step: st.ID, Namespace: s.ns, Dir: s.Work.StepDir(st),
+		Course: s.Course.ID, Step: st.ID, Namespace: s.ns, Dir: dir,
 		Dockerfile: b.Dockerfile, Tags: []string{v.ImageName(tag)}, Target: b.Target,
 		Builder: builderKind(kind), NoCache: s.noCache, Now: s.now,
 	}
@@ -42,8 +48,10 @@ func (s *Session) buildOptions(st *lessons.Step, v lessons.Values) (builder.Opti
 			return o, fmt.Errorf("build arg %s: %w", name, err)
 		}
 		// The canary is shown in the command on purpose: seeing it typed
-		// in plain sight is part of the lesson.
-		o.BuildArgs = append(o.BuildArgs, builder.BuildArg{Name: name, Value: val})
+		// in plain sight is part of the lesson. A pack-context build is
+		// someone else's: its values are theirs, and the command only
+		// names them.
+		o.BuildArgs = append(o.BuildArgs, builder.BuildArg{Name: name, Value: val, Secret: b.PackContext != ""})
 	}
 	for _, id := range slices.Sorted(maps.Keys(b.Secrets)) {
 		val, err := lessons.Expand(b.Secrets[id], v)
@@ -110,7 +118,9 @@ func (s *Session) ActionCommand(st *lessons.Step) string {
 		}
 		cmd := builder.Command(o)
 		for _, sec := range o.Secrets {
-			cmd = sec.Env + "=" + shellQuote(string(sec.Value)) + " " + cmd
+			if st.Action.Build.PackContext == "" { // someone else's secrets are named, never shown
+				cmd = sec.Env + "=" + shellQuote(string(sec.Value)) + " " + cmd
+			}
 		}
 		cmds = append(cmds, cmd)
 	}
@@ -153,9 +163,13 @@ func (s *Session) Run(ctx context.Context, st *lessons.Step, events chan<- Event
 		return err
 	}
 	v := s.Values(st, p)
+	hidden := hiddenValues(st, v)
 	emit := func(kind EventKind, text string) {
 		if events == nil {
 			return
+		}
+		for _, h := range hidden {
+			text = leak.Redact(text, h)
 		}
 		select {
 		case events <- Event{Time: s.now(), Kind: kind, Text: text}:
@@ -174,6 +188,15 @@ func (s *Session) Run(ctx context.Context, st *lessons.Step, events chan<- Event
 		if err != nil {
 			emit(EventError, err.Error())
 			return err
+		}
+		if st.Action.Build.PackContext != "" {
+			dir, err := layOutPackContext(st.Action.Build.Context, v)
+			if err != nil {
+				emit(EventError, err.Error())
+				return err
+			}
+			defer os.RemoveAll(dir)
+			o.Dir = dir
 		}
 		var made []string
 		res, err := builder.Build(ctx, cli, o, func(e builder.Event) {

@@ -137,7 +137,24 @@ func (s *Session) Update(fn func(*progress.Progress) error) (progress.Progress, 
 
 // Values are the learner's values for a step, in the session's namespace.
 func (s *Session) Values(st *lessons.Step, p progress.Progress) lessons.Values {
-	return s.Course.Values(st, lessons.Learner{Secret: p.Secret, Workspace: s.Work.Root, Namespace: s.ns})
+	return s.Course.Values(st, lessons.Learner{Secret: p.Secret, Workspace: s.Work.Root, Namespace: s.ns, ImageIDs: s.imageID})
+}
+
+// imageID asks the daemon for a local image's ID, for templates that lay
+// out an attempt with it ({{.ImageID "alpine:3.22"}}); templates take no
+// context, so the lookup has its own deadline.
+func (s *Session) imageID(ref string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cli, err := s.conn.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	img, err := cli.ImageInspect(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	return img.ID, nil
 }
 
 // Namespace is where the session's Docker objects live.
@@ -255,6 +272,7 @@ func (s *Session) checkWith(ctx context.Context, st *lessons.Step, docker daemon
 	if sp != nil {
 		env.Began, env.Answer = sp.Began, sp.Answer
 	}
+	env.SolutionSeen = sp != nil && sp.SolutionSeen
 	v := check.Run(ctx, env)
 	if err := ctx.Err(); err != nil {
 		// A check cut short (the learner moved on, or a newer check took

@@ -7,6 +7,7 @@
 package fakedaemon
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path"
 	"reflect"
 	"slices"
 	"strconv"
@@ -37,8 +39,11 @@ import (
 type Image struct {
 	// ID is the image ID ("sha256:…"); New derives one from the tags when
 	// empty.
-	ID          string
-	Tags        []string
+	ID   string
+	Tags []string
+	// RepoDigests are the repository digests it was pulled by
+	// (node@sha256:…), as `docker images --digests` shows them.
+	RepoDigests []string
 	Created     time.Time
 	LastTagTime time.Time
 	Size        int64
@@ -50,6 +55,11 @@ type Image struct {
 	// Files are the paths in the image's filesystem (for a container made
 	// from it), by absolute path.
 	Files map[string]container.PathStat
+	// FileContents are what a copy out of a container made from the image
+	// reads, by absolute path (each also needs its entry in Files).
+	FileContents map[string][]byte
+	// Layers are the image's layer diff IDs (RootFS.Layers), oldest first.
+	Layers []string
 	// Raw is the raw inspect JSON; made from the fields above when nil.
 	Raw []byte
 	// Export is what `docker save` of the image streams.
@@ -101,6 +111,7 @@ type Daemon struct {
 	sessions   []net.Conn
 	version    client.ServerVersionResult
 	clock      func() time.Time
+	registry   map[string]string // published reference -> digest, for DistributionInspect
 	// followers are the open event streams without an Until, which the
 	// daemon keeps feeding as events happen.
 	followers []*follower
@@ -352,12 +363,13 @@ func (img *Image) inspect() image.InspectResponse {
 		created = img.Created.UTC().Format(time.RFC3339Nano)
 	}
 	return image.InspectResponse{
-		ID: img.ID, RepoTags: img.Tags, Created: created, Size: img.Size,
+		ID: img.ID, RepoTags: img.Tags, RepoDigests: img.RepoDigests, Created: created, Size: img.Size,
 		Os: "linux", Architecture: "amd64",
 		Config: &dockerspec.DockerOCIImageConfig{ImageConfig: ocispec.ImageConfig{
 			Env: img.Env, Labels: img.Labels, User: img.User,
 		}},
 		Metadata: image.Metadata{LastTagTime: img.LastTagTime},
+		RootFS:   image.RootFS{Type: "layers", Layers: img.Layers},
 	}
 }
 
@@ -445,7 +457,7 @@ func (d *Daemon) ImageList(ctx context.Context, options client.ImageListOptions)
 	var out client.ImageListResult
 	for _, img := range d.images {
 		if labelsMatch(options.Filters, img.Labels) {
-			out.Items = append(out.Items, image.Summary{ID: img.ID, RepoTags: img.Tags, Labels: img.Labels, Size: img.Size, Created: img.Created.Unix()})
+			out.Items = append(out.Items, image.Summary{ID: img.ID, RepoTags: img.Tags, RepoDigests: img.RepoDigests, Labels: img.Labels, Size: img.Size, Created: img.Created.Unix()})
 		}
 	}
 	return out, nil
@@ -627,6 +639,30 @@ func (d *Daemon) ContainerStatPath(ctx context.Context, ref string, options clie
 		return client.ContainerStatPathResult{}, fmt.Errorf("Could not find the file %s in container %s: %w", options.Path, ref, cerrdefs.ErrNotFound)
 	}
 	return client.ContainerStatPathResult{Stat: st}, nil
+}
+
+// CopyFromContainer streams one file of the container's image as a tar
+// archive of that file alone, as the daemon does for a file path.
+func (d *Daemon) CopyFromContainer(ctx context.Context, ref string, options client.CopyFromContainerOptions) (client.CopyFromContainerResult, error) {
+	st, err := d.ContainerStatPath(ctx, ref, client.ContainerStatPathOptions{Path: options.SourcePath})
+	if err != nil {
+		return client.CopyFromContainerResult{}, err
+	}
+	d.mu.Lock()
+	content := d.image(d.container(ref).ImageID).FileContents[options.SourcePath]
+	d.mu.Unlock()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := tw.WriteHeader(&tar.Header{Name: path.Base(options.SourcePath), Mode: 0o644, Size: int64(len(content))}); err != nil {
+		return client.CopyFromContainerResult{}, err
+	}
+	if _, err := tw.Write(content); err != nil {
+		return client.CopyFromContainerResult{}, err
+	}
+	if err := tw.Close(); err != nil {
+		return client.CopyFromContainerResult{}, err
+	}
+	return client.CopyFromContainerResult{Content: io.NopCloser(&buf), Stat: st.Stat}, nil
 }
 
 func (d *Daemon) ContainerRemove(ctx context.Context, ref string, _ client.ContainerRemoveOptions) (client.ContainerRemoveResult, error) {
