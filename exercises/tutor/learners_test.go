@@ -87,10 +87,15 @@ func TestTwoLearnersOnOneDaemon(t *testing.T) {
 			}
 			mustFail(ctx, t, b, "B, having done nothing,", st)
 			if st.Kind == lessons.KindAnswer {
-				// A's value is not B's.
-				v, err := b.Answer(ctx, st, pa.Secret)
+				// A's values (their canary, the secrets hidden in their
+				// teammate's image) are not B's.
+				theirs, err := st.ReferenceAnswer(a.Values(st, pa))
+				if err != nil {
+					t.Fatal(err)
+				}
+				v, err := b.Answer(ctx, st, theirs)
 				if err != nil || v.Passed {
-					t.Fatalf("%s: B passed with A's secret as the answer (%v)", st.ID, err)
+					t.Fatalf("%s: B passed with A's answer (%v)", st.ID, err)
 				}
 			}
 			if act := st.Action; act != nil && act.Build != nil && act.Run != nil {
