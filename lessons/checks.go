@@ -358,10 +358,12 @@ type LeakFound struct {
 }
 
 // ContainerRuntimeEnv: a container of the image has Var at run time while
-// the image config does not.
+// the image config does not, with Value when it is set (a template, such
+// as "{{.Secret}}": this learner's value, not another's).
 type ContainerRuntimeEnv struct {
 	Image string `yaml:"image"`
 	Var   string `yaml:"var"`
+	Value string `yaml:"value"`
 }
 
 // ContainerExitCode: a container of the image exited with Code.
@@ -392,6 +394,18 @@ type TrivyReport struct {
 	File  string `yaml:"file"`
 	Image string `yaml:"image"`
 }
+
+// bindsToTheStep marks the check types that bind what they read to the
+// learner and the step by themselves (an image built, a container started
+// since the step opened; a report in the learner's folder of the image as
+// it is now), so lint asks no image.fresh beside them.
+type bindsToTheStep interface{ bindsToTheStep() }
+
+func (*ImageFresh) bindsToTheStep()          {}
+func (*ContainerRuntimeEnv) bindsToTheStep() {}
+func (*ContainerExitCode) bindsToTheStep()   {}
+func (*ContainerLog) bindsToTheStep()        {}
+func (*TrivyReport) bindsToTheStep()         {}
 
 func (c *DockerfileParses) validate() []string { return nil }
 

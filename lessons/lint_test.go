@@ -153,6 +153,11 @@ func TestBrokenPacks(t *testing.T) {
 		{"wrong value type", func(p fstest.MapFS) {
 			replace(p, "basics/pin-it/step.md", "main: Dockerfile", "main: Dockerfile\noptional: perhaps")
 		}, `basics/pin-it/step.md:5: cannot unmarshal`},
+		{"image check not bound to the step", func(p fstest.MapFS) {
+			replace(p, "basics/pin-it/step.md", "main: Dockerfile", "main: Dockerfile\nimage: demo/app\naction:\n  build: {}")
+			replace(p, "basics/pin-it/step.md", "attempts:", "  - id: clean\n    type: leak.absent\n  - id: other\n    type: image.fresh\n    image: demo/other\nattempts:")
+			replace(p, "basics/pin-it/step.md", "fails: [pinned]", "fails: [pinned, clean, other]")
+		}, `basics/pin-it/step.md:12: check "clean" reads the image demo/app, but nothing binds it to this step: add an image.fresh check of demo/app`},
 		{"empty hint", func(p fstest.MapFS) {
 			replace(p, "basics/pin-it/step.md", "  - Use a full version.", "  - \"\"")
 		}, `basics/pin-it/step.md:13: hint 1 is empty`},

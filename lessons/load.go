@@ -376,6 +376,7 @@ func (l *loader) kindRules(file string, line func(string) int, s *Step) {
 			l.ps.add(file, line("kind"), "an exercise needs a reference solution: a %s/ folder, or an action that produces the result", SolutionDir)
 		}
 		l.everyCheckFails(file, line, s)
+		l.boundToTheStep(file, s)
 	case "":
 		l.ps.add(file, line("kind"), "kind is required: read, quiz, answer or exercise")
 	default:
@@ -453,6 +454,48 @@ func (l *loader) answerParts(file string, at int, s *Step) {
 			l.ps.add(file, at, "answer value %q: %q is typed as one word among the others, so it cannot hold spaces, commas or semicolons", p.ID, x)
 		}
 		s.Checks = append(s.Checks, Check{ID: p.ID, Type: "answer.value", Spec: &AnswerValue{Of: p.ID}, Line: at})
+	}
+}
+
+// boundToTheStep requires every check that reads an image from the daemon
+// to be bound to this step: an image.fresh check of the same image in the
+// step (the container checks and trivy.report bind themselves). Without
+// it an image built before the step opened, or left by another learner or
+// an earlier step, passes with nothing done.
+func (l *loader) boundToTheStep(file string, s *Step) {
+	about := func(c Check) string {
+		t, ok := LookupCheckType(c.Type)
+		if !ok {
+			return ""
+		}
+		imgs := t.images(c.Spec)
+		if len(imgs) == 0 {
+			return ""
+		}
+		name := *imgs[0]
+		if name == "" {
+			name = s.Image
+		}
+		v := SampleValues()
+		v.Image = s.Image
+		if x, err := Expand(name, v); err == nil {
+			name = x
+		}
+		return name
+	}
+	fresh := map[string]bool{}
+	for _, c := range s.Checks {
+		if _, ok := c.Spec.(*ImageFresh); ok {
+			fresh[about(c)] = true
+		}
+	}
+	for _, c := range s.Checks {
+		if _, binds := c.Spec.(bindsToTheStep); binds || c.Daemon() == DaemonNone {
+			continue
+		}
+		if img := about(c); img != "" && !fresh[img] {
+			l.ps.add(file, c.Line, "check %q reads the image %s, but nothing binds it to this step: add an image.fresh check of %s, so that an image built before the step opened cannot pass", c.ID, img, img)
+		}
 	}
 }
 

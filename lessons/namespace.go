@@ -15,15 +15,13 @@ import (
 // and the names and labels of what the tutor creates are all derived from
 // it, and reset and cleanup remove only what is in it.
 //
-// The zero Namespace is the learner's own: the names the course gives
-// (dockertutor/tokenrun), so what the text says is what the learner types.
-// A named one ("dtproof-1a2b3c4d5e6f", for `course prove` and the tests)
-// puts its name in front of every image path and container name and on a
-// label, so a proof run on the machine a learner uses never sees, passes
-// with, or removes the learner's objects.
-//
-// The fields are unexported so that a later learner id (two learners on
-// one daemon) is added here and every name follows.
+// A learner's namespace is named by their learner id ("alice-3f9a2c"); a
+// proof run's or a test's by a private name ("dtproof-1a2b3c4d5e6f"). The
+// name goes in front of every image path and container name and on a
+// label, so two learners on one daemon, or a proof run beside a learner,
+// never see, pass with, or remove each other's objects. The zero
+// Namespace has no name: the course's names as written
+// (dockertutor/tokenrun), for a pack read without a learner.
 type Namespace struct {
 	name string
 }
@@ -55,12 +53,12 @@ func PrivateNamespace(prefix string) (Namespace, error) {
 	return NamedNamespace(prefix + "-" + hex.EncodeToString(b))
 }
 
-// IsLearners reports whether this is the learner's own namespace, whose
-// names are the course's as written.
-func (n Namespace) IsLearners() bool { return n.name == "" }
+// IsZero reports whether the namespace has no name, so that names are the
+// course's as written.
+func (n Namespace) IsZero() bool { return n.name == "" }
 
-// String is the namespace's name, "" for the learner's own. It is the
-// value of the namespace label on what the tutor creates.
+// String is the namespace's name, "" for the zero one. It is the value of
+// the namespace label on what the tutor creates.
 func (n Namespace) String() string { return n.name }
 
 // Image is the name the image called name has in this namespace. The
@@ -105,9 +103,8 @@ func (n Namespace) ownsNamed(named reference.Named) bool {
 
 // ContainerName is the name of the container the tutor runs for a step:
 // stable within the namespace, so the next run of the step finds and
-// replaces it ("dockertutor-image-security-run-with-token" for the
-// learner, "dockertutor-dtproof-1a2b3c4d5e6f-image-security-run-with-token"
-// in a named namespace).
+// replaces it ("dockertutor-alice-3f9a2c-image-security-run-with-token";
+// "dockertutor-image-security-run-with-token" in the zero namespace).
 func (n Namespace) ContainerName(course, step string) string {
 	parts := []string{"dockertutor"}
 	if n.name != "" {

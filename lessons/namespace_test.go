@@ -70,10 +70,10 @@ func TestNamespaceNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := PrivateNamespace("dtproof")
-	if a == b || !regexp.MustCompile(`^dtproof-[0-9a-f]{12}$`).MatchString(a.String()) || a.IsLearners() {
+	if a == b || !regexp.MustCompile(`^dtproof-[0-9a-f]{12}$`).MatchString(a.String()) || a.IsZero() {
 		t.Errorf("private namespaces %q and %q", a, b)
 	}
-	if !(Namespace{}).IsLearners() || (Namespace{}).String() != "" {
+	if !(Namespace{}).IsZero() || (Namespace{}).String() != "" {
 		t.Error("the zero namespace must be the learner's own")
 	}
 	if got := (Namespace{}).ContainerName("image-security", "run-with-token"); got != "dockertutor-image-security-run-with-token" {
@@ -93,7 +93,8 @@ func nsCourse(t *testing.T) *Course {
 		"l/lesson.yaml": {Data: []byte("title: L\nsteps: [build]\n")},
 		"l/build/step.md": {Data: []byte("---\ntitle: Build\nkind: exercise\nmain: Dockerfile\nimage: dttest-ns/app\naction:\n  build: {}\n" +
 			"checks:\n  - {id: small, type: image.size, smaller-than: dttest-ns/other}\n  - {id: base, type: image.size, smaller-than: alpine:3.22}\n  - {id: other, type: image.exists, image: dttest-ns/other}\n  - {id: mine, type: image.exists}\n" +
-			"attempts:\n  - {name: a, no-action: true, fails: [small, base, other, mine]}\n---\nBuild {{.Image}}.\n")},
+			"  - {id: fresh, type: image.fresh}\n  - {id: fresh-other, type: image.fresh, image: dttest-ns/other}\n" +
+			"attempts:\n  - {name: a, no-action: true, fails: [small, base, other, mine, fresh, fresh-other]}\n---\nBuild {{.Image}}.\n")},
 		"l/build/starter/Dockerfile":  {Data: []byte("FROM alpine:3.22\n")},
 		"l/build/solution/Dockerfile": {Data: []byte("FROM alpine:3.22\n")},
 	})

@@ -22,6 +22,11 @@ type Values struct {
 	Image     string // the step's image name
 	Step      string // the step id
 	Course    string // the course id
+	// Learner is the learner's id, the name of their namespace: it goes
+	// into the names of the Docker objects a step has the learner create
+	// by hand (docker run --name {{.Learner}}-tokenapp), as the tutor
+	// puts it into the names of its own.
+	Learner string
 
 	// names maps the image names the step's action and checks use into
 	// the learner's namespace; unexported, so templates do not see it.
@@ -53,7 +58,7 @@ type Learner struct {
 func (c *Course) Values(st *Step, l Learner) Values {
 	v := Values{
 		Secret: l.Secret, Workdir: c.StepDir(l.Workspace, st), Workspace: l.Workspace,
-		Step: st.ID, Course: c.ID, names: imageNames{ns: l.Namespace, course: c},
+		Step: st.ID, Course: c.ID, Learner: l.Namespace.String(), names: imageNames{ns: l.Namespace, course: c},
 		imageIDs: l.ImageIDs,
 	}
 	v.Image = v.ImageName(st.Image)
@@ -90,6 +95,7 @@ func SampleValues() Values {
 		Image:     "dockertutor/example",
 		Step:      "step",
 		Course:    "course",
+		Learner:   "learner-0a1b2c",
 	}
 }
 
@@ -138,7 +144,7 @@ func templateProblem(file string, startLine int, err error) Problem {
 	return Problem{File: file, Line: line, Message: fmt.Sprintf("template: %s (values are %s, %s)", msg, valueNames, hiddenValueName)}
 }
 
-const valueNames = "{{.Secret}}, {{.Workdir}}, {{.Workspace}}, {{.Image}}, {{.Step}}, {{.Course}}"
+const valueNames = "{{.Secret}}, {{.Workdir}}, {{.Workspace}}, {{.Image}}, {{.Step}}, {{.Course}}, {{.Learner}}"
 
 // TemplateSuffix marks a starter, solution or attempt file whose content
 // is filled with the learner's values when laid out; the suffix is dropped.

@@ -176,7 +176,9 @@ type Welcome struct {
 	Course       *lessons.Course
 	Workspace    string
 	ProgressPath string
-	Docker       tutor.DockerStatus
+	// Learner is the learner id, in the names of their Docker objects.
+	Learner string
+	Docker  tutor.DockerStatus
 	// DockerKnown is false while the daemon has not been asked yet.
 	DockerKnown bool
 	First       *lessons.Step
@@ -207,6 +209,9 @@ func WelcomeDoc(w Welcome, f Front) string {
 	fmt.Fprintf(&b, "- **Workspace:** `%s`, one folder per step. Open it in your editor and terminal, or press **%s** and **%s** here.\n", w.Workspace, w.Keys.Edit, w.Keys.Shell)
 	if w.ProgressPath != "" {
 		fmt.Fprintf(&b, "- **Progress:** saved in `%s`; next time you start where you left off.\n", w.ProgressPath)
+	}
+	if w.Learner != "" {
+		fmt.Fprintf(&b, "- **Learner id:** `%s`, in the names of your images and containers, so that no one else on the same Docker sees or removes them.\n", w.Learner)
 	}
 	b.WriteString("- **Docker:** " + dockerLine(w.Docker, w.DockerKnown) + "\n\n")
 	b.WriteString(dockerAdvice(w.Docker, w.DockerKnown))

@@ -26,7 +26,7 @@ func testCourse(t *testing.T) *lessons.Course {
 		"l/build/step.md": {Data: []byte("---\ntitle: Two stages\nkind: exercise\nmain: Dockerfile\nimage: dttest-present/app\n" +
 			"hints: [Use two FROM lines., Copy from the first.]\n" +
 			"action: {build: {}}\n" +
-			"checks:\n  - {id: stages, type: dockerfile.stages, min: 2}\n  - {id: built, type: image.exists}\n" +
+			"checks:\n  - {id: stages, type: dockerfile.stages, min: 2}\n  - {id: built, type: image.fresh}\n" +
 			"attempts:\n  - {name: unbuilt, no-action: true, fails: [built]}\n  - {name: one-stage, fails: [stages]}\n---\nUse two stages in `{{.Workdir}}`.\n")},
 		"l/build/starter/Dockerfile":            {Data: []byte("FROM alpine:3.22\n")},
 		"l/build/solution/Dockerfile":           {Data: []byte("FROM alpine:3.22 AS build\nFROM alpine:3.22\n")},

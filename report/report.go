@@ -83,14 +83,16 @@ func (d *Prove) stamp()  { d.Format = ProveFormat }
 // List is `dockertutor list --json`: the course outline with the
 // learner's status in each step.
 type List struct {
-	Format       string   `json:"format"`
-	Course       string   `json:"course"`
-	Title        string   `json:"title"`
-	Workspace    string   `json:"workspace"`
-	ProgressFile string   `json:"progress_file"`
-	Passed       int      `json:"passed"`
-	Total        int      `json:"total"`
-	Lessons      []Lesson `json:"lessons"`
+	Format       string `json:"format"`
+	Course       string `json:"course"`
+	Title        string `json:"title"`
+	Workspace    string `json:"workspace"`
+	ProgressFile string `json:"progress_file"`
+	// Learner is the learner id, the namespace of their Docker objects.
+	Learner string   `json:"learner"`
+	Passed  int      `json:"passed"`
+	Total   int      `json:"total"`
+	Lessons []Lesson `json:"lessons"`
 }
 
 // Lesson is one lesson of the outline.
@@ -369,8 +371,8 @@ type Prove struct {
 // Case is one proven situation of a step.
 type Case struct {
 	Step string `json:"step"`
-	// Name is "solution", "starter", "attempt NAME", "right answer",
-	// "wrong answer" or "values in the image".
+	// Name is "solution", "starter", "attempt NAME", "nothing done",
+	// "right answer", "wrong answer" or "values in the image".
 	Name        string  `json:"name"`
 	Want        string  `json:"want"`
 	OK          bool    `json:"ok"`

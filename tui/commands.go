@@ -53,7 +53,8 @@ func load(b Backend) loadedMsg {
 	}
 	cur := b.CurrentStep(p)
 	msg := loadedMsg{prog: p, current: cur, firstRun: p.Current == "" && len(p.Steps) == 0}
-	msg.welcome = present.Welcome{Workspace: b.Values(cur, p).Workspace, ProgressPath: b.ProgressPath(), First: cur}
+	v := b.Values(cur, p)
+	msg.welcome = present.Welcome{Workspace: v.Workspace, ProgressPath: b.ProgressPath(), Learner: v.Learner, First: cur}
 	if !msg.firstRun && cur != nil {
 		e := enter(b, 0, 0, cur)
 		msg.entered = &e

@@ -40,12 +40,12 @@ func TestSmokeAVerdictAppearsWhenTheLearnerBuildsElsewhere(t *testing.T) {
 	b.WaitWatching(t, 1)
 	// `docker build` in another terminal: the session's watcher reports it.
 	st, _ := b.Course.Step("leak-build")
-	b.BuiltElsewhere(t, st, "dockertutor/buildargtest:latest")
+	b.BuiltElsewhere(t, st, "ann-0a1b2c/dockertutor/buildargtest:latest")
 	waitFor(t, tm, "Step 2.1 passed!")
 	tm.Send(keyPress("q"))
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 	m := tm.FinalModel(t).(Model)
-	if m.results.verdict == nil || !m.results.verdict.Passed || m.results.reason != "image dockertutor/buildargtest:latest tagged" {
+	if m.results.verdict == nil || !m.results.verdict.Passed || m.results.reason != "image ann-0a1b2c/dockertutor/buildargtest:latest tagged" {
 		t.Fatalf("final results %+v", m.results)
 	}
 }

@@ -209,13 +209,13 @@ func TestRunStreamsTheCommandAndOutputThenChecks(t *testing.T) {
 	fixture.ReturningTo(t, b, "leak-build")
 	h := newHarness(t, b, 120, 40)
 	before := ansi.Strip(outputAt(h.m.output, h.m.styles, outputPlaceholder(h.m.step(), h.m.info.Action), 300))
-	contains(t, before, "same as typing:", "docker build -t dockertutor/buildargtest --build-arg BUILD_REPO_SECRET=canary-5f3a9c")
+	contains(t, before, "same as typing:", "docker build -t ann-0a1b2c/dockertutor/buildargtest --build-arg BUILD_REPO_SECRET=canary-5f3a9c")
 	h.press("r")
 	out := ansi.Strip(outputAt(h.m.output, h.m.styles, "", 200))
-	if !strings.HasPrefix(out, "$ DOCKER_BUILDKIT=0 docker build -t dockertutor/buildargtest --build-arg BUILD_REPO_SECRET=canary-5f3a9c") {
+	if !strings.HasPrefix(out, "$ DOCKER_BUILDKIT=0 docker build -t ann-0a1b2c/dockertutor/buildargtest --build-arg BUILD_REPO_SECRET=canary-5f3a9c") {
 		t.Errorf("the equivalent command comes first; output:\n%s", out)
 	}
-	for _, want := range []string{"Step 1/3 : FROM alpine:3.22", `Step 3/3 : RUN echo "token has ${#BUILD_REPO_SECRET} characters"`, "Built dockertutor/buildargtest"} {
+	for _, want := range []string{"Step 1/3 : FROM alpine:3.22", `Step 3/3 : RUN echo "token has ${#BUILD_REPO_SECRET} characters"`, "Built ann-0a1b2c/dockertutor/buildargtest"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -231,7 +231,7 @@ func TestRunStreamsTheCommandAndOutputThenChecks(t *testing.T) {
 	if h.m.results.verdict == nil || !h.m.results.verdict.Passed {
 		t.Fatalf("verdict %+v", h.m.results.verdict)
 	}
-	contains(t, h.plainScreen(), "Step passed", "Your secret is in dockertutor/buildargtest", "done")
+	contains(t, h.plainScreen(), "Step passed", "Your secret is in ann-0a1b2c/dockertutor/buildargtest", "done")
 	if h.m.prog.StatusOf("leak-build") != progress.Passed {
 		t.Error("the outline does not show the pass")
 	}
@@ -325,12 +325,12 @@ func TestWatchRechecksWhenTheBackendReportsAChange(t *testing.T) {
 	contains(t, h.plainScreen(), "Results · watching")
 	b.WaitWatching(t, 1)
 	// The learner runs `docker build` in another terminal.
-	b.BuiltElsewhere(t, h.m.step(), "dockertutor/buildargtest:latest")
+	b.BuiltElsewhere(t, h.m.step(), "ann-0a1b2c/dockertutor/buildargtest:latest")
 	h.settle(func(m Model) bool { return settled(m) && m.results.verdict != nil })
 	if !h.m.results.verdict.Passed {
 		t.Fatalf("verdict not passed: %+v", h.m.results.verdict)
 	}
-	if h.m.results.reason != "image dockertutor/buildargtest:latest tagged" {
+	if h.m.results.reason != "image ann-0a1b2c/dockertutor/buildargtest:latest tagged" {
 		t.Errorf("reason %q", h.m.results.reason)
 	}
 	contains(t, h.plainScreen(), "Step 2.1 passed!")
@@ -348,7 +348,7 @@ func TestChangesDuringACheckFoldIntoOneMoreCheck(t *testing.T) {
 	b.Save(t, st, "Dockerfile", "FROM alpine:3.22 AS build\n")
 	h.settle(func(m Model) bool { return m.checking.active })
 	b.Save(t, st, "Dockerfile", "FROM alpine:3.22 AS build\nFROM alpine:3.22\n")
-	b.Tagged("dockertutor/multistage:latest")
+	b.Tagged("ann-0a1b2c/dockertutor/multistage:latest")
 	h.settle(func(m Model) bool { return m.recheck != "" })
 	gate <- struct{}{}
 	gate <- struct{}{}
@@ -375,7 +375,7 @@ func TestLeavingAStepStopsItsWatcher(t *testing.T) {
 		t.Fatal("an answer step is not watched")
 	}
 	b.Save(t, h.m.steps[stepIndex(t, h, "leak-build")], "Dockerfile", "FROM alpine:3.22\n")
-	b.Tagged("dockertutor/buildargtest:latest")
+	b.Tagged("ann-0a1b2c/dockertutor/buildargtest:latest")
 	time.Sleep(2 * tutor.Debounce) // what a watcher still running would have reported by now
 	h.settle(settled)
 	if slices.Contains(b.Calls(), "Check find") || slices.Contains(b.Calls(), "Check leak-build") {

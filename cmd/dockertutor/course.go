@@ -77,6 +77,8 @@ func newProveCmd(g *globals) *cobra.Command {
 		Long: "The dynamic half of lint: for every exercise (or the steps named), build the reference\n" +
 			"solution and check that every check passes, check that the untouched starter does not\n" +
 			"pass, and build each must-fail attempt and check that it fails the checks it names.\n" +
+			"\"nothing done\": with one namespace's solution left on the daemon, the starter alone in\n" +
+			"a second, fresh namespace, not acted on, must not pass.\n" +
 			"Quiz and answer steps are proven with their right and a wrong answer. Each case runs in\n" +
 			"a throw-away workspace and a private namespace (images named dtproof-…/NAME), whose\n" +
 			"Docker objects are removed before and after: your own images, containers and progress\n" +

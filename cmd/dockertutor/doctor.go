@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/dockertutor/dockertutor/exercises/engine"
@@ -35,6 +37,11 @@ func newDoctorCmd(g *globals) *cobra.Command {
 				}
 			} else if err := engine.WriteText(w, rep); err != nil {
 				return err
+			} else if s, err := g.openSession(); err == nil {
+				// Who the tutor works as here: the name in front of every
+				// image and container it makes, on a daemon others may share.
+				fmt.Fprintf(w, "\nLearner id: %s (in the names of your images and containers)\n", s.Learner())
+				s.Close()
 			}
 			if !rep.Reachable {
 				return unreachable("")

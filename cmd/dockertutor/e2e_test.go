@@ -147,8 +147,8 @@ func TestTutorEndToEnd(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), fix, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	secret := readSecretIn(t, state)
-	build := exec.Command(docker, "build", "--build-arg", "BUILD_REPO_SECRET="+secret, "-t", "dttest-e2e/multistage", dir)
+	secret, learner := readLearnerIn(t, state)
+	build := exec.Command(docker, "build", "--build-arg", "BUILD_REPO_SECRET="+secret, "-t", learner+"/dttest-e2e/multistage", dir)
 	out, err := build.CombinedOutput()
 	if err != nil {
 		t.Fatalf("docker build from outside: %v\n%s", err, out)
@@ -199,15 +199,17 @@ func cleanE2E(t *testing.T, bin, course, ws, state string) {
 	}
 }
 
-func readSecretIn(t *testing.T, state string) string {
+// readLearnerIn reads the learner's canary and id from their progress:
+// what the text shows them, for the commands they type.
+func readLearnerIn(t *testing.T, state string) (secret, learner string) {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(state, "dockertutor", "progress-e2e-course.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p struct{ Secret string }
-	if err := json.Unmarshal(data, &p); err != nil || p.Secret == "" {
-		t.Fatalf("no secret: %v", err)
+	var p struct{ Secret, Learner string }
+	if err := json.Unmarshal(data, &p); err != nil || p.Secret == "" || p.Learner == "" {
+		t.Fatalf("no secret or learner id: %v", err)
 	}
-	return p.Secret
+	return p.Secret, p.Learner
 }

@@ -52,7 +52,7 @@ func assertGolden(t *testing.T, name string, got []byte, doc report.Document) {
 func TestJSONFormatsOfCommands(t *testing.T) {
 	c := newCLI(t)
 	state := os.Getenv("XDG_STATE_HOME")
-	normal := strings.NewReplacer(c.workspace, "$WORKSPACE", state, "$STATE")
+	normal := strings.NewReplacer(c.workspace, "$WORKSPACE", state, "$STATE", c.ns.String(), "$LEARNER")
 
 	if _, errs, code := c.fixture("show", "fix"); code != 0 {
 		t.Fatalf("show: exit %d %s", code, errs)

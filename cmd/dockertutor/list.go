@@ -32,7 +32,7 @@ func runList(cmd *cobra.Command, g *globals, asJSON bool) error {
 		return err
 	}
 	cur := s.CurrentStep(p)
-	out := report.List{Course: s.Course.ID, Title: s.Course.Title, Workspace: s.Work.Root, ProgressFile: s.ProgressPath(), Lessons: []report.Lesson{}}
+	out := report.List{Course: s.Course.ID, Title: s.Course.Title, Workspace: s.Work.Root, ProgressFile: s.ProgressPath(), Learner: s.Learner(), Lessons: []report.Lesson{}}
 	for _, l := range s.Course.Lessons {
 		ll := report.Lesson{ID: l.ID, Number: l.Number, Title: l.Title, Steps: []report.Step{}}
 		for _, st := range l.Steps {
@@ -57,6 +57,7 @@ func runList(cmd *cobra.Command, g *globals, asJSON bool) error {
 	}
 	fmt.Fprintf(w, "%s — %d of %d steps passed\n", out.Title, out.Passed, out.Total)
 	fmt.Fprintf(w, "Workspace: %s\n", out.Workspace)
+	fmt.Fprintf(w, "Learner id: %s (in the names of your images and containers)\n", out.Learner)
 	for _, l := range out.Lessons {
 		fmt.Fprintf(w, "\n%d. %s\n", l.Number, l.Title)
 		for _, st := range l.Steps {

@@ -48,7 +48,9 @@ func TestScriptsOnDocker(t *testing.T) {
 
 // scriptParams gives each script its own workspace, state folder, home and
 // course pack in $WORK, the daemon dockerHost names, and $NS: the pack's
-// course id and image namespace.
+// course id and image namespace, and the namespace the tutor works in
+// (DOCKERTUTOR_NAMESPACE), so the scripts' names are the pack's as
+// written rather than under a learner id made up per run.
 func scriptParams(dir string, dockerHost func(*testscript.Env) string, setup func(*testscript.Env, string)) testscript.Params {
 	return testscript.Params{
 		Dir:                 dir,
@@ -60,6 +62,7 @@ func scriptParams(dir string, dockerHost func(*testscript.Env) string, setup fun
 			}
 			for k, v := range map[string]string{
 				"NS":                    ns,
+				"DOCKERTUTOR_NAMESPACE": ns,
 				"XDG_STATE_HOME":        filepath.Join(env.WorkDir, "state"),
 				"DOCKERTUTOR_WORKSPACE": filepath.Join(env.WorkDir, "ws"),
 				"HOME":                  filepath.Join(env.WorkDir, "home"),

@@ -77,7 +77,8 @@ var ErrDockerUnreachable = errors.New("Docker is not reachable")
 type Env struct {
 	Step   *lessons.Step
 	Values lessons.Values
-	// Began is when the learner opened the step (image.fresh).
+	// Began is when the learner opened the step: image.fresh and the
+	// container checks count only what was made after it.
 	Began time.Time
 	// Answer is the learner's recorded answer (quiz choice ids or a value).
 	Answer []string

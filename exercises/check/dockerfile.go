@@ -314,7 +314,6 @@ func secretVariablesMessage(everyStage, args, envs bool) string {
 // is needed.
 const secretKeepOut = "Keep it out of that stage: a build secret goes in through a secret mount (or an ARG of an earlier build stage only), a runtime secret comes from the environment the container runs in (docker run -e)."
 
-
 // stagesToCheck is the stages a check's stage selector names: the one the
 // build produces (final, the default), or every stage the build runs (all).
 func stagesToCheck(an *dockerfile.Analysis, selector string) []int {

@@ -213,6 +213,7 @@ lessons: [l]
 		"attempt tag":        "", // fails digest only
 		"attempt typo":       "",
 		"starter":            "",
+		"nothing done":       "",
 		"solution (classic)": "",
 	}
 	for _, cs := range cases {
@@ -236,8 +237,8 @@ lessons: [l]
 			t.Errorf("%s: the verify check says\n  %s\nwant it to contain\n  %s", cs.Name, got, w)
 		}
 	}
-	if len(cases) != len(attempts)+4 {
-		t.Errorf("%d cases, want %d", len(cases), len(attempts)+4)
+	if len(cases) != len(attempts)+5 {
+		t.Errorf("%d cases, want %d", len(cases), len(attempts)+5)
 	}
 
 	// A tag the registry has passes, and says where it was found.

@@ -13,9 +13,9 @@ const (
 	Course = "org.dockertutor.course"
 	// Step holds the id of the step that made the object.
 	Step = "org.dockertutor.step"
-	// Namespace holds the namespace the object was made in; the learner's
-	// own objects have none (and those made before namespaces existed are
-	// the learner's).
+	// Namespace holds the namespace the object was made in: the learner's
+	// id, or a proof run's or a test's private name. Objects made before
+	// learners had ids have none, and no learner's reset touches them.
 	Namespace = "org.dockertutor.namespace"
 
 	// ToolName is the value of the Tool label.
@@ -26,7 +26,7 @@ const (
 // namespace.
 func For(ns lessons.Namespace, course, step string) map[string]string {
 	l := map[string]string{Tool: ToolName, Course: course, Step: step}
-	if !ns.IsLearners() {
+	if !ns.IsZero() {
 		l[Namespace] = ns.String()
 	}
 	return l
@@ -49,11 +49,11 @@ func OwnedBy(l map[string]string, ns lessons.Namespace, course, step string) boo
 
 // Filter is the daemon's label filter terms ("key=value") that select the
 // tutor's objects of a course in a namespace. The daemon cannot select the
-// absence of a label, so for the learner's namespace callers check
-// InNamespace on what it returns.
+// absence of a label, so for the zero namespace callers check InNamespace
+// on what it returns.
 func Filter(ns lessons.Namespace, course string) []string {
 	terms := []string{Tool + "=" + ToolName, Course + "=" + course}
-	if !ns.IsLearners() {
+	if !ns.IsZero() {
 		terms = append(terms, Namespace+"="+ns.String())
 	}
 	return terms

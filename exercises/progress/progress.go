@@ -10,16 +10,21 @@ package progress
 
 import (
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/dockertutor/dockertutor/lessons"
 )
 
 // SchemaVersion is the version of the progress file this build writes.
@@ -48,7 +53,13 @@ type Progress struct {
 	Course  string `json:"course"`
 	// Secret is the learner's canary: a random value the exercises use as
 	// "the secret", so the learner's real secrets are never needed.
-	Secret  string                   `json:"secret"`
+	Secret string `json:"secret"`
+	// Learner is the learner's id ("alice-3f9a2c"), made once: the
+	// namespace of their Docker objects, in the names of their images and
+	// containers and on a label, so that two learners on one daemon never
+	// see, pass with, or remove each other's objects. A file written
+	// before there were ids gets one when it is next read.
+	Learner string                   `json:"learner"`
 	Current string                   `json:"current,omitempty"`
 	Steps   map[string]*StepProgress `json:"steps"`
 	// Built are the images the tutor's classic builds made and left
@@ -66,7 +77,9 @@ type StepProgress struct {
 	Status Status `json:"status,omitempty"`
 	// Began is when the learner first opened the step; image.fresh checks
 	// compare image creation times with it.
-	Began     time.Time `json:"began,omitzero"`
+	Began time.Time `json:"began,omitzero"`
+	// PassedAt is when the step first passed ("passed once"); it stays
+	// when a later check fails.
 	PassedAt  time.Time `json:"passed_at,omitzero"`
 	HintsUsed int       `json:"hints_used,omitempty"`
 	Checks    int       `json:"checks,omitempty"` // how often it was checked
@@ -141,20 +154,22 @@ func (p *Progress) Begin(id string, now time.Time) {
 	p.Current = id
 }
 
-// Record stores a verdict. A pass is kept even if a later check fails:
-// the learner did it once, and changing files afterwards is exploring.
+// Record stores a verdict: the step's status is the latest verdict's, so
+// that what the learner last saw on screen, the outline and the count of
+// passed steps always agree. A step that passed once and fails now is
+// failed (its files or objects no longer do what was asked); PassedAt
+// keeps when it first passed.
 func (p *Progress) Record(id string, passed bool, now time.Time) {
 	sp := p.Step(id)
 	sp.Checks++
-	switch {
-	case passed:
-		if sp.Status != Passed {
-			sp.PassedAt = now
-		}
-		sp.Status = Passed
-	case sp.Status != Passed:
+	if !passed {
 		sp.Status = Failed
+		return
 	}
+	if sp.PassedAt.IsZero() {
+		sp.PassedAt = now
+	}
+	sp.Status = Passed
 }
 
 // Store is the progress file of one course.
@@ -194,18 +209,19 @@ func (e *CorruptError) Error() string {
 
 func (e *CorruptError) Unwrap() error { return e.Err }
 
-// Load reads the progress, creating it (with a new canary) on first use,
-// and in place of a file that cannot be parsed, which is set aside
-// (SetAside). Only a new file is written: reading is what the tutor does
-// most, at every start and every check, and a write means an fsync.
+// Load reads the progress, creating it (with a new canary and learner id)
+// on first use, and in place of a file that cannot be parsed, which is set
+// aside (SetAside). Only a new file, or one that gained a learner id, is
+// written: reading is what the tutor does most, at every start and every
+// check, and a write means an fsync.
 func (s *Store) Load(course string) (Progress, error) {
 	if err := s.lock.Lock(); err != nil {
 		return Progress{}, fmt.Errorf("cannot lock %s: %w", s.lock.Path(), err)
 	}
 	defer s.lock.Unlock()
 
-	p, fromFile, err := s.read(course)
-	if fromFile || err != nil {
+	p, saved, err := s.read(course)
+	if saved || err != nil {
 		return p, err
 	}
 	p.Updated = time.Now().UTC()
@@ -247,9 +263,10 @@ func (s *Store) SetAside() []*CorruptError {
 	return slices.Clone(s.setAside)
 }
 
-// read returns the saved progress (fromFile), or a fresh one when there is
-// none or it was unparsable and is now set aside (recorded in setAside).
-func (s *Store) read(course string) (p Progress, fromFile bool, err error) {
+// read returns the progress as saved (saved is true), the saved progress
+// with a learner id it lacked (saved is false), or a fresh one when there
+// is none or it was unparsable and is now set aside (recorded in setAside).
+func (s *Store) read(course string) (p Progress, saved bool, err error) {
 	data, err := os.ReadFile(s.path)
 	if errors.Is(err, os.ErrNotExist) {
 		p, err := fresh(course)
@@ -284,6 +301,14 @@ func (s *Store) read(course string) (p Progress, fromFile bool, err error) {
 	if p.Steps == nil {
 		p.Steps = map[string]*StepProgress{}
 	}
+	if p.Learner == "" {
+		// Written before learners had ids: one is added, and the
+		// learner's progress stays as it was.
+		if p.Learner, err = NewLearnerID(); err != nil {
+			return p, false, err
+		}
+		return p, false, nil
+	}
 	return p, true, nil
 }
 
@@ -295,6 +320,11 @@ func (p *Progress) validate(course string) error {
 		return fmt.Errorf("belongs to course %q", p.Course)
 	case len(p.Secret) < 12:
 		return errors.New("has no canary secret")
+	}
+	if p.Learner != "" {
+		if _, err := lessons.NamedNamespace(p.Learner); err != nil {
+			return fmt.Errorf("learner id: %w", err)
+		}
 	}
 	for id, sp := range p.Steps {
 		if sp == nil {
@@ -336,8 +366,71 @@ func fresh(course string) (Progress, error) {
 	if err != nil {
 		return Progress{}, err
 	}
+	learner, err := NewLearnerID()
+	if err != nil {
+		return Progress{}, err
+	}
 	now := time.Now().UTC()
-	return Progress{Version: SchemaVersion, Course: course, Secret: secret, Steps: map[string]*StepProgress{}, Created: now}, nil
+	return Progress{Version: SchemaVersion, Course: course, Secret: secret, Learner: learner, Steps: map[string]*StepProgress{}, Created: now}, nil
+}
+
+// NewLearnerID returns a new learner id: the user's login name made fit
+// for an image path ("alice"; "learner" when there is none), a hyphen and
+// six random hex digits ("alice-3f9a2c"). The name makes it readable on
+// a shared daemon; the digits keep two learners with the same login (a
+// lab's "student" on every machine) apart.
+func NewLearnerID() (string, error) {
+	b := make([]byte, 3)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("cannot make a learner id: %w", err)
+	}
+	return learnerName(loginName()) + "-" + hex.EncodeToString(b), nil
+}
+
+// maxLearnerName keeps ids short enough to read in an image name.
+const maxLearnerName = 16
+
+// learnerName makes a login name fit for a namespace: lowercase letters
+// and digits in words joined by single hyphens.
+func learnerName(login string) string {
+	if i := strings.LastIndexByte(login, '\\'); i >= 0 {
+		login = login[i+1:] // DOMAIN\user on Windows
+	}
+	var b strings.Builder
+	hyphen := false
+	for _, r := range strings.ToLower(login) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			if hyphen && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			hyphen = false
+			b.WriteRune(r)
+		default:
+			hyphen = true
+		}
+		if b.Len() >= maxLearnerName {
+			break
+		}
+	}
+	name := strings.Trim(b.String(), "-")
+	if name == "" {
+		return "learner"
+	}
+	return name
+}
+
+// loginName is the user's login name, "" when it cannot be known.
+func loginName() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	for _, env := range []string{"USER", "USERNAME", "LOGNAME"} {
+		if v := os.Getenv(env); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // NewSecret returns a random canary such as "canary-k3v9q2m7x1td". It is

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dockertutor/dockertutor/lessons"
 )
 
 func TestFirstLoadMakesSecret(t *testing.T) {
@@ -35,18 +37,22 @@ func TestFirstLoadMakesSecret(t *testing.T) {
 	}
 }
 
-func TestRecordKeepsAPass(t *testing.T) {
+func TestRecordFollowsTheLatestVerdict(t *testing.T) {
 	var p Progress
 	now := time.Now()
 	p.Begin("a", now)
 	p.Record("a", false, now)
-	if p.StatusOf("a") != Failed {
-		t.Fatal("want failed")
+	if p.StatusOf("a") != Failed || !p.Step("a").PassedAt.IsZero() {
+		t.Fatalf("want failed, never passed: %+v", p.Step("a"))
 	}
 	p.Record("a", true, now)
 	p.Record("a", false, now.Add(time.Minute))
-	if p.StatusOf("a") != Passed || !p.Step("a").PassedAt.Equal(now) || p.Step("a").Checks != 3 {
-		t.Fatalf("a pass must be kept: %+v", p.Step("a"))
+	if p.StatusOf("a") != Failed || !p.Step("a").PassedAt.Equal(now) || p.Step("a").Checks != 3 {
+		t.Fatalf("a later failure must show, the first pass stay known: %+v", p.Step("a"))
+	}
+	p.Record("a", true, now.Add(2*time.Minute))
+	if p.StatusOf("a") != Passed || !p.Step("a").PassedAt.Equal(now) {
+		t.Fatalf("passed again, first passed at %v: %+v", now, p.Step("a"))
 	}
 }
 
@@ -256,5 +262,88 @@ func TestUnreadableFileIsNotOverwritten(t *testing.T) {
 	}
 	if fi, err := os.Stat(st.Path()); err != nil || !fi.IsDir() {
 		t.Fatal("the unreadable file was replaced")
+	}
+}
+
+func TestLearnerIDIsMadeOnceAndKept(t *testing.T) {
+	s, err := Open(t.TempDir(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Load("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lessons.NamedNamespace(p.Learner); err != nil || len(p.Learner) < len("x-123456") {
+		t.Fatalf("learner id %q is not a namespace name: %v", p.Learner, err)
+	}
+	again, _ := s.Load("demo")
+	if again.Learner != p.Learner {
+		t.Fatalf("the learner id changed from %q to %q between loads", p.Learner, again.Learner)
+	}
+}
+
+func TestProgressWithoutLearnerIDGainsOne(t *testing.T) {
+	s, _ := Open(t.TempDir(), "demo")
+	old := `{"version":1,"course":"demo","secret":"canary-abcdefghjkmn","current":"a","steps":{"a":{"status":"passed"}}}`
+	if err := os.WriteFile(s.Path(), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Load("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Learner == "" || p.Secret != "canary-abcdefghjkmn" || p.StatusOf("a") != Passed || p.Current != "a" {
+		t.Fatalf("the old progress must be kept and gain an id: %+v", p)
+	}
+	if len(s.SetAside()) != 0 {
+		t.Fatalf("an old file is not corrupt: %v", s.SetAside())
+	}
+	data, _ := os.ReadFile(s.Path())
+	if !strings.Contains(string(data), `"learner": "`+p.Learner+`"`) {
+		t.Fatalf("the id must be saved at once, so it stays the same:\n%s", data)
+	}
+	again, _ := s.Load("demo")
+	if again.Learner != p.Learner {
+		t.Fatalf("id %q, then %q", p.Learner, again.Learner)
+	}
+}
+
+func TestBadLearnerIDSetsTheFileAside(t *testing.T) {
+	s, _ := Open(t.TempDir(), "demo")
+	bad := `{"version":1,"course":"demo","secret":"canary-abcdefghjkmn","learner":"Not/Valid","steps":{}}`
+	if err := os.WriteFile(s.Path(), []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Load("demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aside := s.SetAside(); len(aside) != 1 || !strings.Contains(aside[0].Error(), "learner id") {
+		t.Fatalf("want the file set aside for its learner id: %v", aside)
+	}
+	if _, err := lessons.NamedNamespace(p.Learner); err != nil {
+		t.Fatalf("the fresh progress has a bad id %q: %v", p.Learner, err)
+	}
+}
+
+func TestLearnerName(t *testing.T) {
+	for login, want := range map[string]string{
+		"alice":                       "alice",
+		"Bob.Smith":                   "bob-smith",
+		`CORP\Jane_Doe`:               "jane-doe",
+		"__":                          "learner",
+		"":                            "learner",
+		"élodie":                      "lodie",
+		"averyveryverylongloginname1": "averyveryverylon",
+		"a--b":                        "a-b",
+	} {
+		got := learnerName(login)
+		if got != want {
+			t.Errorf("learnerName(%q) = %q, want %q", login, got, want)
+		}
+		if _, err := lessons.NamedNamespace(got + "-0a1b2c"); err != nil {
+			t.Errorf("learnerName(%q) = %q: %v", login, got, err)
+		}
 	}
 }

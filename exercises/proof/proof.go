@@ -1,13 +1,15 @@
 // Package proof proves a course's checks on a real daemon, the way
 // rustlings' dev check proves its exercises: for every exercise the
 // reference solution must pass every check, the untouched starter must not
-// pass, and every must-fail attempt must fail each check it names (fail,
-// not error: a check that cannot run proves nothing). Quiz and answer
-// steps are proven with their right and a wrong answer, an answer step's
-// must-fail attempts too, and the image its action makes must hold every
-// value its answer expects (answer.go). A proof works in a
-// private namespace, never the learner's: it can run on the machine where
-// someone is doing the course.
+// pass, every must-fail attempt must fail each check it names (fail,
+// not error: a check that cannot run proves nothing), and "nothing done"
+// must not pass: the starter alone, in a second namespace, beside a first
+// one's finished work (one learner's solution on the daemon, the next
+// learner not yet started). Quiz and answer steps are proven with their
+// right and a wrong answer, an answer step's must-fail attempts too, and
+// the image its action makes must hold every value its answer expects
+// (answer.go). A proof works in private namespaces, never a learner's: it
+// can run on the machine where someone is doing the course.
 package proof
 
 import (
@@ -32,8 +34,8 @@ const NamespacePrefix = "dtproof"
 // Case is one proven situation of a step.
 type Case struct {
 	Step string `json:"step"`
-	// Name is "solution", "starter", "attempt NAME", "right answer",
-	// "wrong answer" or "values in the image".
+	// Name is "solution", "starter", "attempt NAME", "nothing done",
+	// "right answer", "wrong answer" or "values in the image".
 	Name string `json:"name"`
 	// Want says what must hold.
 	Want string `json:"want"`
@@ -68,7 +70,7 @@ type Options struct {
 // progress, in the proof's namespace, and the step's Docker objects there
 // are removed before and after.
 func Step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options) ([]Case, error) {
-	if o.Namespace.IsLearners() {
+	if o.Namespace.IsZero() {
 		ns, err := lessons.PrivateNamespace(NamespacePrefix)
 		if err != nil {
 			return nil, err
@@ -118,13 +120,14 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 	}
 	var cases []Case
 	n := 0
-	fresh := func() (*tutor.Session, error) {
+	openIn := func(ns lessons.Namespace) (*tutor.Session, error) {
 		n++
 		base := filepath.Join(dir, fmt.Sprintf("%s-%s%d", st.ID, builder, n))
 		// No build cache: BuildKit does not key it on secret values, so a
 		// layer cached by another case would hold another canary.
-		return tutor.Open(tutor.Options{Course: c, WorkspaceRoot: filepath.Join(base, "ws"), StateDir: filepath.Join(base, "state"), Connect: o.Connect, NoCache: true, Builder: builder, Namespace: o.Namespace})
+		return tutor.Open(tutor.Options{Course: c, WorkspaceRoot: filepath.Join(base, "ws"), StateDir: filepath.Join(base, "state"), Connect: o.Connect, NoCache: true, Builder: builder, Namespace: ns})
 	}
+	fresh := func() (*tutor.Session, error) { return openIn(o.Namespace) }
 	pre := prerequisites(c, st)
 	switch st.Kind {
 	case lessons.KindExercise:
@@ -166,6 +169,16 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 			ac.OK = ac.Problem == ""
 			cases = append(cases, ac)
 		}
+
+		nothing := Case{Step: st.ID, Name: "nothing done", Want: "the starter alone, beside another namespace's finished work, does not pass"}
+		if err := nothingDone(ctx, openIn, o.Namespace, pre, st, &nothing); err != nil {
+			return cases, err
+		}
+		if nothing.Verdict.Passed {
+			nothing.Problem = "a learner who did nothing passes: a check counts another learner's objects, or objects made before the step opened"
+		}
+		nothing.OK = nothing.Problem == ""
+		cases = append(cases, nothing)
 	case lessons.KindQuiz, lessons.KindAnswer:
 		for _, tc := range []struct {
 			name string
@@ -260,6 +273,63 @@ func exercise(ctx context.Context, fresh func() (*tutor.Session, error), pre []*
 		}
 	}
 	cs.Verdict, err = s.Check(ctx, st)
+	if err != nil {
+		return err
+	}
+	if cs.Verdict.Unreachable() {
+		return fmt.Errorf("%s %s: %w", st.ID, cs.Name, tutor.ErrUnreachable)
+	}
+	return nil
+}
+
+// nothingDone proves the "nothing done" case: one learner (the proof's
+// namespace) finishes the step with its reference solution and leaves
+// what it made on the daemon; then a second learner, in a fresh namespace
+// of their own, has done the earlier steps (as anyone at this step has)
+// but of this one only opened it: the starter files, no action. The
+// second learner's verdict is cs.Verdict.
+func nothingDone(ctx context.Context, openIn func(lessons.Namespace) (*tutor.Session, error), finished lessons.Namespace, pre []*lessons.Step, st *lessons.Step, cs *Case) error {
+	steps := append(slices.Clone(pre), st)
+	done, err := openIn(finished)
+	if err != nil {
+		return err
+	}
+	defer done.Close()
+	if err := clean(ctx, done, steps...); err != nil {
+		return err
+	}
+	defer clean(context.WithoutCancel(ctx), done, steps...)
+	for _, s := range steps {
+		if err := done.Solve(ctx, s, nil); err != nil {
+			if errors.Is(err, tutor.ErrUnreachable) || ctx.Err() != nil {
+				return err
+			}
+			cs.ActionErr = fmt.Sprintf("the other learner's solution of %s: %v", s.ID, err)
+		}
+	}
+
+	ns, err := lessons.PrivateNamespace(NamespacePrefix)
+	if err != nil {
+		return err
+	}
+	idle, err := openIn(ns)
+	if err != nil {
+		return err
+	}
+	defer idle.Close()
+	if err := clean(ctx, idle, steps...); err != nil {
+		return err
+	}
+	defer clean(context.WithoutCancel(ctx), idle, steps...)
+	for _, p := range pre {
+		if err := idle.Solve(ctx, p, nil); err != nil {
+			return fmt.Errorf("step %s needs step %s, whose solution fails: %w", st.ID, p.ID, err)
+		}
+	}
+	if _, _, err := idle.Enter(st); err != nil {
+		return err
+	}
+	cs.Verdict, err = idle.Check(ctx, st)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package proof
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -32,6 +33,9 @@ func TestCourseProof(t *testing.T) {
 			}
 			if len(cases) == 0 {
 				t.Fatal("nothing proven")
+			}
+			if st.Kind == lessons.KindExercise && !slices.ContainsFunc(cases, func(cs Case) bool { return cs.Name == "nothing done" }) {
+				t.Error(`no "nothing done" case: every exercise must prove that a learner who did nothing beside another's finished work does not pass`)
 			}
 			for _, cs := range cases {
 				if !cs.OK {

@@ -108,8 +108,9 @@ func (o Options) name() string {
 	return cmp.Or(o.Name, o.Namespace.ContainerName(o.Course, o.Step))
 }
 
-// ContainerName is the name of a step's container in the learner's
-// namespace: stable, so the next run of the step finds and replaces it.
+// ContainerName is the name of a step's container in the zero namespace
+// (the course's names as written): stable, so the next run of the step
+// finds and replaces it.
 func ContainerName(course, step string) string {
 	return lessons.Namespace{}.ContainerName(course, step)
 }

@@ -37,23 +37,40 @@ func TestCheckOnTheFakeDaemon(t *testing.T) {
 	if _, _, err := s.Enter(st); err != nil {
 		t.Fatal(err)
 	}
-	if imgs := s.StepImages(st, s.Values(st, progress.Progress{})); !slices.Equal(imgs, []string{"dttest-tutor/app"}) {
-		t.Fatalf("step images %q", imgs)
+	app := s.Namespace().Image("dttest-tutor/app")
+	if imgs := s.StepImages(st, s.Values(st, progress.Progress{})); !slices.Equal(imgs, []string{app}) || !strings.HasPrefix(app, s.Learner()+"/") {
+		t.Fatalf("step images %q, want the learner's (%s)", imgs, s.Learner())
 	}
 
 	v, err := s.Check(context.Background(), st)
-	if err != nil || v.Passed || v.Results[0].Outcome != check.Fail || v.Results[0].Message != "There is no image dttest-tutor/app yet: build it first." {
+	if err != nil || v.Passed || v.Results[0].Outcome != check.Fail || v.Results[0].Message != "There is no image "+app+" yet: build it first." {
 		t.Fatalf("no image: %+v, %v", v, err)
 	}
 	p, _ := s.Progress()
-	d.AddImage(fakedaemon.Image{Tags: []string{"dttest-tutor/app:latest"}})
-	d.AddContainer(fakedaemon.Container{Name: "dockertutor-tutortest-runit", Image: "dttest-tutor/app:latest", Created: time.Now(),
+	d.AddImage(fakedaemon.Image{Tags: []string{app + ":latest"}})
+	d.AddContainer(fakedaemon.Container{Name: "dockertutor-tutortest-runit", Image: app + ":latest", Created: time.Now(),
 		Env: []string{"APP_TOKEN=" + p.Secret}, Stdout: "token received\n"})
 	if v, err := s.Check(context.Background(), st); err != nil || !v.Passed {
 		t.Fatalf("after the run: %+v, %v", v, err)
 	}
 	if p, _ := s.Progress(); p.StatusOf(st.ID) != progress.Passed {
 		t.Fatalf("status %v after a pass", p.StatusOf(st.ID))
+	}
+
+	// A newer container without the token: the verdict on screen fails,
+	// and so does the step in progress (what list and the outline show),
+	// which still knows when it first passed.
+	d.AddContainer(fakedaemon.Container{Name: "again", Image: app + ":latest", Created: time.Now().Add(time.Second), Stdout: "no token\n"})
+	if v, err := s.Check(context.Background(), st); err != nil || v.Passed {
+		t.Fatalf("a container without the token: %+v, %v", v, err)
+	}
+	if p, _ := s.Progress(); p.StatusOf(st.ID) != progress.Failed || p.Steps[st.ID].PassedAt.IsZero() {
+		t.Fatalf("after a failing check the step is %v (%+v), want failed, passed once", p.StatusOf(st.ID), p.Steps[st.ID])
+	}
+	d.AddContainer(fakedaemon.Container{Name: "fixed", Image: app + ":latest", Created: time.Now().Add(2 * time.Second),
+		Env: []string{"APP_TOKEN=" + p.Secret}, Stdout: "token received\n"})
+	if v, err := s.Check(context.Background(), st); err != nil || !v.Passed {
+		t.Fatalf("fixed again: %+v, %v", v, err)
 	}
 
 	d.Stop()
@@ -77,13 +94,20 @@ func TestCleanDockerOnTheFakeDaemon(t *testing.T) {
 	d := fakedaemon.New()
 	s := openOn(t, c, d)
 	st, _ := c.Step("build")
-	mine := labels.For(lessons.Namespace{}, c.ID, st.ID)
-	d.AddImage(fakedaemon.Image{ID: "sha256:" + strings.Repeat("1", 64), Tags: []string{"dttest-tutor/app:latest"}})
+	mine := labels.For(s.Namespace(), c.ID, st.ID)
+	app := s.Namespace().Image("dttest-tutor/app")
+	other, _ := lessons.NamedNamespace("someone-0b0b0b")
+	d.AddImage(fakedaemon.Image{ID: "sha256:" + strings.Repeat("1", 64), Tags: []string{app + ":latest"}})
 	d.AddImage(fakedaemon.Image{ID: "sha256:" + strings.Repeat("2", 64), Labels: mine})
 	d.AddImage(fakedaemon.Image{ID: "sha256:" + strings.Repeat("3", 64), Tags: []string{"dttest-tutor/decoy:1"}, Labels: map[string]string{"x": "y"}})
-	d.AddImage(fakedaemon.Image{ID: "sha256:" + strings.Repeat("4", 64), Labels: labels.For(lessons.Namespace{}, c.ID, "runit")})
+	d.AddImage(fakedaemon.Image{ID: "sha256:" + strings.Repeat("4", 64), Labels: labels.For(s.Namespace(), c.ID, "runit")})
+	// Another learner's objects of the same step, and ones made before
+	// learners had ids: never this learner's to remove.
+	d.AddImage(fakedaemon.Image{ID: "sha256:" + strings.Repeat("5", 64), Tags: []string{other.Image("dttest-tutor/app") + ":latest"}, Labels: labels.For(other, c.ID, st.ID)})
+	d.AddImage(fakedaemon.Image{ID: "sha256:" + strings.Repeat("6", 64), Tags: []string{"dttest-tutor/app:latest"}, Labels: labels.For(lessons.Namespace{}, c.ID, st.ID)})
 	d.AddContainer(fakedaemon.Container{ID: "c-step", Name: "tutors", Image: "dttest-tutor/decoy:1", Labels: mine})
 	d.AddContainer(fakedaemon.Container{ID: "c-learner", Name: "learners", Image: "dttest-tutor/decoy:1"})
+	d.AddContainer(fakedaemon.Container{ID: "c-other", Name: "others", Image: "dttest-tutor/decoy:1", Labels: labels.For(other, c.ID, st.ID)})
 
 	dry, err := s.CleanDocker(context.Background(), []*lessons.Step{st}, true)
 	if err != nil {
@@ -106,14 +130,16 @@ func TestCleanDockerOnTheFakeDaemon(t *testing.T) {
 		}
 		names = append(names, r.Kind+" "+r.Name)
 	}
-	want := []string{"container tutors", "image sha256:" + strings.Repeat("2", 64), "image dttest-tutor/app"}
+	want := []string{"container tutors", "image sha256:" + strings.Repeat("2", 64), "image " + app}
 	if !slices.Equal(names, want) {
 		t.Fatalf("removals %q, want %q", names, want)
 	}
-	if d.Image("dttest-tutor/decoy:1") == nil || d.Image("sha256:"+strings.Repeat("4", 64)) == nil {
-		t.Fatal("reset removed an image it does not own for this step")
+	for _, id := range []string{"3", "4", "5", "6"} {
+		if d.Image("sha256:"+strings.Repeat(id, 64)) == nil {
+			t.Fatalf("reset removed image %s, which it does not own for this step", strings.Repeat(id, 12))
+		}
 	}
-	if cs := d.Containers(); len(cs) != 1 || cs[0].ID != "c-learner" {
+	if cs := d.Containers(); len(cs) != 2 || cs[0].ID != "c-learner" || cs[1].ID != "c-other" {
 		t.Fatalf("containers left %+v", cs)
 	}
 }

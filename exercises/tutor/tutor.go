@@ -38,9 +38,9 @@ type Options struct {
 	Builder lessons.Builder
 	// Namespace is where the session's Docker objects live: the image
 	// names, container names and labels of everything it builds, runs,
-	// checks and removes. The zero value is the learner's own (the
-	// course's names); a proof run or a test uses a private one, so that
-	// it never touches the learner's objects.
+	// checks and removes. The zero value is the learner's own, named by
+	// the learner id saved with their progress; a proof run or a test
+	// uses a private one, so that it never touches a learner's objects.
 	Namespace lessons.Namespace
 	// DetectDockerBuild finds what the learner's own `docker build` runs
 	// (engine.DetectDockerBuild), so that advice to build by hand fits
@@ -51,11 +51,11 @@ type Options struct {
 
 // NamespaceEnv names the environment variable that puts a session's
 // Docker objects in a namespace of their own (tests, a trial run beside a
-// learner's work); unset, they are the learner's own.
+// learner's work); unset, they are in the learner's, named by their id.
 const NamespaceEnv = "DOCKERTUTOR_NAMESPACE"
 
-// NamespaceFromEnv is the namespace NamespaceEnv names, or the learner's
-// own when it is unset or empty.
+// NamespaceFromEnv is the namespace NamespaceEnv names, or the zero one
+// (the learner's own, for Options) when it is unset or empty.
 func NamespaceFromEnv() (lessons.Namespace, error) {
 	name := os.Getenv(NamespaceEnv)
 	if name == "" {
@@ -103,8 +103,14 @@ func Open(o Options) (*Session, error) {
 	}
 	s := &Session{Course: o.Course, Work: w, store: st, now: now, poll: o.Poll, noCache: o.NoCache, builder: o.Builder, ns: o.Namespace, conn: &connection{connect: connect}}
 	s.build = &dockerBuild{detect: o.DetectDockerBuild}
-	if _, err := s.Progress(); err != nil {
+	p, err := s.Progress()
+	if err != nil {
 		return nil, err
+	}
+	if s.ns.IsZero() {
+		if s.ns, err = lessons.NamedNamespace(p.Learner); err != nil {
+			return nil, fmt.Errorf("the learner id in %s: %w", st.Path(), err)
+		}
 	}
 	return s, nil
 }
@@ -161,6 +167,10 @@ func (s *Session) imageID(ref string) (string, error) {
 
 // Namespace is where the session's Docker objects live.
 func (s *Session) Namespace() lessons.Namespace { return s.ns }
+
+// Learner is the learner's id, the name of the session's namespace
+// (DOCKERTUTOR_NAMESPACE's, when it overrides the id).
+func (s *Session) Learner() string { return s.ns.String() }
 
 // Step finds a step by id or number, with an error that says what to do.
 func (s *Session) Step(arg string) (*lessons.Step, error) {

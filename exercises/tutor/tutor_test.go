@@ -320,7 +320,7 @@ func TestResetRemovesClassicBuildLeftovers(t *testing.T) {
 	c, ps := lessons.Load(fstest.MapFS{
 		"course.yaml":                  {Data: []byte("format: 1\nid: tutorclassic\ntitle: T\nimages: [{ref: alpine:3.22}]\nlessons: [l]\n")},
 		"l/lesson.yaml":                {Data: []byte("title: L\nsteps: [stages]\n")},
-		"l/stages/step.md":             {Data: []byte("---\ntitle: Stages\nkind: exercise\nmain: Dockerfile\nimage: dttest-tutorclassic/app\naction:\n  build:\n    builder: classic\n    args: {TOKEN: \"{{.Secret}}\"}\nchecks:\n  - {id: clean, type: leak.absent}\nattempts:\n  - {name: unbuilt, no-action: true, fails: [clean]}\n---\nBuild.\n")},
+		"l/stages/step.md":             {Data: []byte("---\ntitle: Stages\nkind: exercise\nmain: Dockerfile\nimage: dttest-tutorclassic/app\naction:\n  build:\n    builder: classic\n    args: {TOKEN: \"{{.Secret}}\"}\nchecks:\n  - {id: clean, type: leak.absent}\n  - {id: fresh, type: image.fresh}\nattempts:\n  - {name: unbuilt, no-action: true, fails: [clean, fresh]}\n---\nBuild.\n")},
 		"l/stages/starter/Dockerfile":  {Data: []byte("FROM alpine:3.22 AS build\nARG TOKEN\nRUN echo \"$TOKEN\" > /t\nRUN echo artifact > /a\nFROM alpine:3.22\nCOPY --from=build /a /a\n")},
 		"l/stages/solution/Dockerfile": {Data: []byte("FROM alpine:3.22 AS build\nARG TOKEN\nRUN echo \"$TOKEN\" > /t\nRUN echo artifact > /a\nFROM alpine:3.22\nCOPY --from=build /a /a\n")},
 	})

@@ -29,7 +29,7 @@ func TestPlainWatchOnTheRealDaemon(t *testing.T) {
 		"course.yaml":   {Data: []byte("format: 1\nid: tuiplaintest\ntitle: T\nimages: [{ref: alpine:3.22}]\nlessons: [l]\n")},
 		"l/lesson.yaml": {Data: []byte("title: L\nsteps: [stages]\n")},
 		"l/stages/step.md": {Data: []byte("---\ntitle: Two stages\nkind: exercise\nmain: Dockerfile\nimage: " + image + "\n" +
-			"checks:\n  - {id: stages, type: dockerfile.stages, min: 2}\n  - {id: built, type: image.exists}\n" +
+			"checks:\n  - {id: stages, type: dockerfile.stages, min: 2}\n  - {id: built, type: image.fresh}\n" +
 			"attempts:\n  - {name: unbuilt, no-action: true, fails: [built]}\n  - {name: one-stage, fails: [stages]}\n---\nUse two stages, then tag the image.\n")},
 		"l/stages/starter/Dockerfile":            {Data: []byte("FROM alpine:3.22\n")},
 		"l/stages/solution/Dockerfile":           {Data: []byte("FROM alpine:3.22 AS build\nFROM alpine:3.22\n")},

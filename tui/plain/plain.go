@@ -435,6 +435,13 @@ func (u *plainUI) stream(what string, st *lessons.Step, act action) bool {
 	for ev := range events {
 		sawError = sawError || ev.Kind == tutor.EventError
 		for _, l := range present.EventLines(ev) {
+			if ev.Kind == tutor.EventDone || ev.Kind == tutor.EventError {
+				// The tutor's own sentence (which names the learner's
+				// long image names) wraps like its others; the action's
+				// output keeps its lines as they come.
+				u.wrapped(l.Text, "", "")
+				continue
+			}
 			u.printf("%s\n", l.Text)
 		}
 	}
@@ -523,6 +530,7 @@ func (u *plainUI) welcome(first *lessons.Step) {
 		Course:       u.course,
 		Workspace:    u.b.Values(first, u.prog).Workspace,
 		ProgressPath: u.b.ProgressPath(),
+		Learner:      u.b.Values(first, u.prog).Learner,
 		Docker:       u.dockerStatus(),
 		DockerKnown:  true,
 		First:        first,

@@ -40,12 +40,12 @@ func TestPlainWatchPrintsEachNewVerdictBetweenPrompts(t *testing.T) {
 	s.send(t, "g 2.")
 	b.WaitWatching(t, 1)
 	leakBuild, _ := b.Course.Step("leak-build")
-	b.BuiltElsewhere(t, leakBuild, "dockertutor/buildargtest:latest")
+	b.BuiltElsewhere(t, leakBuild, "ann-0a1b2c/dockertutor/buildargtest:latest")
 	block := plainPrompt + "\n" +
-		"Checked step 2.1 again (image dockertutor/buildargtest:latest tagged):\n" +
-		"PASS: The image dockertutor/buildargtest exists ("
+		"Checked step 2.1 again (image ann-0a1b2c/dockertutor/buildargtest:latest\ntagged):\n" +
+		"PASS: ann-0a1b2c/dockertutor/buildargtest was built after you opened this"
 	at = s.out.waitOutput(t, at, block)
-	at = s.out.waitOutput(t, at, "PASS: Your secret is in dockertutor/buildargtest")
+	at = s.out.waitOutput(t, at, "PASS: Your secret is in ann-0a1b2c/dockertutor/buildargtest")
 	at = s.out.waitOutput(t, at, "Step passed. Type n for the next step.\n\n"+plainPrompt)
 
 	// The same verdict again takes one line.
@@ -60,7 +60,7 @@ func TestPlainWatchPrintsEachNewVerdictBetweenPrompts(t *testing.T) {
 	fix, _ := b.Course.Step("fix")
 	b.Save(t, fix, "Dockerfile", "FROM alpine:3.22\nARG BUILD_REPO_SECRET\n")
 	at = s.out.waitOutput(t, at, "Checked step 2.3 again (Dockerfile changed):\nFAIL: ")
-	at = s.out.waitOutput(t, at, "Not yet: 2 of 2 checks did not pass.\n")
+	at = s.out.waitOutput(t, at, "Not yet: 3 of 3 checks did not pass.\n")
 
 	// A step with nothing to watch leaves watching on for the next.
 	s.send(t, "p\n")
@@ -136,7 +136,7 @@ func TestPlainWatchWaitsForTheEditor(t *testing.T) {
 	}
 	s.send(t, "saved\n")
 	at = s.out.waitOutput(t, at, "Back from the editor. Watching checks the step if the file changed.\n")
-	s.out.waitOutput(t, at, "Checked step 2.1 again (Dockerfile changed):\nFAIL: There is no image dockertutor/buildargtest")
+	s.out.waitOutput(t, at, "Checked step 2.1 again (Dockerfile changed):\nFAIL: There is no image ann-0a1b2c/dockertutor/buildargtest")
 	s.finish(t, "q\n")
 }
 
@@ -147,7 +147,7 @@ func TestPlainWatchAfterACheckSaysARepeatInOneLine(t *testing.T) {
 	r, w := io.Pipe()
 	s := startPlain(t, b, Options{Course: b.Course}, r, w)
 	s.send(t, "w\nc\n")
-	at := s.out.waitOutput(t, 0, "Not yet: 2 of 2 checks did not pass.\n")
+	at := s.out.waitOutput(t, 0, "Not yet: 3 of 3 checks did not pass.\n")
 	fix, _ := b.Course.Step("fix")
 	b.Save(t, fix, "Dockerfile", "FROM alpine:3.22\n")
 	s.out.waitOutput(t, at, "Checked step 2.3 again (Dockerfile changed): the same as before, not passed yet.\n")
@@ -218,7 +218,7 @@ func TestPlainWatchForgetsChangesACheckAnswered(t *testing.T) {
 	at = s.out.waitOutput(t, at, "Checking step 2.3…\n")
 	q.queue <- tutor.Change{Reason: "Dockerfile changed"} // saved while the check runs
 	close(gate)                                           // this check ends, and any other would pass at once
-	at = s.out.waitOutput(t, at, "Not yet: 2 of 2 checks did not pass.\n")
+	at = s.out.waitOutput(t, at, "Not yet: 3 of 3 checks did not pass.\n")
 	s.finish(t, "l\nq\n")
 	if rest := s.out.String()[at:]; strings.Contains(rest, "Checked step") {
 		t.Errorf("a change the check answered brought another verdict:\n%s", rest)

@@ -28,6 +28,10 @@ import (
 // and messages read the same on every run.
 const Secret = "canary-5f3a9c"
 
+// Learner is the learner id of every fake session, so that screens name
+// the same images run after run.
+const Learner = "ann-0a1b2c"
+
 // Clock is the time the test sessions live at.
 var Clock = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
 
@@ -70,6 +74,15 @@ func OpenIn(t testing.TB, c *lessons.Course, workspaceRoot, stateDir string) *Se
 	d.SetClock(func() time.Time { return Clock })
 	d.SetVersion(client.ServerVersionResult{Version: "28.5.1", APIVersion: "1.51", Os: "linux"})
 	t.Cleanup(d.CloseSessions)
+	// The learner id is read when the session opens: set it first, as a
+	// learner's saved progress would.
+	store, err := progress.Open(stateDir, c.ID)
+	if err == nil {
+		_, err = store.Update(c.ID, func(p *progress.Progress) error { p.Learner = Learner; return nil })
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	ts, err := tutor.Open(tutor.Options{
 		Course: c, WorkspaceRoot: workspaceRoot, StateDir: stateDir,
 		Now: func() time.Time { return Clock },
