@@ -669,6 +669,9 @@ func TestResizeRerendersTheTextCappedNear100Columns(t *testing.T) {
 		if strings.HasSuffix(plain, h.m.info.Action) {
 			continue // a command is never wrapped
 		}
+		if !strings.Contains(strings.TrimSpace(plain), " ") {
+			continue // nor is a path (the test's folder is long)
+		}
 		if w := ansi.StringWidth(plain); w > 100 {
 			t.Fatalf("line of %d cells at 200 columns: %q", w, line)
 		}

@@ -32,16 +32,33 @@ func codeMarker(i int) string { return "dtcode" + strconv.Itoa(i) + "z" }
 
 var codeMarkerPattern = regexp.MustCompile(`dtcode([0-9]+)z`)
 
-// spanMarker stands for inline code span i while glamour renders: a word
-// as short as the marker of a block, which glamour styles as code.
-func spanMarker(i int) string { return "dtspan" + strconv.Itoa(i) + "z" }
+// spanMarker stands for inline code span i while glamour renders: one
+// word, which glamour styles as code. It is padded to the span's width
+// when the span fits a line, so that glamour wraps the prose around it as
+// it will be shown; a span wider than a line gets the bare marker, and
+// breakAroundCommands gives it a line of its own.
+func spanMarker(i int, span string, width int) string {
+	m := "dtspan" + strconv.Itoa(i) + "z"
+	if w := ansi.StringWidth(span); w > len(m) && w <= width-spanMargin {
+		m += strings.Repeat("q", w-len(m))
+	}
+	return m
+}
 
-var spanMarkerPattern = regexp.MustCompile(`dtspan([0-9]+)z`)
+// spanMarkerPattern matches a span marker with its padding.
+var spanMarkerPattern = regexp.MustCompile(`dtspan([0-9]+)zq*`)
 
-// inlineCommand is an inline code span that glamour would break: one with
-// a space, a hyphen or another of the characters it breaks lines at (a
-// command in prose, "run `docker history --no-trunc app`", or a path).
-var inlineCommand = regexp.MustCompile("`([^`]*[ ,.;+|-][^`]*)`")
+// spanMargin is what glamour's margins and a code span's padding may take
+// of a line.
+const spanMargin = 6
+
+// codeSpan is an inline code span, its backticks paired from the left.
+var codeSpan = regexp.MustCompile("`[^`]*`")
+
+// breakable is the characters glamour breaks a line at: a span with one
+// of them (a command in prose, "run `docker history --no-trunc app`", or
+// a path) is lifted out so that it stays whole.
+const breakable = " ,.;+|-/"
 
 // inlineLink is a markdown link to a web address: [text](url).
 var inlineLink = regexp.MustCompile(`\[([^\]]+)\]\((https?://[^)\s]+)\)`)
@@ -54,7 +71,7 @@ var webAddress = regexp.MustCompile(`https?://[^\s<>()\x60]+`)
 // inline code span glamour would break with its marker and returns the
 // spans. A body loses up to the indentation of its opening fence, as
 // CommonMark reads it.
-func liftCode(md string) (string, []codeBlock, []string) {
+func liftCode(md string, width int) (string, []codeBlock, []string) {
 	if !strings.Contains(md, "`") && !strings.Contains(md, "~~~") && !strings.Contains(md, "://") {
 		return md, nil, nil
 	}
@@ -63,9 +80,16 @@ func liftCode(md string) (string, []codeBlock, []string) {
 		if strings.Contains(line, "``") {
 			return line // double-backtick spans: left to glamour
 		}
-		line = inlineCommand.ReplaceAllStringFunc(line, func(span string) string {
-			spans = append(spans, span[1:len(span)-1])
-			return "`" + spanMarker(len(spans)-1) + "`"
+		// Spans pair their backticks from the left: a pattern over the
+		// whole line would also take the prose between two spans
+		// ("`r`) and look: `") for one.
+		line = codeSpan.ReplaceAllStringFunc(line, func(span string) string {
+			body := span[1 : len(span)-1]
+			if !strings.ContainsAny(body, breakable) {
+				return span
+			}
+			spans = append(spans, body)
+			return "`" + spanMarker(len(spans)-1, body, width) + "`"
 		})
 		// A link reads "text (url)" everywhere, and a web address is never
 		// broken either: a learner copies it whole.
@@ -73,7 +97,7 @@ func liftCode(md string) (string, []codeBlock, []string) {
 		return webAddress.ReplaceAllStringFunc(line, func(url string) string {
 			trimmed := strings.TrimRight(url, ".,;:!?")
 			spans = append(spans, trimmed)
-			return spanMarker(len(spans)-1) + url[len(trimmed):]
+			return spanMarker(len(spans)-1, trimmed, width) + url[len(trimmed):]
 		})
 	}
 	var (
@@ -178,7 +202,7 @@ func putBackSpans(rendered string, spans []string, width int) string {
 		}
 		var commands []string
 		line = spanMarkerPattern.ReplaceAllStringFunc(line, func(m string) string {
-			i, err := strconv.Atoi(m[len("dtspan") : len(m)-1])
+			i, err := strconv.Atoi(m[len("dtspan"):strings.IndexByte(m, 'z')])
 			if err != nil || i >= len(spans) {
 				return m
 			}

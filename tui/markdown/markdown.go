@@ -110,7 +110,7 @@ func (r *Renderer) Render(md string, paneWidth int, style Style) (string, error)
 		}
 		r.cache[k] = tr
 	}
-	lifted, code, spans := liftCode(labelBareFences(md))
+	lifted, code, spans := liftCode(labelBareFences(md), k.width)
 	out, err := tr.Render(lifted)
 	if err != nil {
 		return "", fmt.Errorf("render markdown: %w", err)

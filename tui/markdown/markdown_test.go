@@ -164,3 +164,38 @@ func TestInlineCommandsAreNeverBroken(t *testing.T) {
 		}
 	}
 }
+
+// Prose with commands and paths that fit a line wraps as prose does: a
+// command is not pushed to a line of its own when the line has room.
+func TestInlineCommandsWrapWithTheProse(t *testing.T) {
+	spans := []string{"docker history --no-trunc", "/tmp/learner/build-secrets/deleted-is-not-gone", "/tmp/repo-token.txt", "repo-token.txt"}
+	md := "The file `repo-token.txt` in `/tmp/learner/build-secrets/deleted-is-not-gone` holds your canary. Build the starter (press `r`) and look: `/tmp/repo-token.txt` is gone from the image, yet the tutor still finds your secret with `docker history --no-trunc`, every time, on every engine you use.\n"
+	r := New()
+	for _, style := range []Style{Dark, Plain} {
+		for _, w := range []int{60, 80, 100} {
+			out, err := r.Render(md, w, style)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimRight(ansi.Strip(out), "\n "), "\n")
+			for i, line := range lines[:len(lines)-1] {
+				next := strings.TrimSpace(lines[i+1])
+				if next == "" {
+					continue
+				}
+				// What starts the next line: a span, kept whole, or a word.
+				first := strings.Fields(next)[0]
+				for _, span := range spans {
+					if strings.HasPrefix(next, span) {
+						first = span
+					}
+				}
+				// It would have fitted here (with a space, a span's padding and
+				// the margins glamour keeps).
+				if room := WrapWidth(w) - ansi.StringWidth(strings.TrimRight(line, " ")); room > ansi.StringWidth(first)+6 {
+					t.Errorf("%s at %d: line %d breaks early (%d columns free, next %q):\n%s", style, w, i, room, first, ansi.Strip(out))
+				}
+			}
+		}
+	}
+}
