@@ -35,13 +35,15 @@ func makeLearnerObjects(t *testing.T, cli *client.Client, c *lessons.Course) lea
 	t.Helper()
 	ctx := context.Background()
 	lo := learnerObjects{images: map[string]string{}, containers: map[string]string{}}
+	// A learner of its own, named as a learner id names them, so that two
+	// runs of the test on one daemon never share an object.
+	learner := dockertest.Namespace(t)
 	for _, st := range c.Steps() {
-		name := st.Image
-		if name == "" || c.SharedImage(name) || lo.images[name] != "" {
+		if st.Image == "" || c.SharedImage(st.Image) {
 			continue
 		}
-		if img, err := cli.ImageInspect(ctx, name); err == nil {
-			lo.images[name] = img.ID
+		name := learner.Image(st.Image)
+		if lo.images[name] != "" {
 			continue
 		}
 		// What `docker build -t NAME .` in the step folder leaves: an
@@ -73,17 +75,13 @@ func makeLearnerObjects(t *testing.T, cli *client.Client, c *lessons.Course) lea
 		name   string
 		labels map[string]string
 	}{
-		// By hand: docker run --name tokenapp -e APP_TOKEN dockertutor/tokenrun
-		{"tokenapp", nil},
+		// By hand: docker run --name {{.Learner}}-tokenapp -e APP_TOKEN {{.Image}}
+		{learner.String() + "-tokenapp", nil},
 		// By the learner's tutor (r on the step): the step's labels in the
 		// learner's namespace, and the step's container name.
-		{"dockertutor-" + c.ID + "-" + run.ID, map[string]string{labels.Tool: labels.ToolName, labels.Course: c.ID, labels.Step: run.ID}},
+		{learner.ContainerName(c.ID, run.ID), labels.For(learner, c.ID, run.ID)},
 	} {
-		if got, err := cli.ContainerInspect(ctx, tc.name, client.ContainerInspectOptions{}); err == nil {
-			lo.containers[tc.name] = got.Container.ID
-			continue
-		}
-		created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: tc.name, Config: &container.Config{Image: run.Image, Env: []string{"APP_TOKEN=canary-learner"}, Labels: tc.labels}})
+		created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: tc.name, Config: &container.Config{Image: learner.Image(run.Image), Env: []string{"APP_TOKEN=canary-learner"}, Labels: tc.labels}})
 		if err != nil {
 			t.Fatalf("container %s: %v", tc.name, err)
 		}
