@@ -36,7 +36,7 @@ func CodeBlocks(md string) []CodeBlock {
 	for _, line := range strings.Split(md, "\n") {
 		line = strings.TrimRight(line, "\r")
 		trimmed := strings.TrimLeft(line, " \t")
-		run := fenceLength(trimmed)
+		run := FenceLength(trimmed)
 		if open {
 			if run >= length && trimmed[0] == char && strings.TrimSpace(trimmed[run:]) == "" {
 				open = false
@@ -63,10 +63,11 @@ func CodeBlocks(md string) []CodeBlock {
 	return blocks
 }
 
-// fenceLength is the length of the run of backticks or tildes that opens
+// FenceLength is the length of the run of backticks or tildes that opens
 // s, 0 when s does not open a fence (fewer than three, or backticks with
-// a backtick in the info string, which makes it inline code).
-func fenceLength(s string) int {
+// a backtick in the info string, which makes it inline code). The
+// renderer reads fences by it too, so the two never disagree on a block.
+func FenceLength(s string) int {
 	if len(s) < 3 || s[0] != '`' && s[0] != '~' {
 		return 0
 	}

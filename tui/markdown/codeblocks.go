@@ -11,6 +11,7 @@ import (
 	"github.com/alecthomas/chroma/v2/formatters"
 	"github.com/alecthomas/chroma/v2/lexers"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/dockertutor/dockertutor/lessons"
 )
 
 // A learner pastes the commands of a step as they are, so a code block is
@@ -114,7 +115,7 @@ func liftCode(md string, width int) (string, []codeBlock, []string) {
 	for _, line := range strings.SplitAfter(md, "\n") {
 		body := strings.TrimRight(line, "\r\n")
 		trimmed := strings.TrimLeft(body, " \t")
-		run := fenceRun(trimmed)
+		run := lessons.FenceLength(trimmed)
 		if open {
 			if run >= length && trimmed[0] == char && strings.TrimSpace(trimmed[run:]) == "" {
 				open = false

@@ -1,6 +1,10 @@
 package markdown
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/dockertutor/dockertutor/lessons"
+)
 
 // labelBareFences gives every fenced code block that names no language
 // the language "text". glamour hands a block's language to chroma, whose
@@ -28,7 +32,7 @@ func labelBareFences(md string) string {
 	for i, line := range lines {
 		body := strings.TrimRight(line, "\r\n")
 		trimmed := strings.TrimLeft(body, " \t")
-		run := fenceRun(trimmed)
+		run := lessons.FenceLength(trimmed)
 		if open {
 			if run >= length && trimmed[0] == char && strings.TrimSpace(trimmed[run:]) == "" {
 				open = false
@@ -48,21 +52,4 @@ func labelBareFences(md string) string {
 		return md
 	}
 	return strings.Join(lines, "")
-}
-
-// fenceRun is the length of the run of backticks or tildes that opens s,
-// 0 when s does not start with three or more of them (or, for backticks,
-// when the info string holds one, which makes it inline code).
-func fenceRun(s string) int {
-	if len(s) < 3 || s[0] != '`' && s[0] != '~' {
-		return 0
-	}
-	n := 0
-	for n < len(s) && s[n] == s[0] {
-		n++
-	}
-	if n < 3 || s[0] == '`' && strings.Contains(s[n:], "`") {
-		return 0
-	}
-	return n
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/dockertutor/dockertutor/lessons"
 )
 
 func TestLabelBareFences(t *testing.T) {
@@ -72,7 +73,7 @@ func TestCourseFencesNameTheirLanguage(t *testing.T) {
 		open := false
 		for n, line := range strings.Split(string(b), "\n") {
 			trimmed := strings.TrimSpace(line)
-			if run := fenceRun(trimmed); run > 0 {
+			if run := lessons.FenceLength(trimmed); run > 0 {
 				if !open {
 					blocks++
 					if trimmed[run:] == "" {
