@@ -11,6 +11,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/present"
 )
 
 // activeKeys is the key map with only the keys that work now enabled, and
@@ -29,7 +30,7 @@ func (m Model) activeKeys() KeyMap {
 	k.Run.SetEnabled(onStep && m.info.Action != "" && !running)
 	k.Check.SetEnabled(onStep && len(st.Checks) > 0 && m.checkable(st) && !m.checking.active)
 	k.Hint.SetEnabled(onStep && len(m.info.Hints) < len(st.Hints))
-	k.Solution.SetEnabled(onStep && st.Kind == lessons.KindExercise && !running)
+	k.Solution.SetEnabled(onStep && present.HasSolution(st) && !running && (st.Kind == lessons.KindExercise || !m.checking.active))
 	k.Edit.SetEnabled(onStep && m.info.MainFile() != "")
 	k.Shell.SetEnabled(onStep && m.info.Values.Workdir != "")
 	k.Answer.SetEnabled(onStep && (st.Kind == lessons.KindQuiz || st.Kind == lessons.KindAnswer) && !m.checking.active)
@@ -232,14 +233,18 @@ func (m *Model) prev() tea.Cmd {
 }
 
 func (m *Model) solutionKey(st *lessons.Step) tea.Cmd {
+	question := present.SolutionQuestion(st, m.prog.StatusOf(st.ID) == progress.Passed)
 	switch {
 	case m.solution != nil:
-		m.confirm(confirmSolve, st, "Put the reference solution in your step folder and run it? Your files are backed up first.")
+		m.confirm(confirmSolve, st, present.ApplySolutionQuestion)
 		return m.relayout()
-	case m.prog.StatusOf(st.ID) == progress.Passed:
+	case st.Kind == lessons.KindQuiz || st.Kind == lessons.KindAnswer:
+		m.confirm(confirmAnswerSolution, st, question)
+		return m.relayout()
+	case question == "":
 		return solutionCmd(m.b, st)
 	default:
-		m.confirm(confirmSolution, st, fmt.Sprintf("You have not passed step %s yet. Show the reference solution anyway?", st.Number))
+		m.confirm(confirmSolution, st, question)
 		return m.relayout()
 	}
 }
@@ -342,6 +347,8 @@ func (m *Model) confirmed(action confirmAction, st *lessons.Step) tea.Cmd {
 	case confirmSolve:
 		m.solution = nil
 		return tea.Batch(m.refreshText(scrollTop), m.startAction("solution"))
+	case confirmAnswerSolution:
+		return m.startSolvedAnswer()
 	}
 	return nil
 }

@@ -532,6 +532,23 @@ func (m *Model) startAnswer(value string) tea.Cmd {
 	return tea.Batch(answerCmd(ctx, m.b, m.checking.id, st, value), m.spin())
 }
 
+// startSolvedAnswer records the step's reference answer (the learner gave
+// up) and checks it, as an answer is checked: the verdict then says where
+// each value was.
+func (m *Model) startSolvedAnswer() tea.Cmd {
+	st := m.step()
+	if st == nil || m.checking.active {
+		return nil
+	}
+	m.nextID++
+	ctx, cancel := context.WithCancel(m.ctx)
+	m.checking = checkRun{id: m.nextID, active: true, step: st, cancel: cancel}
+	m.results.state, m.results.reason = checkRunning, "the reference answer"
+	m.bottomTab = paneResults
+	m.refreshResults()
+	return tea.Batch(solvedAnswerCmd(ctx, m.b, m.checking.id, st), m.spin())
+}
+
 // checkable reports whether checking the step means anything now: an
 // exercise always, a quiz or free answer once answered.
 func (m Model) checkable(st *lessons.Step) bool {
