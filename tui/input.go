@@ -39,8 +39,9 @@ func (m Model) activeKeys() KeyMap {
 	k.Cancel.SetEnabled(running || m.checking.active || m.solution != nil)
 	k.Outline.SetEnabled(m.page != pageLoading)
 	k.Search.SetEnabled(m.page != pageLoading)
-	k.Left.SetEnabled(m.focus == paneText && m.text.wide)
-	k.Right.SetEnabled(m.focus == paneText && m.text.wide)
+	sideways := m.focus == paneText && m.text.wide || m.focus == paneOutput && m.output.vp.Wide()
+	k.Left.SetEnabled(sideways)
+	k.Right.SetEnabled(sideways)
 	k.Copy.SetEnabled(onStep && m.solution == nil && m.info.MainCommand() != "")
 
 	switch {
@@ -115,9 +116,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Copy):
 		return m.copyCommand()
 	case key.Matches(msg, k.Left):
-		m.text.scrollSideways(-sidewaysStep)
+		m.scrollSideways(m.focus, -sidewaysStep)
 	case key.Matches(msg, k.Right):
-		m.text.scrollSideways(sidewaysStep)
+		m.scrollSideways(m.focus, sidewaysStep)
 	case key.Matches(msg, k.PageUp):
 		m.scroll(m.focus, -m.pageSize())
 	case key.Matches(msg, k.PageDown):

@@ -189,11 +189,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		mouse := msg.Mouse()
 		if pane, ok := m.lay.paneAt(mouse.X, mouse.Y, m.bottomTab); ok {
 			if mouse.Button == tea.MouseWheelLeft || mouse.Button == tea.MouseWheelRight {
-				if pane == paneText && mouse.Button == tea.MouseWheelLeft {
-					m.text.scrollSideways(-sidewaysStep)
-				} else if pane == paneText {
-					m.text.scrollSideways(sidewaysStep)
+				n := sidewaysStep
+				if mouse.Button == tea.MouseWheelLeft {
+					n = -n
 				}
+				m.scrollSideways(pane, n)
 				return nil
 			}
 			n := 3
@@ -785,6 +785,17 @@ func (m Model) resultsView() resultsView {
 
 func (m *Model) refreshOutput() {
 	m.output.refresh(m.styles, outputPlaceholder(m.step(), m.info.Action))
+}
+
+// scrollSideways moves a pane by n columns (negative is left); only the
+// text and the output pane have lines wider than themselves.
+func (m *Model) scrollSideways(p paneID, n int) {
+	switch p {
+	case paneText:
+		m.text.scrollSideways(n)
+	case paneOutput:
+		m.output.vp.ScrollSideways(n)
+	}
 }
 
 // scroll moves a pane by n lines (negative is up).
