@@ -760,7 +760,9 @@ func (m Model) document() string {
 		if m.solution != nil {
 			return present.SolutionDoc(m.steps[m.cur], m.solution, m.steps[m.cur].Kind == lessons.KindExercise)
 		}
-		return present.StepDoc(m.info, m.prog, m.cur == len(m.steps)-1, present.FullScreen)
+		info := m.info
+		info.DockerBuild = m.buildNote.builder // found once a session, after the step was described
+		return present.StepDoc(info, m.prog, m.cur == len(m.steps)-1, present.FullScreen)
 	case pageSummary:
 		return present.SummaryDoc(m.course, m.prog, present.FullScreen)
 	}
@@ -784,7 +786,7 @@ func (m Model) resultsView() resultsView {
 }
 
 func (m *Model) refreshOutput() {
-	m.output.refresh(m.styles, outputPlaceholder(m.step(), m.info.Action))
+	m.output.refresh(m.styles, outputPlaceholder(m.step(), m.info.Action, m.buildNote.builder))
 }
 
 // scrollSideways moves a pane by n columns (negative is left); only the

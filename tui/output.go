@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
 	"github.com/dockertutor/dockertutor/present"
@@ -186,13 +187,14 @@ func (o outputPane) info(st Styles, spinner string) string {
 	return ""
 }
 
-// outputPlaceholder is what the empty pane says, depending on the step.
-func outputPlaceholder(step *lessons.Step, action string) string {
+// outputPlaceholder is what the empty pane says, depending on the step
+// and, for a command the learner may type, their own docker build.
+func outputPlaceholder(step *lessons.Step, action string, build engine.LocalBuilder) string {
 	switch {
 	case step == nil:
 		return "The output of builds and containers appears here."
 	case action != "":
-		return "Press r to run the step's action. It is the same as typing:\n\n  " + present.CommandPrompt + action
+		return "Press r to run the step's action. It is the same as typing" + present.ActionCommandCaveat(step, build) + ":\n\n  " + present.CommandPrompt + action
 	case step.Kind == lessons.KindExercise:
 		return "This step has no action to run: use your own terminal (t opens a shell in the step's folder)."
 	}

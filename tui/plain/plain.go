@@ -350,6 +350,9 @@ func (u *plainUI) sayDockerBuild() {
 func (u *plainUI) show() {
 	st := u.steps[u.cur]
 	info := backend.Describe(u.b, st, u.prog)
+	if present.ActionNeedsBuildx(st) {
+		info.DockerBuild = u.b.DockerBuild(u.ctx).Builder
+	}
 	u.printf("\n")
 	u.wrapped(fmt.Sprintf("Step %s of %d (lesson %d, %s). Status: %s.", st.Number, len(u.steps), st.Lesson.Number, st.Lesson.Title, statusWord(u.prog, st)), "", "")
 	u.printf("\n")
