@@ -57,6 +57,9 @@ type checkRun struct {
 	step      *lessons.Step
 	cancel    context.CancelFunc
 	cancelled bool
+	// gaveUp: the check is of the reference answer the learner asked for,
+	// which the step's text then shows at its end.
+	gaveUp bool
 }
 
 // watchRun is the watcher of the current step.
@@ -542,7 +545,7 @@ func (m *Model) startSolvedAnswer() tea.Cmd {
 	}
 	m.nextID++
 	ctx, cancel := context.WithCancel(m.ctx)
-	m.checking = checkRun{id: m.nextID, active: true, step: st, cancel: cancel}
+	m.checking = checkRun{id: m.nextID, active: true, step: st, cancel: cancel, gaveUp: true}
 	m.results.state, m.results.reason = checkRunning, "the reference answer"
 	m.bottomTab = paneResults
 	m.refreshResults()
@@ -608,7 +611,11 @@ func (m *Model) checkDone(msg checkDoneMsg) tea.Cmd {
 		}
 	}
 	m.refreshResults()
-	cmds = append(cmds, m.refreshText(scrollKeep)) // a quiz shows the recorded answer
+	after := scrollKeep
+	if run.gaveUp && msg.err == nil {
+		after = scrollEnd // where "Your answer" now shows the reference answer
+	}
+	cmds = append(cmds, m.refreshText(after)) // a quiz shows the recorded answer
 	if m.recheck != "" {
 		reason := m.recheck
 		m.recheck = ""

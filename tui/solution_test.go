@@ -102,6 +102,11 @@ func TestGivingUpOnAnAnswerStepShowsWhereEachValueWas(t *testing.T) {
 			t.Errorf("the verdict does not say %q:\n%s", want, got)
 		}
 	}
+	// The answer recorded shows at the end of the step's text, in view.
+	if !h.m.text.vp.AtBottom() {
+		t.Error("the step's text does not show its end, where the recorded answer is")
+	}
+	contains(t, h.m.text.doc, "Your answer: `"+strings.Join(values, " ")+"`")
 	if sp := h.m.prog.Steps[st.ID]; sp == nil || !sp.SolutionSeen {
 		t.Error("giving up counts as a solution seen")
 	}
