@@ -30,10 +30,13 @@ func (m Model) activeKeys() KeyMap {
 	k.Run.SetEnabled(onStep && m.info.Action != "" && !running)
 	k.Check.SetEnabled(onStep && len(st.Checks) > 0 && m.checkable(st) && !m.checking.active)
 	k.Hint.SetEnabled(onStep && len(m.info.Hints) < len(st.Hints))
-	k.Solution.SetEnabled(onStep && present.HasSolution(st) && !running && (st.Kind == lessons.KindExercise || !m.checking.active))
+	// A quiz's or free answer's solution is checked as an answer is: not
+	// while another check runs.
+	answers := onStep && (st.Kind == lessons.KindQuiz || st.Kind == lessons.KindAnswer)
+	k.Solution.SetEnabled(onStep && present.HasSolution(st) && !running && !(answers && m.checking.active))
 	k.Edit.SetEnabled(onStep && m.info.MainFile() != "")
 	k.Shell.SetEnabled(onStep && m.info.Values.Workdir != "")
-	k.Answer.SetEnabled(onStep && (st.Kind == lessons.KindQuiz || st.Kind == lessons.KindAnswer) && !m.checking.active)
+	k.Answer.SetEnabled(answers && !m.checking.active)
 	k.Reset.SetEnabled(onStep && st.Kind != lessons.KindRead && !running)
 	k.Skip.SetEnabled(onStep && st.Optional && !m.prog.StatusOf(st.ID).Done() && !running)
 	k.Cancel.SetEnabled(running || m.checking.active || m.solution != nil)
