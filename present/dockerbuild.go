@@ -40,3 +40,23 @@ func buildsSecretMounts(st *lessons.Step) bool {
 	}
 	return false
 }
+
+// ActionNeedsBuildx says whether the docker command of the step's action
+// is `docker buildx build`: its build passes secrets (which course lint
+// allows only with BuildKit), and that is how the command asks for
+// BuildKit whatever the learner's default builder.
+func ActionNeedsBuildx(st *lessons.Step) bool {
+	return st != nil && st.Action != nil && st.Action.Build != nil && len(st.Action.Build.Secrets) > 0
+}
+
+// ActionCommandCaveat is said, before its colon, where the tutor hands
+// the learner the docker command of the step's action to type: when that
+// command is `docker buildx build` and the learner's own docker build is
+// the legacy builder, so that they are not handed a command their setup
+// cannot run. It is "" otherwise.
+func ActionCommandCaveat(st *lessons.Step, b engine.LocalBuilder) string {
+	if b != engine.LocalLegacy || !ActionNeedsBuildx(st) {
+		return ""
+	}
+	return " (this command needs the buildx plugin: see dockertutor doctor)"
+}

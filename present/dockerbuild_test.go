@@ -72,3 +72,40 @@ func TestSummaryShowsASkippedStepAsDoneNotPassed(t *testing.T) {
 		t.Errorf("the count should leave the skipped steps out, %s:\n%s", want, full)
 	}
 }
+
+// Where the tutor hands over the action's docker buildx command to type,
+// it says the command needs buildx, on the full screen and the command
+// line alike, only for a learner whose docker build is the legacy builder
+// and only when the command is docker buildx build.
+func TestTheActionsBuildxCommandSaysItNeedsBuildx(t *testing.T) {
+	c, ps := lessons.Builtin()
+	if len(ps) > 0 {
+		t.Fatal(ps.Error())
+	}
+	const caveat = "yourself (this command needs the buildx plugin: see dockertutor doctor):"
+	for _, tc := range []struct {
+		step, command string
+		build         engine.LocalBuilder
+		says          bool
+	}{
+		{"secret-mount", "docker buildx build --secret id=token,env=TOKEN .", engine.LocalLegacy, true},
+		{"secret-mount", "docker buildx build --secret id=token,env=TOKEN .", engine.LocalBuildKit, false},
+		{"secret-mount", "docker buildx build --secret id=token,env=TOKEN .", "", false},
+		{"leak-build", "docker build --build-arg TOKEN .", engine.LocalLegacy, false},
+	} {
+		st, ok := c.Step(tc.step)
+		if !ok {
+			t.Fatalf("no step %s", tc.step)
+		}
+		page := StepPage{Step: st, Action: tc.command, DockerBuild: tc.build}
+		for _, f := range []Front{FullScreen, CommandLine} {
+			doc := StepDoc(page, progress.Progress{}, false, f)
+			if !strings.Contains(doc, tc.command) {
+				t.Fatalf("%s: the command is not in the text:\n%s", tc.step, doc)
+			}
+			if got := strings.Contains(doc, caveat); got != tc.says {
+				t.Errorf("%s with %q (front %v): says it needs buildx = %v, want %v:\n%s", tc.step, tc.build, f, got, tc.says, doc)
+			}
+		}
+	}
+}

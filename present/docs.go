@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -27,6 +28,10 @@ type StepPage struct {
 	Hints []string
 	// Action is the docker command equivalent to the step's action, "" if none.
 	Action string
+	// DockerBuild is what the learner's own `docker build` runs, when the
+	// front end knows it ("" otherwise): the action's command may need
+	// what it lacks (ActionCommandCaveat).
+	DockerBuild engine.LocalBuilder
 }
 
 // NewStepPage fills in a step's text with the learner's values.
@@ -137,10 +142,11 @@ func StepDoc(s StepPage, p progress.Progress, last bool, f Front) string {
 			fmt.Fprintf(&b, "**Your folder:** `%s`\n\n", s.Values.Workdir)
 		}
 		if s.Action != "" {
+			caveat := ActionCommandCaveat(st, s.DockerBuild)
 			if keys {
-				b.WriteString("Press **r** to run, or type it yourself:\n\n")
+				fmt.Fprintf(&b, "Press **r** to run, or type it yourself%s:\n\n", caveat)
 			} else {
-				fmt.Fprintf(&b, "Run `dockertutor run %s`, or type it yourself:\n\n", st.ID)
+				fmt.Fprintf(&b, "Run `dockertutor run %s`, or type it yourself%s:\n\n", st.ID, caveat)
 			}
 			b.WriteString(fence(s.Action, "sh") + "\n")
 		}

@@ -185,6 +185,17 @@ func answerCmd(ctx context.Context, b Backend, id int, st *lessons.Step, value s
 	}
 }
 
+// solvedAnswerCmd records the reference answer, then checks it.
+func solvedAnswerCmd(ctx context.Context, b Backend, id int, st *lessons.Step) tea.Cmd {
+	return func() tea.Msg {
+		if err := b.Solve(ctx, st, nil); err != nil {
+			return afterCheck(b, id, st, check.Verdict{}, err)
+		}
+		v, err := b.Check(ctx, st)
+		return afterCheck(b, id, st, v, err)
+	}
+}
+
 func afterCheck(b Backend, id int, st *lessons.Step, v check.Verdict, err error) checkDoneMsg {
 	if err != nil {
 		return checkDoneMsg{id: id, step: st.ID, err: err}

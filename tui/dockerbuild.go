@@ -28,7 +28,9 @@ type dockerBuildNote struct {
 
 func (m *Model) dockerBuildKnown(msg dockerBuildMsg) tea.Cmd {
 	m.buildNote.builder = msg.build.Builder
-	return m.sayDockerBuild()
+	// The step's text and the output pane word the action's command for it.
+	m.refreshOutput()
+	return tea.Batch(m.refreshText(scrollKeep), m.sayDockerBuild())
 }
 
 // sayDockerBuild flashes the note when the open step is one where it

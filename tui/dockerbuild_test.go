@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -73,5 +75,36 @@ func TestSkipKeyLeavesAnOptionalStepOut(t *testing.T) {
 	contains(t, h.plainScreen(), "skipped: it counts as done, not passed", "↷ "+scan.Number)
 	if strings.Contains(helpText(h), "skip") {
 		t.Errorf("the skip key still shows on a skipped step: %s", helpText(h))
+	}
+}
+
+// The step's text and the empty output pane hand over the action's
+// command to type; for a learner whose docker build is the legacy
+// builder they say that this docker buildx command needs buildx.
+func TestTheBuildxCommandToTypeSaysItNeedsBuildx(t *testing.T) {
+	c, _ := lessons.Builtin()
+	b := fake.Open(t, c)
+	b.Build = engine.DockerBuild{Builder: engine.LocalLegacy}
+	fixture.ReturningTo(t, b, "secret-mount")
+	h := newHarness(t, b, 200, 50)
+	h.settle(func(m Model) bool { return m.buildNote.builder != "" && m.page == pageStep && m.text.ready() })
+	if !strings.Contains(h.m.info.Action, "docker buildx build") {
+		t.Fatalf("the step's command is not docker buildx build: %s", h.m.info.Action)
+	}
+	caveat := "(this command needs the buildx plugin: see dockertutor doctor):"
+	contains(t, h.m.text.doc, "type it yourself "+caveat)
+	output := strings.Join(strings.Fields(ansi.Strip(strings.Join(h.m.output.vp.lines, "\n"))), " ")
+	contains(t, output, "It is the same as typing "+caveat+" $ "+h.m.info.Action)
+
+	// A learner with BuildKit is told nothing of the kind.
+	b.Build = engine.DockerBuild{Builder: engine.LocalBuildKit}
+	h = newHarness(t, b, 200, 50)
+	h.settle(func(m Model) bool {
+		return m.buildNote.builder == engine.LocalBuildKit && m.page == pageStep && m.text.ready()
+	})
+	for _, shown := range []string{h.m.text.doc, strings.Join(h.m.output.vp.lines, "\n")} {
+		if strings.Contains(shown, "needs the buildx plugin") {
+			t.Errorf("said with BuildKit:\n%s", shown)
+		}
 	}
 }

@@ -99,6 +99,17 @@ var goldenScreens = []screenCase{
 		},
 	},
 	{
+		// The command the action stands for is never wrapped: the output
+		// pane shows its start and arrows that say it scrolls sideways.
+		name:  "output-command",
+		setup: func(t *testing.T, b *fake.Session) { fixture.ReturningTo(t, b, "leak-build") },
+		keys: func(h *harness) {
+			for h.m.focus != paneOutput {
+				h.press("tab")
+			}
+		},
+	},
+	{
 		name:  "all-keys",
 		setup: func(t *testing.T, b *fake.Session) { fixture.ReturningTo(t, b, "leak-build") },
 		keys:  func(h *harness) { h.press("?") },

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/present"
 )
 
 // activeKeys is the key map with only the keys that work now enabled, and
@@ -29,17 +30,21 @@ func (m Model) activeKeys() KeyMap {
 	k.Run.SetEnabled(onStep && m.info.Action != "" && !running)
 	k.Check.SetEnabled(onStep && len(st.Checks) > 0 && m.checkable(st) && !m.checking.active)
 	k.Hint.SetEnabled(onStep && len(m.info.Hints) < len(st.Hints))
-	k.Solution.SetEnabled(onStep && st.Kind == lessons.KindExercise && !running)
+	// A quiz's or free answer's solution is checked as an answer is: not
+	// while another check runs.
+	answers := onStep && (st.Kind == lessons.KindQuiz || st.Kind == lessons.KindAnswer)
+	k.Solution.SetEnabled(onStep && present.HasSolution(st) && !running && !(answers && m.checking.active))
 	k.Edit.SetEnabled(onStep && m.info.MainFile() != "")
 	k.Shell.SetEnabled(onStep && m.info.Values.Workdir != "")
-	k.Answer.SetEnabled(onStep && (st.Kind == lessons.KindQuiz || st.Kind == lessons.KindAnswer) && !m.checking.active)
+	k.Answer.SetEnabled(answers && !m.checking.active)
 	k.Reset.SetEnabled(onStep && st.Kind != lessons.KindRead && !running)
 	k.Skip.SetEnabled(onStep && st.Optional && !m.prog.StatusOf(st.ID).Done() && !running)
 	k.Cancel.SetEnabled(running || m.checking.active || m.solution != nil)
 	k.Outline.SetEnabled(m.page != pageLoading)
 	k.Search.SetEnabled(m.page != pageLoading)
-	k.Left.SetEnabled(m.focus == paneText && m.text.wide)
-	k.Right.SetEnabled(m.focus == paneText && m.text.wide)
+	sideways := m.focus == paneText && m.text.wide || m.focus == paneOutput && m.output.vp.Wide()
+	k.Left.SetEnabled(sideways)
+	k.Right.SetEnabled(sideways)
 	k.Copy.SetEnabled(onStep && m.solution == nil && m.info.MainCommand() != "")
 
 	switch {
@@ -114,9 +119,9 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Copy):
 		return m.copyCommand()
 	case key.Matches(msg, k.Left):
-		m.text.scrollSideways(-sidewaysStep)
+		m.scrollSideways(m.focus, -sidewaysStep)
 	case key.Matches(msg, k.Right):
-		m.text.scrollSideways(sidewaysStep)
+		m.scrollSideways(m.focus, sidewaysStep)
 	case key.Matches(msg, k.PageUp):
 		m.scroll(m.focus, -m.pageSize())
 	case key.Matches(msg, k.PageDown):
@@ -232,14 +237,18 @@ func (m *Model) prev() tea.Cmd {
 }
 
 func (m *Model) solutionKey(st *lessons.Step) tea.Cmd {
+	question := present.SolutionQuestion(st, m.prog.StatusOf(st.ID) == progress.Passed)
 	switch {
 	case m.solution != nil:
-		m.confirm(confirmSolve, st, "Put the reference solution in your step folder and run it? Your files are backed up first.")
+		m.confirm(confirmSolve, st, present.ApplySolutionQuestion)
 		return m.relayout()
-	case m.prog.StatusOf(st.ID) == progress.Passed:
+	case st.Kind == lessons.KindQuiz || st.Kind == lessons.KindAnswer:
+		m.confirm(confirmAnswerSolution, st, question)
+		return m.relayout()
+	case question == "":
 		return solutionCmd(m.b, st)
 	default:
-		m.confirm(confirmSolution, st, fmt.Sprintf("You have not passed step %s yet. Show the reference solution anyway?", st.Number))
+		m.confirm(confirmSolution, st, question)
 		return m.relayout()
 	}
 }
@@ -342,6 +351,8 @@ func (m *Model) confirmed(action confirmAction, st *lessons.Step) tea.Cmd {
 	case confirmSolve:
 		m.solution = nil
 		return tea.Batch(m.refreshText(scrollTop), m.startAction("solution"))
+	case confirmAnswerSolution:
+		return m.startSolvedAnswer()
 	}
 	return nil
 }

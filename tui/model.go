@@ -57,6 +57,9 @@ type checkRun struct {
 	step      *lessons.Step
 	cancel    context.CancelFunc
 	cancelled bool
+	// gaveUp: the check is of the reference answer the learner asked for,
+	// which the step's text then shows at its end.
+	gaveUp bool
 }
 
 // watchRun is the watcher of the current step.
@@ -189,11 +192,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		mouse := msg.Mouse()
 		if pane, ok := m.lay.paneAt(mouse.X, mouse.Y, m.bottomTab); ok {
 			if mouse.Button == tea.MouseWheelLeft || mouse.Button == tea.MouseWheelRight {
-				if pane == paneText && mouse.Button == tea.MouseWheelLeft {
-					m.text.scrollSideways(-sidewaysStep)
-				} else if pane == paneText {
-					m.text.scrollSideways(sidewaysStep)
+				n := sidewaysStep
+				if mouse.Button == tea.MouseWheelLeft {
+					n = -n
 				}
+				m.scrollSideways(pane, n)
 				return nil
 			}
 			n := 3
@@ -532,6 +535,23 @@ func (m *Model) startAnswer(value string) tea.Cmd {
 	return tea.Batch(answerCmd(ctx, m.b, m.checking.id, st, value), m.spin())
 }
 
+// startSolvedAnswer records the step's reference answer (the learner gave
+// up) and checks it, as an answer is checked: the verdict then says where
+// each value was.
+func (m *Model) startSolvedAnswer() tea.Cmd {
+	st := m.step()
+	if st == nil || m.checking.active {
+		return nil
+	}
+	m.nextID++
+	ctx, cancel := context.WithCancel(m.ctx)
+	m.checking = checkRun{id: m.nextID, active: true, step: st, cancel: cancel, gaveUp: true}
+	m.results.state, m.results.reason = checkRunning, "the reference answer"
+	m.bottomTab = paneResults
+	m.refreshResults()
+	return tea.Batch(solvedAnswerCmd(ctx, m.b, m.checking.id, st), m.spin())
+}
+
 // checkable reports whether checking the step means anything now: an
 // exercise always, a quiz or free answer once answered.
 func (m Model) checkable(st *lessons.Step) bool {
@@ -591,7 +611,11 @@ func (m *Model) checkDone(msg checkDoneMsg) tea.Cmd {
 		}
 	}
 	m.refreshResults()
-	cmds = append(cmds, m.refreshText(scrollKeep)) // a quiz shows the recorded answer
+	after := scrollKeep
+	if run.gaveUp && msg.err == nil {
+		after = scrollEnd // where "Your answer" now shows the reference answer
+	}
+	cmds = append(cmds, m.refreshText(after)) // a quiz shows the recorded answer
 	if m.recheck != "" {
 		reason := m.recheck
 		m.recheck = ""
@@ -743,7 +767,9 @@ func (m Model) document() string {
 		if m.solution != nil {
 			return present.SolutionDoc(m.steps[m.cur], m.solution, m.steps[m.cur].Kind == lessons.KindExercise)
 		}
-		return present.StepDoc(m.info, m.prog, m.cur == len(m.steps)-1, present.FullScreen)
+		info := m.info
+		info.DockerBuild = m.buildNote.builder // found once a session, after the step was described
+		return present.StepDoc(info, m.prog, m.cur == len(m.steps)-1, present.FullScreen)
 	case pageSummary:
 		return present.SummaryDoc(m.course, m.prog, present.FullScreen)
 	}
@@ -767,7 +793,18 @@ func (m Model) resultsView() resultsView {
 }
 
 func (m *Model) refreshOutput() {
-	m.output.refresh(m.styles, outputPlaceholder(m.step(), m.info.Action))
+	m.output.refresh(m.styles, outputPlaceholder(m.step(), m.info.Action, m.buildNote.builder))
+}
+
+// scrollSideways moves a pane by n columns (negative is left); only the
+// text and the output pane have lines wider than themselves.
+func (m *Model) scrollSideways(p paneID, n int) {
+	switch p {
+	case paneText:
+		m.text.scrollSideways(n)
+	case paneOutput:
+		m.output.vp.ScrollSideways(n)
+	}
 }
 
 // scroll moves a pane by n lines (negative is up).

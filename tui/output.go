@@ -5,6 +5,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
 	"github.com/dockertutor/dockertutor/present"
@@ -93,7 +96,17 @@ func (o *outputPane) refresh(st Styles, placeholder string) {
 			o.wrapped = append(o.wrapped, eventLines(st, ev, w))
 		}
 	}
-	o.vp.SetLines(o.contentLines(st, placeholder, w))
+	lines := o.contentLines(st, placeholder, w)
+	o.vp.SetLines(lines)
+	// Only the placeholder's command is wider than the pane: the action's
+	// output is wrapped to it.
+	widest := 0
+	if o.state == jobNone && len(o.lines) == 0 {
+		for _, l := range lines {
+			widest = max(widest, ansi.StringWidth(l))
+		}
+	}
+	o.vp.SetWidest(widest)
 	if follow {
 		o.vp.GotoBottom()
 	}
@@ -106,14 +119,15 @@ func (o outputPane) contentLines(st Styles, placeholder string, width int) []str
 		return nil
 	}
 	if o.state == jobNone && len(o.lines) == 0 {
-		// Paragraphs wrap on their own; the command keeps a hanging indent.
+		// Paragraphs wrap on their own; the command is never wrapped, so
+		// that it pastes as it is: the pane scrolls sideways instead.
 		var lines []string
 		for _, para := range strings.Split(placeholder, "\n") {
-			first, rest := "", ""
-			if strings.HasPrefix(para, "  "+present.CommandPrompt) {
-				first, rest, para = "  ", "    ", para[2:]
+			if command, ok := strings.CutPrefix(para, "  "+present.CommandPrompt); ok {
+				lines = append(lines, "  "+st.Muted.Render(present.CommandPrompt+command))
+				continue
 			}
-			lines = append(lines, wrapIndent(para, width, first, rest, st.Muted)...)
+			lines = append(lines, wrapIndent(para, width, "", "", st.Muted)...)
 		}
 		return lines
 	}
@@ -157,6 +171,9 @@ func (o outputPane) sawError() bool {
 
 // info is the word at the right of the pane's border.
 func (o outputPane) info(st Styles, spinner string) string {
+	if o.vp.Wide() {
+		return st.TitleInfo.Render(sidewaysArrows(o.vp.sideways()))
+	}
 	switch o.state {
 	case jobRunning:
 		return st.Muted.Render(spinner + " running")
@@ -170,13 +187,14 @@ func (o outputPane) info(st Styles, spinner string) string {
 	return ""
 }
 
-// outputPlaceholder is what the empty pane says, depending on the step.
-func outputPlaceholder(step *lessons.Step, action string) string {
+// outputPlaceholder is what the empty pane says, depending on the step
+// and, for a command the learner may type, their own docker build.
+func outputPlaceholder(step *lessons.Step, action string, build engine.LocalBuilder) string {
 	switch {
 	case step == nil:
 		return "The output of builds and containers appears here."
 	case action != "":
-		return "Press r to run the step's action. It is the same as typing:\n\n  " + present.CommandPrompt + action
+		return "Press r to run the step's action. It is the same as typing" + present.ActionCommandCaveat(step, build) + ":\n\n  " + present.CommandPrompt + action
 	case step.Kind == lessons.KindExercise:
 		return "This step has no action to run: use your own terminal (t opens a shell in the step's folder)."
 	}

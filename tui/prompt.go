@@ -25,6 +25,9 @@ const (
 	confirmReset confirmAction = iota
 	confirmSolution
 	confirmSolve
+	// confirmAnswerSolution records a quiz's or free answer's reference
+	// answer and checks it.
+	confirmAnswerSolution
 )
 
 // prompt is the line above the status line that asks the learner

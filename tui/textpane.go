@@ -136,14 +136,7 @@ func (t textPane) view() string { return t.vp.View() }
 func (t textPane) scrollInfo() string {
 	var parts []string
 	if t.wide {
-		var arrows string
-		if t.vp.XOffset() > 0 {
-			arrows += "←"
-		}
-		if t.vp.HorizontalScrollPercent() < 1 {
-			arrows += "→"
-		}
-		parts = append(parts, arrows)
+		parts = append(parts, sidewaysArrows(t.vp.XOffset() > 0, t.vp.HorizontalScrollPercent() < 1))
 	}
 	if t.vp.TotalLineCount() > t.vp.Height() {
 		switch {
@@ -156,4 +149,17 @@ func (t textPane) scrollInfo() string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// sidewaysArrows are the arrows a pane's border shows where its lines go
+// on past its left or right edge.
+func sidewaysArrows(left, right bool) string {
+	var arrows string
+	if left {
+		arrows += "←"
+	}
+	if right {
+		arrows += "→"
+	}
+	return arrows
 }

@@ -208,7 +208,7 @@ func TestRunStreamsTheCommandAndOutputThenChecks(t *testing.T) {
 	b := fixture.Session(t)
 	fixture.ReturningTo(t, b, "leak-build")
 	h := newHarness(t, b, 120, 40)
-	before := ansi.Strip(outputAt(h.m.output, h.m.styles, outputPlaceholder(h.m.step(), h.m.info.Action), 300))
+	before := ansi.Strip(outputAt(h.m.output, h.m.styles, outputPlaceholder(h.m.step(), h.m.info.Action, h.m.buildNote.builder), 300))
 	contains(t, before, "same as typing:", "docker build -t ann-0a1b2c/dockertutor/buildargtest --build-arg BUILD_REPO_SECRET=canary-5f3a9c")
 	h.press("r")
 	out := ansi.Strip(outputAt(h.m.output, h.m.styles, "", 200))

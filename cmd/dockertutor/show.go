@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -33,7 +34,7 @@ func newShowCmd(g *globals) *cobra.Command {
 			if width <= 0 {
 				width = g.io.Width
 			}
-			md, err := stepMarkdown(s, st, p)
+			md, err := stepMarkdown(cmd.Context(), s, st, p)
 			if err != nil {
 				return err
 			}
@@ -55,8 +56,12 @@ func newShowCmd(g *globals) *cobra.Command {
 
 // stepMarkdown is everything the learner needs about a step, as markdown:
 // the document the tutor shows, worded for the command line.
-func stepMarkdown(s *tutor.Session, st *lessons.Step, p progress.Progress) (string, error) {
+func stepMarkdown(ctx context.Context, s *tutor.Session, st *lessons.Step, p progress.Progress) (string, error) {
 	page := present.NewStepPage(st, s.Values(st, p), s.RevealedHints(st, p), s.ActionCommand(st))
+	if present.ActionNeedsBuildx(st) {
+		// Finding it runs the buildx plugin: only where it changes the text.
+		page.DockerBuild = s.DockerBuild(ctx).Builder
+	}
 	if page.TextErr != nil {
 		return "", fmt.Errorf("step %s: %w", st.ID, page.TextErr)
 	}

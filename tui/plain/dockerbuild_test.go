@@ -58,3 +58,16 @@ func mustStep(t *testing.T, c *lessons.Course, id string) *lessons.Step {
 	}
 	return st
 }
+
+// Plain mode's step text says, for a learner whose docker build is the
+// legacy builder, that the action's docker buildx command needs buildx.
+func TestPlainSaysTheBuildxCommandNeedsBuildx(t *testing.T) {
+	c, _ := lessons.Builtin()
+	b := fake.Open(t, c)
+	b.Build = engine.DockerBuild{Builder: engine.LocalLegacy}
+	fixture.ReturningTo(t, b, "secret-mount")
+	out := strings.Join(strings.Fields(runPlainWith(t, b, c, "q")), " ")
+	if !strings.Contains(out, "docker buildx build") || !strings.Contains(out, "type it yourself (this command needs the buildx plugin: see dockertutor doctor):") {
+		t.Errorf("plain mode hands over the buildx command without saying it needs buildx:\n%s", out)
+	}
+}

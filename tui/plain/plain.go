@@ -77,7 +77,8 @@ var plainCommands = []string{
 	"c        check the step now",
 	"a VALUE  answer a quiz (its letter, or letters such as a,c) or a question",
 	"h        reveal the next hint",
-	"s        show the reference solution",
+	"s        show the reference solution; on a quiz or question, give up:",
+	"         the reference answer is recorded and checked",
 	"y        print the step's main command alone, unwrapped, to copy",
 	"x        reset the step",
 	"o        skip this step, if it is optional: it counts as done, not passed",
@@ -349,6 +350,9 @@ func (u *plainUI) sayDockerBuild() {
 func (u *plainUI) show() {
 	st := u.steps[u.cur]
 	info := backend.Describe(u.b, st, u.prog)
+	if present.ActionNeedsBuildx(st) {
+		info.DockerBuild = u.b.DockerBuild(u.ctx).Builder
+	}
 	u.printf("\n")
 	u.wrapped(fmt.Sprintf("Step %s of %d (lesson %d, %s). Status: %s.", st.Number, len(u.steps), st.Lesson.Number, st.Lesson.Title, statusWord(u.prog, st)), "", "")
 	u.printf("\n")
@@ -498,11 +502,19 @@ func (u *plainUI) refreshProgress() {
 }
 
 func (u *plainUI) solution(st *lessons.Step) {
-	if st.Kind != lessons.KindExercise {
+	if !present.HasSolution(st) {
 		u.printf("This step has no reference solution.\n")
 		return
 	}
-	if u.prog.StatusOf(st.ID) != progress.Passed && !u.ask(fmt.Sprintf("You have not passed step %s yet. Show the reference solution anyway?", st.Number)) {
+	if q := present.SolutionQuestion(st, u.prog.StatusOf(st.ID) == progress.Passed); q != "" && !u.ask(q) {
+		return
+	}
+	if st.Kind != lessons.KindExercise {
+		// A quiz's or free answer's solution is its answer: recorded, then
+		// checked, so that the verdict says where each value was.
+		if u.stream("solution", st, u.b.Solve) {
+			u.check(st)
+		}
 		return
 	}
 	files, err := u.b.Solution(st)
@@ -518,7 +530,7 @@ func (u *plainUI) solution(st *lessons.Step) {
 	for _, n := range names {
 		u.printf("--- %s\n%s\n--- end of %s\n", n, strings.TrimRight(files[n], "\n"), n)
 	}
-	if u.ask("Put the reference solution in your step folder and run it? Your files are backed up first.") {
+	if u.ask(present.ApplySolutionQuestion) {
 		if u.stream("solution", st, u.b.Solve) {
 			u.check(st)
 		}

@@ -72,7 +72,7 @@ func TestPlainModeIsLinearTextWithOneLetterCommands(t *testing.T) {
 func TestPlainModeAnswersHintsAndLists(t *testing.T) {
 	b := fixture.Session(t)
 	fixture.ReturningTo(t, b, "pick")
-	out := runPlainWith(t, b, b.Course, "h", "a c", "a", "b", "l", "s", "x", "no", "?", "zz", "q")
+	out := runPlainWith(t, b, b.Course, "h", "a c", "a", "b", "l", "s", "no", "x", "no", "?", "zz", "q")
 	for _, want := range []string{
 		"Welcome back. You are at step 1.2",
 		"Hint 1 of 1:\nOne of them names the content itself.",
@@ -82,7 +82,7 @@ func TestPlainModeAnswersHintsAndLists(t *testing.T) {
 		"PASS: ",
 		"  1.2 Pick the reference that never moves: passed (you are here)",
 		"  2.3 Fix the leak with a multi-stage build: not started",
-		"This step has no reference solution.",
+		"Record the reference answer of 1.2? It counts as a solution seen. [y/N]",
 		"n        next step",
 		`Unknown command "zz". Type ? for the list.`,
 	} {
