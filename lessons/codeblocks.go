@@ -1,6 +1,9 @@
 package lessons
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // CodeBlock is one fenced code block of a step's markdown.
 type CodeBlock struct {
@@ -79,4 +82,15 @@ func FenceLength(s string) int {
 		return 0
 	}
 	return n
+}
+
+// inlineMarkup is a code span or strong emphasis in a line of course text.
+var inlineMarkup = regexp.MustCompile("`([^`]+)`|\\*\\*([^*]+)\\*\\*")
+
+// PlainText drops the markup of inline markdown from a line of course
+// text shown outside a rendered page (a check's message, the "where it
+// is" of an answer, a quiz choice's why): the words stay, the backticks
+// and asterisks would only be noise on a screen.
+func PlainText(s string) string {
+	return inlineMarkup.ReplaceAllString(s, "$1$2")
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/progress"
+	"github.com/dockertutor/dockertutor/lessons"
 )
 
 // Verdict is a step's verdict laid out for reading: a summary, then each
@@ -116,15 +116,9 @@ func failingFirst(results []check.Result) []check.Result {
 	return out
 }
 
-// inlineMarkup is a code span or strong emphasis in a check's message, which
-// is written as markdown but shown as plain text.
-var inlineMarkup = regexp.MustCompile("`([^`]+)`|\\*\\*([^*]+)\\*\\*")
-
-// plainText drops the markup of inline markdown: the words stay, the
-// backticks and asterisks would only be noise on a screen.
-func plainText(s string) string {
-	return inlineMarkup.ReplaceAllString(s, "$1$2")
-}
+// plainText drops the markup of a check's message, which is written as
+// markdown but shown as plain text.
+func plainText(s string) string { return lessons.PlainText(s) }
 
 func checkLines(r check.Result) CheckLines {
 	c := CheckLines{ID: r.ID, Mark: OutcomeMark(r.Outcome), Text: plainText(r.Message)}

@@ -31,7 +31,7 @@ func teammateAnswer(t *testing.T, b *fake.Session, st *lessons.Step) (values, wh
 		if err != nil {
 			t.Fatal(err)
 		}
-		values, wheres = append(values, value), append(wheres, where)
+		values, wheres = append(values, value), append(wheres, lessons.PlainText(where))
 	}
 	return values, wheres
 }

@@ -44,7 +44,7 @@ func answerChoice(_ context.Context, env Env, _ *lessons.AnswerChoice) finding {
 	for _, a := range env.Answer {
 		c := byID[a]
 		if c.Why != "" {
-			ev = append(ev, Evidence{Where: "choice " + a, Detail: c.Why})
+			ev = append(ev, Evidence{Where: "choice " + a, Detail: lessons.PlainText(c.Why)})
 		}
 	}
 	slices.Sort(want)
@@ -117,7 +117,7 @@ func answerPart(env Env, a *lessons.Answer, id string) finding {
 	if err != nil {
 		return broken(fmt.Errorf("answer value %s: %w", id, err))
 	}
-	whereItIs := Evidence{Where: "where it is", Detail: where}
+	whereItIs := Evidence{Where: "where it is", Detail: lessons.PlainText(where)}
 	var ev []Evidence
 	if env.SolutionSeen {
 		ev = append(ev, whereItIs)
