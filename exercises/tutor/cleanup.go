@@ -332,6 +332,12 @@ func (s *Session) dockerErr(err error) error {
 	return err
 }
 
+// ResetPlan is what ResetStep would remove from Docker: CleanDocker's dry
+// run for the step.
+func (s *Session) ResetPlan(ctx context.Context, st *lessons.Step) ([]Removal, error) {
+	return s.CleanDocker(ctx, []*lessons.Step{st}, true)
+}
+
 // ResetStep starts a step over: its files go to the backup folder and the
 // starter files come back, the tutor's Docker objects of the step are
 // removed (CleanDocker), and its progress is cleared; when a container the
@@ -347,7 +353,7 @@ func (s *Session) ResetStep(ctx context.Context, st *lessons.Step) error {
 	// lose: say so before anything changes. (Docker being away is said
 	// after the files are reset.)
 	var inUse *InUseError
-	if _, err := s.CleanDocker(ctx, []*lessons.Step{st}, true); errors.As(err, &inUse) {
+	if _, err := s.ResetPlan(ctx, st); errors.As(err, &inUse) {
 		return err
 	}
 	if _, err := s.Work.Reset(st, s.Values(st, p), false); err != nil {
