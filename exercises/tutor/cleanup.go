@@ -186,45 +186,33 @@ func (s *Session) planRemovals(ctx context.Context, cli daemon.Client, steps []*
 			containers = append(containers, plannedRemoval{Removal{Kind: "container", Name: containerName(c.Names, c.ID), ID: c.ID, Why: "labelled by dockertutor for step " + c.Labels[labels.Step]}, c.ID})
 		}
 	}
-	var inUse []ImageInUse
-	// planImage plans the removal of an image and of the containers of the
-	// namespace made from it; deleted says the removal deletes the image
-	// (rather than one of its names), which a container elsewhere stops.
-	planImage := func(ref, name, id, why string, deleted bool) {
-		images = append(images, plannedRemoval{Removal{Kind: "image", Name: name, ID: id, Why: why}, ref})
-		var keeping []string
-		for _, c := range all.Items {
-			if c.ImageID != id || planned[c.ID] {
-				continue
-			}
-			cname := containerName(c.Names, c.ID)
-			if labels.InNamespace(c.Labels, s.ns) || s.ns.OwnsContainer(cname) {
-				planned[c.ID] = true
-				containers = append(containers, plannedRemoval{Removal{Kind: "container", Name: cname, ID: c.ID, Why: "made from " + name + ", in your namespace"}, c.ID})
-			} else if deleted {
-				keeping = append(keeping, cname)
-			}
-		}
-		if len(keeping) > 0 {
-			inUse = append(inUse, ImageInUse{Image: name, Containers: keeping})
-		}
-	}
 
-	seen := map[string]bool{}
+	// The images: by ID those labelled for the steps with at most one
+	// name; by name the steps' names in the namespace, which leaves an
+	// image with a name of its own (one the learner gave) under that name.
+	type target struct {
+		id   string
+		tags []string // every name the image has
+	}
+	var targets []target
+	names := map[string][]string{} // image ID -> its names the plan untags
+	byID := map[string]bool{}
 	imgs, err := cli.ImageList(ctx, client.ImageListOptions{Filters: make(client.Filters).Add("label", labels.Filter(s.ns, s.Course.ID)...)})
 	if err != nil {
 		return nil, s.dockerErr(err)
 	}
 	for _, im := range imgs.Items {
-		if !ofSteps(im.Labels) {
+		tags := realTags(im.RepoTags)
+		if !ofSteps(im.Labels) || len(tags) > 1 {
 			continue
 		}
 		name := im.ID
-		if len(im.RepoTags) > 0 {
-			name = im.RepoTags[0]
+		if len(tags) == 1 {
+			name = tags[0]
 		}
-		seen[im.ID] = true
-		planImage(im.ID, name, im.ID, "labelled by dockertutor for step "+im.Labels[labels.Step], true)
+		byID[im.ID] = true
+		targets = append(targets, target{im.ID, tags})
+		images = append(images, plannedRemoval{Removal{Kind: "image", Name: name, ID: im.ID, Why: "labelled by dockertutor for step " + im.Labels[labels.Step]}, im.ID})
 	}
 	for _, st := range steps {
 		for _, name := range s.StepImages(st, s.Values(st, p)) {
@@ -234,11 +222,44 @@ func (s *Session) planRemovals(ctx context.Context, cli daemon.Client, steps []*
 				continue
 			}
 			img, err := cli.ImageInspect(ctx, name)
-			if err != nil || seen[img.ID] {
+			if err != nil || byID[img.ID] || slices.ContainsFunc(names[img.ID], func(n string) bool { return daemon.SameImage(n, name) }) {
 				continue
 			}
-			seen[img.ID] = true
-			planImage(name, name, img.ID, "the name step "+st.ID+" gives its image, in your namespace", len(img.RepoTags) <= 1)
+			if names[img.ID] == nil {
+				targets = append(targets, target{img.ID, realTags(img.RepoTags)})
+			}
+			names[img.ID] = append(names[img.ID], name)
+			images = append(images, plannedRemoval{Removal{Kind: "image", Name: name, ID: img.ID, Why: "the name step " + st.ID + " gives its image, in your namespace"}, name})
+		}
+	}
+
+	// The containers of the namespace made from those images go with them;
+	// any other container keeps an image that would be deleted (not just
+	// lose one of its names), and then nothing goes.
+	var inUse []ImageInUse
+	for _, t := range targets {
+		deleted := byID[t.id] || !slices.ContainsFunc(t.tags, func(tag string) bool {
+			return !slices.ContainsFunc(names[t.id], func(n string) bool { return daemon.SameImage(n, tag) })
+		})
+		label := imageName(t.tags, t.id)
+		if n := names[t.id]; len(n) > 0 {
+			label = n[0]
+		}
+		var keeping []string
+		for _, c := range all.Items {
+			if c.ImageID != t.id || planned[c.ID] {
+				continue
+			}
+			cname := containerName(c.Names, c.ID)
+			if labels.InNamespace(c.Labels, s.ns) || s.ns.OwnsContainer(cname) {
+				planned[c.ID] = true
+				containers = append(containers, plannedRemoval{Removal{Kind: "container", Name: cname, ID: c.ID, Why: "made from " + label + ", in your namespace"}, c.ID})
+			} else if deleted {
+				keeping = append(keeping, cname)
+			}
+		}
+		if len(keeping) > 0 {
+			inUse = append(inUse, ImageInUse{Image: label, Containers: keeping})
 		}
 	}
 	plan := append(containers, images...)
@@ -246,6 +267,21 @@ func (s *Session) planRemovals(ctx context.Context, cli daemon.Client, steps []*
 		return plan, &InUseError{Learner: s.ns.String(), Uses: inUse}
 	}
 	return plan, nil
+}
+
+// realTags leaves out the "<none>:<none>" older daemons list for an
+// image without a name.
+func realTags(tags []string) []string {
+	return slices.DeleteFunc(slices.Clone(tags), func(t string) bool { return t == "<none>:<none>" })
+}
+
+// imageName is how an image is named in a message: its first name, or its
+// short ID when it has none.
+func imageName(tags []string, id string) string {
+	if len(tags) > 0 {
+		return tags[0]
+	}
+	return daemon.ShortID(id)
 }
 
 // remove carries out one planned removal and says why it failed, "" when

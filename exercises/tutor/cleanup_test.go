@@ -105,6 +105,29 @@ func TestResetPlanUntagsOnlyTheStepsName(t *testing.T) {
 	}
 }
 
+// The tutor's own image of the step that the learner gave a name of their
+// own is theirs from then on: reset takes only the step's name, once, even
+// when every step naming it is reset.
+func TestResetPlanLeavesTheLearnersNameOnTheTutorsImage(t *testing.T) {
+	c := fixture(t)
+	d := fakedaemon.New()
+	s := openOn(t, c, d)
+	build, _ := c.Step("build")
+	app := s.Namespace().Image("dttest-tutor/app")
+	d.AddImage(fakedaemon.Image{ID: "sha256:" + strings.Repeat("a", 64), Tags: []string{app + ":latest", "dttest-tutor/mine:1"}, Labels: labels.For(s.Namespace(), c.ID, build.ID)})
+
+	removed, err := s.CleanDocker(context.Background(), c.Steps(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := removalNames(removed); !slices.Equal(got, []string{"image " + app}) || removed[0].Err != "" {
+		t.Fatalf("removals %+v", removed)
+	}
+	if img := d.Image("sha256:" + strings.Repeat("a", 64)); img == nil || !slices.Equal(img.Tags, []string{"dttest-tutor/mine:1"}) {
+		t.Fatalf("the image is %+v, want it kept under the learner's name", img)
+	}
+}
+
 // A container the tutor may not remove keeps the step's image: reset says
 // so and changes nothing, neither on the daemon nor in the step folder.
 func TestResetStopsAtAContainerOfSomeoneElse(t *testing.T) {
