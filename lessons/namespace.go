@@ -96,6 +96,23 @@ func (n Namespace) Image(name string) string {
 	return out
 }
 
+// OwnsImage reports whether an image name is in the namespace: its
+// repository path begins with the namespace's name. The zero namespace
+// owns no name, and neither does a name Docker would refuse.
+func (n Namespace) OwnsImage(name string) bool {
+	named, err := reference.ParseNormalizedNamed(name)
+	return err == nil && n.name != "" && n.ownsNamed(named)
+}
+
+// OwnsContainer reports whether a container name is in the namespace: one
+// the tutor gives (ContainerName) or one the course's text has the learner
+// give by hand, which begins with their id ("alice-3f9a2c-tokenapp").
+// Docker's leading slash is allowed. The zero namespace owns none.
+func (n Namespace) OwnsContainer(name string) bool {
+	name = strings.TrimPrefix(name, "/")
+	return n.name != "" && (strings.HasPrefix(name, n.name+"-") || strings.HasPrefix(name, "dockertutor-"+n.name+"-"))
+}
+
 func (n Namespace) ownsNamed(named reference.Named) bool {
 	first, _, _ := strings.Cut(reference.Path(named), "/")
 	return first == n.name

@@ -57,6 +57,53 @@ func TestNamespaceImage(t *testing.T) {
 	}
 }
 
+// Reset cleans a name only when the namespace owns it: what Image gives,
+// never the same repository in another namespace, nor a name outside any.
+func TestNamespaceOwns(t *testing.T) {
+	ns := mustNamespace(t, "ann-0a1b2c")
+	for name, want := range map[string]bool{
+		"ann-0a1b2c/dockertutor/multistage":          true,
+		"ann-0a1b2c/dockertutor/multistage:1":        true,
+		"docker.io/ann-0a1b2c/dockertutor/x":         true,
+		"localhost:5000/ann-0a1b2c/x":                true,
+		"dockertutor/multistage":                     false,
+		"bob-0d0e0f/dockertutor/multistage":          false,
+		"ann-0a1b2c-x/dockertutor/multistage":        false,
+		"ann/dockertutor/multistage":                 false,
+		"alpine:3.22":                                false,
+		"Not A Name":                                 false,
+		"ann-0a1b2c/x@sha256:" + sixtyFourHex:        true,
+		ns.Image("dockertutor/multistage:latest"):    true,
+		ns.Image("registry.example.com/team/app:3"):  true,
+		"registry.example.com/ann-0a1b2c-other/team": false,
+	} {
+		if got := ns.OwnsImage(name); got != want {
+			t.Errorf("OwnsImage(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if (Namespace{}).OwnsImage("dockertutor/multistage") {
+		t.Error("the zero namespace owns a name")
+	}
+	for name, want := range map[string]bool{
+		"ann-0a1b2c-tokenapp":                true,
+		"/ann-0a1b2c-tokenapp":               true,
+		ns.ContainerName("course", "step"):   true,
+		"ann-0a1b2c":                         false,
+		"bob-0d0e0f-tokenapp":                false,
+		"tokenapp":                           false,
+		"dockertutor-bob-0d0e0f-course-step": false,
+		"dockertutor-course-step":            false,
+		"x-ann-0a1b2c-tokenapp":              false,
+	} {
+		if got := ns.OwnsContainer(name); got != want {
+			t.Errorf("OwnsContainer(%q) = %v, want %v", name, got, want)
+		}
+	}
+	if (Namespace{}).OwnsContainer("dockertutor-course-step") {
+		t.Error("the zero namespace owns a container")
+	}
+}
+
 const sixtyFourHex = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 func TestNamespaceNames(t *testing.T) {

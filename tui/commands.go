@@ -113,6 +113,21 @@ func hintCmd(b Backend, st *lessons.Step) tea.Cmd {
 	}
 }
 
+// resetPlannedMsg is what a reset of the step would remove from Docker,
+// asked before the learner is asked to confirm.
+type resetPlannedMsg struct {
+	step     string
+	removals []tutor.Removal
+	err      error
+}
+
+func resetPlanCmd(ctx context.Context, b Backend, st *lessons.Step) tea.Cmd {
+	return func() tea.Msg {
+		removals, err := b.ResetPlan(ctx, st)
+		return resetPlannedMsg{step: st.ID, removals: removals, err: err}
+	}
+}
+
 func resetCmd(ctx context.Context, b Backend, st *lessons.Step) tea.Cmd {
 	return func() tea.Msg {
 		if err := b.ResetStep(ctx, st); err != nil {

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/dockertutor/dockertutor/exercises/progress"
+	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
 	"github.com/dockertutor/dockertutor/present"
 )
@@ -167,10 +169,31 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Skip):
 		return skipCmd(m.b, st)
 	case key.Matches(msg, k.Reset):
-		m.confirm(confirmReset, st, fmt.Sprintf("Reset step %s? Your files are backed up, then the starter files come back.", st.Number))
-		return m.relayout()
+		// What goes from Docker is asked first, so the question can say it.
+		return resetPlanCmd(m.ctx, m.b, st)
 	}
 	return nil
+}
+
+// resetPlanned asks to confirm a reset, saying what it removes from
+// Docker, or says why it cannot be done.
+func (m *Model) resetPlanned(msg resetPlannedMsg) tea.Cmd {
+	st := m.step()
+	if st == nil || st.ID != msg.step || m.prompt.kind != promptNone || m.job.active {
+		return nil // the learner moved on meanwhile
+	}
+	var inUse *tutor.InUseError
+	var flash tea.Cmd
+	switch {
+	case errors.As(msg.err, &inUse):
+		return m.setFlash(fmt.Sprintf("Cannot reset step %s: %v", st.Number, msg.err), flashError)
+	case msg.err != nil:
+		flash = m.setFlash("Reset would put back the files only: "+msg.err.Error(), flashWarning)
+	case len(msg.removals) > 0:
+		flash = m.setFlash(present.ResetPlan(msg.removals), flashWarning)
+	}
+	m.confirm(confirmReset, st, present.ResetQuestion(st))
+	return tea.Batch(flash, m.relayout())
 }
 
 func (m *Model) quit() tea.Cmd {

@@ -214,6 +214,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.loaded(msg)
 	case enteredMsg:
 		return m.entered(msg)
+	case resetPlannedMsg:
+		return m.resetPlanned(msg)
 	case refreshedMsg:
 		return m.refreshed(msg)
 	case renderedMsg:

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dockertutor/dockertutor/exercises/progress"
+	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
@@ -23,9 +25,12 @@ func newResetCmd(g *globals) *cobra.Command {
 		Short: "Start a step over: starter files back, the tutor's Docker objects removed",
 		Long: "Start a step (or every step) over: the files in its folder are moved to the workspace's\n" +
 			".backup folder, the starter files are laid out again, the tutor's Docker objects of\n" +
-			"the step are removed (containers and images labelled by dockertutor, and the image\n" +
-			"names the course uses; nothing else), and its status is cleared. Your canary secret\n" +
-			"and your other steps are kept. --dry-run shows what would change.",
+			"the step are removed, and its status is cleared. Docker objects: containers and images\n" +
+			"labelled by dockertutor, the image names the step uses in your namespace (even built\n" +
+			"by hand; untagged, so an image with another name keeps it) and the containers of your\n" +
+			"namespace made from them; nothing else. When someone else's container uses one of\n" +
+			"those images, nothing is reset. Your canary secret and your other steps are kept.\n" +
+			"--dry-run shows what would change.",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all == (len(args) == 1) {
@@ -47,6 +52,15 @@ func newResetCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer s.Close()
+			// A container the tutor may not remove keeps an image a step
+			// would lose: nothing is reset, files included.
+			var inUse *tutor.InUseError
+			if !dryRun {
+				if _, err := s.CleanDocker(cmd.Context(), steps, true); errors.As(err, &inUse) {
+					return failed(err.Error())
+				}
+			}
 			w := cmd.OutOrStdout()
 			verb := "Reset"
 			if dryRun {
@@ -66,7 +80,6 @@ func newResetCmd(g *globals) *cobra.Command {
 					}
 				}
 			}
-			defer s.Close()
 			removals, derr := s.CleanDocker(cmd.Context(), steps, dryRun)
 			for _, r := range removals {
 				line := fmt.Sprintf("  %-7s %s %s (%s)", verb2(dryRun), r.Kind, r.Name, r.Why)
@@ -85,6 +98,12 @@ func newResetCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
+			}
+			if errors.As(derr, &inUse) {
+				if dryRun {
+					return failed("reset would change nothing: " + derr.Error())
+				}
+				return failed("files reset, but " + derr.Error())
 			}
 			if derr != nil {
 				return unreachable("files reset, but the tutor's Docker objects could not be removed: " + derr.Error())

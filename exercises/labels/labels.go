@@ -1,7 +1,9 @@
 // Package labels names the Docker labels that mark every object the tutor
-// creates. Reset and cleanup find the tutor's objects by these labels only,
-// so nothing a learner made by hand is ever touched; the namespace label
-// keeps a proof run's or a test's objects apart from the learner's.
+// creates. Reset and cleanup find the tutor's objects by these labels
+// (besides, by name, the step's images and the containers in the learner's
+// namespace, see tutor.CleanDocker), so nothing else a learner made by hand
+// is touched; the namespace label keeps a proof run's or a test's objects
+// apart from the learner's.
 package labels
 
 import "github.com/dockertutor/dockertutor/lessons"

@@ -51,6 +51,10 @@ type Session interface {
 	Skip(st *lessons.Step) (progress.Progress, error)
 	// ResetStep puts the step back as it was before the learner began.
 	ResetStep(ctx context.Context, st *lessons.Step) error
+	// ResetPlan is what ResetStep would remove from Docker, removing
+	// nothing; a *tutor.InUseError when a container the tutor may not
+	// remove keeps one of the step's images.
+	ResetPlan(ctx context.Context, st *lessons.Step) ([]tutor.Removal, error)
 	// DockerStatus says where the daemon is and whether it answers.
 	DockerStatus(ctx context.Context) tutor.DockerStatus
 	// DockerBuild is what the learner's own `docker build` runs (found

@@ -7,6 +7,7 @@ package plain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -305,7 +306,18 @@ func (u *plainUI) command(cmd, arg string) bool {
 			u.printf("A reading step has nothing to reset.\n")
 			return false
 		}
-		if !u.ask(fmt.Sprintf("Reset step %s? Your files are backed up, then the starter files come back.", st.Number)) {
+		removals, err := u.b.ResetPlan(u.ctx, st)
+		var inUse *tutor.InUseError
+		switch {
+		case errors.As(err, &inUse):
+			u.sayf("Cannot reset step %s: %v", st.Number, err)
+			return false
+		case err != nil:
+			u.sayf("Reset would put back the files only: %v", err)
+		case len(removals) > 0:
+			u.sayf("%s", present.ResetPlan(removals))
+		}
+		if !u.ask(present.ResetQuestion(st)) {
 			return false
 		}
 		if err := u.b.ResetStep(u.ctx, st); err != nil {

@@ -473,6 +473,18 @@ func (d *Daemon) ImageRemove(ctx context.Context, ref string, _ client.ImageRemo
 	if img == nil {
 		return client.ImageRemoveResult{}, NotFound("image", ref)
 	}
+	// As Docker does without force: a name of an image with other names
+	// only loses that name, and an image with several names cannot be
+	// removed by its ID.
+	byName := slices.ContainsFunc(img.Tags, func(t string) bool { return daemon.SameImage(t, ref) })
+	if byName && len(img.Tags) > 1 {
+		img.Tags = slices.DeleteFunc(img.Tags, func(t string) bool { return daemon.SameImage(t, ref) })
+		d.removed = append(d.removed, ref)
+		return client.ImageRemoveResult{}, nil
+	}
+	if !byName && len(img.Tags) > 1 {
+		return client.ImageRemoveResult{}, fmt.Errorf("conflict: unable to delete %s (must be forced) - image is referenced in multiple repositories: %w", daemon.ShortID(img.ID), cerrdefs.ErrConflict)
+	}
 	for _, c := range d.containers {
 		if c.ImageID == img.ID {
 			return client.ImageRemoveResult{}, fmt.Errorf("conflict: unable to remove %s: container %s is using its referenced image: %w", ref, daemon.ShortID(c.ID), cerrdefs.ErrConflict)
