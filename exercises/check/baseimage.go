@@ -74,6 +74,13 @@ func verifyBase(ctx context.Context, env Env, img *dockerfile.Image) verificatio
 	rel := env.Values.Releases()
 	im, hasTable := rel.Image(img.Name)
 	if hasTable {
+		if t := img.Tag.Tag; t != strings.ToLower(t) {
+			// The tutor reads codenames and variants whatever their case;
+			// a registry does not.
+			v.problems = append(v.problems, fmt.Sprintf("the tag %s:%s cannot be pulled: tags are case-sensitive and %s writes its tags in lower case (%s:%s)",
+				img.Name, t, img.Name, img.Name, strings.ToLower(t)))
+			return v
+		}
 		v.line(img, im, rel.AsOf)
 		if len(v.problems) > 0 {
 			return v // an ended or impossible line: the registry adds nothing
