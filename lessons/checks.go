@@ -328,12 +328,24 @@ type ImageEnv struct {
 	Absent bool   `yaml:"absent"`
 }
 
-// ImageLabel: Config.Labels has a key (and value, when given).
+// ImageLabel: Config.Labels has a key (and value, when given, or a value
+// of the given format).
 type ImageLabel struct {
 	Image string `yaml:"image"`
 	Key   string `yaml:"key"`
 	Value string `yaml:"value"`
+	// Format is what the value must look like: url (an http or https
+	// address with a host, as org.opencontainers.image.source) or commit
+	// (a git commit hash, 7 to 64 hex digits, as
+	// org.opencontainers.image.revision).
+	Format string `yaml:"format"`
 }
+
+// Label value formats of image.label.
+const (
+	LabelURL    = "url"
+	LabelCommit = "commit"
+)
 
 // ImageUser: Config.User is set and is not root.
 type ImageUser struct {
@@ -458,7 +470,15 @@ func (c *ImageFile) validate() []string {
 
 func (c *ImageEnv) validate() []string { return required("name", c.Name) }
 
-func (c *ImageLabel) validate() []string { return required("key", c.Key) }
+func (c *ImageLabel) validate() []string {
+	problems := required("key", c.Key)
+	switch c.Format {
+	case "", LabelURL, LabelCommit:
+	default:
+		problems = append(problems, fmt.Sprintf("format %q is not one of url, commit", c.Format))
+	}
+	return problems
+}
 
 func (c *ImageSize) validate() []string {
 	if c.Max == "" && c.SmallerThan == "" {

@@ -157,6 +157,28 @@ func TestImageLabel(t *testing.T) {
 	expect(t, checkOne(t, context.Background(), env, &lessons.ImageLabel{Key: "empty"}), Fail, "The label empty is empty.")
 }
 
+func TestImageLabelFormat(t *testing.T) {
+	labels := map[string]string{
+		"source": "https://github.com/example/hello", "name-only": "hello", "no-host": "https:///x", "ssh": "git@github.com:example/hello.git",
+		"commit": "2f1c9e0d4b7a8c3e5f6a1b2c3d4e5f6a7b8c9d0e", "short": "2f1c9e0", "branch": "main", "tag": "v1.2.0", "upper": "2F1C9E0D",
+	}
+	env, d := testEnv(t)
+	d.AddImage(fakedaemon.Image{ID: appID, Tags: []string{app}, Labels: labels})
+	for key, want := range map[string]Outcome{"source": Pass, "name-only": Fail, "no-host": Fail, "ssh": Fail} {
+		if r := checkOne(t, context.Background(), env, &lessons.ImageLabel{Key: key, Format: lessons.LabelURL}); r.Outcome != want {
+			t.Errorf("url %s=%q: %s %q", key, labels[key], r.Outcome, r.Message)
+		}
+	}
+	for key, want := range map[string]Outcome{"commit": Pass, "short": Pass, "branch": Fail, "tag": Fail, "upper": Fail} {
+		if r := checkOne(t, context.Background(), env, &lessons.ImageLabel{Key: key, Format: lessons.LabelCommit}); r.Outcome != want {
+			t.Errorf("commit %s=%q: %s %q", key, labels[key], r.Outcome, r.Message)
+		}
+	}
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageLabel{Key: "branch", Format: lessons.LabelCommit}), Fail,
+		`The label branch is "main", which is not a commit hash: a branch or tag name moves to other commits, so write the commit itself, as git rev-parse HEAD prints it (7 to 64 hex digits, lower case).`,
+		Evidence{Where: "Config.Labels", Detail: "branch=main"})
+}
+
 func TestImageUser(t *testing.T) {
 	for user, want := range map[string]Outcome{"": Fail, "root": Fail, "0": Fail, "root:staff": Fail, "0:0": Fail, "app": Pass, "1000:1000": Pass} {
 		env, d := testEnv(t)
