@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"fmt"
+	"path"
 	"reflect"
 	"slices"
 	"sort"
@@ -105,6 +106,7 @@ var checkTypes = []CheckType{
 	declare[DockerfileStages]("dockerfile.stages", "the Dockerfile has a number of stages", DaemonNone, nil),
 	declare[DockerfileCopiesFromStage]("dockerfile.copies-from-stage", "the final stage copies from an earlier stage", DaemonNone, nil),
 	declare[DockerfileSecretMount]("dockerfile.secret-mount", "a RUN uses a BuildKit secret mount", DaemonNone, nil),
+	declare[DockerfileNoContextFile]("dockerfile.no-context-file", "no stage the build runs takes a file from the build context", DaemonNone, nil),
 	declare[DockerfileNoSecretArgs]("dockerfile.no-secret-args", "no secret-looking ARG or ENV in the final stage", DaemonNone, nil),
 	declare[ImageExists]("image.exists", "an image with the tag exists", DaemonNeeded,
 		func(c *ImageExists) []*string { return []*string{&c.Image} }),
@@ -297,6 +299,15 @@ type DockerfileSecretMount struct {
 	Secret string `yaml:"secret"`
 }
 
+// DockerfileNoContextFile: no stage the build runs takes the context file
+// at Path (a secret's file in the step folder) into the build: no COPY or
+// ADD of it, of a pattern or folder that holds it, and no bind mount of it,
+// unless .dockerignore keeps it out of the context.
+type DockerfileNoContextFile struct {
+	File string `yaml:"file"`
+	Path string `yaml:"path"`
+}
+
 // DockerfileNoSecretArgs: no secret-looking ARG/ENV where it would leak.
 type DockerfileNoSecretArgs struct {
 	File  string   `yaml:"file"`
@@ -452,14 +463,21 @@ func (c *DockerfileStages) validate() []string {
 
 func (c *DockerfileCopiesFromStage) validate() []string { return nil }
 func (c *DockerfileSecretMount) validate() []string     { return nil }
-func (c *DockerfileNoSecretArgs) validate() []string    { return validStage(c.Stage) }
-func (c *ImageExists) validate() []string               { return nil }
-func (c *ImageFresh) validate() []string                { return nil }
-func (c *ImageUser) validate() []string                 { return nil }
-func (c *LeakAbsent) validate() []string                { return nil }
-func (c *LeakFound) validate() []string                 { return nil }
-func (c *AnswerChoice) validate() []string              { return nil }
-func (c *AnswerValue) validate() []string               { return nil }
+
+func (c *DockerfileNoContextFile) validate() []string {
+	if p := strings.TrimSpace(c.Path); p == "" || strings.HasPrefix(p, "/") || strings.HasPrefix(path.Clean(p), "..") {
+		return []string{fmt.Sprintf("path %q must name a file inside the step folder (relative, not leaving it)", c.Path)}
+	}
+	return nil
+}
+func (c *DockerfileNoSecretArgs) validate() []string { return validStage(c.Stage) }
+func (c *ImageExists) validate() []string            { return nil }
+func (c *ImageFresh) validate() []string             { return nil }
+func (c *ImageUser) validate() []string              { return nil }
+func (c *LeakAbsent) validate() []string             { return nil }
+func (c *LeakFound) validate() []string              { return nil }
+func (c *AnswerChoice) validate() []string           { return nil }
+func (c *AnswerValue) validate() []string            { return nil }
 
 func (c *ImageFile) validate() []string {
 	if !strings.HasPrefix(c.Path, "/") {

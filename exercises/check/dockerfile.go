@@ -6,9 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 
 	"github.com/dockertutor/dockertutor/exercises/dockerfile"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -247,6 +251,52 @@ func dockerfileSecretMount(_ context.Context, env Env, c *lessons.DockerfileSecr
 		want = fmt.Sprintf("the secret with id %q", c.Secret)
 	}
 	return failed(fmt.Sprintf("No RUN that the build runs mounts %s: use RUN --mount=type=secret,id=%s,env=VAR … (BuildKit).", want, cmp.Or(c.Secret, "ID"))+byHandBuildNote(env), ev...)
+}
+
+func dockerfileNoContextFile(_ context.Context, env Env, c *lessons.DockerfileNoContextFile) finding {
+	an, f := analyze(env, c.File)
+	if f != nil {
+		return *f
+	}
+	name := path.Clean(filepath.ToSlash(c.Path))
+	ignored, err := dockerIgnores(env.Values.Workdir, name)
+	if err != nil {
+		return failed(fmt.Sprintf(".dockerignore does not parse: %v.", err))
+	}
+	if ignored {
+		return passed(fmt.Sprintf(".dockerignore keeps %s out of the build context.", name))
+	}
+	reads := an.ContextReadsOf(name)
+	if len(reads) == 0 {
+		return passed(fmt.Sprintf("No stage the build runs takes %s from the build context.", name))
+	}
+	var ev []Evidence
+	for _, r := range reads {
+		ev = append(ev, Evidence{Where: fmt.Sprintf("%s:%d", an.Filename, r.Line), Detail: r.Instruction + " " + strings.Join(r.Sources, " ")})
+	}
+	return failed(fmt.Sprintf("A stage the build runs takes %s from the build context: even in a build stage the file lands in a layer of the build cache (and, with the classic builder, in an image left on the daemon). Mount the secret in the RUN that needs it instead (RUN --mount=type=secret,…), and list %s in .dockerignore so it is never sent to the builder.", name, name), ev...)
+}
+
+// dockerIgnores reports whether the step folder's .dockerignore keeps the
+// file out of the build context.
+func dockerIgnores(workdir, name string) (bool, error) {
+	f, err := os.Open(filepath.Join(workdir, ".dockerignore"))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	patterns, err := ignorefile.ReadAll(f)
+	if err != nil {
+		return false, err
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return false, err
+	}
+	return pm.MatchesOrParentMatches(name)
 }
 
 func dockerfileNoSecretArgs(_ context.Context, env Env, c *lessons.DockerfileNoSecretArgs) finding {

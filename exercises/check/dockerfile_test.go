@@ -161,3 +161,41 @@ func TestDockerfileChecksIgnoreCancel(t *testing.T) {
 	expect(t, checkOne(t, ctx, env, &lessons.DockerfileStages{Min: 2}), Pass, "The Dockerfile has 2 stage(s).",
 		Evidence{Where: "Dockerfile:1", Detail: "stage 0 (build) FROM golang:1.22.5-alpine"}, Evidence{Where: "Dockerfile:4", Detail: "stage 1 FROM alpine:3.22"})
 }
+
+func TestDockerfileNoContextFile(t *testing.T) {
+	spec := &lessons.DockerfileNoContextFile{Path: "repo-token.txt"}
+	for _, tc := range []struct {
+		name, dockerfile, ignore string
+		pass                     bool
+		evidence                 string
+	}{
+		{"a secret mount only", "FROM alpine:3.22\nRUN --mount=type=secret,id=repo true\n", "", true, ""},
+		{"copied in the image", "FROM alpine:3.22\nCOPY repo-token.txt /tmp/\n", "", false, "COPY repo-token.txt"},
+		{"copied in a build stage", "FROM alpine:3.22 AS build\nCOPY ./repo-token.txt /tmp/\nRUN true\nFROM alpine:3.22\nCOPY --from=build /etc/hostname /x\n", "", false, "COPY ./repo-token.txt"},
+		{"added by a pattern", "FROM alpine:3.22\nADD *.txt /tmp/\n", "", false, "ADD *.txt"},
+		{"the whole context", "FROM alpine:3.22\nWORKDIR /app\nCOPY . .\n", "", false, "COPY ."},
+		{"the whole context, ignored", "FROM alpine:3.22\nWORKDIR /app\nCOPY . .\n", "# the token stays here\nrepo-token.txt\n", true, ""},
+		{"a bind mount", "FROM alpine:3.22\nRUN --mount=type=bind,source=repo-token.txt,target=/t cat /t >/dev/null\n", "", false, "RUN --mount=type=bind repo-token.txt"},
+		{"a bind mount of the context", "FROM alpine:3.22\nRUN --mount=type=bind,target=/src true\n", "", false, "RUN --mount=type=bind ."},
+		{"another file", "FROM alpine:3.22\nCOPY app.sh /app/\nRUN --mount=type=bind,from=alpine:3.22,source=/etc,target=/e true\n", "", true, ""},
+		{"a stage the build skips", "FROM alpine:3.22 AS old\nCOPY repo-token.txt /tmp/\nFROM alpine:3.22\n", "", true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := dockerfileEnv(t, tc.dockerfile)
+			if tc.ignore != "" {
+				writeFile(t, env, ".dockerignore", tc.ignore)
+			}
+			r := checkOne(t, context.Background(), env, spec)
+			if (r.Outcome == Pass) != tc.pass {
+				t.Fatalf("%s %q", r.Outcome, r.Message)
+			}
+			if tc.evidence != "" && (len(r.Evidence) == 0 || r.Evidence[0].Detail != tc.evidence) {
+				t.Errorf("evidence %q, want %q", r.Evidence, tc.evidence)
+			}
+		})
+	}
+	env := dockerfileEnv(t, "FROM alpine:3.22\nCOPY repo-token.txt /tmp/\n")
+	expect(t, checkOne(t, context.Background(), env, spec), Fail,
+		"A stage the build runs takes repo-token.txt from the build context: even in a build stage the file lands in a layer of the build cache (and, with the classic builder, in an image left on the daemon). Mount the secret in the RUN that needs it instead (RUN --mount=type=secret,…), and list repo-token.txt in .dockerignore so it is never sent to the builder.",
+		Evidence{Where: "Dockerfile:2", Detail: "COPY repo-token.txt /tmp/"[:len("COPY repo-token.txt")]})
+}

@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -254,9 +255,19 @@ func (r *reader) readStages() []Stage {
 			case *instructions.CopyCommand:
 				if c.From != "" {
 					s.Copies = append(s.Copies, r.readCopy(c, line))
+				} else {
+					s.ContextReads = append(s.ContextReads, ContextRead{Line: line, Instruction: "COPY", Sources: c.SourcePaths})
 				}
+			case *instructions.AddCommand:
+				s.ContextReads = append(s.ContextReads, ContextRead{Line: line, Instruction: "ADD", Sources: c.SourcePaths})
 			case *instructions.RunCommand:
-				s.Runs = append(s.Runs, r.readRun(c, line, scope))
+				run := r.readRun(c, line, scope)
+				s.Runs = append(s.Runs, run)
+				for _, m := range run.Mounts {
+					if m.Type == "bind" && m.From == "" {
+						s.ContextReads = append(s.ContextReads, ContextRead{Line: line, Instruction: "RUN --mount=type=bind", Sources: []string{cmp.Or(m.Source, ".")}})
+					}
+				}
 			}
 		}
 		scopes[i] = scope
