@@ -132,6 +132,9 @@ type Variable struct {
 	Stage int `json:"stage"`
 	// LooksSecret applies BuildKit's SecretsUsedInArgOrEnv rule to Name.
 	LooksSecret bool `json:"looksSecret,omitempty"`
+	// LooksSecretGlued: Name holds a secret word glued to others (APPTOKEN,
+	// repoToken), which BuildKit's rule misses (LooksSecretGlued).
+	LooksSecretGlued bool `json:"looksSecretGlued,omitempty"`
 }
 
 // SourceKind says where COPY --from takes files from.

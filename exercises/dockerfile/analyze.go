@@ -317,11 +317,12 @@ func (r *reader) readBase(written string, line int, earlier map[string]int) Base
 
 func newArg(kv instructions.KeyValuePairOptional, line, stage int) Variable {
 	v := Variable{
-		Instruction: "ARG",
-		Name:        kv.Key,
-		Line:        line,
-		Stage:       stage,
-		LooksSecret: LooksSecret(kv.Key),
+		Instruction:      "ARG",
+		Name:             kv.Key,
+		Line:             line,
+		Stage:            stage,
+		LooksSecret:      LooksSecret(kv.Key),
+		LooksSecretGlued: LooksSecretGlued(kv.Key),
 	}
 	if kv.Value != nil {
 		v.Default, v.HasDefault = *kv.Value, true
@@ -373,6 +374,7 @@ func (r *reader) readEnv(c *instructions.EnvCommand, line, stage int, env *envLi
 			env.set(kv.Key, kv.Value)
 		}
 		v.LooksSecret = LooksSecret(v.Name)
+		v.LooksSecretGlued = LooksSecretGlued(v.Name)
 		out = append(out, v)
 	}
 	return out

@@ -115,7 +115,8 @@ func (a *Analysis) UsesSecretMount(id string) bool {
 }
 
 // SecretLookingVariables lists the ARG and ENV keys in a stage's scope whose
-// names BuildKit's SecretsUsedInArgOrEnv rule flags: those the stage
+// names BuildKit's SecretsUsedInArgOrEnv rule flags, or that hold a secret
+// word glued to others (APPTOKEN, repoToken): those the stage
 // declares and those it inherits by being built FROM another stage (whose
 // ARGs still reach its RUN history and whose ENVs stay in its config).
 func (a *Analysis) SecretLookingVariables(stage int) []Variable {
@@ -123,12 +124,12 @@ func (a *Analysis) SecretLookingVariables(stage int) []Variable {
 	for _, i := range a.lineage(stage) {
 		s := a.Stages[i]
 		for _, v := range s.Args {
-			if v.LooksSecret {
+			if v.LooksSecret || v.LooksSecretGlued {
 				out = append(out, v)
 			}
 		}
 		for _, v := range s.Env {
-			if v.LooksSecret {
+			if v.LooksSecret || v.LooksSecretGlued {
 				out = append(out, v)
 			}
 		}
