@@ -98,6 +98,40 @@ func dockerfileBase(ctx context.Context, env Env, c *lessons.DockerfileBase) fin
 	var ev []Evidence
 	var problems, notes, verified []string
 	var codenames []Evidence
+	// judge holds one image the build pulls to the policy.
+	judge := func(img *dockerfile.Image, where, instruction, detail string) *finding {
+		if line := withCodename(img, env.Values.Releases()); line != nil {
+			codenames = append(codenames, Evidence{Where: "codename", Detail: fmt.Sprintf("%s names the %s line of %s", img.Tag.Version, line.Version, img.Name)})
+		}
+		sep := " "
+		if strings.HasSuffix(instruction, "=") {
+			sep = ""
+		}
+		if detail == "" {
+			detail = instruction + sep + img.Familiar
+		}
+		ev = append(ev, Evidence{Where: where, Detail: detail + ": " + img.Tag.Kind.Description()})
+		if c.Repository != "" && !sameRepository(img, c.Repository) {
+			problems = append(problems, fmt.Sprintf("the base image is %s, but this step is about %s", img.Name, c.Repository))
+		}
+		if len(allowed) > 0 && !slices.Contains(allowed, img.Tag.Kind) {
+			problems = append(problems, fmt.Sprintf("%s is %s; this step wants %s", img.Familiar, article(string(img.Tag.Kind)), describeClasses(c.Allow)))
+		}
+		if len(c.Variants) > 0 && !slices.ContainsFunc(c.Variants, img.Tag.HasVariant) {
+			problems = append(problems, fmt.Sprintf("%s is not a %s variant", img.Familiar, strings.Join(c.Variants, " or ")))
+		}
+		if c.Verify {
+			v := verifyBase(ctx, env, img)
+			if v.err != nil {
+				f := broken(v.err)
+				return &f
+			}
+			problems = append(problems, v.problems...)
+			notes = append(notes, v.notes...)
+			verified = append(verified, v.passes...)
+		}
+		return nil
+	}
 	for _, i := range stages {
 		st := an.Stages[i]
 		base := an.RootBase(i)
@@ -112,32 +146,24 @@ func dockerfileBase(ctx context.Context, env Env, c *lessons.DockerfileBase) fin
 			ev = append(ev, Evidence{Where: where, Detail: "FROM " + base.Written})
 			continue
 		}
-		img := base.Image
-		if line := withCodename(img, env.Values.Releases()); line != nil {
-			codenames = append(codenames, Evidence{Where: "codename", Detail: fmt.Sprintf("%s names the %s line of %s", img.Tag.Version, line.Version, img.Name)})
-		}
-		detail := fmt.Sprintf("FROM %s: %s", img.Familiar, img.Tag.Kind.Description())
+		detail := ""
 		if base.Written != base.Expanded && base.Expanded != "" {
-			detail = fmt.Sprintf("FROM %s (expands to %s): %s", base.Written, img.Familiar, img.Tag.Kind.Description())
+			detail = fmt.Sprintf("FROM %s (expands to %s)", base.Written, base.Image.Familiar)
 		}
-		ev = append(ev, Evidence{Where: where, Detail: detail})
-		if c.Repository != "" && !sameRepository(img, c.Repository) {
-			problems = append(problems, fmt.Sprintf("the base image is %s, but this step is about %s", img.Name, c.Repository))
+		if f := judge(base.Image, where, "FROM", detail); f != nil {
+			return *f
 		}
-		if len(allowed) > 0 && !slices.Contains(allowed, img.Tag.Kind) {
-			problems = append(problems, fmt.Sprintf("%s is %s; this step wants %s", img.Familiar, article(string(img.Tag.Kind)), describeClasses(c.Allow)))
-		}
-		if len(c.Variants) > 0 && !slices.ContainsFunc(c.Variants, img.Tag.HasVariant) {
-			problems = append(problems, fmt.Sprintf("%s is not a %s variant", img.Familiar, strings.Join(c.Variants, " or ")))
-		}
-		if c.Verify {
-			v := verifyBase(ctx, env, img)
-			if v.err != nil {
-				return broken(v.err)
+	}
+	if c.Stage == lessons.StageAll {
+		// COPY --from=IMAGE pulls an image into the build as FROM does.
+		for _, i := range stages {
+			for _, cp := range an.Stages[i].Copies {
+				if cp.Kind == dockerfile.SourceImage && cp.Image != nil {
+					if f := judge(cp.Image, fmt.Sprintf("%s:%d", an.Filename, cp.Line), "COPY --from=", ""); f != nil {
+						return *f
+					}
+				}
 			}
-			problems = append(problems, v.problems...)
-			notes = append(notes, v.notes...)
-			verified = append(verified, v.passes...)
 		}
 	}
 	ev = append(ev, codenames...)

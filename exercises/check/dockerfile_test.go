@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -198,4 +199,18 @@ func TestDockerfileNoContextFile(t *testing.T) {
 	expect(t, checkOne(t, context.Background(), env, spec), Fail,
 		"A stage the build runs takes repo-token.txt from the build context: even in a build stage the file lands in a layer of the build cache (and, with the classic builder, in an image left on the daemon). Mount the secret in the RUN that needs it instead (RUN --mount=type=secret,…), and list repo-token.txt in .dockerignore so it is never sent to the builder.",
 		Evidence{Where: "Dockerfile:2", Detail: "COPY repo-token.txt /tmp/"[:len("COPY repo-token.txt")]})
+}
+
+func TestDockerfileBaseEveryStageCopiesFromImages(t *testing.T) {
+	env := dockerfileEnv(t, "FROM node:24.12.0\nCOPY --from=node:latest /usr/local/bin/node /usr/local/bin/node\n")
+	spec := &lessons.DockerfileBase{Stage: lessons.StageAll, Allow: []string{"pinned"}}
+	r := checkOne(t, context.Background(), env, spec)
+	if r.Outcome != Fail || r.Message != "Node:latest is a latest tag; this step wants pinned tags." ||
+		!slices.Contains(r.Evidence, Evidence{Where: "Dockerfile:2", Detail: "COPY --from=node:latest: " + dockerfile.TagLatest.Description()}) {
+		t.Errorf("%s %q %q", r.Outcome, r.Message, r.Evidence)
+	}
+	// The final stage alone does not look at what it copies from.
+	if r := checkOne(t, context.Background(), env, &lessons.DockerfileBase{Allow: []string{"pinned"}}); r.Outcome != Pass {
+		t.Errorf("final only: %s %q", r.Outcome, r.Message)
+	}
 }
