@@ -276,7 +276,11 @@ func dockerfileSecretMount(_ context.Context, env Env, c *lessons.DockerfileSecr
 	if c.Secret != "" {
 		want = fmt.Sprintf("the secret with id %q", c.Secret)
 	}
-	return failed(fmt.Sprintf("No RUN that the build runs mounts %s: use RUN --mount=type=secret,id=%s,env=VAR … (BuildKit).", want, cmp.Or(c.Secret, "ID"))+byHandBuildNote(env), ev...)
+	// The file form works with every BuildKit; env= needs Dockerfile
+	// syntax 1.10, which Docker 20.10's built-in frontend refuses
+	// ("unexpected key 'env'").
+	id := cmp.Or(c.Secret, "ID")
+	return failed(fmt.Sprintf("No RUN that the build runs mounts %s: use RUN --mount=type=secret,id=%s … and read the file /run/secrets/%s in that command (BuildKit; env=VAR instead of the file needs Dockerfile syntax 1.10 or later).", want, id, id)+byHandBuildNote(env), ev...)
 }
 
 func dockerfileNoContextFile(_ context.Context, env Env, c *lessons.DockerfileNoContextFile) finding {

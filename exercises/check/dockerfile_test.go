@@ -118,12 +118,12 @@ func TestDockerfileSecretMount(t *testing.T) {
 	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileSecretMount{}), Pass, "A RUN mounts a secret.", ev)
 	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileSecretMount{Secret: "repo"}), Pass, `A RUN mounts the secret "repo".`, ev)
 	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileSecretMount{Secret: "npm"}), Fail,
-		`No RUN that the build runs mounts the secret with id "npm": use RUN --mount=type=secret,id=npm,env=VAR … (BuildKit).`, ev)
+		`No RUN that the build runs mounts the secret with id "npm": use RUN --mount=type=secret,id=npm … and read the file /run/secrets/npm in that command (BuildKit; env=VAR instead of the file needs Dockerfile syntax 1.10 or later).`, ev)
 
 	// A mount in a stage the build skips does not count.
 	env = dockerfileEnv(t, "FROM alpine:3.22 AS unused\nRUN --mount=type=secret,id=repo true\nFROM alpine:3.22\n")
 	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileSecretMount{}), Fail,
-		"No RUN that the build runs mounts a secret: use RUN --mount=type=secret,id=ID,env=VAR … (BuildKit).",
+		"No RUN that the build runs mounts a secret: use RUN --mount=type=secret,id=ID … and read the file /run/secrets/ID in that command (BuildKit; env=VAR instead of the file needs Dockerfile syntax 1.10 or later).",
 		Evidence{Where: "Dockerfile:2", Detail: "RUN --mount=type=secret,id=repo (in a stage this build skips)"})
 }
 
