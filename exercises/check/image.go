@@ -51,6 +51,15 @@ func imageFresh(ctx context.Context, env Env, s *lessons.ImageFresh) finding {
 		tagged := img.Metadata.LastTagTime
 		since := env.Began.Add(-clockSlack)
 		ev := Evidence{Where: s.Image, Detail: fmt.Sprintf("created %s, last tagged %s; step opened %s", fmtTime(created), fmtTime(tagged), fmtTime(env.Began))}
+		// Tagging another learner's image with one's own name moves its
+		// tag time but does not make it one's work; the tutor's builds say
+		// whose they are.
+		if img.Config != nil {
+			if ns := img.Config.Labels[labels.Namespace]; ns != "" && env.Values.Learner != "" && ns != env.Values.Learner {
+				return failed(fmt.Sprintf("%s was built by the tutor of another learner (%s) and only tagged with your image's name: build it yourself.", s.Image, ns),
+					ev, Evidence{Where: "Config.Labels", Detail: labels.Namespace + "=" + ns})
+			}
+		}
 		if created.After(since) || tagged.After(since) {
 			return passed(fmt.Sprintf("%s was built after you opened this step.", s.Image), ev)
 		}

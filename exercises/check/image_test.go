@@ -56,6 +56,24 @@ func TestImageFresh(t *testing.T) {
 	}
 }
 
+// Another learner's image, tagged with this learner's name after the step
+// opened, is not this learner's build.
+func TestImageFreshNotAnotherLearners(t *testing.T) {
+	began := time.Now().Add(-time.Hour).Truncate(time.Second)
+	env, d := testEnv(t)
+	env.Began = began
+	env.Values.Learner = "bob-0a1b2c"
+	d.AddImage(fakedaemon.Image{ID: appID, Tags: []string{app}, Created: began.Add(time.Minute), Labels: map[string]string{labels.Tool: labels.ToolName, labels.Namespace: "alice-3f9a2c"}})
+	r := checkOne(t, context.Background(), env, &lessons.ImageFresh{})
+	if r.Outcome != Fail || r.Message != "dttest/app:latest was built by the tutor of another learner (alice-3f9a2c) and only tagged with your image's name: build it yourself." {
+		t.Errorf("%s %q", r.Outcome, r.Message)
+	}
+	env.Values.Learner = "alice-3f9a2c"
+	if r := checkOne(t, context.Background(), env, &lessons.ImageFresh{}); r.Outcome != Pass {
+		t.Errorf("the learner's own build: %s %q", r.Outcome, r.Message)
+	}
+}
+
 // The containerd image store keeps LastTagTime on a rebuild from the
 // cache and only logs a tag event: the event log counts.
 func TestImageFreshFromTagEvents(t *testing.T) {
