@@ -266,6 +266,10 @@ type DockerfileBase struct {
 	Repository string `yaml:"repository"`
 	// Variants, when set, are the variants one of which the tag must carry (alpine, slim).
 	Variants []string `yaml:"variants"`
+	// Lines, when set, are the release lines the tag must be on ("24", or
+	// "3.22"; a codename the course's release table knows counts as its
+	// line): a step that says to stay on a line.
+	Lines []string `yaml:"lines"`
 	// Verify holds the base to the facts: its line has not ended and its
 	// version can exist (the course's release table), a digest is the
 	// repository's and not a local image ID, and the registry, where it
@@ -435,8 +439,13 @@ func (c *DockerfileParses) validate() []string { return nil }
 func (c *DockerfileBase) validate() []string {
 	var p []string
 	p = append(p, validStage(c.Stage)...)
-	if len(c.Allow) == 0 && len(c.Variants) == 0 && c.Repository == "" && !c.Verify {
-		p = append(p, "dockerfile.base needs allow, variants, repository or verify: say what the base image must be")
+	if len(c.Allow) == 0 && len(c.Variants) == 0 && c.Repository == "" && !c.Verify && len(c.Lines) == 0 {
+		p = append(p, "dockerfile.base needs allow, variants, lines, repository or verify: say what the base image must be")
+	}
+	for _, l := range c.Lines {
+		if len(VersionNumbers(l)) == 0 {
+			p = append(p, fmt.Sprintf("lines: %q is not a version line such as 24 or 3.22", l))
+		}
 	}
 	if _, err := ExpandTagPolicy(c.Allow); err != nil {
 		p = append(p, err.Error())

@@ -256,3 +256,22 @@ func expectPass(t *testing.T, r Result, fact string) {
 	}
 	t.Errorf("evidence %q lacks the fact %q", r.Evidence, fact)
 }
+
+func TestDockerfileBaseLines(t *testing.T) {
+	spec := &lessons.DockerfileBase{Lines: []string{"24"}}
+	for from, want := range map[string]string{
+		"node:24-alpine":    "",
+		"node:24.12.0":      "",
+		"node:krypton-slim": "",
+		"node:22-alpine":    "Node:22-alpine is on the 22 line; this step stays on the 24 line.",
+		"node:lithium":      "Node:lithium is on the 26 line; this step stays on the 24 line.",
+		"node:alpine":       "Node:alpine names no version, so it does not say it stays on the 24 line.",
+		"node:240":          "Node:240 is on the 240 line; this step stays on the 24 line.",
+	} {
+		env, _ := releaseEnv(t, "FROM "+from+"\n")
+		r := checkOne(t, context.Background(), env, spec)
+		if want == "" && r.Outcome != Pass || want != "" && (r.Outcome != Fail || r.Message != want) {
+			t.Errorf("FROM %s: %s %q, want %q", from, r.Outcome, r.Message, want)
+		}
+	}
+}

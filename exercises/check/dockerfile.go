@@ -117,6 +117,13 @@ func dockerfileBase(ctx context.Context, env Env, c *lessons.DockerfileBase) fin
 		if len(allowed) > 0 && !slices.Contains(allowed, img.Tag.Kind) {
 			problems = append(problems, fmt.Sprintf("%s is %s; this step wants %s", img.Familiar, article(string(img.Tag.Kind)), describeClasses(c.Allow)))
 		}
+		if len(c.Lines) > 0 && !slices.ContainsFunc(c.Lines, func(l string) bool { return onLine(img.Tag.Numbers, lessons.VersionNumbers(l)) }) {
+			if len(img.Tag.Numbers) == 0 {
+				problems = append(problems, fmt.Sprintf("%s names no version, so it does not say it stays on the %s line", img.Familiar, strings.Join(c.Lines, " or ")))
+			} else {
+				problems = append(problems, fmt.Sprintf("%s is on the %s line; this step stays on the %s line", img.Familiar, joinNumbers(img.Tag.Numbers[:min(len(img.Tag.Numbers), len(lessons.VersionNumbers(c.Lines[0])))]), strings.Join(c.Lines, " or ")))
+			}
+		}
 		if len(c.Variants) > 0 && !slices.ContainsFunc(c.Variants, img.Tag.HasVariant) {
 			problems = append(problems, fmt.Sprintf("%s is not a %s variant", img.Familiar, strings.Join(c.Variants, " or ")))
 		}
@@ -407,4 +414,9 @@ func stagesToCheck(an *dockerfile.Analysis, selector string) []int {
 		}
 	}
 	return stages
+}
+
+// onLine: the version's first numbers are the line's (24.12.0 is on 24).
+func onLine(version, line []int) bool {
+	return len(line) > 0 && len(version) >= len(line) && slices.Equal(version[:len(line)], line)
 }
