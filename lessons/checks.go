@@ -2,6 +2,7 @@ package lessons
 
 import (
 	"fmt"
+	"path"
 	"reflect"
 	"slices"
 	"sort"
@@ -105,6 +106,7 @@ var checkTypes = []CheckType{
 	declare[DockerfileStages]("dockerfile.stages", "the Dockerfile has a number of stages", DaemonNone, nil),
 	declare[DockerfileCopiesFromStage]("dockerfile.copies-from-stage", "the final stage copies from an earlier stage", DaemonNone, nil),
 	declare[DockerfileSecretMount]("dockerfile.secret-mount", "a RUN uses a BuildKit secret mount", DaemonNone, nil),
+	declare[DockerfileNoContextFile]("dockerfile.no-context-file", "no stage the build runs takes a file from the build context", DaemonNone, nil),
 	declare[DockerfileNoSecretArgs]("dockerfile.no-secret-args", "no secret-looking ARG or ENV in the final stage", DaemonNone, nil),
 	declare[ImageExists]("image.exists", "an image with the tag exists", DaemonNeeded,
 		func(c *ImageExists) []*string { return []*string{&c.Image} }),
@@ -264,6 +266,10 @@ type DockerfileBase struct {
 	Repository string `yaml:"repository"`
 	// Variants, when set, are the variants one of which the tag must carry (alpine, slim).
 	Variants []string `yaml:"variants"`
+	// Lines, when set, are the release lines the tag must be on ("24", or
+	// "3.22"; a codename the course's release table knows counts as its
+	// line): a step that says to stay on a line.
+	Lines []string `yaml:"lines"`
 	// Verify holds the base to the facts: its line has not ended and its
 	// version can exist (the course's release table), a digest is the
 	// repository's and not a local image ID, and the registry, where it
@@ -297,6 +303,15 @@ type DockerfileSecretMount struct {
 	Secret string `yaml:"secret"`
 }
 
+// DockerfileNoContextFile: no stage the build runs takes the context file
+// at Path (a secret's file in the step folder) into the build: no COPY or
+// ADD of it, of a pattern or folder that holds it, and no bind mount of it,
+// unless .dockerignore keeps it out of the context.
+type DockerfileNoContextFile struct {
+	File string `yaml:"file"`
+	Path string `yaml:"path"`
+}
+
 // DockerfileNoSecretArgs: no secret-looking ARG/ENV where it would leak.
 type DockerfileNoSecretArgs struct {
 	File  string   `yaml:"file"`
@@ -328,12 +343,24 @@ type ImageEnv struct {
 	Absent bool   `yaml:"absent"`
 }
 
-// ImageLabel: Config.Labels has a key (and value, when given).
+// ImageLabel: Config.Labels has a key (and value, when given, or a value
+// of the given format).
 type ImageLabel struct {
 	Image string `yaml:"image"`
 	Key   string `yaml:"key"`
 	Value string `yaml:"value"`
+	// Format is what the value must look like: url (an http or https
+	// address with a host, as org.opencontainers.image.source) or commit
+	// (a git commit hash, 7 to 64 hex digits, as
+	// org.opencontainers.image.revision).
+	Format string `yaml:"format"`
 }
+
+// Label value formats of image.label.
+const (
+	LabelURL    = "url"
+	LabelCommit = "commit"
+)
 
 // ImageUser: Config.User is set and is not root.
 type ImageUser struct {
@@ -412,8 +439,13 @@ func (c *DockerfileParses) validate() []string { return nil }
 func (c *DockerfileBase) validate() []string {
 	var p []string
 	p = append(p, validStage(c.Stage)...)
-	if len(c.Allow) == 0 && len(c.Variants) == 0 && c.Repository == "" && !c.Verify {
-		p = append(p, "dockerfile.base needs allow, variants, repository or verify: say what the base image must be")
+	if len(c.Allow) == 0 && len(c.Variants) == 0 && c.Repository == "" && !c.Verify && len(c.Lines) == 0 {
+		p = append(p, "dockerfile.base needs allow, variants, lines, repository or verify: say what the base image must be")
+	}
+	for _, l := range c.Lines {
+		if len(VersionNumbers(l)) == 0 {
+			p = append(p, fmt.Sprintf("lines: %q is not a version line such as 24 or 3.22", l))
+		}
 	}
 	if _, err := ExpandTagPolicy(c.Allow); err != nil {
 		p = append(p, err.Error())
@@ -440,14 +472,21 @@ func (c *DockerfileStages) validate() []string {
 
 func (c *DockerfileCopiesFromStage) validate() []string { return nil }
 func (c *DockerfileSecretMount) validate() []string     { return nil }
-func (c *DockerfileNoSecretArgs) validate() []string    { return validStage(c.Stage) }
-func (c *ImageExists) validate() []string               { return nil }
-func (c *ImageFresh) validate() []string                { return nil }
-func (c *ImageUser) validate() []string                 { return nil }
-func (c *LeakAbsent) validate() []string                { return nil }
-func (c *LeakFound) validate() []string                 { return nil }
-func (c *AnswerChoice) validate() []string              { return nil }
-func (c *AnswerValue) validate() []string               { return nil }
+
+func (c *DockerfileNoContextFile) validate() []string {
+	if p := strings.TrimSpace(c.Path); p == "" || strings.HasPrefix(p, "/") || strings.HasPrefix(path.Clean(p), "..") {
+		return []string{fmt.Sprintf("path %q must name a file inside the step folder (relative, not leaving it)", c.Path)}
+	}
+	return nil
+}
+func (c *DockerfileNoSecretArgs) validate() []string { return validStage(c.Stage) }
+func (c *ImageExists) validate() []string            { return nil }
+func (c *ImageFresh) validate() []string             { return nil }
+func (c *ImageUser) validate() []string              { return nil }
+func (c *LeakAbsent) validate() []string             { return nil }
+func (c *LeakFound) validate() []string              { return nil }
+func (c *AnswerChoice) validate() []string           { return nil }
+func (c *AnswerValue) validate() []string            { return nil }
 
 func (c *ImageFile) validate() []string {
 	if !strings.HasPrefix(c.Path, "/") {
@@ -458,7 +497,15 @@ func (c *ImageFile) validate() []string {
 
 func (c *ImageEnv) validate() []string { return required("name", c.Name) }
 
-func (c *ImageLabel) validate() []string { return required("key", c.Key) }
+func (c *ImageLabel) validate() []string {
+	problems := required("key", c.Key)
+	switch c.Format {
+	case "", LabelURL, LabelCommit:
+	default:
+		problems = append(problems, fmt.Sprintf("format %q is not one of url, commit", c.Format))
+	}
+	return problems
+}
 
 func (c *ImageSize) validate() []string {
 	if c.Max == "" && c.SmallerThan == "" {

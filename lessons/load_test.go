@@ -48,7 +48,7 @@ func TestNeedsDaemon(t *testing.T) {
 	// Every check type of the vocabulary is on one side or the other on
 	// purpose: a new offline type must be named here.
 	offline := map[string]bool{"dockerfile.parses": true, "dockerfile.base": true, "dockerfile.stages": true, "dockerfile.copies-from-stage": true,
-		"dockerfile.secret-mount": true, "dockerfile.no-secret-args": true, "answer.choice": true, "answer.value": true}
+		"dockerfile.secret-mount": true, "dockerfile.no-secret-args": true, "dockerfile.no-context-file": true, "answer.choice": true, "answer.value": true}
 	for _, ct := range CheckTypes() {
 		if got := step(ct.Name).NeedsDaemon(); got == offline[ct.Name] {
 			t.Errorf("%s: NeedsDaemon = %v", ct.Name, got)

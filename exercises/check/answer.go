@@ -73,7 +73,7 @@ func answerValue(_ context.Context, env Env, spec *lessons.AnswerValue) finding 
 	case "secret":
 		// Accept the bare value and the KEY=value form the history shows.
 		if got == env.Values.Secret || strings.HasSuffix(got, "="+env.Values.Secret) {
-			return passed("Yes: that is your secret, recovered from the image. Anyone who can pull the image can do the same.")
+			return passed("Yes: that is your secret. Anyone who can pull the image can find it the same way.")
 		}
 		if strings.Contains(got, env.Values.Secret) {
 			return failed("Your answer contains the secret, but also more: give just the value.")

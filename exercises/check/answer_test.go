@@ -61,7 +61,7 @@ func TestAnswerSecret(t *testing.T) {
 	spec, a := &lessons.AnswerValue{}, &lessons.Answer{Expect: "secret"}
 	expect(t, checkOne(t, context.Background(), valueEnv(t, a), spec), Fail,
 		"No answer yet: type the value you found (a in the tutor, or dockertutor answer s1 VALUE).")
-	const found = "Yes: that is your secret, recovered from the image. Anyone who can pull the image can do the same."
+	const found = "Yes: that is your secret. Anyone who can pull the image can find it the same way."
 	expect(t, checkOne(t, context.Background(), valueEnv(t, a, secret), spec), Pass, found)
 	expect(t, checkOne(t, context.Background(), valueEnv(t, a, `"BUILD_REPO_SECRET=`+secret+`"`), spec), Pass, found)
 	expect(t, checkOne(t, context.Background(), valueEnv(t, a, "RUN echo "+secret), spec), Fail,

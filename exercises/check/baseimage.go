@@ -74,6 +74,13 @@ func verifyBase(ctx context.Context, env Env, img *dockerfile.Image) verificatio
 	rel := env.Values.Releases()
 	im, hasTable := rel.Image(img.Name)
 	if hasTable {
+		if t := img.Tag.Tag; t != strings.ToLower(t) {
+			// The tutor reads codenames and variants whatever their case;
+			// a registry does not.
+			v.problems = append(v.problems, fmt.Sprintf("the tag %s:%s cannot be pulled: tags are case-sensitive and %s writes its tags in lower case (%s:%s)",
+				img.Name, t, img.Name, img.Name, strings.ToLower(t)))
+			return v
+		}
 		v.line(img, im, rel.AsOf)
 		if len(v.problems) > 0 {
 			return v // an ended or impossible line: the registry adds nothing
@@ -104,6 +111,9 @@ func (v *verification) line(img *dockerfile.Image, im *lessons.ReleaseImage, asO
 		if line.Last != "" && len(t.Numbers) >= 3 && lessons.CompareVersions(joinNumbers(t.Numbers), line.Last) > 0 {
 			v.problems = append(v.problems, fmt.Sprintf("and %s cannot exist: the last %s release was %s", joinNumbers(t.Numbers), line.Version, line.Last))
 		}
+	case ok && t.Prerelease != "":
+		v.problems = append(v.problems, fmt.Sprintf("the base %s:%s is a pre-release (%s): pre-releases are for trying a release out and get no fixes once it is out; pin a release, such as %s:%s",
+			name, t.Tag, t.Prerelease, name, joinNumbers(t.Numbers)))
 	case ok:
 		v.passes = append(v.passes, fmt.Sprintf("line %s", line.Describe(day)))
 	case newerThanAll(im, t.Numbers):

@@ -97,6 +97,10 @@ func TestVerifyReleaseLines(t *testing.T) {
 		{"node:30.1.0", Fail, "The base node:30.1.0 cannot exist: the newest node line is 26 (the course's release table, as of 2026-12-01); " + supportedNode + "."},
 		{"node:16", Fail, "The base node:16 is older than the 18 line, which itself ended on 2025-04-30; " + supportedNode + "."},
 		{"node:20@" + knownDigest, Fail, "The base node:20 is on the 20 line, which stopped getting fixes on 2026-04-30; " + supportedNode + "."},
+		{"node:24.12.0-rc.1", Fail, "The base node:24.12.0-rc.1 is a pre-release (rc.1): pre-releases are for trying a release out and get no fixes once it is out; pin a release, such as node:24.12.0."},
+		{"node:26.1.0-beta-alpine", Fail, "The base node:26.1.0-beta-alpine is a pre-release (beta): pre-releases are for trying a release out and get no fixes once it is out; pin a release, such as node:26.1.0."},
+		{"node:Lithium", Fail, "The tag node:Lithium cannot be pulled: tags are case-sensitive and node writes its tags in lower case (node:lithium)."},
+		{"node:24-Alpine", Fail, "The tag node:24-Alpine cannot be pulled: tags are case-sensitive and node writes its tags in lower case (node:24-alpine)."},
 		{"node:24.12.0", Pass, "The base image follows the policy. Not checked: whether node:24.12.0 exists (Docker does not answer)."},
 		{"node:latest", Pass, "The base image follows the policy. Not checked: whether node:latest exists (Docker does not answer)."},
 		{"node:lts-alpine", Pass, "The base image follows the policy. Not checked: whether node:lts-alpine exists (Docker does not answer)."},
@@ -251,4 +255,23 @@ func expectPass(t *testing.T, r Result, fact string) {
 		}
 	}
 	t.Errorf("evidence %q lacks the fact %q", r.Evidence, fact)
+}
+
+func TestDockerfileBaseLines(t *testing.T) {
+	spec := &lessons.DockerfileBase{Lines: []string{"24"}}
+	for from, want := range map[string]string{
+		"node:24-alpine":    "",
+		"node:24.12.0":      "",
+		"node:krypton-slim": "",
+		"node:22-alpine":    "Node:22-alpine is on the 22 line; this step stays on the 24 line.",
+		"node:lithium":      "Node:lithium is on the 26 line; this step stays on the 24 line.",
+		"node:alpine":       "Node:alpine names no version, so it does not say it stays on the 24 line.",
+		"node:240":          "Node:240 is on the 240 line; this step stays on the 24 line.",
+	} {
+		env, _ := releaseEnv(t, "FROM "+from+"\n")
+		r := checkOne(t, context.Background(), env, spec)
+		if want == "" && r.Outcome != Pass || want != "" && (r.Outcome != Fail || r.Message != want) {
+			t.Errorf("FROM %s: %s %q, want %q", from, r.Outcome, r.Message, want)
+		}
+	}
 }

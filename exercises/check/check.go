@@ -182,6 +182,7 @@ var evaluatorList = []typedEvaluator{
 	evaluates(dockerfileStages),
 	evaluates(dockerfileCopiesFromStage),
 	evaluates(dockerfileSecretMount),
+	evaluates(dockerfileNoContextFile),
 	evaluates(dockerfileNoSecretArgs),
 	evaluates(imageExists),
 	evaluates(imageFresh),

@@ -6,9 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 
 	"github.com/dockertutor/dockertutor/exercises/dockerfile"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -94,6 +98,47 @@ func dockerfileBase(ctx context.Context, env Env, c *lessons.DockerfileBase) fin
 	var ev []Evidence
 	var problems, notes, verified []string
 	var codenames []Evidence
+	// judge holds one image the build pulls to the policy.
+	judge := func(img *dockerfile.Image, where, instruction, detail string) *finding {
+		if line := withCodename(img, env.Values.Releases()); line != nil {
+			codenames = append(codenames, Evidence{Where: "codename", Detail: fmt.Sprintf("%s names the %s line of %s", img.Tag.Version, line.Version, img.Name)})
+		}
+		sep := " "
+		if strings.HasSuffix(instruction, "=") {
+			sep = ""
+		}
+		if detail == "" {
+			detail = instruction + sep + img.Familiar
+		}
+		ev = append(ev, Evidence{Where: where, Detail: detail + ": " + img.Tag.Kind.Description()})
+		if c.Repository != "" && !sameRepository(img, c.Repository) {
+			problems = append(problems, fmt.Sprintf("the base image is %s, but this step is about %s", img.Name, c.Repository))
+		}
+		if len(allowed) > 0 && !slices.Contains(allowed, img.Tag.Kind) {
+			problems = append(problems, fmt.Sprintf("%s is %s; this step wants %s", img.Familiar, article(string(img.Tag.Kind)), describeClasses(c.Allow)))
+		}
+		if len(c.Lines) > 0 && !slices.ContainsFunc(c.Lines, func(l string) bool { return onLine(img.Tag.Numbers, lessons.VersionNumbers(l)) }) {
+			if len(img.Tag.Numbers) == 0 {
+				problems = append(problems, fmt.Sprintf("%s names no version, so it does not say it stays on the %s line", img.Familiar, strings.Join(c.Lines, " or ")))
+			} else {
+				problems = append(problems, fmt.Sprintf("%s is on the %s line; this step stays on the %s line", img.Familiar, joinNumbers(img.Tag.Numbers[:min(len(img.Tag.Numbers), len(lessons.VersionNumbers(c.Lines[0])))]), strings.Join(c.Lines, " or ")))
+			}
+		}
+		if len(c.Variants) > 0 && !slices.ContainsFunc(c.Variants, img.Tag.HasVariant) {
+			problems = append(problems, fmt.Sprintf("%s is not a %s variant", img.Familiar, strings.Join(c.Variants, " or ")))
+		}
+		if c.Verify {
+			v := verifyBase(ctx, env, img)
+			if v.err != nil {
+				f := broken(v.err)
+				return &f
+			}
+			problems = append(problems, v.problems...)
+			notes = append(notes, v.notes...)
+			verified = append(verified, v.passes...)
+		}
+		return nil
+	}
 	for _, i := range stages {
 		st := an.Stages[i]
 		base := an.RootBase(i)
@@ -108,32 +153,24 @@ func dockerfileBase(ctx context.Context, env Env, c *lessons.DockerfileBase) fin
 			ev = append(ev, Evidence{Where: where, Detail: "FROM " + base.Written})
 			continue
 		}
-		img := base.Image
-		if line := withCodename(img, env.Values.Releases()); line != nil {
-			codenames = append(codenames, Evidence{Where: "codename", Detail: fmt.Sprintf("%s names the %s line of %s", img.Tag.Version, line.Version, img.Name)})
-		}
-		detail := fmt.Sprintf("FROM %s: %s", img.Familiar, img.Tag.Kind.Description())
+		detail := ""
 		if base.Written != base.Expanded && base.Expanded != "" {
-			detail = fmt.Sprintf("FROM %s (expands to %s): %s", base.Written, img.Familiar, img.Tag.Kind.Description())
+			detail = fmt.Sprintf("FROM %s (expands to %s)", base.Written, base.Image.Familiar)
 		}
-		ev = append(ev, Evidence{Where: where, Detail: detail})
-		if c.Repository != "" && !sameRepository(img, c.Repository) {
-			problems = append(problems, fmt.Sprintf("the base image is %s, but this step is about %s", img.Name, c.Repository))
+		if f := judge(base.Image, where, "FROM", detail); f != nil {
+			return *f
 		}
-		if len(allowed) > 0 && !slices.Contains(allowed, img.Tag.Kind) {
-			problems = append(problems, fmt.Sprintf("%s is %s; this step wants %s", img.Familiar, article(string(img.Tag.Kind)), describeClasses(c.Allow)))
-		}
-		if len(c.Variants) > 0 && !slices.ContainsFunc(c.Variants, img.Tag.HasVariant) {
-			problems = append(problems, fmt.Sprintf("%s is not a %s variant", img.Familiar, strings.Join(c.Variants, " or ")))
-		}
-		if c.Verify {
-			v := verifyBase(ctx, env, img)
-			if v.err != nil {
-				return broken(v.err)
+	}
+	if c.Stage == lessons.StageAll {
+		// COPY --from=IMAGE pulls an image into the build as FROM does.
+		for _, i := range stages {
+			for _, cp := range an.Stages[i].Copies {
+				if cp.Kind == dockerfile.SourceImage && cp.Image != nil {
+					if f := judge(cp.Image, fmt.Sprintf("%s:%d", an.Filename, cp.Line), "COPY --from=", ""); f != nil {
+						return *f
+					}
+				}
 			}
-			problems = append(problems, v.problems...)
-			notes = append(notes, v.notes...)
-			verified = append(verified, v.passes...)
 		}
 	}
 	ev = append(ev, codenames...)
@@ -246,7 +283,57 @@ func dockerfileSecretMount(_ context.Context, env Env, c *lessons.DockerfileSecr
 	if c.Secret != "" {
 		want = fmt.Sprintf("the secret with id %q", c.Secret)
 	}
-	return failed(fmt.Sprintf("No RUN that the build runs mounts %s: use RUN --mount=type=secret,id=%s,env=VAR … (BuildKit).", want, cmp.Or(c.Secret, "ID"))+byHandBuildNote(env), ev...)
+	// The file form works with every BuildKit; env= needs Dockerfile
+	// syntax 1.10, which Docker 20.10's built-in frontend refuses
+	// ("unexpected key 'env'").
+	id := cmp.Or(c.Secret, "ID")
+	return failed(fmt.Sprintf("No RUN that the build runs mounts %s: use RUN --mount=type=secret,id=%s … and read the file /run/secrets/%s in that command (BuildKit; env=VAR instead of the file needs Dockerfile syntax 1.10 or later).", want, id, id)+byHandBuildNote(env), ev...)
+}
+
+func dockerfileNoContextFile(_ context.Context, env Env, c *lessons.DockerfileNoContextFile) finding {
+	an, f := analyze(env, c.File)
+	if f != nil {
+		return *f
+	}
+	name := path.Clean(filepath.ToSlash(c.Path))
+	ignored, err := dockerIgnores(env.Values.Workdir, name)
+	if err != nil {
+		return failed(fmt.Sprintf(".dockerignore does not parse: %v.", err))
+	}
+	if ignored {
+		return passed(fmt.Sprintf(".dockerignore keeps %s out of the build context.", name))
+	}
+	reads := an.ContextReadsOf(name)
+	if len(reads) == 0 {
+		return passed(fmt.Sprintf("No stage the build runs takes %s from the build context.", name))
+	}
+	var ev []Evidence
+	for _, r := range reads {
+		ev = append(ev, Evidence{Where: fmt.Sprintf("%s:%d", an.Filename, r.Line), Detail: r.Instruction + " " + strings.Join(r.Sources, " ")})
+	}
+	return failed(fmt.Sprintf("A stage the build runs takes %s from the build context: even in a build stage the file lands in a layer of the build cache (and, with the classic builder, in an image left on the daemon). Mount the secret in the RUN that needs it instead (RUN --mount=type=secret,…), and list %s in .dockerignore so it is never sent to the builder.", name, name), ev...)
+}
+
+// dockerIgnores reports whether the step folder's .dockerignore keeps the
+// file out of the build context.
+func dockerIgnores(workdir, name string) (bool, error) {
+	f, err := os.Open(filepath.Join(workdir, ".dockerignore"))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	patterns, err := ignorefile.ReadAll(f)
+	if err != nil {
+		return false, err
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return false, err
+	}
+	return pm.MatchesOrParentMatches(name)
 }
 
 func dockerfileNoSecretArgs(_ context.Context, env Env, c *lessons.DockerfileNoSecretArgs) finding {
@@ -327,4 +414,9 @@ func stagesToCheck(an *dockerfile.Analysis, selector string) []int {
 		}
 	}
 	return stages
+}
+
+// onLine: the version's first numbers are the line's (24.12.0 is on 24).
+func onLine(version, line []int) bool {
+	return len(line) > 0 && len(version) >= len(line) && slices.Equal(version[:len(line)], line)
 }

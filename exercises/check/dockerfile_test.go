@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -117,12 +118,12 @@ func TestDockerfileSecretMount(t *testing.T) {
 	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileSecretMount{}), Pass, "A RUN mounts a secret.", ev)
 	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileSecretMount{Secret: "repo"}), Pass, `A RUN mounts the secret "repo".`, ev)
 	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileSecretMount{Secret: "npm"}), Fail,
-		`No RUN that the build runs mounts the secret with id "npm": use RUN --mount=type=secret,id=npm,env=VAR … (BuildKit).`, ev)
+		`No RUN that the build runs mounts the secret with id "npm": use RUN --mount=type=secret,id=npm … and read the file /run/secrets/npm in that command (BuildKit; env=VAR instead of the file needs Dockerfile syntax 1.10 or later).`, ev)
 
 	// A mount in a stage the build skips does not count.
 	env = dockerfileEnv(t, "FROM alpine:3.22 AS unused\nRUN --mount=type=secret,id=repo true\nFROM alpine:3.22\n")
 	expect(t, checkOne(t, context.Background(), env, &lessons.DockerfileSecretMount{}), Fail,
-		"No RUN that the build runs mounts a secret: use RUN --mount=type=secret,id=ID,env=VAR … (BuildKit).",
+		"No RUN that the build runs mounts a secret: use RUN --mount=type=secret,id=ID … and read the file /run/secrets/ID in that command (BuildKit; env=VAR instead of the file needs Dockerfile syntax 1.10 or later).",
 		Evidence{Where: "Dockerfile:2", Detail: "RUN --mount=type=secret,id=repo (in a stage this build skips)"})
 }
 
@@ -160,4 +161,56 @@ func TestDockerfileChecksIgnoreCancel(t *testing.T) {
 	env := dockerfileEnv(t, multiStage)
 	expect(t, checkOne(t, ctx, env, &lessons.DockerfileStages{Min: 2}), Pass, "The Dockerfile has 2 stage(s).",
 		Evidence{Where: "Dockerfile:1", Detail: "stage 0 (build) FROM golang:1.22.5-alpine"}, Evidence{Where: "Dockerfile:4", Detail: "stage 1 FROM alpine:3.22"})
+}
+
+func TestDockerfileNoContextFile(t *testing.T) {
+	spec := &lessons.DockerfileNoContextFile{Path: "repo-token.txt"}
+	for _, tc := range []struct {
+		name, dockerfile, ignore string
+		pass                     bool
+		evidence                 string
+	}{
+		{"a secret mount only", "FROM alpine:3.22\nRUN --mount=type=secret,id=repo true\n", "", true, ""},
+		{"copied in the image", "FROM alpine:3.22\nCOPY repo-token.txt /tmp/\n", "", false, "COPY repo-token.txt"},
+		{"copied in a build stage", "FROM alpine:3.22 AS build\nCOPY ./repo-token.txt /tmp/\nRUN true\nFROM alpine:3.22\nCOPY --from=build /etc/hostname /x\n", "", false, "COPY ./repo-token.txt"},
+		{"added by a pattern", "FROM alpine:3.22\nADD *.txt /tmp/\n", "", false, "ADD *.txt"},
+		{"the whole context", "FROM alpine:3.22\nWORKDIR /app\nCOPY . .\n", "", false, "COPY ."},
+		{"the whole context, ignored", "FROM alpine:3.22\nWORKDIR /app\nCOPY . .\n", "# the token stays here\nrepo-token.txt\n", true, ""},
+		{"a bind mount", "FROM alpine:3.22\nRUN --mount=type=bind,source=repo-token.txt,target=/t cat /t >/dev/null\n", "", false, "RUN --mount=type=bind repo-token.txt"},
+		{"a bind mount of the context", "FROM alpine:3.22\nRUN --mount=type=bind,target=/src true\n", "", false, "RUN --mount=type=bind ."},
+		{"another file", "FROM alpine:3.22\nCOPY app.sh /app/\nRUN --mount=type=bind,from=alpine:3.22,source=/etc,target=/e true\n", "", true, ""},
+		{"a stage the build skips", "FROM alpine:3.22 AS old\nCOPY repo-token.txt /tmp/\nFROM alpine:3.22\n", "", true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := dockerfileEnv(t, tc.dockerfile)
+			if tc.ignore != "" {
+				writeFile(t, env, ".dockerignore", tc.ignore)
+			}
+			r := checkOne(t, context.Background(), env, spec)
+			if (r.Outcome == Pass) != tc.pass {
+				t.Fatalf("%s %q", r.Outcome, r.Message)
+			}
+			if tc.evidence != "" && (len(r.Evidence) == 0 || r.Evidence[0].Detail != tc.evidence) {
+				t.Errorf("evidence %q, want %q", r.Evidence, tc.evidence)
+			}
+		})
+	}
+	env := dockerfileEnv(t, "FROM alpine:3.22\nCOPY repo-token.txt /tmp/\n")
+	expect(t, checkOne(t, context.Background(), env, spec), Fail,
+		"A stage the build runs takes repo-token.txt from the build context: even in a build stage the file lands in a layer of the build cache (and, with the classic builder, in an image left on the daemon). Mount the secret in the RUN that needs it instead (RUN --mount=type=secret,…), and list repo-token.txt in .dockerignore so it is never sent to the builder.",
+		Evidence{Where: "Dockerfile:2", Detail: "COPY repo-token.txt /tmp/"[:len("COPY repo-token.txt")]})
+}
+
+func TestDockerfileBaseEveryStageCopiesFromImages(t *testing.T) {
+	env := dockerfileEnv(t, "FROM node:24.12.0\nCOPY --from=node:latest /usr/local/bin/node /usr/local/bin/node\n")
+	spec := &lessons.DockerfileBase{Stage: lessons.StageAll, Allow: []string{"pinned"}}
+	r := checkOne(t, context.Background(), env, spec)
+	if r.Outcome != Fail || r.Message != "Node:latest is a latest tag; this step wants pinned tags." ||
+		!slices.Contains(r.Evidence, Evidence{Where: "Dockerfile:2", Detail: "COPY --from=node:latest: " + dockerfile.TagLatest.Description()}) {
+		t.Errorf("%s %q %q", r.Outcome, r.Message, r.Evidence)
+	}
+	// The final stage alone does not look at what it copies from.
+	if r := checkOne(t, context.Background(), env, &lessons.DockerfileBase{Allow: []string{"pinned"}}); r.Outcome != Pass {
+		t.Errorf("final only: %s %q", r.Outcome, r.Message)
+	}
 }

@@ -3,6 +3,8 @@ package check
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +51,15 @@ func imageFresh(ctx context.Context, env Env, s *lessons.ImageFresh) finding {
 		tagged := img.Metadata.LastTagTime
 		since := env.Began.Add(-clockSlack)
 		ev := Evidence{Where: s.Image, Detail: fmt.Sprintf("created %s, last tagged %s; step opened %s", fmtTime(created), fmtTime(tagged), fmtTime(env.Began))}
+		// Tagging another learner's image with one's own name moves its
+		// tag time but does not make it one's work; the tutor's builds say
+		// whose they are.
+		if img.Config != nil {
+			if ns := img.Config.Labels[labels.Namespace]; ns != "" && env.Values.Learner != "" && ns != env.Values.Learner {
+				return failed(fmt.Sprintf("%s was built by the tutor of another learner (%s) and only tagged with your image's name: build it yourself.", s.Image, ns),
+					ev, Evidence{Where: "Config.Labels", Detail: labels.Namespace + "=" + ns})
+			}
+		}
 		if created.After(since) || tagged.After(since) {
 			return passed(fmt.Sprintf("%s was built after you opened this step.", s.Image), ev)
 		}
@@ -188,6 +199,9 @@ func imageLabel(ctx context.Context, env Env, s *lessons.ImageLabel) finding {
 		case strings.TrimSpace(got) == "":
 			return failed(fmt.Sprintf("The label %s is empty.", s.Key))
 		}
+		if problem := labelFormatProblem(s.Format, got); problem != "" {
+			return failed(fmt.Sprintf("The label %s is %q, which is not %s.", s.Key, got, problem), Evidence{Where: "Config.Labels", Detail: s.Key + "=" + got})
+		}
 		return passed(fmt.Sprintf("%s carries %s.", s.Image, s.Key), Evidence{Where: "Config.Labels", Detail: s.Key + "=" + got})
 	})
 }
@@ -245,4 +259,23 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+var commitHash = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
+
+// labelFormatProblem says what a label value should be when it is not of
+// the format (lessons.LabelURL, lessons.LabelCommit), else "".
+func labelFormatProblem(format, v string) string {
+	switch format {
+	case lessons.LabelURL:
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return "an address one can follow to the source: write the repository's URL, such as https://github.com/example/hello"
+		}
+	case lessons.LabelCommit:
+		if !commitHash.MatchString(v) {
+			return "a commit hash: a branch or tag name moves to other commits, so write the commit itself, as git rev-parse HEAD prints it (7 to 64 hex digits, lower case)"
+		}
+	}
+	return ""
 }

@@ -56,6 +56,24 @@ func TestImageFresh(t *testing.T) {
 	}
 }
 
+// Another learner's image, tagged with this learner's name after the step
+// opened, is not this learner's build.
+func TestImageFreshNotAnotherLearners(t *testing.T) {
+	began := time.Now().Add(-time.Hour).Truncate(time.Second)
+	env, d := testEnv(t)
+	env.Began = began
+	env.Values.Learner = "bob-0a1b2c"
+	d.AddImage(fakedaemon.Image{ID: appID, Tags: []string{app}, Created: began.Add(time.Minute), Labels: map[string]string{labels.Tool: labels.ToolName, labels.Namespace: "alice-3f9a2c"}})
+	r := checkOne(t, context.Background(), env, &lessons.ImageFresh{})
+	if r.Outcome != Fail || r.Message != "dttest/app:latest was built by the tutor of another learner (alice-3f9a2c) and only tagged with your image's name: build it yourself." {
+		t.Errorf("%s %q", r.Outcome, r.Message)
+	}
+	env.Values.Learner = "alice-3f9a2c"
+	if r := checkOne(t, context.Background(), env, &lessons.ImageFresh{}); r.Outcome != Pass {
+		t.Errorf("the learner's own build: %s %q", r.Outcome, r.Message)
+	}
+}
+
 // The containerd image store keeps LastTagTime on a rebuild from the
 // cache and only logs a tag event: the event log counts.
 func TestImageFreshFromTagEvents(t *testing.T) {
@@ -155,6 +173,28 @@ func TestImageLabel(t *testing.T) {
 	expect(t, checkOne(t, context.Background(), env, &lessons.ImageLabel{Key: "version"}), Fail,
 		"dttest/app:latest has no label version: add LABEL version=… to the Dockerfile and build again.")
 	expect(t, checkOne(t, context.Background(), env, &lessons.ImageLabel{Key: "empty"}), Fail, "The label empty is empty.")
+}
+
+func TestImageLabelFormat(t *testing.T) {
+	labels := map[string]string{
+		"source": "https://github.com/example/hello", "name-only": "hello", "no-host": "https:///x", "ssh": "git@github.com:example/hello.git",
+		"commit": "2f1c9e0d4b7a8c3e5f6a1b2c3d4e5f6a7b8c9d0e", "short": "2f1c9e0", "branch": "main", "tag": "v1.2.0", "upper": "2F1C9E0D",
+	}
+	env, d := testEnv(t)
+	d.AddImage(fakedaemon.Image{ID: appID, Tags: []string{app}, Labels: labels})
+	for key, want := range map[string]Outcome{"source": Pass, "name-only": Fail, "no-host": Fail, "ssh": Fail} {
+		if r := checkOne(t, context.Background(), env, &lessons.ImageLabel{Key: key, Format: lessons.LabelURL}); r.Outcome != want {
+			t.Errorf("url %s=%q: %s %q", key, labels[key], r.Outcome, r.Message)
+		}
+	}
+	for key, want := range map[string]Outcome{"commit": Pass, "short": Pass, "branch": Fail, "tag": Fail, "upper": Fail} {
+		if r := checkOne(t, context.Background(), env, &lessons.ImageLabel{Key: key, Format: lessons.LabelCommit}); r.Outcome != want {
+			t.Errorf("commit %s=%q: %s %q", key, labels[key], r.Outcome, r.Message)
+		}
+	}
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageLabel{Key: "branch", Format: lessons.LabelCommit}), Fail,
+		`The label branch is "main", which is not a commit hash: a branch or tag name moves to other commits, so write the commit itself, as git rev-parse HEAD prints it (7 to 64 hex digits, lower case).`,
+		Evidence{Where: "Config.Labels", Detail: "branch=main"})
 }
 
 func TestImageUser(t *testing.T) {

@@ -107,7 +107,10 @@ func trivyReport(ctx context.Context, env Env, s *lessons.TrivyReport) finding {
 		if rep.ArtifactType != "container_image" {
 			return failed(fmt.Sprintf("%s is a report of a %s, not of an image: scan with trivy image.", s.File, cmp.Or(rep.ArtifactType, "artifact of no type")), ev...)
 		}
-		if !daemon.SameImage(rep.ArtifactName, s.Image) {
+		// trivy names the artifact as it was asked: by name, by image ID
+		// (trivy image 3f9a…) or by archive (trivy image --input
+		// image.tar). The ID it read from the image decides which it is.
+		if !daemon.SameImage(rep.ArtifactName, s.Image) && rep.Metadata.ImageID != img.ID {
 			return failed(fmt.Sprintf("%s is a report of %s, not of %s.", s.File, rep.ArtifactName, s.Image), ev...)
 		}
 		if f := trivyImageParts(s.File, s.Image, rep, img); f != nil {

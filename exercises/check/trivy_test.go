@@ -112,6 +112,20 @@ func TestTrivyReport(t *testing.T) {
 		})
 	}
 
+	// The same image scanned by its ID or from an archive (trivy image
+	// --input image.tar): trivy names it so, and its ImageID is the image's.
+	for _, name := range []string{"image.tar", strings.TrimPrefix(appID, "sha256:")[:12]} {
+		writeFile(t, env, "report.json", edited(t, env, "dttest/app", func(r map[string]any) {
+			r["ArtifactName"] = name
+			for _, res := range r["Results"].([]any) {
+				res := res.(map[string]any)
+				res["Target"] = strings.Replace(res["Target"].(string), "dttest/app", name, 1)
+			}
+		}))
+		expect(t, checkOne(t, context.Background(), env, spec), Pass, "report.json is trivy's report of dttest/app:latest as it is now.",
+			Evidence{Where: "report.json", Detail: "report of " + name + " (container_image)"})
+	}
+
 	// A report of another image, whole.
 	d.AddImage(fakedaemon.Image{Tags: []string{"alpine:3.22"}, Layers: appLayers[:1]})
 	writeFile(t, env, "report.json", edited(t, env, "alpine:3.22", func(map[string]any) {}))

@@ -59,6 +59,20 @@ type Stage struct {
 	// Copies are the COPY --from instructions.
 	Copies []Copy `json:"copies,omitempty"`
 	Runs   []Run  `json:"runs,omitempty"`
+	// ContextReads are the instructions that take files from the build
+	// context: COPY and ADD without --from, and RUN --mount=type=bind
+	// without from.
+	ContextReads []ContextRead `json:"contextReads,omitempty"`
+}
+
+// ContextRead is an instruction that takes files from the build context.
+type ContextRead struct {
+	Line int `json:"line"`
+	// Instruction is COPY, ADD or RUN --mount=type=bind.
+	Instruction string `json:"instruction"`
+	// Sources are the context paths as written ("." for a bind mount
+	// without source).
+	Sources []string `json:"sources"`
 }
 
 // BaseKind says what a FROM line builds on.
@@ -118,6 +132,9 @@ type Variable struct {
 	Stage int `json:"stage"`
 	// LooksSecret applies BuildKit's SecretsUsedInArgOrEnv rule to Name.
 	LooksSecret bool `json:"looksSecret,omitempty"`
+	// LooksSecretGlued: Name holds a secret word glued to others (APPTOKEN,
+	// repoToken), which BuildKit's rule misses (LooksSecretGlued).
+	LooksSecretGlued bool `json:"looksSecretGlued,omitempty"`
 }
 
 // SourceKind says where COPY --from takes files from.

@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -254,9 +255,19 @@ func (r *reader) readStages() []Stage {
 			case *instructions.CopyCommand:
 				if c.From != "" {
 					s.Copies = append(s.Copies, r.readCopy(c, line))
+				} else {
+					s.ContextReads = append(s.ContextReads, ContextRead{Line: line, Instruction: "COPY", Sources: c.SourcePaths})
 				}
+			case *instructions.AddCommand:
+				s.ContextReads = append(s.ContextReads, ContextRead{Line: line, Instruction: "ADD", Sources: c.SourcePaths})
 			case *instructions.RunCommand:
-				s.Runs = append(s.Runs, r.readRun(c, line, scope))
+				run := r.readRun(c, line, scope)
+				s.Runs = append(s.Runs, run)
+				for _, m := range run.Mounts {
+					if m.Type == "bind" && m.From == "" {
+						s.ContextReads = append(s.ContextReads, ContextRead{Line: line, Instruction: "RUN --mount=type=bind", Sources: []string{cmp.Or(m.Source, ".")}})
+					}
+				}
 			}
 		}
 		scopes[i] = scope
@@ -306,11 +317,12 @@ func (r *reader) readBase(written string, line int, earlier map[string]int) Base
 
 func newArg(kv instructions.KeyValuePairOptional, line, stage int) Variable {
 	v := Variable{
-		Instruction: "ARG",
-		Name:        kv.Key,
-		Line:        line,
-		Stage:       stage,
-		LooksSecret: LooksSecret(kv.Key),
+		Instruction:      "ARG",
+		Name:             kv.Key,
+		Line:             line,
+		Stage:            stage,
+		LooksSecret:      LooksSecret(kv.Key),
+		LooksSecretGlued: LooksSecretGlued(kv.Key),
 	}
 	if kv.Value != nil {
 		v.Default, v.HasDefault = *kv.Value, true
@@ -362,6 +374,7 @@ func (r *reader) readEnv(c *instructions.EnvCommand, line, stage int, env *envLi
 			env.set(kv.Key, kv.Value)
 		}
 		v.LooksSecret = LooksSecret(v.Name)
+		v.LooksSecretGlued = LooksSecretGlued(v.Name)
 		out = append(out, v)
 	}
 	return out

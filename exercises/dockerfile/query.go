@@ -1,6 +1,10 @@
 package dockerfile
 
-import "strings"
+import (
+	"path"
+	"slices"
+	"strings"
+)
 
 // FinalStage is the stage the build produces (the target).
 func (a *Analysis) FinalStage() *Stage {
@@ -111,7 +115,8 @@ func (a *Analysis) UsesSecretMount(id string) bool {
 }
 
 // SecretLookingVariables lists the ARG and ENV keys in a stage's scope whose
-// names BuildKit's SecretsUsedInArgOrEnv rule flags: those the stage
+// names BuildKit's SecretsUsedInArgOrEnv rule flags, or that hold a secret
+// word glued to others (APPTOKEN, repoToken): those the stage
 // declares and those it inherits by being built FROM another stage (whose
 // ARGs still reach its RUN history and whose ENVs stay in its config).
 func (a *Analysis) SecretLookingVariables(stage int) []Variable {
@@ -119,12 +124,12 @@ func (a *Analysis) SecretLookingVariables(stage int) []Variable {
 	for _, i := range a.lineage(stage) {
 		s := a.Stages[i]
 		for _, v := range s.Args {
-			if v.LooksSecret {
+			if v.LooksSecret || v.LooksSecretGlued {
 				out = append(out, v)
 			}
 		}
 		for _, v := range s.Env {
-			if v.LooksSecret {
+			if v.LooksSecret || v.LooksSecretGlued {
 				out = append(out, v)
 			}
 		}
@@ -169,4 +174,47 @@ func (a *Analysis) lineage(stage int) []int {
 		chain = append([]int{b.Stage.Index}, chain...)
 	}
 	return chain
+}
+
+// ContextReadsOf lists the instructions of the stages the build runs that
+// take the context file at path (a slash-separated path from the context's
+// root) into the build: by its name, a pattern that matches it, or a
+// folder that holds it (`COPY . .`).
+func (a *Analysis) ContextReadsOf(file string) []ContextRead {
+	file = cleanContextPath(file)
+	var out []ContextRead
+	for _, s := range a.Stages {
+		if !s.Used {
+			continue
+		}
+		for _, r := range s.ContextReads {
+			if slices.ContainsFunc(r.Sources, func(src string) bool { return takesContextFile(src, file) }) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+func cleanContextPath(p string) string {
+	p = path.Clean("/" + strings.TrimSpace(p))
+	return strings.TrimPrefix(p, "/")
+}
+
+// takesContextFile: the source names the file, a folder above it, or a
+// pattern that matches either.
+func takesContextFile(src, file string) bool {
+	src = cleanContextPath(src)
+	if src == "" {
+		return true // ".", "/", "./": the whole context
+	}
+	for p := file; p != "." && p != ""; p = path.Dir(p) {
+		if ok, err := path.Match(src, p); err == nil && ok || src == p {
+			return true
+		}
+		if !strings.Contains(p, "/") {
+			break
+		}
+	}
+	return false
 }

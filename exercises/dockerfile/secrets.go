@@ -30,3 +30,29 @@ func wordPattern(words []string) *regexp.Regexp {
 func LooksSecret(name string) bool {
 	return secretNamePattern.MatchString(name) && !secretNameAllowPattern.MatchString(name)
 }
+
+// gluedSecretWords are the words of BuildKit's rule that name a secret
+// even glued to other words (APPTOKEN, repoToken, DBPASSWORD), which
+// BuildKit's rule, wanting underscores around them, lets through. key and
+// auth are left out: MONKEY, AUTHOR.
+var gluedSecretWords = []string{"apikey", "credential", "passwd", "password", "pword", "secret", "token"}
+
+// LooksSecretGlued reports whether the name holds a secret word glued to
+// others, with no allow word (TOKENFILE, secretVersion): a name BuildKit's
+// rule misses but a reader would take for a secret. A name LooksSecret
+// flags is not glued.
+func LooksSecretGlued(name string) bool {
+	if LooksSecret(name) {
+		return false
+	}
+	lower := strings.ToLower(name)
+	has := func(words []string) bool {
+		for _, w := range words {
+			if strings.Contains(lower, w) {
+				return true
+			}
+		}
+		return false
+	}
+	return has(gluedSecretWords) && !has(secretNameAllowWords)
+}

@@ -78,3 +78,15 @@ func TestLooksSecretAgreesWithBuildKit(t *testing.T) {
 		t.Fatalf("checked %d variables, want %d", checked, 2*len(secretNameCases))
 	}
 }
+
+func TestLooksSecretGlued(t *testing.T) {
+	for name, want := range map[string]bool{
+		"APPTOKEN": true, "repoToken": true, "DBPASSWORD": true, "myApiKey": true, "apiKey": false, "MYSECRET": true, "githubCredentials": true,
+		"GITHUB_TOKEN": false, // BuildKit's rule flags it: not glued
+		"TOKENFILE":    false, "secretVersion": false, "MONKEY": false, "AUTHOR": false, "NODE_ENV": false, "PORT": false,
+	} {
+		if got := LooksSecretGlued(name); got != want {
+			t.Errorf("LooksSecretGlued(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -188,6 +188,16 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 			if err != nil {
 				return cases, err
 			}
+			// An answer that is checked against the daemon (the image the
+			// value was found in) needs what the earlier steps leave, made
+			// by their reference solutions; the wrong answer and the
+			// attempts get nothing.
+			if tc.pass && st.NeedsDaemon() {
+				if err := solvePrerequisites(ctx, s, pre, st); err != nil {
+					s.Close()
+					return cases, err
+				}
+			}
 			p, _ := s.Progress()
 			value, err := st.ReferenceAnswer(s.Values(st, p))
 			if err != nil {
@@ -198,6 +208,9 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 				value = wrongAnswer(st, value)
 			}
 			v, err := s.Answer(ctx, st, value)
+			if tc.pass && st.NeedsDaemon() {
+				err = errors.Join(err, clean(context.WithoutCancel(ctx), s, append(slices.Clone(pre), st)...))
+			}
 			s.Close()
 			if err != nil {
 				return cases, err
@@ -278,6 +291,20 @@ func exercise(ctx context.Context, fresh func() (*tutor.Session, error), pre []*
 	}
 	if cs.Verdict.Unreachable() {
 		return fmt.Errorf("%s %s: %w", st.ID, cs.Name, tutor.ErrUnreachable)
+	}
+	return nil
+}
+
+// solvePrerequisites starts from a daemon without the steps' objects and
+// makes what the earlier steps leave with their reference solutions.
+func solvePrerequisites(ctx context.Context, s *tutor.Session, pre []*lessons.Step, st *lessons.Step) error {
+	if err := clean(ctx, s, append(slices.Clone(pre), st)...); err != nil {
+		return err
+	}
+	for _, p := range pre {
+		if err := s.Solve(ctx, p, nil); err != nil {
+			return fmt.Errorf("step %s needs step %s, whose solution fails: %w", st.ID, p.ID, err)
+		}
 	}
 	return nil
 }

@@ -247,7 +247,9 @@ func (s *Session) Answer(ctx context.Context, st *lessons.Step, value string) (c
 	}); err != nil {
 		return check.Verdict{}, err
 	}
-	return s.checkWith(ctx, st, nil, nil)
+	// An answer step may also check the daemon (the image the value was
+	// found in), so an answer is checked as the step is.
+	return s.Check(ctx, st)
 }
 
 // Check runs the step's checks on the real state and records the verdict.
