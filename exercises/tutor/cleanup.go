@@ -1,6 +1,7 @@
 package tutor
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -52,6 +53,29 @@ func (s *Session) StepImages(st *lessons.Step, v lessons.Values) []string {
 				add(name)
 			}
 		}
+	}
+	return names
+}
+
+// madeImages are the image names a step makes, by its action's build or,
+// in an exercise with no action, by the learner's own build: the names
+// whose image reset of the step may take away even without the tutor's
+// labels. A name a step only reads or runs (find-the-leak reads the image
+// the step before it built) is the other step's to remove.
+func (s *Session) madeImages(st *lessons.Step, v lessons.Values) []string {
+	var names []string
+	add := func(n string) {
+		if x, err := lessons.Expand(n, v); err == nil && x != "" {
+			if x = v.ImageName(x); !slices.Contains(names, x) {
+				names = append(names, x)
+			}
+		}
+	}
+	switch a := st.Action; {
+	case a != nil && a.Build != nil:
+		add(cmp.Or(a.Build.Tag, st.Image))
+	case a == nil && st.Kind == lessons.KindExercise:
+		add(st.Image) // the learner builds it by hand
 	}
 	return names
 }
@@ -215,7 +239,7 @@ func (s *Session) planRemovals(ctx context.Context, cli daemon.Client, steps []*
 		images = append(images, plannedRemoval{Removal{Kind: "image", Name: name, ID: im.ID, Why: "labelled by dockertutor for step " + im.Labels[labels.Step]}, im.ID})
 	}
 	for _, st := range steps {
-		for _, name := range s.StepImages(st, s.Values(st, p)) {
+		for _, name := range s.madeImages(st, s.Values(st, p)) {
 			// Only this learner's names: never a base image every
 			// namespace builds on, nor a name another namespace owns.
 			if s.Course.SharedImage(name) || !s.ns.OwnsImage(name) {

@@ -301,3 +301,23 @@ func TestResetUntagsAHandBuiltImage(t *testing.T) {
 		t.Fatalf("the step's image was removed half-way: %v", err)
 	}
 }
+
+// A step that only reads or runs an image another step builds leaves it
+// alone: resetting the run step of the fixture (or find-the-leak in the
+// course) does not send the learner back to build the step before it.
+func TestResetLeavesTheImageOfTheStepBefore(t *testing.T) {
+	c := fixture(t)
+	d := fakedaemon.New()
+	s := openOn(t, c, d)
+	runit, _ := c.Step("runit")
+	app := s.Namespace().Image("dttest-tutor/app") + ":latest"
+	d.AddImage(fakedaemon.Image{ID: "sha256:" + strings.Repeat("a", 64), Tags: []string{app}})
+
+	removed, err := s.CleanDocker(context.Background(), []*lessons.Step{runit}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 0 || d.Image(app) == nil {
+		t.Fatalf("resetting the run step removed %+v; the image is the build step's", removed)
+	}
+}
