@@ -32,14 +32,8 @@ type Removal struct {
 // with the learner's values and in the session's namespace: the images
 // the course names.
 func (s *Session) StepImages(st *lessons.Step, v lessons.Values) []string {
-	var names []string
-	add := func(n string) {
-		if x, err := lessons.Expand(n, v); err == nil && x != "" {
-			if x = v.ImageName(x); !slices.Contains(names, x) {
-				names = append(names, x)
-			}
-		}
-	}
+	names := imageNames{values: v}
+	add := names.add
 	add(st.Image)
 	if a := st.Action; a != nil && a.Build != nil {
 		add(a.Build.Tag)
@@ -54,7 +48,7 @@ func (s *Session) StepImages(st *lessons.Step, v lessons.Values) []string {
 			}
 		}
 	}
-	return names
+	return names.list
 }
 
 // madeImages are the image names a step makes, by its action's build or,
@@ -63,21 +57,30 @@ func (s *Session) StepImages(st *lessons.Step, v lessons.Values) []string {
 // labels. A name a step only reads or runs (find-the-leak reads the image
 // the step before it built) is the other step's to remove.
 func (s *Session) madeImages(st *lessons.Step, v lessons.Values) []string {
-	var names []string
-	add := func(n string) {
-		if x, err := lessons.Expand(n, v); err == nil && x != "" {
-			if x = v.ImageName(x); !slices.Contains(names, x) {
-				names = append(names, x)
-			}
-		}
-	}
+	names := imageNames{values: v}
+	add := names.add
 	switch a := st.Action; {
 	case a != nil && a.Build != nil:
 		add(cmp.Or(a.Build.Tag, st.Image))
 	case a == nil && st.Kind == lessons.KindExercise:
 		add(st.Image) // the learner builds it by hand
 	}
-	return names
+	return names.list
+}
+
+// imageNames collects image names of a step as the daemon knows them:
+// filled with the learner's values, in the session's namespace, each once.
+type imageNames struct {
+	values lessons.Values
+	list   []string
+}
+
+func (n *imageNames) add(name string) {
+	if x, err := lessons.Expand(name, n.values); err == nil && x != "" {
+		if x = n.values.ImageName(x); !slices.Contains(n.list, x) {
+			n.list = append(n.list, x)
+		}
+	}
 }
 
 // InUseError is a reset that would take away an image a container uses
