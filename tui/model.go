@@ -515,12 +515,19 @@ func (m *Model) startCheck(reason string) tea.Cmd {
 		m.recheck = reason
 		return nil
 	}
+	ctx := m.beginCheck(st, reason, false)
+	return tea.Batch(checkCmd(ctx, m.b, m.checking.id, st), m.spin())
+}
+
+// beginCheck starts the check run of st in the model: a new id, a context
+// the next step or check cancels, and the results pane saying why.
+func (m *Model) beginCheck(st *lessons.Step, reason string, gaveUp bool) context.Context {
 	m.nextID++
 	ctx, cancel := context.WithCancel(m.ctx)
-	m.checking = checkRun{id: m.nextID, active: true, step: st, cancel: cancel}
+	m.checking = checkRun{id: m.nextID, active: true, step: st, cancel: cancel, gaveUp: gaveUp}
 	m.results.state, m.results.reason = checkRunning, reason
 	m.refreshResults()
-	return tea.Batch(checkCmd(ctx, m.b, m.checking.id, st), m.spin())
+	return ctx
 }
 
 func (m *Model) startAnswer(value string) tea.Cmd {
@@ -528,12 +535,8 @@ func (m *Model) startAnswer(value string) tea.Cmd {
 	if st == nil || m.checking.active {
 		return nil
 	}
-	m.nextID++
-	ctx, cancel := context.WithCancel(m.ctx)
-	m.checking = checkRun{id: m.nextID, active: true, step: st, cancel: cancel}
-	m.results.state, m.results.reason = checkRunning, "your answer"
 	m.bottomTab = paneResults
-	m.refreshResults()
+	ctx := m.beginCheck(st, "your answer", false)
 	return tea.Batch(answerCmd(ctx, m.b, m.checking.id, st, value), m.spin())
 }
 
@@ -545,12 +548,8 @@ func (m *Model) startSolvedAnswer() tea.Cmd {
 	if st == nil || m.checking.active {
 		return nil
 	}
-	m.nextID++
-	ctx, cancel := context.WithCancel(m.ctx)
-	m.checking = checkRun{id: m.nextID, active: true, step: st, cancel: cancel, gaveUp: true}
-	m.results.state, m.results.reason = checkRunning, "the reference answer"
 	m.bottomTab = paneResults
-	m.refreshResults()
+	ctx := m.beginCheck(st, "the reference answer", true)
 	return tea.Batch(solvedAnswerCmd(ctx, m.b, m.checking.id, st), m.spin())
 }
 
