@@ -13,8 +13,24 @@ import (
 type Check struct {
 	ID   string
 	Type string
-	Spec CheckSpec
-	Line int // line of the check in step.md, for authors
+	// Title names what the check asks, for an instructor who sees how a
+	// room fares ("the final stage copies the build's output"); Name gives
+	// it, or the type's summary when the author wrote none.
+	Title string
+	Spec  CheckSpec
+	Line  int // line of the check in step.md, for authors
+}
+
+// Name is what the check is called where a person reads it: its title,
+// else its type's summary.
+func (c Check) Name() string {
+	if c.Title != "" {
+		return c.Title
+	}
+	if ct, ok := LookupCheckType(c.Type); ok {
+		return ct.Summary
+	}
+	return c.ID
 }
 
 // NeedsDaemon reports whether checking the step asks the Docker daemon:

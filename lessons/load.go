@@ -599,8 +599,9 @@ func (l *loader) check(file string, n *yaml.Node, s *Step) (Check, bool) {
 		return Check{}, false
 	}
 	var head struct {
-		ID   string `yaml:"id"`
-		Type string `yaml:"type"`
+		ID    string `yaml:"id"`
+		Type  string `yaml:"type"`
+		Title string `yaml:"title"`
 	}
 	_ = n.Decode(&head)
 	line := n.Line + 1
@@ -616,15 +617,21 @@ func (l *loader) check(file string, n *yaml.Node, s *Step) (Check, bool) {
 		return Check{}, false
 	}
 	spec := ct.new()
-	decodeStrict(file, 1, n, spec, &l.ps, "id", "type")
+	decodeStrict(file, 1, n, spec, &l.ps, "id", "type", "title")
 	for _, msg := range spec.validate() {
 		l.ps.add(file, line, "check %q (%s): %s", head.ID, head.Type, msg)
 	}
 	for _, f := range templatedFields(spec) {
 		l.checkTemplate(file, line, f)
 	}
-	return Check{ID: head.ID, Type: head.Type, Spec: spec, Line: line}, true
+	if strings.ContainsAny(head.Title, "\n\r") || len(head.Title) > maxCheckTitle {
+		l.ps.add(file, keyLine(n, "title", 1), "check %q: a title is one line of at most %d characters", head.ID, maxCheckTitle)
+	}
+	return Check{ID: head.ID, Type: head.Type, Title: head.Title, Spec: spec, Line: line}, true
 }
+
+// maxCheckTitle keeps a check's title to what fits a dashboard's cell.
+const maxCheckTitle = 80
 
 func (l *loader) attempts(file string, root *yaml.Node, dir string, afs []attemptFile, s *Step) {
 	names := map[string]bool{}
