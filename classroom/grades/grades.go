@@ -74,10 +74,15 @@ func ParseFormat(name string) (Format, error) {
 			return f, nil
 		}
 	}
-	return "", fmt.Errorf("unknown format %q: the formats are %s", name, formatList())
+	return "", unknownFormat(name)
 }
 
-func formatList() string {
+func unknownFormat(name string) error {
+	return fmt.Errorf("unknown format %q: the formats are %s", name, FormatList())
+}
+
+// FormatList names the formats for a help text: "csv, json, …".
+func FormatList() string {
 	names := make([]string, len(Formats))
 	for i, f := range Formats {
 		names[i] = string(f)
@@ -97,7 +102,7 @@ func Write(w io.Writer, format Format, s Sheet) error {
 	case GitHubClassroom:
 		return writeClassroom(w, s)
 	}
-	return fmt.Errorf("unknown format %q: the formats are %s", format, formatList())
+	return unknownFormat(string(format))
 }
 
 // Passed says whether the step stands passed: its latest verdict passed.
@@ -152,8 +157,11 @@ func stamp(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Truncate(time.Second).Format(time.RFC3339)
+	return toTheSecond(t).Format(time.RFC3339)
 }
+
+// toTheSecond is t in UTC, to the whole second.
+func toTheSecond(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
 
 // caseName is how a step is named as a test: "4.2 Fix the Dockerfile".
 func caseName(r Row) string {

@@ -2,13 +2,12 @@ package grades
 
 import (
 	"io"
-	"time"
 
 	"github.com/dockertutor/dockertutor/report"
 )
 
 func writeJSON(w io.Writer, s Sheet) error {
-	doc := report.Grades{Course: s.Course, Generated: s.Generated.UTC().Truncate(time.Second), Rows: make([]report.Grade, 0, len(s.Rows))}
+	doc := report.Grades{Course: s.Course, Generated: toTheSecond(s.Generated), Rows: make([]report.Grade, 0, len(s.Rows))}
 	for _, r := range s.Rows {
 		g := report.Grade{
 			Learner: r.Learner, Name: r.Name, Lesson: r.Lesson, Step: r.Step, Number: r.Number, Title: r.Title,
@@ -16,7 +15,7 @@ func writeJSON(w io.Writer, s Sheet) error {
 			SolutionShown: r.SolutionShown, TimeOnStepSeconds: seconds(r.TimeOnStep),
 		}
 		if !r.PassedAt.IsZero() {
-			g.PassedAt = r.PassedAt.UTC().Truncate(time.Second)
+			g.PassedAt = toTheSecond(r.PassedAt)
 		}
 		doc.Rows = append(doc.Rows, g)
 	}

@@ -45,10 +45,10 @@ func newReportCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error { return runReport(cmd, g, o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.format, "format", string(grades.JSON), "csv, json, junit or github-classroom")
+	f.StringVar(&o.format, "format", string(grades.JSON), "the format: "+grades.FormatList())
 	f.StringVar(&o.out, "out", "", "write to this file (replaced whole, or left as it was on an error) instead of standard output")
 	f.StringVar(&o.name, "name", "", "the name to give you in the report (default: your learner id)")
-	f.StringVar(&o.encode, "encode", "", "base64: encode the report as GitHub Classroom's reporter reads a result")
+	f.StringVar(&o.encode, "encode", "", "encode the report in base64, as GitHub Classroom's reporter reads a result")
 	return cmd
 }
 
