@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 // validPack is a small course pack that loads without problems; each case
@@ -183,4 +184,45 @@ func replace(p fstest.MapFS, file, old, new string) {
 		panic("test edit does not apply: " + old)
 	}
 	p[file] = &fstest.MapFile{Data: []byte(strings.Replace(s, old, new, 1))}
+}
+
+// TestAnUntitledCheckIsAWarning: a check the author wrote without a title
+// is named by its type's summary on the class dashboard, which lint says,
+// but the pack is still clean; a check the loader adds (a quiz's answer)
+// has no title to write and no warning.
+func TestAnUntitledCheckIsAWarning(t *testing.T) {
+	p := validPack()
+	c, ps := Load(p)
+	if len(ps) > 0 {
+		t.Fatalf("an untitled check is no problem:\n%s", ps.Error())
+	}
+	want := `basics/pin-it/step.md:6: check "pinned" has no title: the class dashboard will name it by its type's summary: the base image of the final stage (or every stage) follows a tag policy`
+	if w := c.Warnings(time.Now()); len(w) != 1 || w[0].String() != want {
+		t.Fatalf("warnings:\n%s\nwant\n%s", w.Error(), want)
+	}
+
+	p["basics/pin-it/step.md"].Data = []byte(strings.Replace(string(p["basics/pin-it/step.md"].Data),
+		"type: dockerfile.base\n", "type: dockerfile.base\n    title: the base image is pinned to a full version\n", 1))
+	c, ps = Load(p)
+	if len(ps) > 0 {
+		t.Fatal(ps.Error())
+	}
+	if w := c.Warnings(time.Now()); len(w) != 0 {
+		t.Errorf("a titled check still warns:\n%s", w.Error())
+	}
+	if ch, _ := c.Steps()[0].Check("pinned"); ch.Name() != "the base image is pinned to a full version" {
+		t.Errorf("the check is named %q", ch.Name())
+	}
+}
+
+// TestEveryBuiltinCheckHasATitle: the built-in course names each check for
+// the instructor.
+func TestEveryBuiltinCheckHasATitle(t *testing.T) {
+	c, ps := Builtin()
+	if len(ps) > 0 {
+		t.Fatal(ps.Error())
+	}
+	if w := c.Warnings(c.Releases.AsOf.Time); len(w) != 0 {
+		t.Errorf("the built-in course has warnings:\n%s", w.Error())
+	}
 }

@@ -75,13 +75,17 @@ type attemptFile struct {
 func Load(fsys fs.FS) (*Course, Problems) {
 	l := &loader{fsys: fsys, stepIDs: map[string]string{}}
 	c := l.course()
+	if c != nil {
+		c.warnings = l.warnings.sorted()
+	}
 	return c, l.ps.sorted()
 }
 
 type loader struct {
-	fsys    fs.FS
-	ps      Problems
-	stepIDs map[string]string // step id -> file that declared it
+	fsys     fs.FS
+	ps       Problems
+	warnings Problems          // what holds but needs the author's look (Course.Warnings)
+	stepIDs  map[string]string // step id -> file that declared it
 }
 
 func (l *loader) readYAML(file string) (*yaml.Node, bool) {
@@ -626,6 +630,9 @@ func (l *loader) check(file string, n *yaml.Node, s *Step) (Check, bool) {
 	}
 	if strings.ContainsAny(head.Title, "\n\r") || len(head.Title) > maxCheckTitle {
 		l.ps.add(file, keyLine(n, "title", 1), "check %q: a title is one line of at most %d characters", head.ID, maxCheckTitle)
+	}
+	if strings.TrimSpace(head.Title) == "" {
+		l.warnings.add(file, line, "check %q has no title: the class dashboard will name it by its type's summary: %s", head.ID, ct.Summary)
 	}
 	return Check{ID: head.ID, Type: head.Type, Title: head.Title, Spec: spec, Line: line}, true
 }

@@ -25,7 +25,8 @@ type Course struct {
 	Releases *Releases
 	Lessons  []*Lesson
 
-	fsys fs.FS
+	fsys     fs.FS
+	warnings Problems // the loader's; Warnings adds the day's
 }
 
 // BaseImage is an image the course's exercises need on the daemon.

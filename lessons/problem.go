@@ -2,8 +2,10 @@ package lessons
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Problem is one thing wrong with a course pack, pointing at file:line.
@@ -43,4 +45,13 @@ func (ps Problems) sorted() Problems {
 		return ps[i].Line < ps[j].Line
 	})
 	return ps
+}
+
+// Warnings are what `course lint` says about a pack that is valid but
+// needs its author's look on the day: a check with no title, a release
+// table that may be out of date.
+func (c *Course) Warnings(day time.Time) Problems {
+	ps := slices.Clone(c.warnings)
+	ps = append(ps, c.Releases.Warnings(day)...)
+	return ps.sorted()
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func documents() []Document {
-	return []Document{&List{}, &Check{}, &Doctor{}, &Scan{}, &Lint{}, &Prove{}}
+	return []Document{&List{}, &Check{}, &Doctor{}, &Scan{}, &Lint{}, &Prove{}, &Grades{}}
 }
 
 func TestWriteStampsTheFormatAndReadChecksIt(t *testing.T) {

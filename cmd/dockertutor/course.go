@@ -66,7 +66,7 @@ func packWarnings(c *lessons.Course) lessons.Problems {
 	if c == nil {
 		return nil
 	}
-	return c.Releases.Warnings(time.Now())
+	return c.Warnings(time.Now())
 }
 
 func newProveCmd(g *globals) *cobra.Command {
