@@ -80,16 +80,33 @@ func problemOf(resp *http.Response) *Problem {
 	return &Problem{Status: resp.StatusCode, Sentence: wire.CleanMessage(p.Error)}
 }
 
+// Joiner is who joins: the display name they chose, their learner id
+// and course from their progress, and their canary, which the name must
+// not carry (it would leave the machine).
+type Joiner struct {
+	Name, Learner, Course, Secret string
+}
+
+// The names Join refuses before asking the server.
+var (
+	ErrNoName     = errors.New("the name is empty once its control characters and spaces are dropped")
+	ErrSecretName = errors.New("the name carries your canary secret, which never leaves your machine: choose another name")
+)
+
 // Join asks the class server at link to let the learner in under name,
 // saves the membership and keeps the outbox's events the server has not
 // had yet when they follow what it holds (a learner joining again);
 // otherwise the outbox starts afresh after what the server holds. A
 // refusal is a *Problem; a server that does not answer, an error saying so.
-func (b *Box) Join(ctx context.Context, c *http.Client, link JoinLink, name, learner, course string) (Membership, wire.ClassState, error) {
-	name = wire.CleanName(name)
+func (b *Box) Join(ctx context.Context, c *http.Client, link JoinLink, who Joiner) (Membership, wire.ClassState, error) {
+	name := wire.CleanName(who.Name)
 	if name == "" {
-		return Membership{}, wire.ClassState{}, errors.New("the name is empty once cleaned")
+		return Membership{}, wire.ClassState{}, ErrNoName
 	}
+	if who.Secret != "" && strings.Contains(strings.ToLower(name), strings.ToLower(who.Secret)) {
+		return Membership{}, wire.ClassState{}, ErrSecretName
+	}
+	learner, course := who.Learner, who.Course
 	body, _ := json.Marshal(wire.JoinRequest{Code: link.Code, Name: name, Learner: learner, Course: course})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, link.Server+"/api/v1/join", bytes.NewReader(body))
 	if err != nil {

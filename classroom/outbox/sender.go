@@ -79,8 +79,10 @@ func (s *Sender) Run(ctx context.Context) {
 			s.lock.Unlock()
 		}
 	}()
-	backoff := time.Duration(0)
-	lastSent := time.Time{}
+	var (
+		backoff  time.Duration
+		lastSent time.Time
+	)
 	for {
 		wait := s.timing.Heartbeat
 		if !held {
@@ -89,24 +91,32 @@ func (s *Sender) Run(ctx context.Context) {
 		if held {
 			heartbeat := s.now().Sub(lastSent) >= s.timing.Heartbeat
 			sent, retry, err := s.deliver(ctx, heartbeat)
-			switch {
-			case ctx.Err() != nil:
+			if ctx.Err() != nil {
 				return
-			case retry > 0:
-				wait, backoff = retry, 0
-			case err != nil:
-				backoff = min(max(2*backoff, time.Second/2), s.timing.MaxBackoff)
-				wait = backoff
-			default:
-				backoff = 0
-				if sent {
-					lastSent = s.now()
-					continue // more may be waiting
-				}
-				wait = s.timing.Heartbeat - s.now().Sub(lastSent)
 			}
+			switch {
+			case retry > 0:
+				// The server said how long to wait: nothing cuts it short.
+				backoff = 0
+				s.sleep(ctx, retry)
+				continue
+			case err != nil:
+				// Nor does anything cut a backoff short: the server was
+				// not answering a moment ago.
+				backoff = min(max(2*backoff, s.timing.MaxBackoff/16), s.timing.MaxBackoff)
+				s.sleep(ctx, backoff)
+				continue
+			}
+			backoff = 0
+			if heartbeat || sent {
+				lastSent = s.now()
+			}
+			if sent {
+				continue // more may be waiting
+			}
+			wait = s.timing.Heartbeat - s.now().Sub(lastSent)
 		}
-		timer := time.NewTimer(wait)
+		timer := time.NewTimer(max(wait, 0))
 		select {
 		case <-ctx.Done():
 			timer.Stop()
@@ -114,11 +124,6 @@ func (s *Sender) Run(ctx context.Context) {
 		case <-timer.C:
 		case <-s.box.wake:
 			timer.Stop()
-			if backoff > 0 {
-				// A new event does not cut a backoff short: the server
-				// was not answering a moment ago.
-				s.sleep(ctx, backoff)
-			}
 		case <-look.C:
 			timer.Stop()
 		}
