@@ -28,6 +28,7 @@ import (
 	"github.com/charmbracelet/x/term"
 
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/present"
 	"github.com/dockertutor/dockertutor/tui/backend"
 	"github.com/dockertutor/dockertutor/tui/internal/handover"
 	"github.com/dockertutor/dockertutor/tui/markdown"
@@ -60,6 +61,11 @@ type Options struct {
 	// Warnings are what opening the session found (an unreadable progress
 	// file set aside), shown once with the first screen.
 	Warnings []error
+	// Class, when the learner joined a class, reads how it stands (its
+	// title, whether reports get through, the instructor's message, the
+	// lesson the room is held at); it reads files, so it is called from
+	// commands only. Nil: no class.
+	Class func() (present.ClassStatus, bool)
 }
 
 // Run runs the interface until the learner quits or ctx ends. It returns
@@ -84,7 +90,7 @@ func Run(ctx context.Context, b Backend, opts Options) error {
 	// The full screen needs a terminal both ways; a pipe or a file gets
 	// the plain mode rather than escape codes.
 	if opts.Plain || os.Getenv("TERM") == "dumb" || !handover.IsTerminal(opts.In) || !handover.IsTerminal(opts.Out) {
-		return plain.Run(ctx, b, plain.Options{Course: opts.Course, In: opts.In, Out: opts.Out, Poll: opts.Poll, Width: opts.Width, Warnings: opts.Warnings})
+		return plain.Run(ctx, b, plain.Options{Course: opts.Course, In: opts.In, Out: opts.Out, Poll: opts.Poll, Width: opts.Width, Warnings: opts.Warnings, Class: opts.Class})
 	}
 
 	// The first draw builds go-runewidth's table of every rune's width

@@ -58,11 +58,19 @@ type Sender struct {
 	now    func() time.Time
 }
 
-// NewSender returns the sender of b's outbox; client nil is
-// http.DefaultClient's transport with the timing's request bound.
+// Client is the HTTP client that speaks to a class server: one bounded in
+// time, and never through a proxy, since a class server is on the room's
+// own network.
+func Client(t Timing) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	return &http.Client{Transport: tr, Timeout: t.Request}
+}
+
+// NewSender returns the sender of b's outbox; client nil is Client(t).
 func (b *Box) NewSender(client *http.Client, t Timing) *Sender {
 	if client == nil {
-		client = &http.Client{Timeout: t.Request}
+		client = Client(t)
 	}
 	return &Sender{box: b, client: client, timing: t, lock: flock.New(filepath.Join(b.dir, senderLockFile)), now: time.Now}
 }

@@ -38,6 +38,8 @@ type Options struct {
 	Width int
 	// Warnings are what opening the session found, said once at the start.
 	Warnings []error
+	// Class reads how the learner's class stands; nil: no class.
+	Class func() (present.ClassStatus, bool)
 }
 
 type plainUI struct {
