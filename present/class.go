@@ -43,18 +43,50 @@ const (
 )
 
 // ClassLine is the class's part of the status line: its title and
-// whether the reports get through.
+// whether the reports get through, with why not in a few words.
 func ClassLine(c ClassStatus) string {
-	if c.Waiting == 0 && c.Trouble == "" {
+	switch {
+	case c.Waiting == 0 && c.Trouble == "":
 		return fmt.Sprintf("Class %s %s", c.Title, classDeliveredMark)
+	case c.Trouble == "":
+		return fmt.Sprintf("Class %s %s%d", c.Title, classWaitingMark, c.Waiting)
+	case c.Waiting == 0:
+		return fmt.Sprintf("Class %s: %s", c.Title, classTroubleShort[c.Trouble])
 	}
-	if c.Waiting == 0 {
-		return fmt.Sprintf("Class %s: %s", c.Title, classTroubleWords(c))
+	return fmt.Sprintf("Class %s %s%d: %s", c.Title, classWaitingMark, c.Waiting, classTroubleShort[c.Trouble])
+}
+
+// classTroubleShort is why reports wait, for the status line.
+var classTroubleShort = map[ClassTrouble]string{
+	ClassNoAnswer:    "no answer",
+	ClassNotKnown:    "join again",
+	ClassRefused:     "refused",
+	ClassSlowedDown:  "asked to wait",
+	ClassNotAppended: "not saved",
+}
+
+// ClassReport says in full how the learner's reports stand, for plain
+// mode and the commands: the class, what waits and why.
+func ClassReport(c ClassStatus) string {
+	if c.Waiting == 0 && c.Trouble == "" {
+		return fmt.Sprintf("Class %s: your reports are delivered.", c.Title)
 	}
 	if c.Trouble == "" {
-		return fmt.Sprintf("Class %s %s %d waiting", c.Title, classWaitingMark, c.Waiting)
+		return fmt.Sprintf("Class %s: %d report(s) on their way.", c.Title, c.Waiting)
 	}
-	return fmt.Sprintf("Class %s %s %d waiting: %s", c.Title, classWaitingMark, c.Waiting, classTroubleWords(c))
+	return fmt.Sprintf("Class %s: %d report(s) waiting: %s.", c.Title, c.Waiting, classTroubleWords(c))
+}
+
+// ClassMark is ClassLine for a narrow status line: whether the reports
+// get through, without the title and the reason.
+func ClassMark(c ClassStatus) string {
+	switch {
+	case c.Waiting == 0 && c.Trouble == "":
+		return "Class " + classDeliveredMark
+	case c.Waiting == 0:
+		return "Class !"
+	}
+	return fmt.Sprintf("Class %s%d", classWaitingMark, c.Waiting)
 }
 
 // classTroubleWords says why reports wait, in a few words.

@@ -119,6 +119,9 @@ type Model struct {
 	watch       watchRun
 	docker      tutor.DockerStatus
 	dockerKnown bool
+	// class is how the learner's class stands, when inClass.
+	class   present.ClassStatus
+	inClass bool
 	buildNote   dockerBuildNote
 
 	// first is the load Run started before the program, nil when Init
@@ -156,7 +159,7 @@ func (m Model) Init() tea.Cmd {
 	if m.first != nil {
 		load = awaitLoad(m.first)
 	}
-	return tea.Batch(tea.RequestBackgroundColor, load, dockerStatusCmd(m.ctx, m.b, m.cfg.dockerTimeout), dockerBuildCmd(m.ctx, m.b))
+	return tea.Batch(tea.RequestBackgroundColor, load, dockerStatusCmd(m.ctx, m.b, m.cfg.dockerTimeout), dockerBuildCmd(m.ctx, m.b), classCmd(m.cfg.class))
 }
 
 // Update is the only place state changes. It works on its own copy of
@@ -247,6 +250,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return dockerStatusCmd(m.ctx, m.b, m.cfg.dockerTimeout)
 	case dockerBuildMsg:
 		return m.dockerBuildKnown(msg)
+	case classMsg:
+		return m.classRead(msg)
+	case classPollMsg:
+		return classCmd(m.cfg.class)
 
 	case watchStartedMsg:
 		return m.watchStarted(msg)
@@ -359,6 +366,12 @@ func (m *Model) loaded(msg loadedMsg) tea.Cmd {
 func (m *Model) enterStep(idx int) tea.Cmd {
 	if idx < 0 || idx >= len(m.steps) {
 		return nil
+	}
+	if m.inClass {
+		if l, held := present.HeldLesson(m.course, m.steps[idx], m.class.HoldLesson); held {
+			m.outline.selected = m.cur
+			return m.setFlash(present.LessonOpensSoon(l), flashInfo)
+		}
 	}
 	m.enterSeq++
 	m.target = idx

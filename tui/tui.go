@@ -185,6 +185,9 @@ type config struct {
 	firstFrame func()
 	// warnings are Options.Warnings, for the first screen's status line.
 	warnings []error
+	// class is Options.Class; classEvery is how often it is read again.
+	class      func() (present.ClassStatus, bool)
+	classEvery time.Duration
 }
 
 func defaultConfig(o Options) config {
@@ -200,5 +203,7 @@ func defaultConfig(o Options) config {
 		now:           time.Now,
 		renderer:      markdown.New(),
 		warnings:      o.Warnings,
+		class:         o.Class,
+		classEvery:    2 * time.Second,
 	}
 }
