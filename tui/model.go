@@ -120,9 +120,9 @@ type Model struct {
 	docker      tutor.DockerStatus
 	dockerKnown bool
 	// class is how the learner's class stands, when inClass.
-	class   present.ClassStatus
-	inClass bool
-	buildNote   dockerBuildNote
+	class     present.ClassStatus
+	inClass   bool
+	buildNote dockerBuildNote
 
 	// first is the load Run started before the program, nil when Init
 	// is to start it.
