@@ -154,3 +154,11 @@ func LeftClass(title string, undelivered int) string {
 
 // NotInAClass is the answer to leaving when there is nothing to leave.
 const NotInAClass = "You are not in a class: `dockertutor class join URL --name NAME` joins one."
+
+// The tutor's questions when the learner joins a class from it, and what
+// it says while it asks the server.
+const (
+	JoinAddressLabel = "Join a class: its address (or the join command) from the instructor's screen: "
+	JoinNameLabel    = "Your name, as the instructor will see it: "
+	Joining          = "Joining the class…"
+)

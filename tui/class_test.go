@@ -1,9 +1,13 @@
 package tui
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"image/color"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
@@ -60,5 +64,58 @@ func TestAHeldLessonDoesNotOpen(t *testing.T) {
 	h.press("n")
 	if st := h.m.step(); st == nil || st.ID != "leak-build" {
 		t.Fatalf("on %v after the hold was lifted, want leak-build", st)
+	}
+}
+
+// J asks for the join address (the whole join command pasted will do) and
+// a name, joins, says what joining means and shows the class at once.
+func TestJoinAClassFromTheTutor(t *testing.T) {
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "pick")
+	h := newHarness(t, b, 120, 30)
+	var mu sync.Mutex
+	var asked []string
+	joined := false
+	h.m.cfg.joinClass = func(_ context.Context, address, name string) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		asked = append(asked, address, name)
+		if address != "http://127.0.0.1:8080/join/k3y" {
+			return "", errors.New("the class refused: That is not this class's code.")
+		}
+		joined = true
+		return present.JoinedClass("Lab", name), nil
+	}
+	h.m.cfg.class = func() (present.ClassStatus, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		return present.ClassStatus{Title: "Lab"}, joined
+	}
+	if !h.m.activeKeys().Join.Enabled() {
+		t.Fatal("J does not work outside a class")
+	}
+	h.press("J")
+	h.typeText("http://127.0.0.1:8080/join/wrong")
+	h.press("enter")
+	h.typeText("Ada")
+	h.press("enter")
+	h.settle(func(m Model) bool { return !m.joining })
+	if !strings.Contains(h.m.flash.text, "not this class's code") || h.m.inClass {
+		t.Fatalf("a refused join: %q, in class %v", h.m.flash.text, h.m.inClass)
+	}
+	h.press("J")
+	h.typeText(`dockertutor class join http://127.0.0.1:8080/join/k3y --name "Your name"`)
+	h.press("enter")
+	h.typeText("Ada L.")
+	h.press("enter")
+	h.settle(func(m Model) bool { return m.inClass })
+	if want := []string{"http://127.0.0.1:8080/join/wrong", "Ada", "http://127.0.0.1:8080/join/k3y", "Ada L."}; !slices.Equal(asked, want) {
+		t.Fatalf("joined with %q, want %q", asked, want)
+	}
+	if !strings.HasPrefix(h.m.flash.text, "You joined the class Lab as Ada L.") || !strings.Contains(h.plainScreen(), "Class Lab ✓") {
+		t.Fatalf("after joining: %q\n%s", h.m.flash.text, h.plainScreen())
+	}
+	if h.m.activeKeys().Join.Enabled() {
+		t.Error("J still offered in a class")
 	}
 }

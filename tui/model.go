@@ -122,6 +122,7 @@ type Model struct {
 	// class is how the learner's class stands, when inClass.
 	class     present.ClassStatus
 	inClass   bool
+	joining   bool // a join from the tutor is under way
 	buildNote dockerBuildNote
 
 	// first is the load Run started before the program, nil when Init
@@ -140,6 +141,9 @@ func newModel(ctx context.Context, b Backend, c *lessons.Course, cfg config) Mod
 		spinner: spinner.New(spinner.WithSpinner(spinner.Dot)),
 		prompt:  newPrompt(),
 	}
+	// The tutor offers a join only where it can make one: the full help
+	// lists no key that never works.
+	m.keys.Join.SetEnabled(cfg.joinClass != nil)
 	m.applyStyles()
 	return m
 }
@@ -254,6 +258,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.classRead(msg)
 	case classPollMsg:
 		return classCmd(m.cfg.class)
+	case joinedMsg:
+		return m.joined(msg)
 
 	case watchStartedMsg:
 		return m.watchStarted(msg)

@@ -66,6 +66,9 @@ type Options struct {
 	// lesson the room is held at); it reads files, so it is called from
 	// commands only. Nil: no class.
 	Class func() (present.ClassStatus, bool)
+	// JoinClass joins the class at a join address under a display name,
+	// and returns what to tell the learner; nil: the tutor offers no join.
+	JoinClass func(ctx context.Context, address, name string) (string, error)
 }
 
 // Run runs the interface until the learner quits or ctx ends. It returns
@@ -188,6 +191,7 @@ type config struct {
 	// class is Options.Class; classEvery is how often it is read again.
 	class      func() (present.ClassStatus, bool)
 	classEvery time.Duration
+	joinClass  func(ctx context.Context, address, name string) (string, error)
 }
 
 func defaultConfig(o Options) config {
@@ -204,6 +208,7 @@ func defaultConfig(o Options) config {
 		renderer:      markdown.New(),
 		warnings:      o.Warnings,
 		class:         o.Class,
+		joinClass:     o.JoinClass,
 		classEvery:    2 * time.Second,
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/classroom/outbox"
 	"github.com/dockertutor/dockertutor/exercises/engine"
+	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
 	"github.com/dockertutor/dockertutor/present"
 )
@@ -45,8 +47,7 @@ func newClassJoinCmd(g *globals) *cobra.Command {
 			"answers, your files or what a check found. `dockertutor class leave` stops it.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			link, err := outbox.ParseJoinURL(args[0])
-			if err != nil {
+			if _, err := outbox.ParseJoinURL(args[0]); err != nil {
 				return &usageError{err: err}
 			}
 			if name == "" {
@@ -57,33 +58,11 @@ func newClassJoinCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			p, err := s.Progress()
+			said, err := g.joinClass(cmd.Context(), s, args[0], name)
 			if err != nil {
 				return err
 			}
-			box := outbox.Open(stateDir())
-			ctx, cancel := context.WithTimeout(cmd.Context(), outbox.DefaultTiming().Request)
-			defer cancel()
-			m, class, err := box.Join(ctx, outbox.Client(outbox.DefaultTiming()), link,
-				outbox.Joiner{Name: name, Learner: p.Learner, Course: s.Course.ID, Secret: p.Secret})
-			var refused *outbox.Problem
-			switch {
-			case errors.Is(err, outbox.ErrNoName), errors.Is(err, outbox.ErrSecretName):
-				return &usageError{err: fmt.Errorf("--name: %w", err)}
-			case errors.As(err, &refused):
-				return failed("the class refused: " + refused.Sentence)
-			case err != nil:
-				return failed(err.Error())
-			}
-			g.class = box
-			if err := appendReadiness(cmd.Context(), box, s.Course, joinReadiness); err != nil {
-				fmt.Fprintln(g.io.Err, "dockertutor: warning: "+err.Error())
-			}
-			title := class.Title
-			if title == "" {
-				title = m.Title
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), present.JoinedClass(title, m.Name))
+			fmt.Fprintln(cmd.OutOrStdout(), said)
 			return nil
 		},
 	}
@@ -117,10 +96,52 @@ func newClassLeaveCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			g.class = nil
+			g.class.Store(nil)
 			fmt.Fprintln(cmd.OutOrStdout(), present.LeftClass(title, undelivered))
 			return nil
 		},
+	}
+}
+
+// joinClass joins the class at the join address under name, saves the
+// membership, reports this machine's readiness and from then on the
+// session's activity; it returns what to tell the learner. A bad address
+// or name is a usage error, a refusal says the server's sentence.
+func (g *globals) joinClass(ctx context.Context, s *tutor.Session, address, name string) (string, error) {
+	link, err := outbox.ParseJoinURL(address)
+	if err != nil {
+		return "", &usageError{err: err}
+	}
+	p, err := s.Progress()
+	if err != nil {
+		return "", err
+	}
+	box := outbox.Open(stateDir())
+	jctx, cancel := context.WithTimeout(ctx, outbox.DefaultTiming().Request)
+	defer cancel()
+	m, class, err := box.Join(jctx, outbox.Client(outbox.DefaultTiming()), link,
+		outbox.Joiner{Name: name, Learner: p.Learner, Course: s.Course.ID, Secret: p.Secret})
+	var refused *outbox.Problem
+	switch {
+	case errors.Is(err, outbox.ErrNoName), errors.Is(err, outbox.ErrSecretName):
+		return "", &usageError{err: fmt.Errorf("--name: %w", err)}
+	case errors.As(err, &refused):
+		return "", failed("the class refused: " + refused.Sentence)
+	case err != nil:
+		return "", failed(err.Error())
+	}
+	g.class.Store(box)
+	if err := appendReadiness(ctx, box, s.Course, joinReadiness); err != nil {
+		fmt.Fprintln(g.io.Err, "dockertutor: warning: "+err.Error())
+	}
+	return present.JoinedClass(cmp.Or(class.Title, m.Title), m.Name), nil
+}
+
+// observe is every session's observer: it reports to the learner's class,
+// when they are in one.
+func (g *globals) observe(a tutor.Activity) {
+	if box := g.class.Load(); box != nil {
+		box.Observe(a)
 	}
 }
 
@@ -153,17 +174,22 @@ func classOf(c *lessons.Course) *outbox.Box {
 // deliverBeforeExit makes the one bounded attempt a command that reported
 // something makes to deliver it before the process exits.
 func (g *globals) deliverBeforeExit(ctx context.Context) {
-	if g.class == nil {
+	box := g.class.Load()
+	if box == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lastDelivery)
 	defer cancel()
-	g.class.NewSender(nil, outbox.DefaultTiming()).DeliverNow(ctx)
+	box.NewSender(nil, outbox.DefaultTiming()).DeliverNow(ctx)
 }
 
 // classStatus is what the front ends show of the class, read from the
 // class folder; false when the learner is in no class.
-func classStatus(box *outbox.Box) (present.ClassStatus, bool) {
+func (g *globals) classStatus() (present.ClassStatus, bool) {
+	box := g.class.Load()
+	if box == nil {
+		return present.ClassStatus{}, false
+	}
 	st, ok, err := box.Status()
 	if !ok || err != nil {
 		return present.ClassStatus{}, false

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/adrg/xdg"
 	"github.com/spf13/cobra"
@@ -24,10 +25,11 @@ type globals struct {
 	plain     bool
 	poll      bool
 	io        *IO
-	// class is the class folder of a learner in a class, once a session
-	// opened with its observer: what it reported is delivered before the
-	// process exits.
-	class *outbox.Box
+	// class is the class folder of a learner in a class (nil otherwise),
+	// set when a session opens or the learner joins from the tutor: the
+	// session's observer reports to it, and what it reported is delivered
+	// before the process exits.
+	class atomic.Pointer[outbox.Box]
 }
 
 func newRootCmd(io *IO) *cobra.Command {
@@ -143,9 +145,8 @@ func (g *globals) openSession() (*tutor.Session, error) {
 	}
 	o := tutor.Options{Course: c, WorkspaceRoot: root, StateDir: stateDir(), Poll: g.poll, Namespace: ns,
 		DetectDockerBuild: engine.DetectDockerBuild}
-	if box := classOf(c); box != nil {
-		o.Observe, g.class = box.Observe, box
-	}
+	g.class.Store(classOf(c))
+	o.Observe = g.observe
 	return tutor.Open(o)
 }
 

@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dockertutor/dockertutor/classroom/outbox"
-	"github.com/dockertutor/dockertutor/present"
 	"github.com/dockertutor/dockertutor/tui"
 )
 
@@ -19,29 +19,40 @@ func runTutor(cmd *cobra.Command, g *globals) error {
 		return err
 	}
 	defer s.Close()
-	var class func() (present.ClassStatus, bool)
-	if box := g.class; box != nil {
-		// The sender runs for the tutor's lifetime, after reporting this
-		// machine's readiness if it changed since the last report.
-		ctx, cancel := context.WithCancel(cmd.Context())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
+	// The sender runs for the tutor's lifetime once the learner is in a
+	// class (from the start, or from a join in the tutor), after
+	// reporting this machine's readiness if it changed since the last
+	// report.
+	ctx, cancel := context.WithCancel(cmd.Context())
+	var senders sync.WaitGroup
+	defer func() { cancel(); senders.Wait() }()
+	startSender := sync.OnceFunc(func() {
+		box := g.class.Load()
+		senders.Go(func() {
 			appendReadiness(ctx, box, s.Course, joinReadiness)
 			box.NewSender(nil, outbox.DefaultTiming()).Run(ctx)
-		}()
-		defer func() { cancel(); <-done }()
-		class = func() (present.ClassStatus, bool) { return classStatus(box) }
+		})
+	})
+	if g.class.Load() != nil {
+		startSender()
+	}
+	join := func(ctx context.Context, address, name string) (string, error) {
+		said, err := g.joinClass(ctx, s, address, name)
+		if err == nil {
+			startSender()
+		}
+		return said, err
 	}
 	err = tui.Run(cmd.Context(), s, tui.Options{
-		Course:   s.Course,
-		Plain:    g.plain || !g.io.Terminal,
-		In:       g.io.In,
-		Out:      g.io.Out,
-		Poll:     g.poll,
-		Width:    g.io.Width,
-		Warnings: s.Warnings(),
-		Class:    class,
+		Course:    s.Course,
+		Plain:     g.plain || !g.io.Terminal,
+		In:        g.io.In,
+		Out:       g.io.Out,
+		Poll:      g.poll,
+		Width:     g.io.Width,
+		Warnings:  s.Warnings(),
+		Class:     g.classStatus,
+		JoinClass: join,
 	})
 	return err
 }
