@@ -48,9 +48,13 @@ func EventOf(a tutor.Activity) (wire.Event, error) {
 }
 
 // Observe appends the activity to the outbox; it is the session's
-// observer (tutor.Options.Observe) for a learner in a class. An append
-// that fails is kept for Status to show; the learner's work goes on.
+// observer (tutor.Options.Observe) for a learner in a class, and reports
+// nothing once they left it. An append that fails is kept for Status to
+// show; the learner's work goes on.
 func (b *Box) Observe(a tutor.Activity) {
+	if _, ok, _ := b.Membership(); !ok {
+		return // the learner left the class, maybe from another terminal
+	}
 	e, err := EventOf(a)
 	if err == nil {
 		err = b.Append(e)

@@ -179,3 +179,25 @@ func TestClassJoinReportAndLeave(t *testing.T) {
 		t.Fatalf("leave again: %d %s", code, out)
 	}
 }
+
+// The tutor (plain mode here: its output is not a terminal) reports as the
+// learner works and delivers in the background while it runs.
+func TestTheTutorReportsToTheClass(t *testing.T) {
+	t.Setenv(outbox.HeartbeatEnv, "50ms")
+	cli := newCLI(t)
+	server := newClassServer(t)
+	if _, errs, code := cli.fixture("class", "join", server.srv.URL+"/join/c0de", "--name", "Bo"); code != 0 {
+		t.Fatalf("join: %d %s", code, errs)
+	}
+	var out, errb strings.Builder
+	io := &IO{In: strings.NewReader("g fix\nh\nq\n"), Out: &out, Err: &errb, Width: 80}
+	if code := run(t.Context(), io, []string{"--workspace", cli.workspace, "--course", "testdata/pack"}); code != 0 {
+		t.Fatalf("tutor: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	got := strings.Join(server.kinds(), " ")
+	for _, want := range []string{"step-opened:fix", "hint:fix"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the server holds %s, lacking %s", got, want)
+		}
+	}
+}
