@@ -190,6 +190,11 @@ func (s *Sender) deliver(ctx context.Context, heartbeat bool) (sent bool, retry 
 	if len(events) == 0 && !heartbeat {
 		return false, 0, nil
 	}
+	if len(events) > 0 && events[0].Seq != d.Acked+1 {
+		// The server holds less than this outbox still has: the reports
+		// between were compacted away after it had acknowledged them.
+		return false, 0, s.trouble(d, Refused, fmt.Sprintf("the class server lost reports %d to %d, which were delivered before", d.Acked+1, events[0].Seq-1), nil)
+	}
 	events = following(events, d.Acked)
 	body, err := json.Marshal(wire.EventBatch{Format: wire.EventsFormat, Events: nonNil(events)})
 	if err != nil {
@@ -218,6 +223,7 @@ func (s *Sender) deliver(ctx context.Context, heartbeat bool) (sent bool, retry 
 			return false, 0, s.trouble(d, Refused, "the class server's answer could not be read", err)
 		}
 		// A 409 says where the server is; the next batch starts after it.
+		moved := ack.Acked != d.Acked
 		d.Acked, d.Class, d.Trouble, d.Detail, d.Since = ack.Acked, ack.Class, "", "", time.Time{}
 		d.LastContact = s.now().UTC()
 		if err := s.box.writeDelivery(d); err != nil {
@@ -226,7 +232,9 @@ func (s *Sender) deliver(ctx context.Context, heartbeat bool) (sent bool, retry 
 		if err := s.box.compact(d.Acked, false); err != nil {
 			return false, 0, err
 		}
-		return len(events) > 0, 0, nil
+		// Only an answer that moved the watermark is worth sending again
+		// at once; one that did not would repeat itself.
+		return len(events) > 0 && moved, 0, nil
 	case http.StatusTooManyRequests:
 		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
 		retry = time.Duration(max(secs, 1)) * time.Second
