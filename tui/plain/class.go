@@ -22,9 +22,10 @@ func (u *plainUI) held(st *lessons.Step) (*lessons.Lesson, bool) {
 	return present.HeldLesson(u.course, st, c.HoldLesson)
 }
 
-// sayClass says, before the prompt, what changed in the class since it
-// was last said: the instructor's message, reports that stopped getting
-// through (or got through again).
+// sayClass says, before the prompt, the class and how its reports stand
+// the first time, then what changed since it was last said: the
+// instructor's message, reports that stopped getting through (or got
+// through again).
 func (u *plainUI) sayClass() {
 	c, ok := u.classStatus()
 	if !ok {
@@ -35,7 +36,8 @@ func (u *plainUI) sayClass() {
 	if c.Message != was.Message && c.Message != "" {
 		u.printf("%s\n", present.ClassMessage(c))
 	}
-	if c.Trouble != was.Trouble && (c.Trouble != "" || was.Trouble != "") {
+	first := was.Title == ""
+	if first || c.Trouble != was.Trouble && (c.Trouble != "" || was.Trouble != "") {
 		u.printf("%s\n", present.ClassReport(c))
 	}
 }
