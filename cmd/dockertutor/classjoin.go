@@ -131,6 +131,7 @@ func (g *globals) joinClass(ctx context.Context, s *tutor.Session, address, name
 		return "", failed(err.Error())
 	}
 	g.class.Store(box)
+	g.reported.Store(true)
 	if err := appendReadiness(ctx, box, s.Course, joinReadiness); err != nil {
 		fmt.Fprintln(g.io.Err, "dockertutor: warning: "+err.Error())
 	}
@@ -142,6 +143,7 @@ func (g *globals) joinClass(ctx context.Context, s *tutor.Session, address, name
 func (g *globals) observe(a tutor.Activity) {
 	if box := g.class.Load(); box != nil {
 		box.Observe(a)
+		g.reported.Store(true)
 	}
 }
 
@@ -172,10 +174,12 @@ func classOf(c *lessons.Course) *outbox.Box {
 }
 
 // deliverBeforeExit makes the one bounded attempt a command that reported
-// something makes to deliver it before the process exits.
+// something makes to deliver it before the process exits (with what
+// earlier commands left waiting). A command that reported nothing, such
+// as `list`, does not wait for a class server that may be away.
 func (g *globals) deliverBeforeExit(ctx context.Context) {
 	box := g.class.Load()
-	if box == nil {
+	if box == nil || !g.reported.Load() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lastDelivery)

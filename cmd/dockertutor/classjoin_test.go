@@ -150,7 +150,13 @@ func TestClassJoinReportAndLeave(t *testing.T) {
 	if _, errs, code := cli.fixture("list"); code != 0 {
 		t.Fatalf("list: %d %s", code, errs)
 	}
-	if got := server.kinds(); strings.Join(got, " ") != "readiness: hint:fix hint:fix" {
+	if got := server.kinds(); len(got) != 2 {
+		t.Fatalf("list, which reports nothing, delivered: the server holds %v", got)
+	}
+	if _, errs, code := cli.fixture("hint", "fix"); code != 0 {
+		t.Fatalf("hint: %d %s", code, errs)
+	}
+	if got := server.kinds(); strings.Join(got, " ") != "readiness: hint:fix hint:fix hint:fix" {
 		t.Fatalf("after the server came back it holds %v", got)
 	}
 

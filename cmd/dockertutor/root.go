@@ -30,6 +30,9 @@ type globals struct {
 	// session's observer reports to it, and what it reported is delivered
 	// before the process exits.
 	class atomic.Pointer[outbox.Box]
+	// reported says this process reported something to the class: only
+	// then does it wait to deliver before it exits.
+	reported atomic.Bool
 }
 
 func newRootCmd(io *IO) *cobra.Command {
