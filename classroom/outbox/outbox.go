@@ -12,7 +12,6 @@
 package outbox
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -177,23 +176,22 @@ func lastSeq(f *os.File) (seq, end int64, err error) {
 }
 
 // readEvents reads the outbox's events after acked, oldest first, at most
-// limit of them (0: all). A line that cannot be read (the torn end of a
-// crash) is passed over.
+// limit of them (0: all). A last line without its newline is torn (a crash
+// mid-append, or an append under way in another process): it is not an
+// event yet, since the next append may cut it off and give its seq again.
+// A line that cannot be read is passed over.
 func (b *Box) readEvents(acked int64, limit int) ([]wire.Event, error) {
-	f, err := os.Open(b.path(outboxFile))
+	data, err := os.ReadFile(b.path(outboxFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	var out []wire.Event
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), wire.MaxBodyBytes)
-	for sc.Scan() {
+	for line := range bytes.Lines(data) {
 		var e wire.Event
-		if json.Unmarshal(sc.Bytes(), &e) != nil || e.Seq <= acked {
+		if !bytes.HasSuffix(line, []byte("\n")) || json.Unmarshal(line, &e) != nil || e.Seq <= acked {
 			continue
 		}
 		out = append(out, e)
@@ -201,7 +199,7 @@ func (b *Box) readEvents(acked int64, limit int) ([]wire.Event, error) {
 			break
 		}
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // Waiting counts the events not yet delivered.
