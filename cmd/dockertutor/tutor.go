@@ -20,18 +20,16 @@ func runTutor(cmd *cobra.Command, g *globals) error {
 	}
 	defer s.Close()
 	// The sender runs for the tutor's lifetime once the learner is in a
-	// class (from the start, or from a join in the tutor), after
-	// reporting this machine's readiness if it changed since the last
-	// report.
+	// class (from the start, or from a join in the tutor), and this
+	// machine's readiness is reported if it changed since the last report.
 	ctx, cancel := context.WithCancel(cmd.Context())
 	var senders sync.WaitGroup
 	defer func() { cancel(); senders.Wait() }()
 	startSender := sync.OnceFunc(func() {
 		box := g.class.Load()
-		senders.Go(func() {
-			appendReadiness(ctx, box, s.Course, joinReadiness)
-			box.NewSender(nil, outbox.DefaultTiming()).Run(ctx)
-		})
+		// Doctor takes a moment; the sender does not wait for it.
+		senders.Go(func() { appendReadiness(ctx, box, s.Course, joinReadiness) })
+		senders.Go(func() { box.NewSender(nil, outbox.DefaultTiming()).Run(ctx) })
 	})
 	if g.class.Load() != nil {
 		startSender()
