@@ -196,7 +196,7 @@ func (s *Sender) deliver(ctx context.Context, heartbeat bool) (sent bool, retry 
 		return false, 0, s.trouble(d, Refused, fmt.Sprintf("the class server lost reports %d to %d, which were delivered before", d.Acked+1, events[0].Seq-1), nil)
 	}
 	events = following(events, d.Acked)
-	body, err := json.Marshal(wire.EventBatch{Format: wire.EventsFormat, Events: nonNil(events)})
+	body, events, err := batchBody(events)
 	if err != nil {
 		return false, 0, err
 	}
@@ -263,6 +263,21 @@ func (s *Sender) trouble(d Delivery, t Trouble, detail string, cause error) erro
 		cause = errors.New(string(t))
 	}
 	return fmt.Errorf("class delivery: %s: %w", t, cause)
+}
+
+// batchBody is the body of a batch of the events' first ones, as many as
+// fit in wire.MaxBodyBytes (200 verdicts of many checks would not), and
+// the events it carries.
+func batchBody(events []wire.Event) ([]byte, []wire.Event, error) {
+	for {
+		body, err := json.Marshal(wire.EventBatch{Format: wire.EventsFormat, Events: nonNil(events)})
+		if err != nil || len(body) <= wire.MaxBodyBytes || len(events) <= 1 {
+			return body, events, err
+		}
+		// Cut in proportion to the excess, and at least one event.
+		keep := len(events) * wire.MaxBodyBytes / len(body)
+		events = events[:max(1, min(keep, len(events)-1))]
+	}
 }
 
 // following keeps the events that follow acked without a gap: a batch's

@@ -1,6 +1,7 @@
 package outbox
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/dockertutor/dockertutor/classroom/wire"
 )
 
 func runSender(t *testing.T, b *Box) {
@@ -158,5 +161,28 @@ func TestLeaveForgetsTheClass(t *testing.T) {
 	}
 	if got := seqsOf(t, b); len(got) != 0 {
 		t.Fatalf("outbox kept %v", got)
+	}
+}
+
+// A batch never passes the server's bound on a body, however many checks
+// the waiting verdicts carry: the sender sends fewer events at a time.
+func TestBatchesFitTheServersBound(t *testing.T) {
+	var events []wire.Event
+	for i := range wire.MaxBatch {
+		e := wire.Event{Seq: int64(i + 1), Kind: wire.Verdict, At: time.Now().UTC(), Step: "a-step-with-many-checks"}
+		for c := range 20 {
+			e.Checks = append(e.Checks, wire.CheckOutcome{ID: fmt.Sprintf("check-number-%d", c), Outcome: wire.Failed})
+		}
+		events = append(events, e)
+	}
+	body, sent, err := batchBody(events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(body) > wire.MaxBodyBytes || len(sent) == 0 || len(sent) == len(events) {
+		t.Fatalf("%d bytes for %d of %d events", len(body), len(sent), len(events))
+	}
+	if _, err := wire.DecodeBatch(bytes.NewReader(body)); err != nil {
+		t.Fatalf("the server would refuse it: %v", err)
 	}
 }
