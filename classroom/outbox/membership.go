@@ -115,7 +115,12 @@ func (b *Box) Join(ctx context.Context, c *http.Client, link JoinLink, who Joine
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)
 	if err != nil {
-		return Membership{}, wire.ClassState{}, fmt.Errorf("the class server at %s does not answer: %w", link.Server, err)
+		// The url.Error repeats the method and address said already.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return Membership{}, wire.ClassState{}, fmt.Errorf("the class server at %s does not answer (%w): check the address on the instructor's screen, and that this machine is on the room's network", link.Server, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
