@@ -376,7 +376,7 @@ func (m *Model) enterStep(idx int) tea.Cmd {
 	if m.inClass {
 		if l, held := present.HeldLesson(m.course, m.steps[idx], m.class.HoldLesson); held {
 			m.outline.selected = m.cur
-			return m.setFlash(present.LessonOpensSoon(l), flashInfo)
+			return m.setFlash(present.LessonOpensSoon(l), flashWarning) // in full, above the status line if need be
 		}
 	}
 	m.enterSeq++
