@@ -224,6 +224,13 @@ func TestTheSenderDeliversInOrderOnceThroughFaults(t *testing.T) {
 		st, _, _ := b.Status()
 		return st.Delivery.Trouble == "" && st.Delivery.Class.Message == "Break until 11:00" && st.Waiting == 0
 	})
+
+	// Idle, the sender still asks now and then: the heartbeat brings the
+	// instructor's hold without any event to send.
+	f.mu.Lock()
+	f.state.HoldLesson = "base-images"
+	f.mu.Unlock()
+	waitFor(t, "the hold, by heartbeat", func() bool { st, _, _ := b.Status(); return st.Delivery.Class.HoldLesson == "base-images" })
 	cancel()
 	<-done
 }
