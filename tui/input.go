@@ -44,6 +44,7 @@ func (m Model) activeKeys() KeyMap {
 	k.Cancel.SetEnabled(running || m.checking.active || m.solution != nil)
 	k.Outline.SetEnabled(m.page != pageLoading)
 	k.Search.SetEnabled(m.page != pageLoading)
+	k.Join.SetEnabled(m.cfg.joinClass != nil && !m.inClass && m.page != pageLoading && !m.joining)
 	sideways := m.focus == paneText && m.text.wide || m.focus == paneOutput && m.output.vp.Wide()
 	k.Left.SetEnabled(sideways)
 	k.Right.SetEnabled(sideways)
@@ -168,6 +169,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return tea.Batch(m.prompt.input.Focus(), m.relayout())
 	case key.Matches(msg, k.Skip):
 		return skipCmd(m.b, st)
+	case key.Matches(msg, k.Join):
+		m.prompt.joinAddress = ""
+		m.openPrompt(promptJoin, present.JoinAddressLabel, "")
+		return tea.Batch(m.prompt.input.Focus(), m.relayout())
 	case key.Matches(msg, k.Reset):
 		// What goes from Docker is asked first, so the question can say it.
 		return resetPlanCmd(m.ctx, m.b, st)
@@ -334,6 +339,13 @@ func (m *Model) handlePromptKey(msg tea.KeyPressMsg) tea.Cmd {
 				m.scroll(paneText, m.textPage())
 			}
 			return nil
+		}
+	case promptJoin:
+		switch msg.String() {
+		case "esc":
+			return m.closePrompt()
+		case "enter":
+			return m.joinEntered(strings.TrimSpace(m.prompt.input.Value()))
 		}
 	case promptSearch:
 		switch msg.String() {

@@ -16,7 +16,7 @@ type KeyMap struct {
 	Run, Check, Hint     key.Binding
 	Solution, Edit       key.Binding
 	Shell, Answer, Reset key.Binding
-	Skip                 key.Binding
+	Skip, Join           key.Binding
 	Outline, Search      key.Binding
 	Cancel, Help, Quit   key.Binding
 }
@@ -45,6 +45,7 @@ func DefaultKeyMap() KeyMap {
 		Answer:    key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "answer")),
 		Reset:     key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "reset step")),
 		Skip:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "skip (optional)")),
+		Join:      key.NewBinding(key.WithKeys("J"), key.WithHelp("J", "join a class")),
 		Outline:   key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "outline")),
 		Search:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
 		Cancel:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
@@ -74,7 +75,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 			k.Left},
 		{k.Run, k.Check, k.Hint, k.Solution, k.Answer, k.Reset, k.Skip, k.Edit, k.Shell,
 			k.Copy},
-		{k.Outline, k.Search, k.Cancel, k.Help, k.Quit},
+		{k.Outline, k.Search, k.Join, k.Cancel, k.Help, k.Quit},
 	}
 }
 
@@ -83,7 +84,7 @@ func (k *KeyMap) all() []*key.Binding {
 	return []*key.Binding{
 		&k.Next, &k.Prev, &k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Focus, &k.FocusBack,
 		&k.Open, &k.Run, &k.Check, &k.Hint, &k.Solution, &k.Edit, &k.Shell, &k.Answer,
-		&k.Reset, &k.Skip, &k.Outline, &k.Search, &k.Cancel, &k.Help, &k.Quit,
+		&k.Reset, &k.Skip, &k.Join, &k.Outline, &k.Search, &k.Cancel, &k.Help, &k.Quit,
 		&k.Left, &k.Right,
 		&k.Copy,
 	}

@@ -119,7 +119,11 @@ type Model struct {
 	watch       watchRun
 	docker      tutor.DockerStatus
 	dockerKnown bool
-	buildNote   dockerBuildNote
+	// class is how the learner's class stands, when inClass.
+	class     present.ClassStatus
+	inClass   bool
+	joining   bool // a join from the tutor is under way
+	buildNote dockerBuildNote
 
 	// first is the load Run started before the program, nil when Init
 	// is to start it.
@@ -137,6 +141,9 @@ func newModel(ctx context.Context, b Backend, c *lessons.Course, cfg config) Mod
 		spinner: spinner.New(spinner.WithSpinner(spinner.Dot)),
 		prompt:  newPrompt(),
 	}
+	// The tutor offers a join only where it can make one: the full help
+	// lists no key that never works.
+	m.keys.Join.SetEnabled(cfg.joinClass != nil)
 	m.applyStyles()
 	return m
 }
@@ -156,7 +163,7 @@ func (m Model) Init() tea.Cmd {
 	if m.first != nil {
 		load = awaitLoad(m.first)
 	}
-	return tea.Batch(tea.RequestBackgroundColor, load, dockerStatusCmd(m.ctx, m.b, m.cfg.dockerTimeout), dockerBuildCmd(m.ctx, m.b))
+	return tea.Batch(tea.RequestBackgroundColor, load, dockerStatusCmd(m.ctx, m.b, m.cfg.dockerTimeout), dockerBuildCmd(m.ctx, m.b), classCmd(m.cfg.class))
 }
 
 // Update is the only place state changes. It works on its own copy of
@@ -247,6 +254,12 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return dockerStatusCmd(m.ctx, m.b, m.cfg.dockerTimeout)
 	case dockerBuildMsg:
 		return m.dockerBuildKnown(msg)
+	case classMsg:
+		return m.classRead(msg)
+	case classPollMsg:
+		return classCmd(m.cfg.class)
+	case joinedMsg:
+		return m.joined(msg)
 
 	case watchStartedMsg:
 		return m.watchStarted(msg)
@@ -359,6 +372,12 @@ func (m *Model) loaded(msg loadedMsg) tea.Cmd {
 func (m *Model) enterStep(idx int) tea.Cmd {
 	if idx < 0 || idx >= len(m.steps) {
 		return nil
+	}
+	if m.inClass {
+		if l, held := present.HeldLesson(m.course, m.steps[idx], m.class.HoldLesson); held {
+			m.outline.selected = m.cur
+			return m.setFlash(present.LessonOpensSoon(l), flashWarning) // in full, above the status line if need be
+		}
 	}
 	m.enterSeq++
 	m.target = idx

@@ -16,6 +16,7 @@ const (
 	promptConfirm            // y or n
 	promptAnswer             // a quiz choice or a free answer
 	promptSearch             // a few words to find a step
+	promptJoin               // a class's join address, then a name
 )
 
 // confirmAction is what a "y" does.
@@ -39,6 +40,8 @@ type prompt struct {
 	step     *lessons.Step // the step the question is about
 	input    textinput.Model
 	matches  []int // search results, step indexes
+	// joinAddress is the join address given, while the name is asked.
+	joinAddress string
 }
 
 func newPrompt() prompt {
@@ -47,7 +50,9 @@ func newPrompt() prompt {
 	return prompt{input: in}
 }
 
-func (p prompt) hasInput() bool { return p.kind == promptAnswer || p.kind == promptSearch }
+func (p prompt) hasInput() bool {
+	return p.kind == promptAnswer || p.kind == promptSearch || p.kind == promptJoin
+}
 
 func (p prompt) view(st Styles, width int) string {
 	switch p.kind {
@@ -55,7 +60,7 @@ func (p prompt) view(st Styles, width int) string {
 		keys := "  " + st.PromptKey.Render("y") + st.Muted.Render(" yes  ") + st.PromptKey.Render("n") + st.Muted.Render(" no")
 		q := ansi.Truncate(p.question, max(width-ansi.StringWidth(keys), 10), "…")
 		return fitLine(st.Prompt.Render(q)+keys, width)
-	case promptAnswer, promptSearch:
+	case promptAnswer, promptSearch, promptJoin:
 		return fitLine(p.input.View(), width)
 	}
 	return ""

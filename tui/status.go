@@ -38,6 +38,10 @@ type statusView struct {
 	flash       flash
 	activity    string // what runs now, when no message is shown
 	position    string // where the learner is in the course
+	// class is the class's segment (its title, whether reports get
+	// through), "" when the learner is in no class; classTrouble colours it.
+	class, classShort string
+	classTrouble      bool
 }
 
 // renderStatus draws the status line: the daemon at the left (endpoint,
@@ -45,6 +49,20 @@ type statusView struct {
 // current activity in the middle, the learner's position at the right.
 func renderStatus(st Styles, v statusView, width int) string {
 	right := st.BarProgress.Render(" " + v.position + " ")
+	if v.class != "" {
+		// The class goes before the position, and goes first when the
+		// line is short of room: the help and status overlay say it too.
+		style := st.BarProgress
+		if v.classTrouble {
+			style = st.BarWarning
+		}
+		for _, c := range []string{v.class, v.classShort} {
+			if withClass := style.Render(" "+c+" ") + right; ansi.StringWidth(withClass)+45 <= width {
+				right = withClass
+				break
+			}
+		}
+	}
 	var full, short string // the Docker segment, with and without the endpoint
 	mark := present.DockerMark(v.docker, v.dockerKnown)
 	switch {
@@ -118,6 +136,29 @@ func statusRoom(width int) int { return max(40, width-75) }
 // (a Docker error, a reset that hit a conflict); nil when it fits. Other
 // messages are cut: they are short, and the panes should not move for them.
 func (m Model) messageLines() []string {
+	lines := m.flashLines()
+	if line := m.classMessageLine(); line != "" {
+		lines = append(lines, line)
+	}
+	return lines
+}
+
+// classMessageLine is the instructor's one-line message, cut to the
+// width, "" when there is none.
+func (m Model) classMessageLine() string {
+	if !m.inClass || m.width <= 0 {
+		return ""
+	}
+	msg := present.ClassMessage(m.class)
+	if msg == "" {
+		return ""
+	}
+	return ansi.Truncate(oneLine(msg), max(m.width-2, 10), "…")
+}
+
+// flashLines is the status message wrapped in full, when it is a warning
+// or an error too long for the status line.
+func (m Model) flashLines() []string {
 	text := m.flash.text
 	if text == "" || m.flash.kind != flashWarning && m.flash.kind != flashError || m.width <= 0 || ansi.StringWidth(oneLine(text)) <= statusRoom(m.width) {
 		return nil

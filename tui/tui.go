@@ -28,6 +28,7 @@ import (
 	"github.com/charmbracelet/x/term"
 
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/present"
 	"github.com/dockertutor/dockertutor/tui/backend"
 	"github.com/dockertutor/dockertutor/tui/internal/handover"
 	"github.com/dockertutor/dockertutor/tui/markdown"
@@ -60,6 +61,14 @@ type Options struct {
 	// Warnings are what opening the session found (an unreadable progress
 	// file set aside), shown once with the first screen.
 	Warnings []error
+	// Class, when the learner joined a class, reads how it stands (its
+	// title, whether reports get through, the instructor's message, the
+	// lesson the room is held at); it reads files, so it is called from
+	// commands only. Nil: no class.
+	Class func() (present.ClassStatus, bool)
+	// JoinClass joins the class at a join address under a display name,
+	// and returns what to tell the learner; nil: the tutor offers no join.
+	JoinClass func(ctx context.Context, address, name string) (string, error)
 }
 
 // Run runs the interface until the learner quits or ctx ends. It returns
@@ -84,7 +93,7 @@ func Run(ctx context.Context, b Backend, opts Options) error {
 	// The full screen needs a terminal both ways; a pipe or a file gets
 	// the plain mode rather than escape codes.
 	if opts.Plain || os.Getenv("TERM") == "dumb" || !handover.IsTerminal(opts.In) || !handover.IsTerminal(opts.Out) {
-		return plain.Run(ctx, b, plain.Options{Course: opts.Course, In: opts.In, Out: opts.Out, Poll: opts.Poll, Width: opts.Width, Warnings: opts.Warnings})
+		return plain.Run(ctx, b, plain.Options{Course: opts.Course, In: opts.In, Out: opts.Out, Poll: opts.Poll, Width: opts.Width, Warnings: opts.Warnings, Class: opts.Class})
 	}
 
 	// The first draw builds go-runewidth's table of every rune's width
@@ -179,6 +188,10 @@ type config struct {
 	firstFrame func()
 	// warnings are Options.Warnings, for the first screen's status line.
 	warnings []error
+	// class is Options.Class; classEvery is how often it is read again.
+	class      func() (present.ClassStatus, bool)
+	classEvery time.Duration
+	joinClass  func(ctx context.Context, address, name string) (string, error)
 }
 
 func defaultConfig(o Options) config {
@@ -194,5 +207,8 @@ func defaultConfig(o Options) config {
 		now:           time.Now,
 		renderer:      markdown.New(),
 		warnings:      o.Warnings,
+		class:         o.Class,
+		joinClass:     o.JoinClass,
+		classEvery:    2 * time.Second,
 	}
 }

@@ -60,11 +60,20 @@ func (m Model) screen() string {
 	if !l.Message.empty() {
 		style := flashStyle(st, m.flash.kind)
 		var lines []string
-		for _, line := range m.messageLines() {
+		flashed := m.flashLines()
+		for _, line := range flashed {
 			lines = append(lines, style.Render(" "+line+" "))
 		}
+		if line := m.classMessageLine(); line != "" {
+			lines = append(lines, st.BarInfo.Render(" "+line+" "))
+		}
+		if n := l.Message.H; len(lines) > n {
+			lines = lines[len(lines)-n:] // the instructor's message stays
+		}
 		blocks[l.Message] = strings.Join(lines, "\n")
-		sv.flash = flash{} // said in full above
+		if len(flashed) > 0 {
+			sv.flash = flash{} // said in full above
+		}
 	}
 	blocks[l.Status] = renderStatus(st, sv, l.Status.W)
 	blocks[l.Help] = m.helpBar()
@@ -186,6 +195,10 @@ func (m Model) tabbedBox() string {
 
 func (m Model) statusView() statusView {
 	v := statusView{docker: m.docker, dockerKnown: m.dockerKnown, flash: m.flash}
+	if m.inClass {
+		v.class, v.classShort = present.ClassLine(m.class), present.ClassMark(m.class)
+		v.classTrouble = m.class.Trouble != ""
+	}
 	passed := 0
 	for _, s := range m.steps {
 		if m.prog.StatusOf(s.ID) == progress.Passed {

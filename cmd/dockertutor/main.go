@@ -39,7 +39,7 @@ func main() {
 }
 
 func run(ctx context.Context, streams *IO, args []string) int {
-	root := newRootCmd(streams)
+	root, g := newRoot(streams)
 	root.SetArgs(args)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
@@ -54,5 +54,6 @@ func run(ctx context.Context, streams *IO, args []string) int {
 			}
 		}),
 	)
+	g.deliverBeforeExit(ctx)
 	return exitCode(err)
 }

@@ -6,10 +6,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/adrg/xdg"
 	"github.com/spf13/cobra"
 
+	"github.com/dockertutor/dockertutor/classroom/outbox"
 	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/exercises/workspace"
@@ -23,9 +25,23 @@ type globals struct {
 	plain     bool
 	poll      bool
 	io        *IO
+	// class is the class folder of a learner in a class (nil otherwise),
+	// set when a session opens or the learner joins from the tutor: the
+	// session's observer reports to it, and what it reported is delivered
+	// before the process exits.
+	class atomic.Pointer[outbox.Box]
+	// reported says this process reported something to the class: only
+	// then does it wait to deliver before it exits.
+	reported atomic.Bool
 }
 
 func newRootCmd(io *IO) *cobra.Command {
+	root, _ := newRoot(io)
+	return root
+}
+
+// newRoot is the root command and the globals its commands share.
+func newRoot(io *IO) (*cobra.Command, *globals) {
 	g := &globals{io: io}
 	root := &cobra.Command{
 		Use:   "dockertutor",
@@ -46,6 +62,7 @@ func newRootCmd(io *IO) *cobra.Command {
 	root.AddCommand(
 		newListCmd(g), newShowCmd(g), newRunCmd(g), newCheckCmd(g), newAnswerCmd(g), newHintCmd(g), newSkipCmd(g),
 		newSolveCmd(g), newResetCmd(g), newReportCmd(g), newDoctorCmd(g), newScanCmd(g), newCourseCmd(g),
+		newLearnerClassCmd(g), // until merge: join and leave go under the class parent of class.go
 	)
 	// cobra adds these when it executes; added now, their argument errors
 	// are typed like every other command's.
@@ -57,7 +74,7 @@ func newRootCmd(io *IO) *cobra.Command {
 		}
 	}
 	typeUsageErrors(root)
-	return root
+	return root, g
 }
 
 // loadCourse returns the built-in course or the one named by --course.
@@ -129,8 +146,11 @@ func (g *globals) openSession() (*tutor.Session, error) {
 	if err != nil {
 		return nil, &usageError{err: err}
 	}
-	return tutor.Open(tutor.Options{Course: c, WorkspaceRoot: root, StateDir: stateDir(), Poll: g.poll, Namespace: ns,
-		DetectDockerBuild: engine.DetectDockerBuild})
+	o := tutor.Options{Course: c, WorkspaceRoot: root, StateDir: stateDir(), Poll: g.poll, Namespace: ns,
+		DetectDockerBuild: engine.DetectDockerBuild}
+	g.class.Store(classOf(c))
+	o.Observe = g.observe
+	return tutor.Open(o)
 }
 
 // stateDir is where progress lives: $XDG_STATE_HOME/dockertutor on Linux,

@@ -84,6 +84,9 @@ type StepProgress struct {
 	HintsUsed int       `json:"hints_used,omitempty"`
 	Checks    int       `json:"checks,omitempty"` // how often it was checked
 	Answer    []string  `json:"answer,omitempty"`
+	// Answers counts the answers the learner gave to the step (the
+	// solution's reference answer is not one), for a class's report.
+	Answers int `json:"answers,omitempty"`
 	// SolutionSeen records that the learner asked for the reference solution.
 	SolutionSeen bool `json:"solution_seen,omitempty"`
 }

@@ -266,7 +266,7 @@ func (s *Session) Solve(ctx context.Context, st *lessons.Step, events chan<- Eve
 	if st.Kind == lessons.KindQuiz || st.Kind == lessons.KindAnswer {
 		return s.solveAnswer(ctx, st, events)
 	}
-	p, _, err := s.Enter(st)
+	p, _, err := s.enter(st)
 	if err != nil {
 		return err
 	}
@@ -276,6 +276,7 @@ func (s *Session) Solve(ctx context.Context, st *lessons.Step, events chan<- Eve
 	if _, err := s.Update(func(p *progress.Progress) error { p.Step(st.ID).SolutionSeen = true; return nil }); err != nil {
 		return err
 	}
+	s.observe(Activity{Kind: SolutionShown, Step: st.ID})
 	if st.Action == nil {
 		return nil
 	}
@@ -304,6 +305,7 @@ func (s *Session) solveAnswer(ctx context.Context, st *lessons.Step, events chan
 	}); err != nil {
 		return err
 	}
+	s.observe(Activity{Kind: SolutionShown, Step: st.ID})
 	said := "Recorded the reference answer: " + answer + "."
 	if v.Secret != "" && strings.Contains(answer, v.Secret) {
 		said = "Recorded the reference answer: your canary secret (" + leak.Redact(answer, v.Secret) + ")."
@@ -341,5 +343,6 @@ func (s *Session) Solution(st *lessons.Step) (map[string]string, error) {
 		}
 		out[name] = text
 	}
+	s.observe(Activity{Kind: SolutionShown, Step: st.ID})
 	return out, nil
 }

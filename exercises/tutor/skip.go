@@ -16,5 +16,8 @@ func (s *Session) Skip(st *lessons.Step) (progress.Progress, error) {
 	if errors.As(err, &notOptional) {
 		return p, &UsageError{Msg: notOptional.Error()}
 	}
+	if err == nil {
+		s.observe(Activity{Kind: StepSkipped, Step: st.ID})
+	}
 	return p, err
 }

@@ -47,6 +47,11 @@ type Options struct {
 	// it; nil leaves it unknown (proofs and tests), and no advice depends
 	// on it.
 	DetectDockerBuild func(ctx context.Context) engine.DockerBuild
+	// Observe, when set, is told each thing the learner does (a step
+	// opened, a verdict recorded, a hint, a solution, an answer, a skip)
+	// as it is saved, for a class the learner joined. It is called on the
+	// caller's goroutine and must not call back into the session.
+	Observe func(Activity)
 }
 
 // NamespaceEnv names the environment variable that puts a session's
@@ -80,6 +85,8 @@ type Session struct {
 	ns      lessons.Namespace
 	conn    *connection
 	build   *dockerBuild
+	// observer is Options.Observe.
+	observer func(Activity)
 }
 
 // Open prepares a session and reads the saved progress once (creating it,
@@ -101,7 +108,7 @@ func Open(o Options) (*Session, error) {
 	if connect == nil {
 		connect = defaultConnect
 	}
-	s := &Session{Course: o.Course, Work: w, store: st, now: now, poll: o.Poll, noCache: o.NoCache, builder: o.Builder, ns: o.Namespace, conn: &connection{connect: connect}}
+	s := &Session{Course: o.Course, Work: w, store: st, now: now, poll: o.Poll, noCache: o.NoCache, builder: o.Builder, ns: o.Namespace, conn: &connection{connect: connect}, observer: o.Observe}
 	s.build = &dockerBuild{detect: o.DetectDockerBuild}
 	p, err := s.Progress()
 	if err != nil {
@@ -194,6 +201,16 @@ func (s *Session) CurrentStep(p progress.Progress) *lessons.Step {
 // Enter opens a step: it becomes current, its clock starts once, and its
 // starter files are laid out where missing. It returns the files written.
 func (s *Session) Enter(st *lessons.Step) (progress.Progress, []string, error) {
+	p, written, err := s.enter(st)
+	if err == nil {
+		s.observe(Activity{Kind: StepOpened, Step: st.ID})
+	}
+	return p, written, err
+}
+
+// enter is Enter without telling the observer, for Solve, which opens the
+// step on its way to the solution.
+func (s *Session) enter(st *lessons.Step) (progress.Progress, []string, error) {
 	var written []string
 	p, err := s.Update(func(p *progress.Progress) error {
 		p.Enter(st, s.now().UTC())
@@ -224,6 +241,7 @@ func (s *Session) NextHint(st *lessons.Step) (Hint, error) {
 	if err != nil {
 		return Hint{}, err
 	}
+	s.observe(Activity{Kind: HintRevealed, Step: st.ID, Hint: h.Number})
 	text, xerr := st.Hint(h.Number, s.Values(st, p))
 	if xerr != nil {
 		return Hint{}, xerr
@@ -242,11 +260,17 @@ func (s *Session) Answer(ctx context.Context, st *lessons.Step, value string) (c
 	if _, err := st.ParseAnswer(value); err != nil {
 		return check.Verdict{}, &UsageError{Msg: err.Error()}
 	}
-	if _, err := s.Update(func(p *progress.Progress) error {
-		return p.RecordAnswer(st, value, s.now().UTC())
-	}); err != nil {
+	p, err := s.Update(func(p *progress.Progress) error {
+		if err := p.RecordAnswer(st, value, s.now().UTC()); err != nil {
+			return err
+		}
+		p.Step(st.ID).Answers++
+		return nil
+	})
+	if err != nil {
 		return check.Verdict{}, err
 	}
+	s.observe(Activity{Kind: AnswerGiven, Step: st.ID, Attempts: p.Steps[st.ID].Answers})
 	// An answer step may also check the daemon (the image the value was
 	// found in), so an answer is checked as the step is.
 	return s.Check(ctx, st)
@@ -302,5 +326,6 @@ func (s *Session) checkWith(ctx context.Context, st *lessons.Step, docker daemon
 	if err != nil {
 		return v, err
 	}
+	s.observeVerdict(st, v)
 	return v, nil
 }

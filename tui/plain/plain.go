@@ -38,6 +38,8 @@ type Options struct {
 	Width int
 	// Warnings are what opening the session found, said once at the start.
 	Warnings []error
+	// Class reads how the learner's class stands; nil: no class.
+	Class func() (present.ClassStatus, bool)
 }
 
 type plainUI struct {
@@ -65,6 +67,10 @@ type plainUI struct {
 	warnings []error
 	// saidDockerBuild: the note about the learner's docker build was said.
 	saidDockerBuild bool
+	// class reads how the learner's class stands (nil: in no class);
+	// saidClass is what was last said of it, so that a change is said once.
+	class     func() (present.ClassStatus, bool)
+	saidClass present.ClassStatus
 }
 
 // plainCommands is the help of the plain mode, one command a line.
@@ -87,7 +93,7 @@ var plainCommands = []string{
 	"t        open a shell in the step's folder; type exit to come back",
 	"w        watch the step: check it again by itself when its folder or its",
 	"         images change, and print the verdict (w again to stop)",
-	"d        show whether Docker answers",
+	"d        show whether Docker answers (and, in a class, whether it hears from you)",
 	"q        quit",
 }
 
@@ -108,7 +114,7 @@ func Run(ctx context.Context, b backend.Session, opts Options) error {
 		ctx: ctx, b: b, course: opts.Course, steps: opts.Course.Steps(),
 		in: opts.In, out: opts.Out, input: newPlainInput(ctx, opts.In),
 		width: width, md: markdown.New(), getenv: os.Getenv, poll: opts.Poll, shown: map[string]string{},
-		warnings: opts.Warnings,
+		warnings: opts.Warnings, class: opts.Class,
 	}
 	defer ui.stopWatch() // on quit and on interrupt alike
 	return ui.run()
@@ -137,6 +143,7 @@ func (u *plainUI) run() error {
 	}
 	u.enter(u.cur)
 	for {
+		u.sayClass()
 		u.printf("\n" + plainPrompt)
 		line, ok := u.nextCommand()
 		if !ok {
@@ -242,6 +249,9 @@ func (u *plainUI) command(cmd, arg string) bool {
 		u.show()
 	case "d":
 		u.printDocker(u.dockerStatus())
+		if c, ok := u.classStatus(); ok {
+			u.printf("%s\n", present.ClassReport(c))
+		}
 	case "e":
 		u.edit()
 	case "t":
@@ -334,6 +344,10 @@ func (u *plainUI) command(cmd, arg string) bool {
 
 // enter opens a step and prints it.
 func (u *plainUI) enter(idx int) {
+	if l, held := u.held(u.steps[idx]); held {
+		u.printf("%s\n", present.LessonOpensSoon(l))
+		return
+	}
 	p, _, err := u.b.Enter(u.steps[idx])
 	if err != nil {
 		u.sayf("Cannot open step %s: %v", u.steps[idx].Number, err)
