@@ -94,9 +94,10 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		s.page(w, http.StatusUnauthorized, "denied", nil)
 		return
 	}
-	snap := s.Snapshot()
-	data := s.pageData(snap.Room)
-	data.Version = snap.Version
+	// The page is the room now; its live stream then sends every
+	// snapshot from the latest on.
+	data := s.pageData(s.Room())
+	data.Version = s.Snapshot().Version
 	s.page(w, http.StatusOK, "page", data)
 }
 
