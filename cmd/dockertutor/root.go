@@ -45,7 +45,7 @@ func newRootCmd(io *IO) *cobra.Command {
 
 	root.AddCommand(
 		newListCmd(g), newShowCmd(g), newRunCmd(g), newCheckCmd(g), newAnswerCmd(g), newHintCmd(g), newSkipCmd(g),
-		newSolveCmd(g), newResetCmd(g), newDoctorCmd(g), newScanCmd(g), newCourseCmd(g),
+		newSolveCmd(g), newResetCmd(g), newDoctorCmd(g), newScanCmd(g), newCourseCmd(g), newClassCmd(g),
 	)
 	// cobra adds these when it executes; added now, their argument errors
 	// are typed like every other command's.
