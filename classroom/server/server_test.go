@@ -36,7 +36,7 @@ func testCourse() *lessons.Course {
 // class is a server on loopback over a file database, with its
 // instructor token and code.
 type class struct {
-	t          *testing.T
+	t          testing.TB
 	srv        *Server
 	http       *httptest.Server
 	store      *store.SQLite
@@ -44,7 +44,7 @@ type class struct {
 	instructor string
 }
 
-func newClass(t *testing.T, opts Options) *class {
+func newClass(t testing.TB, opts Options) *class {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "class.db"))
 	if err != nil {
