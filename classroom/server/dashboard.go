@@ -49,10 +49,18 @@ type pageData struct {
 	StuckMinutes int
 	// Version is the live fragment's version the page was rendered at.
 	Version uint64
+	// Ready counts the machines ready for the class.
+	Ready int
 }
 
 func (s *Server) pageData(r room.Room) pageData {
-	return pageData{Room: r, JoinURL: s.opts.JoinURL, Lessons: s.course.Lessons, StuckMinutes: max(1, r.Class.StuckAfterSeconds/60)}
+	d := pageData{Room: r, JoinURL: s.opts.JoinURL, Lessons: s.course.Lessons, StuckMinutes: max(1, r.Class.StuckAfterSeconds/60)}
+	for _, m := range r.Readiness {
+		if m.Ready {
+			d.Ready++
+		}
+	}
+	return d
 }
 
 func (s *Server) dashboardRoutes(m *http.ServeMux) {
