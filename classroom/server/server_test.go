@@ -607,3 +607,40 @@ func TestCloseEndsLiveStreams(t *testing.T) {
 		t.Fatal("a live stream outlived Close")
 	}
 }
+
+// TestLiveStreamOutlivesServerTimeouts: the server's read and write
+// timeouts cut slow requests, not a dashboard's stream.
+func TestLiveStreamOutlivesServerTimeouts(t *testing.T) {
+	c := newClass(t, Options{Heartbeat: 100 * time.Millisecond})
+	c.http.Close()
+	hs := httptest.NewUnstartedServer(c.srv)
+	hs.Config.ReadTimeout, hs.Config.WriteTimeout, hs.Config.ReadHeaderTimeout = 300*time.Millisecond, 300*time.Millisecond, 300*time.Millisecond
+	hs.Start()
+	t.Cleanup(hs.Close) // after the stream's own cleanup ends it
+	c.http = hs
+	ann := c.join("ann-1", "Ann")
+	s := c.live("")
+	s.next()
+	time.Sleep(1200 * time.Millisecond) // four times both timeouts
+	if code, _, body := c.post(ann, batch(at(1, wire.StepOpened, "build"), failing(2, "build", "exists"))); code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	got := make(chan error, 1)
+	go func() {
+		for {
+			_, data, err := s.next()
+			if err != nil || strings.Contains(data, "the image exists") {
+				got <- err
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatalf("the stream ended: %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no push after the server's timeouts passed")
+	}
+}
