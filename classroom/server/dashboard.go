@@ -103,9 +103,13 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The page is the room now; its live stream then sends every
-	// snapshot from the latest on.
-	data := s.pageData(s.Room())
-	data.Version = s.Snapshot().Version
+	// snapshot from this one on.
+	if err := s.publish(); err != nil {
+		s.opts.Log.Error("building the room", "err", err)
+	}
+	snap := s.Snapshot()
+	data := s.pageData(snap.Room)
+	data.Version = snap.Version
 	s.page(w, http.StatusOK, "page", data)
 }
 
@@ -119,6 +123,12 @@ func (s *Server) page(w http.ResponseWriter, code int, name string, data any) {
 
 func (s *Server) joinPage(w http.ResponseWriter, r *http.Request) {
 	pageHeaders(w)
+	// The page tells a right code from a wrong one: as limited as joining.
+	if ok, wait := s.joinLimit.allow(remoteIP(r), s.opts.Now()); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+		s.page(w, http.StatusTooManyRequests, "error", "Too many tries from this address: wait a few seconds.")
+		return
+	}
 	s.mu.Lock()
 	title, code := s.class.Title, s.class.Code
 	s.mu.Unlock()
@@ -228,6 +238,9 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 			data = snap.JSON
 		}
 		return write(sseEvent("room", snap.Version, data))
+	}
+	if err := s.publish(); err != nil {
+		s.opts.Log.Error("building the room", "err", err)
 	}
 	if !write([]byte("retry: 2000\n\n")) || !push() {
 		return

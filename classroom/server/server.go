@@ -106,6 +106,7 @@ type Server struct {
 	joinLimit    *limiter
 
 	changed chan struct{} // one slot: the room changed since the last build
+	pubMu   sync.Mutex    // one publication at a time
 	snap    atomic.Pointer[Snapshot]
 	subMu   sync.Mutex
 	subs    map[chan struct{}]struct{}
@@ -166,7 +167,7 @@ func New(st store.Store, c *lessons.Course, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.publish(0); err != nil {
+	if err := s.publish(); err != nil {
 		return nil, err
 	}
 	s.routes()
@@ -237,15 +238,23 @@ func (s *Server) loop() {
 			}
 		}
 		last = time.Now()
-		if err := s.publish(s.snap.Load().Version); err != nil {
+		if err := s.publish(); err != nil {
 			s.opts.Log.Error("building the room", "err", err)
 		}
 	}
 }
 
 // publish builds the room and, when its page differs from the last one
-// (or there is none yet), publishes it as the next version.
-func (s *Server) publish(prev uint64) error {
+// (or there is none yet), publishes it as the next version. The loop
+// calls it, and so does a dashboard that connects, which gets the room
+// as it is, not as it was at the last publication.
+func (s *Server) publish() error {
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	var prev uint64
+	if old := s.snap.Load(); old != nil {
+		prev = old.Version
+	}
 	select { // this build takes in every change made so far
 	case <-s.changed:
 	default:

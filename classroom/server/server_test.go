@@ -313,6 +313,9 @@ func TestRateLimits(t *testing.T) {
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
 		t.Errorf("joins past the burst: %d", resp.StatusCode)
 	}
+	if resp, _ := c.do("GET", "/join/"+c.code, "", nil); resp.StatusCode != 429 {
+		t.Errorf("the join page past the burst: %d: it would tell codes apart unlimited", resp.StatusCode)
+	}
 }
 
 func TestInstructorRoutesNeedTheToken(t *testing.T) {
