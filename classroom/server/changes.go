@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -45,5 +44,3 @@ func (s *Server) setStuckAfter(r *http.Request, seconds int) (wire.ClassState, e
 	}
 	return s.updateClass(r.Context(), func(c *store.Class) { c.StuckAfter = d })
 }
-
-func asBad(err error, target **badChange) bool { return errors.As(err, target) }

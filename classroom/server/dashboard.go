@@ -2,6 +2,7 @@ package server
 
 import (
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -165,7 +166,7 @@ func (s *Server) formDone(w http.ResponseWriter, r *http.Request, err error) {
 	if err != nil {
 		var bad *badChange
 		code := http.StatusInternalServerError
-		if ok := asBad(err, &bad); ok {
+		if errors.As(err, &bad) {
 			code = http.StatusBadRequest
 		}
 		pageHeaders(w)
