@@ -5,6 +5,16 @@
 // authentication (the class code, learners' and the instructor's
 // tokens, checked by hash), limits (body size, rate per learner and per
 // address) and the room kept current in memory from the store.
+//
+// Besides wire's routes under /api/v1, the dashboard's:
+//
+//	GET  /?token=T      sets the instructor's cookie, redirects to /
+//	GET  /              the dashboard (cookie)
+//	GET  /live          server-sent events "room": the live fragment, or
+//	                    with ?format=json the Room document (cookie or Bearer)
+//	POST /hold, /message, /settings   the dashboard's forms (cookie, same origin)
+//	GET  /join/CODE     how to join, for a learner who opened the link
+//	GET  /static/…      the page's CSS and script
 package server
 
 import (
