@@ -238,3 +238,31 @@ func TestClassServeLosesNothingWhenKilled(t *testing.T) {
 		t.Errorf("after Ctrl+C:\n%s", s2.out)
 	}
 }
+
+func TestWriteRoom(t *testing.T) {
+	r := room.Room{Format: room.Format, Total: 4,
+		Class: room.Class{Title: "Tuesday", Code: "K7PQ2XMA", StuckAfterSeconds: 600, HoldTitle: "Basics", Message: "Break until 10:30"},
+		Learners: []room.LearnerView{
+			{ID: "ann", Name: "Ann", Online: true, Step: "build", StepNumber: "1.2", StepTitle: "Build it", OnStepSeconds: 725,
+				Verdict: "failed", Failing: []string{"it runs as a user"}, Passed: 1, Total: 4, Stuck: true},
+			{ID: "bob", Name: "Bob", Passed: 0, Total: 4},
+		}}
+	var b strings.Builder
+	writeRoom(&b, r, true)
+	out := b.String()
+	for _, want := range []string{
+		"Tuesday: 2 learners, 1 stuck (after 10 min), code K7PQ2XMA",
+		"Held after lesson: Basics", "Message: Break until 10:30",
+		"1.2 Build it", "1/4", "12 min", "not passed yet: it runs as a user  [STUCK]",
+		"not started", "[offline]",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the table lacks %q:\n%s", want, out)
+		}
+	}
+	b.Reset()
+	writeRoom(&b, r, false)
+	if !strings.Contains(b.String(), "✗ it runs as a user") {
+		t.Errorf("with glyphs:\n%s", b.String())
+	}
+}
