@@ -27,15 +27,6 @@ const (
 	joinReadiness = 5 * time.Second
 )
 
-// newLearnerClassCmd stands in for the class parent, which lives in
-// class.go (with serve, status and export); at merge, join and leave are
-// added there and this goes.
-func newLearnerClassCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "class", Short: "Join or leave an instructor's class", Args: noSubcommand}
-	cmd.AddCommand(newClassJoinCmd(g), newClassLeaveCmd(g))
-	return cmd
-}
-
 func newClassJoinCmd(g *globals) *cobra.Command {
 	var name string
 	cmd := &cobra.Command{

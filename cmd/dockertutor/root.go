@@ -61,8 +61,7 @@ func newRoot(io *IO) (*cobra.Command, *globals) {
 
 	root.AddCommand(
 		newListCmd(g), newShowCmd(g), newRunCmd(g), newCheckCmd(g), newAnswerCmd(g), newHintCmd(g), newSkipCmd(g),
-		newSolveCmd(g), newResetCmd(g), newReportCmd(g), newDoctorCmd(g), newScanCmd(g), newCourseCmd(g),
-		newLearnerClassCmd(g), // until merge: join and leave go under the class parent of class.go
+		newSolveCmd(g), newResetCmd(g), newReportCmd(g), newDoctorCmd(g), newScanCmd(g), newCourseCmd(g), newClassCmd(g),
 	)
 	// cobra adds these when it executes; added now, their argument errors
 	// are typed like every other command's.
