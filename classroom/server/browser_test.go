@@ -60,49 +60,7 @@ func TestBrowserDashboard(t *testing.T) {
 	defer cancel()
 
 	c := serveClass(t)
-	ada := c.join("ada-1", "Ada")
-	mallory := c.join("mallory-1", hostileName)
-	grace := c.join("grace-1", "Grace")
-	// Grace has been on her step for six minutes when the page opens: not
-	// stuck at the default ten, stuck once the instructor says two.
-	grace.ago = 6 * time.Minute
-	// The rest of the room: two at the first exercise, failing it (one
-	// with a name of the most letters a name keeps), one not started.
-	for i, name := range []string{"Bartholomew Featherstonehaugh-Whittington", "Zoë Ødegård"} {
-		l := c.join(fmt.Sprintf("learner-%d", i+1), name)
-		l.open("you-own-the-os")
-		l.open("follow-newest")
-		l.check("follow-newest", "floating")
-	}
-	c.join("linus-1", "Linus")
-
-	ada.ready(wire.Readiness{Docker: true, Engine: "Docker Engine - Community", Version: "29.1.2", API: "1.52",
-		BuildKit: true, Classic: true, DockerBuild: "buildkit", Images: c.images(true)})
-	ada.open("you-own-the-os")
-	ada.open("follow-newest")
-	ada.check("follow-newest")
-	ada.open("floating-tradeoffs")
-	ada.answer("floating-tradeoffs", 1)
-	ada.check("floating-tradeoffs")
-	ada.open("pin-exact")
-	ada.check("pin-exact", "supported")
-
-	mallory.open("you-own-the-os")
-	mallory.open("follow-newest")
-	mallory.hint("follow-newest", 1)
-	mallory.open("multi-stage-fix")
-	mallory.check("multi-stage-fix", "no-leak")
-
-	grace.ready(wire.Readiness{Docker: true, Engine: "Podman Engine", Version: "5.4.0", API: "1.41",
-		Classic: true, DockerBuild: "legacy", Images: c.images(false)})
-	grace.open("you-own-the-os")
-	grace.open("build-time-secrets")
-	grace.open("leak-build")
-	grace.check("leak-build")
-	grace.open("multi-stage-fix")
-	grace.hint("multi-stage-fix", 1)
-	grace.hint("multi-stage-fix", 2)
-	grace.check("multi-stage-fix", "copies", "no-leak")
+	ada := seedRoom(c)
 
 	b := openBrowser(ctx, t, chromium)
 	// Each part works on the room the parts before it left: the first to
@@ -411,6 +369,61 @@ func TestBrowserDashboard(t *testing.T) {
 			}
 		}
 	})
+}
+
+// seedRoom has six learners join and act, and returns Ada, who acts on:
+// Ada passes the first steps and fails one check of 1.4; Mallory, of the
+// hostile name, fails one check of 4.4; Grace has been failing two
+// checks of 4.4 for six minutes (not stuck at the default ten); two fail
+// 1.2; Linus has not started. Ada's and Grace's machines report their
+// readiness.
+func seedRoom(c *liveClass) (ada *learner) {
+	c.t.Helper()
+	ada = c.join("ada-1", "Ada")
+	mallory := c.join("mallory-1", hostileName)
+	grace := c.join("grace-1", "Grace")
+	// Grace has been on her step for six minutes when the page opens: not
+	// stuck at the default ten, stuck once the instructor says two.
+	grace.ago = 6 * time.Minute
+	// The rest of the room: two at the first exercise, failing it (one
+	// with a name of the most letters a name keeps), one not started.
+	for i, name := range []string{"Bartholomew Featherstonehaugh-Whittington", "Zoë Ødegård"} {
+		l := c.join(fmt.Sprintf("learner-%d", i+1), name)
+		l.open("you-own-the-os")
+		l.open("follow-newest")
+		l.check("follow-newest", "floating")
+	}
+	c.join("linus-1", "Linus")
+
+	ada.ready(wire.Readiness{Docker: true, Engine: "Docker Engine - Community", Version: "29.1.2", API: "1.52",
+		BuildKit: true, Classic: true, DockerBuild: "buildkit", Images: c.images(true)})
+	ada.open("you-own-the-os")
+	ada.open("follow-newest")
+	ada.check("follow-newest")
+	ada.open("floating-tradeoffs")
+	ada.answer("floating-tradeoffs", 1)
+	ada.check("floating-tradeoffs")
+	ada.open("pin-exact")
+	ada.check("pin-exact", "supported")
+
+	mallory.open("you-own-the-os")
+	mallory.open("follow-newest")
+	mallory.hint("follow-newest", 1)
+	mallory.open("multi-stage-fix")
+	mallory.check("multi-stage-fix", "no-leak")
+
+	grace.ready(wire.Readiness{Docker: true, Engine: "Podman Engine", Version: "5.4.0", API: "1.41",
+		Classic: true, DockerBuild: "legacy", Images: c.images(false)})
+	grace.open("you-own-the-os")
+	grace.open("build-time-secrets")
+	grace.open("leak-build")
+	grace.check("leak-build")
+	grace.open("multi-stage-fix")
+	grace.hint("multi-stage-fix", 1)
+	grace.hint("multi-stage-fix", 2)
+	grace.check("multi-stage-fix", "copies", "no-leak")
+
+	return ada
 }
 
 // chromiumPath finds the browser, or skips (fails under
@@ -815,6 +828,20 @@ func (b *browser) submit(form string, fields map[string]string) {
 	b.waitFor("the dashboard again", `!!document.getElementById('live')`, pageWithin)
 }
 
+// overflowJS lists the shown elements that stick out past the right
+// (or left) edge of the viewport.
+const overflowJS = `(() => {
+	const w = document.documentElement.clientWidth, out = [];
+	for (const el of document.querySelectorAll('body *')) {
+		const r = el.getBoundingClientRect();
+		if (r.width === 0 && r.height === 0) continue;
+		if (r.right > w + 0.5 || r.left < -0.5) {
+			out.push(el.tagName.toLowerCase() + (el.className ? '.' + el.className : '') + ' spans ' + Math.round(r.left) + '..' + Math.round(r.right));
+		}
+	}
+	return out;
+})()`
+
 // noOverflow checks that nothing shown is wider than the 1280 pixels of
 // the projector: the page does not scroll sideways, no element sticks out.
 func (b *browser) noOverflow() {
@@ -825,17 +852,7 @@ func (b *browser) noOverflow() {
 	if sw := eval[int](b, `document.documentElement.scrollWidth`); sw > 1280 {
 		b.t.Errorf("the page is %d pixels wide at 1280: it scrolls sideways", sw)
 	}
-	out := eval[[]string](b, `(() => {
-		const w = document.documentElement.clientWidth, out = [];
-		for (const el of document.querySelectorAll('body *')) {
-			const r = el.getBoundingClientRect();
-			if (r.width === 0 && r.height === 0) continue;
-			if (r.right > w + 0.5 || r.left < -0.5) {
-				out.push(el.tagName.toLowerCase() + (el.className ? '.' + el.className : '') + ' spans ' + Math.round(r.left) + '..' + Math.round(r.right));
-			}
-		}
-		return out;
-	})()`)
+	out := eval[[]string](b, overflowJS)
 	for _, o := range out {
 		b.t.Errorf("past the right edge at 1280x720: %s", o)
 	}
