@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"image/png"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -150,8 +151,10 @@ user_pref("browser.startup.page", 0);
 user_pref("browser.newtabpage.enabled", false);
 `
 
-// sink is the proxy of firefoxPrefs: it takes a connection, notes what
-// it asked for, and closes it.
+// sink is the proxy both browsers are given: it takes a connection,
+// notes what it asked for, and closes it, so that a browser's own
+// traffic (updates, remote settings) stays on this machine. The page's
+// own server is on loopback, which browsers never proxy.
 func sink(t *testing.T) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -164,7 +167,7 @@ func sink(t *testing.T) int {
 		ln.Close()
 		<-done
 		if len(asked) > 0 {
-			t.Logf("Firefox's own requests, kept on this machine: %s", strings.Join(asked, ", "))
+			t.Logf("the browser's own requests, kept on this machine: %s", strings.Join(asked, ", "))
 		}
 	})
 	go func() {
@@ -177,8 +180,16 @@ func sink(t *testing.T) int {
 			conn.SetReadDeadline(time.Now().Add(2 * time.Second))
 			line, _ := bufio.NewReader(conn).ReadString('\n')
 			conn.Close()
-			if f := strings.Fields(line); len(f) > 1 && !slices.Contains(asked, f[1]) {
-				asked = append(asked, f[1])
+			f := strings.Fields(line) // CONNECT host:443, or GET http://host/path
+			if len(f) < 2 {
+				continue
+			}
+			host := f[1]
+			if u, err := url.Parse(host); err == nil && u.Host != "" {
+				host = u.Host
+			}
+			if !slices.Contains(asked, host) {
+				asked = append(asked, host)
 			}
 		}
 	}()

@@ -684,8 +684,9 @@ func openBrowser(ctx context.Context, t *testing.T, chromium string) *browser {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),
 		chromedp.WindowSize(1280, 720),
-		// Nothing leaves loopback: no proxy, and no host name resolves.
-		chromedp.Flag("no-proxy-server", true),
+		// Nothing leaves loopback: every other address goes to the sink,
+		// and no host name resolves.
+		chromedp.ProxyServer(fmt.Sprintf("http://127.0.0.1:%d", sink(t))),
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
 	)
 	if os.Geteuid() == 0 {
