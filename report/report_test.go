@@ -2,12 +2,11 @@ package report
 
 import (
 	"bytes"
-	"os"
 	"reflect"
-	"regexp"
-	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dockertutor/dockertutor/internal/formatsdoc"
 )
 
 func documents() []Document {
@@ -41,62 +40,23 @@ func TestWriteStampsTheFormatAndReadChecksIt(t *testing.T) {
 // format's section has a row for every JSON field its document can hold,
 // and no row for a field that does not exist.
 func TestFormatsDocumentEveryField(t *testing.T) {
-	data, err := os.ReadFile("../FORMATS.md")
+	sections, err := formatsdoc.Sections("../FORMATS.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sections := map[string]string{}
-	for _, part := range strings.Split(string(data), "\n## ")[1:] {
-		title, body, _ := strings.Cut(part, "\n")
-		sections[title] = body
-	}
-	row := regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\|")
 	for _, doc := range documents() {
 		body, ok := sections[doc.FormatName()]
 		if !ok {
 			t.Errorf("FORMATS.md has no section %q", doc.FormatName())
 			continue
 		}
-		var documented []string
-		for _, m := range row.FindAllStringSubmatch(body, -1) {
-			documented = append(documented, m[1])
-		}
 		// A verdict is documented once, in the check format's section.
 		seen := map[reflect.Type]bool{}
 		if doc.FormatName() != CheckFormat {
 			seen[reflect.TypeFor[Verdict]()] = true
 		}
-		fields := jsonFields(reflect.TypeOf(doc).Elem(), seen)
-		for _, f := range fields {
-			if !slices.Contains(documented, f) {
-				t.Errorf("%s: field %q is not documented", doc.FormatName(), f)
-			}
-		}
-		for _, d := range documented {
-			if !slices.Contains(fields, d) {
-				t.Errorf("%s: FORMATS.md documents %q, which the format does not have", doc.FormatName(), d)
-			}
+		for _, p := range formatsdoc.Compare(doc.FormatName(), body, formatsdoc.JSONFields(reflect.TypeOf(doc).Elem(), seen)) {
+			t.Error(p)
 		}
 	}
-}
-
-// jsonFields is every JSON field name a type can hold, nested ones too.
-func jsonFields(t reflect.Type, seen map[reflect.Type]bool) []string {
-	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
-		t = t.Elem()
-	}
-	if t.Kind() != reflect.Struct || seen[t] {
-		return nil
-	}
-	seen[t] = true
-	var out []string
-	for f := range t.Fields() {
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "" || name == "-" {
-			continue
-		}
-		out = append(out, name)
-		out = append(out, jsonFields(f.Type, seen)...)
-	}
-	return out
 }
