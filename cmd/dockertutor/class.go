@@ -371,7 +371,11 @@ func writeRoom(w io.Writer, r room.Room, plain bool) {
 			stuck++
 		}
 	}
-	fmt.Fprintf(w, "%s: %d learners, %d stuck (after %d min), code %s\n", r.Class.Title, len(r.Learners), stuck, r.Class.StuckAfterSeconds/60, r.Class.Code)
+	learners := "learners"
+	if len(r.Learners) == 1 {
+		learners = "learner"
+	}
+	fmt.Fprintf(w, "%s: %d %s, %d stuck (after %d min), code %s\n", r.Class.Title, len(r.Learners), learners, stuck, r.Class.StuckAfterSeconds/60, r.Class.Code)
 	if r.Class.HoldTitle != "" {
 		fmt.Fprintf(w, "Held after lesson: %s\n", r.Class.HoldTitle)
 	}

@@ -24,10 +24,14 @@ type classServer struct {
 	bodies []string
 	down   bool
 	srv    *httptest.Server
+	// course is the course the class runs ("fixture", the test pack, by
+	// default); state what every answer says of the class.
+	course string
+	state  wire.ClassState
 }
 
 func newClassServer(t *testing.T) *classServer {
-	c := &classServer{}
+	c := &classServer{course: "fixture", state: wire.ClassState{Title: "Tuesday lab"}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v1/join", func(w http.ResponseWriter, r *http.Request) {
 		var req wire.JoinRequest
@@ -37,12 +41,12 @@ func newClassServer(t *testing.T) *classServer {
 			json.NewEncoder(w).Encode(wire.Problem{Error: "That is not this class's code."})
 			return
 		}
-		if req.Course != "fixture" || wire.ValidID(req.Learner) != nil {
+		if req.Course != c.course || wire.ValidID(req.Learner) != nil {
 			w.WriteHeader(http.StatusConflict)
 			json.NewEncoder(w).Encode(wire.Problem{Error: "This class runs the course fixture."})
 			return
 		}
-		json.NewEncoder(w).Encode(wire.JoinAnswer{Token: "t-" + req.Learner, Class: wire.ClassState{Title: "Tuesday lab"}})
+		json.NewEncoder(w).Encode(wire.JoinAnswer{Token: "t-" + req.Learner, Class: c.state})
 	})
 	mux.HandleFunc("POST /api/v1/events", func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
@@ -70,7 +74,7 @@ func newClassServer(t *testing.T) *classServer {
 				break
 			}
 		}
-		json.NewEncoder(w).Encode(wire.Ack{Acked: acked, Class: wire.ClassState{Title: "Tuesday lab"}})
+		json.NewEncoder(w).Encode(wire.Ack{Acked: acked, Class: c.state})
 	})
 	c.srv = httptest.NewServer(mux)
 	t.Cleanup(c.srv.Close)
@@ -205,5 +209,37 @@ func TestTheTutorReportsToTheClass(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("the server holds %s, lacking %s", got, want)
 		}
+	}
+}
+
+// A held lesson is held for the commands too: a step after it does not
+// open, and says why, as the full screen and plain mode say it.
+func TestTheCommandsKeepToTheHeldLesson(t *testing.T) {
+	t.Setenv(outbox.HeartbeatEnv, "50ms")
+	cli := newCLI(t)
+	server := newClassServer(t)
+	server.course = "image-security"
+	server.state = wire.ClassState{Title: "Tuesday", HoldLesson: "base-images"}
+	if out, errs, code := cli.run("class", "join", server.srv.URL+"/join/c0de", "--name", "Ada"); code != 0 {
+		t.Fatalf("join: exit %d\n%s%s", code, out, errs)
+	}
+	if _, errs, code := cli.run("show", "2.1"); code != 1 || !strings.Contains(errs, "Lesson 2 opens soon: your instructor will open it.") {
+		t.Errorf("show of a held step: exit %d, %q", code, errs)
+	}
+	if _, errs, code := cli.run("hint", "2.2"); code != 1 || !strings.Contains(errs, "Lesson 2 opens soon") {
+		t.Errorf("hint of a held step: exit %d, %q", code, errs)
+	}
+	if out, errs, code := cli.run("show", "1.1"); code != 0 || !strings.Contains(out, "1.1") {
+		t.Errorf("show of an open step: exit %d\n%s%s", code, out, errs)
+	}
+	// Released: the instructor holds nothing, and the next delivery says so.
+	server.mu.Lock()
+	server.state.HoldLesson = ""
+	server.mu.Unlock()
+	if out, errs, code := cli.run("hint", "1.2"); code != 0 {
+		t.Fatalf("hint: exit %d\n%s%s", code, out, errs)
+	}
+	if out, errs, code := cli.run("show", "2.1"); code != 0 {
+		t.Errorf("show after the hold was lifted: exit %d\n%s%s", code, out, errs)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/exercises/workspace"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/present"
 )
 
 // globals are the flags every command shares.
@@ -169,11 +170,28 @@ func (g *globals) sessionStep(arg string) (*tutor.Session, *lessons.Step, error)
 		return nil, nil, err
 	}
 	st, err := g.step(s, arg)
+	if err == nil {
+		err = g.notHeld(s, st)
+	}
 	if err != nil {
 		s.Close()
 		return nil, nil, err
 	}
 	return s, st, nil
+}
+
+// notHeld refuses a step of a lesson the learner's class holds back, as
+// the full screen and plain mode do: the instructor opens it when the room
+// is ready.
+func (g *globals) notHeld(s *tutor.Session, st *lessons.Step) error {
+	c, ok := g.classStatus()
+	if !ok {
+		return nil
+	}
+	if l, held := present.HeldLesson(s.Course, st, c.HoldLesson); held {
+		return failed(present.LessonOpensSoon(l))
+	}
+	return nil
 }
 
 func (g *globals) step(s *tutor.Session, arg string) (*lessons.Step, error) {

@@ -80,6 +80,9 @@ func (g *globals) stepsArg(s *tutor.Session, args []string, all bool) ([]*lesson
 	}
 	if len(args) == 1 {
 		st, err := g.step(s, args[0])
+		if err == nil {
+			err = g.notHeld(s, st)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -88,7 +91,7 @@ func (g *globals) stepsArg(s *tutor.Session, args []string, all bool) ([]*lesson
 	if all {
 		var out []*lessons.Step
 		for _, st := range s.Course.Steps() {
-			if st.Kind != lessons.KindRead {
+			if st.Kind != lessons.KindRead && g.notHeld(s, st) == nil {
 				out = append(out, st)
 			}
 		}
