@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -21,12 +22,14 @@ type tracker struct {
 	index   map[string]int
 	pending [][]sentVerdict
 	lat     []time.Duration
+	burst   []time.Duration // the verdicts of lesson starts, also in lat
 	made    int
 }
 
 type sentVerdict struct {
-	seq int64
-	at  time.Time
+	seq   int64
+	at    time.Time
+	burst bool
 }
 
 func newTracker(ids []string) *tracker {
@@ -37,9 +40,9 @@ func newTracker(ids []string) *tracker {
 	return t
 }
 
-func (t *tracker) sent(i int, seq int64, at time.Time) {
+func (t *tracker) sent(i int, seq int64, at time.Time, burst bool) {
 	t.mu.Lock()
-	t.pending[i] = append(t.pending[i], sentVerdict{seq, at})
+	t.pending[i] = append(t.pending[i], sentVerdict{seq, at, burst})
 	t.made++
 	t.mu.Unlock()
 }
@@ -57,6 +60,9 @@ func (t *tracker) seen(r pushedRoom, at time.Time) {
 		n := 0
 		for n < len(p) && p[n].seq <= l.Seq {
 			t.lat = append(t.lat, at.Sub(p[n].at))
+			if p[n].burst {
+				t.burst = append(t.burst, at.Sub(p[n].at))
+			}
 			n++
 		}
 		t.pending[i] = p[n:]
@@ -73,11 +79,12 @@ func (t *tracker) unseen() int {
 	return n
 }
 
-// results are the latencies so far and the verdicts made.
-func (t *tracker) results() ([]time.Duration, int) {
+// results are the latencies so far (all, and the lesson starts') and
+// the verdicts made.
+func (t *tracker) results() (all, burst []time.Duration, made int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return append([]time.Duration(nil), t.lat...), t.made
+	return slices.Clone(t.lat), slices.Clone(t.burst), t.made
 }
 
 // pushedRoom is what the benchmark reads of a pushed Room document.

@@ -160,7 +160,10 @@ func (l *learner) readiness() *wire.Readiness {
 
 // emit puts events in the outbox with the next seqs; no event is a
 // heartbeat (an empty batch, unless something is pending anyway).
-func (l *learner) emit(events ...wire.Event) {
+func (l *learner) emit(events ...wire.Event) { l.emitIn(false, events...) }
+
+// emitIn is emit, saying whether the events are a lesson start's.
+func (l *learner) emitIn(burst bool, events ...wire.Event) {
 	now := time.Now()
 	l.mu.Lock()
 	for _, e := range events {
@@ -170,7 +173,7 @@ func (l *learner) emit(events ...wire.Event) {
 		if e.Kind == wire.Verdict {
 			// The clock of a verdict starts when the learner's tutor has
 			// it, whether or not a post is in flight.
-			l.track.sent(l.i, e.Seq, now)
+			l.track.sent(l.i, e.Seq, now, burst)
 			l.c.checks.Add(int64(len(e.Checks)))
 		}
 	}
@@ -202,11 +205,11 @@ func (l *learner) live(stop <-chan struct{}, interval time.Duration) {
 			// Everyone opens the lesson's first exercise and checks it
 			// right away.
 			l.pos, l.opened = l.plan.starts[k%len(l.plan.starts)], true
-			l.emit(wire.Event{Kind: wire.StepOpened, Step: l.plan.steps[l.pos].ID})
+			l.emitIn(true, wire.Event{Kind: wire.StepOpened, Step: l.plan.steps[l.pos].ID})
 			verdictDue = time.After(time.Duration(100+l.rng.IntN(300)) * time.Millisecond)
 		case <-verdictDue:
 			verdictDue = nil
-			l.emit(l.verdict(l.plan.steps[l.pos]))
+			l.emitIn(true, l.verdict(l.plan.steps[l.pos]))
 		}
 	}
 }

@@ -32,6 +32,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/dockertutor/dockertutor/lessons"
@@ -126,6 +127,8 @@ type result struct {
 	refused    map[int]int
 	problem    string
 	lat        []time.Duration
+	burstLat   []time.Duration
+	clientCPU  time.Duration
 	verdicts   int
 	unseen     int
 	idleKiB    int64
@@ -215,7 +218,7 @@ func runSize(bin, dir string, n int, course *lessons.Course, o options) (result,
 	clear(c.requests)
 	clear(c.refused)
 	c.mu.Unlock()
-	before, cpu0 := read(), srv.cpu()
+	before, cpu0, self0 := read(), srv.cpu(), selfCPU()
 	windowStart := time.Now()
 	stopGen := make(chan struct{})
 	var gens sync.WaitGroup
@@ -244,7 +247,8 @@ func runSize(bin, dir string, n int, course *lessons.Course, o options) (result,
 	close(stopGen)
 	gens.Wait()
 	res.window = time.Since(windowStart)
-	after, cpu1 := read(), srv.cpu()
+	after, cpu1, self1 := read(), srv.cpu(), selfCPU()
+	res.clientCPU = self1 - self0
 	close(genDone)
 	senders.Wait()
 	// The last verdicts' pushes: at most a coalescing period away.
@@ -258,7 +262,7 @@ func runSize(bin, dir string, n int, course *lessons.Course, o options) (result,
 	c.mu.Lock()
 	res.requests, res.refused, res.problem = maps(c.requests), maps(c.refused), c.problem
 	c.mu.Unlock()
-	res.lat, res.verdicts = tr.results()
+	res.lat, res.burstLat, res.verdicts = tr.results()
 	res.unseen = tr.unseen()
 	res.peakKiB, res.endKiB = srv.memory()
 	res.pushes, res.pushBytes = watchers[0].counts()
@@ -277,6 +281,15 @@ func runSize(bin, dir string, n int, course *lessons.Course, o options) (result,
 		fmt.Fprintf(os.Stderr, "the server at %d learners said:\n%s", n, s)
 	}
 	return res, nil
+}
+
+// selfCPU is the CPU time this process (learners and dashboards) used.
+func selfCPU() time.Duration {
+	var u syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &u) != nil {
+		return 0
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
 
 func maps(m map[int]int) map[int]int {
@@ -306,8 +319,13 @@ func (r result) print() {
 		r.verdicts, float64(r.checks)/float64(max(1, r.verdicts)), len(r.lat), r.unseen)
 	fmt.Printf("  verdict -> dashboard push: p50 %s, p95 %s, p99 %s, max %s\n",
 		ms(percentile(r.lat, 50)), ms(percentile(r.lat, 95)), ms(percentile(r.lat, 99)), ms(slices.Max(r.lat)))
+	if len(r.burstLat) > 0 {
+		fmt.Printf("  of which lesson starts: %d verdicts, p50 %s, p95 %s, p99 %s, max %s\n", len(r.burstLat),
+			ms(percentile(r.burstLat, 50)), ms(percentile(r.burstLat, 95)), ms(percentile(r.burstLat, 99)), ms(slices.Max(r.burstLat)))
+	}
 	fmt.Printf("  server: RSS %.1f MiB after start, peak %.1f MiB, %.1f MiB at the end; CPU %.1f s (%.0f%% of one core)\n",
 		mib(r.idleKiB), mib(r.peakKiB), mib(r.endKiB), r.cpu.Seconds(), 100*r.cpu.Seconds()/r.window.Seconds())
+	fmt.Printf("  this load generator and dashboard, on the same CPUs: CPU %.1f s\n", r.clientCPU.Seconds())
 	fmt.Printf("  database at the end: %.2f MB, %.1f MB per learner-hour\n", float64(r.dbBytes)/1e6, r.perLearnerHour()/1e6)
 	fmt.Printf("  dashboard: %d pushes (%.1f/s), %.1f KB each\n", r.pushes, float64(r.pushes)/r.window.Seconds(), float64(r.pushBytes)/float64(max(1, r.pushes))/1e3)
 	if r.watchErr != nil {
@@ -340,17 +358,17 @@ func codes(m map[int]int) string {
 
 // table prints the sizes side by side, as Markdown, and the goals.
 func table(rs []result, o options) {
-	fmt.Println("| learners | events/s accepted | refused | verdict → push p50 / p95 / p99 / max | server RSS peak / end | server CPU | DB per learner-hour | push size |")
-	fmt.Println("|---:|---:|---:|---|---|---:|---:|---:|")
+	fmt.Println("| learners | time under load | events sent / accepted / refused | accepted/s | verdict → push p50 / p95 / p99 / max | server RSS peak / end | server CPU | database at end (per learner-hour) | push size |")
+	fmt.Println("|---:|---:|---:|---:|---|---|---:|---:|---:|")
 	for _, r := range rs {
 		refused := 0
 		for _, v := range r.refused {
 			refused += v
 		}
-		fmt.Printf("| %d | %.1f | %d | %s / %s / %s / %s | %.1f / %.1f MiB | %.0f%% | %.1f MB | %.1f KB |\n",
-			r.learners, r.acceptedPerSecond(), refused,
+		fmt.Printf("| %d | %.0f s | %d / %d / %d | %.1f | %s / %s / %s / %s | %.1f / %.1f MiB | %.0f%% | %.2f MB (%.1f MB) | %.0f KB |\n",
+			r.learners, r.window.Seconds(), r.posted, r.accepted, refused, r.acceptedPerSecond(),
 			ms(percentile(r.lat, 50)), ms(percentile(r.lat, 95)), ms(percentile(r.lat, 99)), ms(slices.Max(r.lat)),
-			mib(r.peakKiB), mib(r.endKiB), 100*r.cpu.Seconds()/r.window.Seconds(), r.perLearnerHour()/1e6,
+			mib(r.peakKiB), mib(r.endKiB), 100*r.cpu.Seconds()/r.window.Seconds(), float64(r.dbBytes)/1e6, r.perLearnerHour()/1e6,
 			float64(r.pushBytes)/float64(max(1, r.pushes))/1e3)
 	}
 	for _, r := range rs {
