@@ -49,9 +49,10 @@ type counters struct {
 	checks     atomic.Int64 // check outcomes in the verdicts made
 
 	mu       sync.Mutex
-	requests map[int]int // by status code; 0 is no answer
-	refused  map[int]int // events in batches not answered 200, by status code
-	problem  string      // the first unexpected answer, for the report
+	posts    []time.Duration // round trips of POST /api/v1/events
+	requests map[int]int     // by status code; 0 is no answer
+	refused  map[int]int     // events in batches not answered 200, by status code
+	problem  string          // the first unexpected answer, for the report
 }
 
 func newCounters() *counters { return &counters{requests: map[int]int{}, refused: map[int]int{}} }
@@ -357,7 +358,14 @@ func (l *learner) post(batch []wire.Event, hardStop time.Time) {
 	req, _ := http.NewRequest(http.MethodPost, l.base+"/api/v1/events", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+l.token)
+	sent := time.Now()
 	resp, err := l.hc.Do(req)
+	if err == nil {
+		took := time.Since(sent)
+		l.c.mu.Lock()
+		l.c.posts = append(l.c.posts, took)
+		l.c.mu.Unlock()
+	}
 	if err != nil {
 		l.c.answered(0, len(batch), err.Error())
 		time.Sleep(500 * time.Millisecond)

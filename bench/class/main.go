@@ -45,6 +45,9 @@ type options struct {
 	burstEvery time.Duration
 	dashboards int
 	seed       uint64
+	// cpuProfile, when set, serves in this process and writes a CPU
+	// profile per size to cpuProfile.N.
+	cpuProfile string
 }
 
 func main() {
@@ -56,8 +59,9 @@ func main() {
 	bin := flag.String("bin", "", "the dockertutor binary to serve with (default: build ./cmd/dockertutor)")
 	keep := flag.Bool("keep", false, "keep the temporary folder (databases, the servers' homes)")
 	seed := flag.Uint64("seed", 1, "seed of the learners' choices")
+	cpuProfile := flag.String("cpuprofile", "", "serve in this process (not the real binary) and write a CPU profile per size to FILE.N; memory and CPU figures then include the load generator")
 	flag.Parse()
-	o := options{duration: *duration, interval: *interval, burstEvery: *burstEvery, dashboards: max(1, *dashboards), seed: *seed}
+	o := options{duration: *duration, interval: *interval, burstEvery: *burstEvery, dashboards: max(1, *dashboards), seed: *seed, cpuProfile: *cpuProfile}
 	var err error
 	if o.sizes, err = parseSizes(*sizes); err == nil {
 		err = run(o, *bin, *keep)
@@ -82,7 +86,7 @@ func run(o options, bin string, keep bool) error {
 	} else {
 		defer os.RemoveAll(tmp)
 	}
-	if bin == "" {
+	if bin == "" && o.cpuProfile == "" {
 		bin = filepath.Join(tmp, "dockertutor")
 		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/dockertutor").CombinedOutput(); err != nil {
 			return fmt.Errorf("build: %v\n%s", err, out)
@@ -96,6 +100,9 @@ func run(o options, bin string, keep bool) error {
 		res, err := runSize(bin, dir, n, course, o)
 		if err != nil {
 			return fmt.Errorf("%d learners: %w", n, err)
+		}
+		if o.cpuProfile != "" {
+			fmt.Printf("\n(in-process server: its RSS and CPU below include the learners' and the dashboards'; profile in %s.%d)", o.cpuProfile, n)
 		}
 		res.print()
 		results = append(results, res)
@@ -128,6 +135,7 @@ type result struct {
 	problem    string
 	lat        []time.Duration
 	burstLat   []time.Duration
+	posts      []time.Duration
 	clientCPU  time.Duration
 	verdicts   int
 	unseen     int
@@ -144,7 +152,13 @@ type result struct {
 // runSize runs one class size on a fresh server.
 func runSize(bin, dir string, n int, course *lessons.Course, o options) (result, error) {
 	res := result{learners: n}
-	srv, err := startServer(bin, dir)
+	var srv *classServer
+	var err error
+	if o.cpuProfile != "" {
+		srv, err = startInProcess(dir, course, fmt.Sprintf("%s.%d", o.cpuProfile, n))
+	} else {
+		srv, err = startServer(bin, dir)
+	}
 	if err != nil {
 		return res, err
 	}
@@ -217,6 +231,7 @@ func runSize(bin, dir string, n int, course *lessons.Course, o options) (result,
 	c.mu.Lock()
 	clear(c.requests)
 	clear(c.refused)
+	c.posts = nil
 	c.mu.Unlock()
 	before, cpu0, self0 := read(), srv.cpu(), selfCPU()
 	windowStart := time.Now()
@@ -260,7 +275,7 @@ func runSize(bin, dir string, n int, course *lessons.Course, o options) (result,
 	res.heartbeats, res.checks = after.heartbeats-before.heartbeats, after.checks-before.checks
 	res.cpu = cpu1 - cpu0
 	c.mu.Lock()
-	res.requests, res.refused, res.problem = maps(c.requests), maps(c.refused), c.problem
+	res.requests, res.refused, res.problem, res.posts = maps(c.requests), maps(c.refused), c.problem, slices.Clone(c.posts)
 	c.mu.Unlock()
 	res.lat, res.burstLat, res.verdicts = tr.results()
 	res.unseen = tr.unseen()
@@ -312,6 +327,10 @@ func (r result) print() {
 	fmt.Printf("  events: %d made, %d posted (resends included), %d accepted (%.1f/s), %d empty batches\n",
 		r.generated, r.posted, r.accepted, r.acceptedPerSecond(), r.heartbeats)
 	fmt.Printf("  requests by status: %s; events refused by status: %s\n", codes(r.requests), codes(r.refused))
+	if len(r.posts) > 0 {
+		fmt.Printf("  POST /api/v1/events round trip (its answer comes after the commit): p50 %s, p95 %s, p99 %s, max %s\n",
+			ms(percentile(r.posts, 50)), ms(percentile(r.posts, 95)), ms(percentile(r.posts, 99)), ms(slices.Max(r.posts)))
+	}
 	if r.problem != "" {
 		fmt.Printf("  first problem: %s\n", r.problem)
 	}

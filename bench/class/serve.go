@@ -29,6 +29,10 @@ type classServer struct {
 	token  string // the instructor's
 	stderr *lockedBuffer
 	exited chan struct{}
+	// inProcess: the server runs in this process (for a CPU profile);
+	// its memory and CPU then include the learners' and dashboards'.
+	inProcess bool
+	stopOnce  func() error
 
 	mu      sync.Mutex
 	peakKiB int64 // VmHWM
@@ -134,7 +138,12 @@ wait:
 	return s, nil
 }
 
-func (s *classServer) pid() int { return s.cmd.Process.Pid }
+func (s *classServer) pid() int {
+	if s.inProcess {
+		return os.Getpid()
+	}
+	return s.cmd.Process.Pid
+}
 
 // sample reads the server's memory every 100 ms until it exits.
 func (s *classServer) sample() {
@@ -186,6 +195,9 @@ func (s *classServer) cpu() time.Duration {
 // stop asks the server to stop as Ctrl+C does (it checkpoints and closes
 // the database), and kills it if it has not stopped in 10 s.
 func (s *classServer) stop() error {
+	if s.inProcess {
+		return s.stopOnce()
+	}
 	select {
 	case <-s.exited:
 		return nil
