@@ -105,8 +105,24 @@ type learner struct {
 // sat at their own machine (the server limits joins per address).
 func sourceIP(i int) net.IP { return net.IPv4(127, 1, byte(i/250), byte(1+i%250)) }
 
+// ownAddresses says whether this system answers on all of 127.0.0.0/8
+// (Linux does; macOS has only 127.0.0.1 unless told): without it every
+// learner posts from 127.0.0.1, and the server's join limit per address
+// spreads the joins out (they wait out its 429s).
+var ownAddresses = sync.OnceValue(func() bool {
+	ln, err := net.Listen("tcp", net.JoinHostPort(sourceIP(0).String(), "0"))
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
+})
+
 func newLearner(i int, base string, p *plan, c *counters, tr *tracker, seed uint64) *learner {
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: sourceIP(i)}, Timeout: 5 * time.Second}
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	if ownAddresses() {
+		d.LocalAddr = &net.TCPAddr{IP: sourceIP(i)}
+	}
 	return &learner{
 		i: i, id: fmt.Sprintf("bench-%04d", i), base: base, plan: p, c: c, track: tr,
 		// A transport of its own: no proxy, one connection kept alive, as

@@ -94,6 +94,9 @@ func run(o options, bin string, keep bool) error {
 	}
 	fmt.Printf("%d CPUs, load average %s at the start; %s per size, an action every %s (±50%%), a lesson start every %s, %d dashboard(s)\n",
 		runtime.NumCPU(), loadavg(), o.duration, o.interval, o.burstEvery, o.dashboards)
+	if !ownAddresses() {
+		fmt.Println("every learner posts from 127.0.0.1 (this system has no other loopback address): joins wait out the server's limit per address")
+	}
 	var results []result
 	for _, n := range o.sizes {
 		dir := filepath.Join(tmp, fmt.Sprint(n))
