@@ -95,8 +95,11 @@ type pushedRoom struct {
 	} `json:"learners"`
 }
 
-// watcher is one instructor's dashboard on GET /live?format=json.
+// watcher is one instructor's dashboard on the live stream: the Room
+// document (GET /live?format=json), or the page's fragment as the
+// browser reads it (GET /live).
 type watcher struct {
+	html   bool
 	mu     sync.Mutex
 	pushes int
 	bytes  int64 // the rooms' JSON, as pushed
@@ -121,7 +124,11 @@ func (w *watcher) watch(ctx context.Context, base, token string, tr *tracker, re
 }
 
 func (w *watcher) read(ctx context.Context, base, token string, tr *tracker, ready chan<- struct{}) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/live?format=json", nil)
+	u := base + "/live?format=json"
+	if w.html {
+		u = base + "/live"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func main() {
 	duration := flag.Duration("duration", 60*time.Second, "time under load per class size")
 	interval := flag.Duration("interval", 3*time.Second, "mean time between two actions of a learner")
 	burstEvery := flag.Duration("burst-every", 20*time.Second, "time between two lesson starts (0: none)")
-	dashboards := flag.Int("dashboards", 1, "instructor dashboards on the live stream (the first one is timed)")
+	dashboards := flag.Int("dashboards", 2, "dashboards on the live stream: the first reads the Room JSON and is timed, the others the page's HTML as a browser does")
 	bin := flag.String("bin", "", "the dockertutor binary to serve with (default: build ./cmd/dockertutor)")
 	keep := flag.Bool("keep", false, "keep the temporary folder (databases, the servers' homes)")
 	seed := flag.Uint64("seed", 1, "seed of the learners' choices")
@@ -149,6 +149,8 @@ type result struct {
 	dbBytes    int64
 	pushes     int
 	pushBytes  int64
+	htmlPushes int
+	htmlBytes  int64
 	watchErr   error
 }
 
@@ -185,7 +187,7 @@ func runSize(bin, dir string, n int, course *lessons.Course, o options) (result,
 	defer cancel()
 	watchers := make([]*watcher, o.dashboards)
 	for i := range watchers {
-		watchers[i] = &watcher{}
+		watchers[i] = &watcher{html: i > 0}
 		ready := make(chan struct{})
 		var t *tracker
 		if i == 0 {
@@ -284,6 +286,9 @@ func runSize(bin, dir string, n int, course *lessons.Course, o options) (result,
 	res.unseen = tr.unseen()
 	res.peakKiB, res.endKiB = srv.memory()
 	res.pushes, res.pushBytes = watchers[0].counts()
+	if len(watchers) > 1 {
+		res.htmlPushes, res.htmlBytes = watchers[1].counts()
+	}
 	watchers[0].mu.Lock()
 	res.watchErr = watchers[0].err
 	watchers[0].mu.Unlock()
@@ -349,7 +354,11 @@ func (r result) print() {
 		mib(r.idleKiB), mib(r.peakKiB), mib(r.endKiB), r.cpu.Seconds(), 100*r.cpu.Seconds()/r.window.Seconds())
 	fmt.Printf("  this load generator and dashboard, on the same CPUs: CPU %.1f s\n", r.clientCPU.Seconds())
 	fmt.Printf("  database at the end: %.2f MB, %.1f MB per learner-hour\n", float64(r.dbBytes)/1e6, r.perLearnerHour()/1e6)
-	fmt.Printf("  dashboard: %d pushes (%.1f/s), %.1f KB each\n", r.pushes, float64(r.pushes)/r.window.Seconds(), float64(r.pushBytes)/float64(max(1, r.pushes))/1e3)
+	fmt.Printf("  dashboard: %d pushes (%.1f/s), %.1f KB each as JSON", r.pushes, float64(r.pushes)/r.window.Seconds(), float64(r.pushBytes)/float64(max(1, r.pushes))/1e3)
+	if r.htmlPushes > 0 {
+		fmt.Printf(", %.1f KB as the page's HTML", float64(r.htmlBytes)/float64(r.htmlPushes)/1e3)
+	}
+	fmt.Println()
 	if r.watchErr != nil {
 		fmt.Printf("  the live stream ended early: %v\n", r.watchErr)
 	}
@@ -380,18 +389,18 @@ func codes(m map[int]int) string {
 
 // table prints the sizes side by side, as Markdown, and the goals.
 func table(rs []result, o options) {
-	fmt.Println("| learners | time under load | events sent / accepted / refused | accepted/s | verdict → push p50 / p95 / p99 / max | server RSS peak / end | server CPU | database at end (per learner-hour) | push size |")
+	fmt.Println("| learners | time under load | events sent / accepted / refused | accepted/s | verdict → push p50 / p95 / p99 / max | server RSS peak / end | server CPU | database at end (per learner-hour) | push size JSON / HTML |")
 	fmt.Println("|---:|---:|---:|---:|---|---|---:|---:|---:|")
 	for _, r := range rs {
 		refused := 0
 		for _, v := range r.refused {
 			refused += v
 		}
-		fmt.Printf("| %d | %.0f s | %d / %d / %d | %.1f | %s / %s / %s / %s | %.1f / %.1f MiB | %.0f%% | %.2f MB (%.1f MB) | %.0f KB |\n",
+		fmt.Printf("| %d | %.0f s | %d / %d / %d | %.1f | %s / %s / %s / %s | %.1f / %.1f MiB | %.0f%% | %.2f MB (%.1f MB) | %.0f / %.0f KB |\n",
 			r.learners, r.window.Seconds(), r.posted, r.accepted, refused, r.acceptedPerSecond(),
 			ms(percentile(r.lat, 50)), ms(percentile(r.lat, 95)), ms(percentile(r.lat, 99)), ms(slices.Max(r.lat)),
 			mib(r.peakKiB), mib(r.endKiB), 100*r.cpu.Seconds()/r.window.Seconds(), float64(r.dbBytes)/1e6, r.perLearnerHour()/1e6,
-			float64(r.pushBytes)/float64(max(1, r.pushes))/1e3)
+			float64(r.pushBytes)/float64(max(1, r.pushes))/1e3, float64(r.htmlBytes)/float64(max(1, r.htmlPushes))/1e3)
 	}
 	for _, r := range rs {
 		if r.learners != 200 {
