@@ -106,6 +106,13 @@ type watcher struct {
 	err    error
 }
 
+// failure is why the stream ended before it was told to, if it did.
+func (w *watcher) failure() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
 func (w *watcher) counts() (int, int64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

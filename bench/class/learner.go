@@ -118,13 +118,15 @@ var ownAddresses = sync.OnceValue(func() bool {
 	return true
 })
 
+func learnerID(i int) string { return fmt.Sprintf("bench-%04d", i) }
+
 func newLearner(i int, base string, p *plan, c *counters, tr *tracker, seed uint64) *learner {
 	d := &net.Dialer{Timeout: 5 * time.Second}
 	if ownAddresses() {
 		d.LocalAddr = &net.TCPAddr{IP: sourceIP(i)}
 	}
 	return &learner{
-		i: i, id: fmt.Sprintf("bench-%04d", i), base: base, plan: p, c: c, track: tr,
+		i: i, id: learnerID(i), base: base, plan: p, c: c, track: tr,
 		// A transport of its own: no proxy, one connection kept alive, as
 		// one tutor has.
 		hc:   &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 1, IdleConnTimeout: 90 * time.Second}},

@@ -8,7 +8,12 @@
 // the server's resident memory (peak and at the end), its CPU, the
 // database's size per learner-hour, and the size of a push.
 //
-//	go run ./bench/class [-learners 50,100,200] [-duration 60s] [-interval 3s] [-burst-every 20s]
+//	go run ./bench/class [-learners 50,100,200] [-duration 60s] [-interval 3s] [-burst-every 20s] [-dashboards 2]
+//
+// -bin serves with another build; -cpuprofile FILE serves from this
+// process instead, through server.New as `class serve` does, and writes a
+// CPU profile per size (its memory and CPU figures then include the
+// learners'); -keep keeps the temporary folder.
 //
 // Each learner joins through POST /api/v1/join from an address of its own
 // (127.1.x.y), reports its machine's readiness, then acts every interval
@@ -171,16 +176,13 @@ func runSize(bin, dir string, n int, course *lessons.Course, o options) (result,
 	_, res.idleKiB = srv.memory()
 
 	ids := make([]string, n)
-	p := newPlan(course)
-	c := newCounters()
+	for i := range n {
+		ids[i] = learnerID(i)
+	}
+	p, c, tr := newPlan(course), newCounters(), newTracker(ids)
 	learners := make([]*learner, n)
 	for i := range n {
-		learners[i] = newLearner(i, srv.base, p, c, nil, o.seed)
-		ids[i] = learners[i].id
-	}
-	tr := newTracker(ids)
-	for _, l := range learners {
-		l.track = tr
+		learners[i] = newLearner(i, srv.base, p, c, tr, o.seed)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -197,7 +199,7 @@ func runSize(bin, dir string, n int, course *lessons.Course, o options) (result,
 		select {
 		case <-ready:
 		case <-time.After(10 * time.Second):
-			return res, fmt.Errorf("dashboard %d: no room pushed in 10 s (%v)", i+1, watchers[i].err)
+			return res, fmt.Errorf("dashboard %d: no room pushed in 10 s (%v)", i+1, watchers[i].failure())
 		}
 	}
 
@@ -289,9 +291,7 @@ func runSize(bin, dir string, n int, course *lessons.Course, o options) (result,
 	if len(watchers) > 1 {
 		res.htmlPushes, res.htmlBytes = watchers[1].counts()
 	}
-	watchers[0].mu.Lock()
-	res.watchErr = watchers[0].err
-	watchers[0].mu.Unlock()
+	res.watchErr = watchers[0].failure()
 	cancel()
 	if err := srv.stop(); err != nil {
 		return res, err
