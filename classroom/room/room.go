@@ -63,6 +63,10 @@ type LearnerView struct {
 	Name     string    `json:"name"`
 	Online   bool      `json:"online"`
 	LastSeen time.Time `json:"last_seen,omitzero"`
+	// Seq is the seq of the learner's last event the room took in: it
+	// tells which of their reports a row shows (two verdicts on a step
+	// can look the same), and whether a report has reached the room.
+	Seq int64 `json:"seq"`
 	// The current step: the one the learner last opened ("" before any).
 	Lesson       string `json:"lesson,omitempty"`
 	LessonNumber int    `json:"lesson_number,omitempty"`

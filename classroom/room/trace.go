@@ -228,7 +228,7 @@ func sorted(traces []*Trace) []*Trace {
 }
 
 func learnerView(c *lessons.Course, s Settings, t *Trace, steps []*lessons.Step, isHeld map[string]bool, now time.Time) LearnerView {
-	v := LearnerView{ID: t.Learner.ID, Name: t.Learner.Name, LastSeen: t.Learner.LastSeen, Total: len(steps),
+	v := LearnerView{ID: t.Learner.ID, Name: t.Learner.Name, LastSeen: t.Learner.LastSeen, Seq: t.Applied, Total: len(steps),
 		Online: !t.Learner.LastSeen.IsZero() && now.Sub(t.Learner.LastSeen) < OnlineWithin}
 	finished, doneToHold := true, true
 	for _, st := range steps {
