@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"embed"
 	"errors"
 	"fmt"
@@ -221,6 +222,7 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 	heartbeat := time.NewTicker(s.opts.Heartbeat)
 	defer heartbeat.Stop()
 	var sent uint64
+	var sentHTML []byte // a page stream skips a version whose page is the same
 	write := func(b []byte) bool {
 		rc.SetWriteDeadline(time.Now().Add(10 * time.Second))
 		if _, err := w.Write(b); err != nil {
@@ -237,6 +239,10 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 		data := snap.HTML
 		if asJSON {
 			data = snap.JSON
+		} else if bytes.Equal(data, sentHTML) {
+			return true
+		} else {
+			sentHTML = data
 		}
 		return write(sseEvent("room", snap.Version, data))
 	}

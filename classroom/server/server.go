@@ -27,6 +27,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -254,6 +255,12 @@ func (s *Server) loop() {
 	}
 }
 
+// sameSeqs says whether two rooms took in the same events: the same
+// learners, each at the same seq.
+func sameSeqs(a, b room.Room) bool {
+	return slices.EqualFunc(a.Learners, b.Learners, func(x, y room.LearnerView) bool { return x.ID == y.ID && x.Seq == y.Seq })
+}
+
 // publish builds the room and, when its page differs from the last one
 // (or there is none yet), publishes it as the next version. The loop
 // calls it, and so does a dashboard that connects, which gets the room
@@ -274,7 +281,9 @@ func (s *Server) publish() error {
 	if err := templates.ExecuteTemplate(&page, "live", s.pageData(r)); err != nil {
 		return err
 	}
-	if old := s.snap.Load(); old != nil && bytes.Equal(old.HTML, page.Bytes()) {
+	// A verdict that leaves the page as it was (the same checks failing
+	// again) still moves the learner's seq: the JSON stream must carry it.
+	if old := s.snap.Load(); old != nil && bytes.Equal(old.HTML, page.Bytes()) && sameSeqs(old.Room, r) {
 		return nil
 	}
 	doc, err := json.Marshal(r)

@@ -588,6 +588,14 @@ func TestLiveStreamPushesAVerdict(t *testing.T) {
 	}
 	wait(page, "it runs as a user")
 	wait(doc, `"failing":["it runs as a user"]`)
+
+	// The same verdict again leaves the page as it was, but the room took
+	// in a new event: the JSON stream says so (its seq).
+	posted = time.Now()
+	if code, _, body := c.post(ann, batch(failing(3, "build", "user"))); code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	wait(doc, `"seq":3`)
 }
 
 func TestCloseEndsLiveStreams(t *testing.T) {
