@@ -162,3 +162,15 @@ const (
 	JoinNameLabel    = "Your name, as the instructor will see it: "
 	Joining          = "Joining the class…"
 )
+
+// TimeOnStep words how long a learner has been on a step, for a glance at
+// a projector or a terminal: "<1 min", "12 min", "1 h 05".
+func TimeOnStep(seconds int64) string {
+	switch {
+	case seconds < 60:
+		return "<1 min"
+	case seconds < 3600:
+		return fmt.Sprintf("%d min", seconds/60)
+	}
+	return fmt.Sprintf("%d h %02d", seconds/3600, seconds%3600/60)
+}

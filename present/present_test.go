@@ -344,3 +344,11 @@ func TestArrival(t *testing.T) {
 		t.Errorf("a failure is shown in the results, not flashed: %q", got)
 	}
 }
+
+func TestTimeOnStep(t *testing.T) {
+	for seconds, want := range map[int64]string{0: "<1 min", 59: "<1 min", 60: "1 min", 3599: "59 min", 3600: "1 h 00", 3900: "1 h 05", 90000: "25 h 00"} {
+		if got := TimeOnStep(seconds); got != want {
+			t.Errorf("TimeOnStep(%d) = %q, want %q", seconds, got, want)
+		}
+	}
+}

@@ -27,20 +27,9 @@ var web embed.FS
 const cookieName = "dockertutor_instructor"
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"duration": duration,
+	"duration": present.TimeOnStep,
 	"mark":     func(status string) present.Mark { return present.StatusMark(progress.Status(status)) },
 }).ParseFS(web, "web/*.html"))
-
-// duration words a time on a step for a glance at a projector.
-func duration(seconds int64) string {
-	switch {
-	case seconds < 60:
-		return "<1 min"
-	case seconds < 3600:
-		return fmt.Sprintf("%d min", seconds/60)
-	}
-	return fmt.Sprintf("%d h %02d", seconds/3600, seconds%3600/60)
-}
 
 // pageData is what the templates read.
 type pageData struct {

@@ -390,7 +390,7 @@ func writeRoom(w io.Writer, r room.Room, plain bool) {
 	for _, l := range r.Learners {
 		step, on := "not started", ""
 		if l.Step != "" {
-			step, on = l.StepNumber+" "+l.StepTitle, minutes(l.OnStepSeconds)
+			step, on = l.StepNumber+" "+l.StepTitle, present.TimeOnStep(l.OnStepSeconds)
 		}
 		last := ""
 		if l.Verdict != "" {
@@ -419,16 +419,6 @@ func cut(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
-}
-
-func minutes(seconds int64) string {
-	switch {
-	case seconds < 60:
-		return "<1 min"
-	case seconds < 3600:
-		return fmt.Sprintf("%d min", seconds/60)
-	}
-	return fmt.Sprintf("%dh%02d", seconds/3600, seconds%3600/60)
 }
 
 func newClassExportCmd(g *globals) *cobra.Command {
