@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -103,7 +104,25 @@ type watcher struct {
 	mu     sync.Mutex
 	pushes int
 	bytes  int64 // the rooms' JSON, as pushed
-	err    error
+	// wire counts what came over the connection: the page's stream asks
+	// for gzip, as a browser does, so beside bytes it shows what that saves.
+	wire int64
+	err  error
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r  io.Reader
+	n  *int64
+	mu *sync.Mutex
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.mu.Lock()
+	*c.n += int64(n)
+	c.mu.Unlock()
+	return n, err
 }
 
 // failure is why the stream ended before it was told to, if it did.
@@ -113,10 +132,10 @@ func (w *watcher) failure() error {
 	return w.err
 }
 
-func (w *watcher) counts() (int, int64) {
+func (w *watcher) counts() (pushes int, bytes, wire int64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.pushes, w.bytes
+	return w.pushes, w.bytes, w.wire
 }
 
 // watch reads the live stream until ctx ends; the first push closes
@@ -140,6 +159,9 @@ func (w *watcher) read(ctx context.Context, base, token string, tr *tracker, rea
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
+	if w.html {
+		req.Header.Set("Accept-Encoding", "gzip") // by hand: the body comes as sent
+	}
 	resp, err := (&http.Client{Transport: &http.Transport{}}).Do(req)
 	if err != nil {
 		return err
@@ -149,7 +171,13 @@ func (w *watcher) read(ctx context.Context, base, token string, tr *tracker, rea
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 		return fmt.Errorf("live stream: %s: %s", resp.Status, body)
 	}
-	br := bufio.NewReaderSize(resp.Body, 1<<20)
+	var body io.Reader = countingReader{r: resp.Body, n: &w.wire, mu: &w.mu}
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		if body, err = gzip.NewReader(body); err != nil {
+			return err
+		}
+	}
+	br := bufio.NewReaderSize(body, 1<<20)
 	var data bytes.Buffer
 	var event string
 	for {

@@ -156,6 +156,7 @@ type result struct {
 	pushBytes  int64
 	htmlPushes int
 	htmlBytes  int64
+	htmlWire   int64 // the page's stream as it came, gzip-compressed
 	watchErr   error
 }
 
@@ -287,9 +288,9 @@ func runSize(bin, dir string, n int, course *lessons.Course, o options) (result,
 	res.lat, res.burstLat, res.verdicts = tr.results()
 	res.unseen = tr.unseen()
 	res.peakKiB, res.endKiB = srv.memory()
-	res.pushes, res.pushBytes = watchers[0].counts()
+	res.pushes, res.pushBytes, _ = watchers[0].counts()
 	if len(watchers) > 1 {
-		res.htmlPushes, res.htmlBytes = watchers[1].counts()
+		res.htmlPushes, res.htmlBytes, res.htmlWire = watchers[1].counts()
 	}
 	res.watchErr = watchers[0].failure()
 	cancel()
@@ -356,7 +357,7 @@ func (r result) print() {
 	fmt.Printf("  database at the end: %.2f MB, %.1f MB per learner-hour\n", float64(r.dbBytes)/1e6, r.perLearnerHour()/1e6)
 	fmt.Printf("  dashboard: %d pushes (%.1f/s), %.1f KB each as JSON", r.pushes, float64(r.pushes)/r.window.Seconds(), float64(r.pushBytes)/float64(max(1, r.pushes))/1e3)
 	if r.htmlPushes > 0 {
-		fmt.Printf(", %.1f KB as the page's HTML", float64(r.htmlBytes)/float64(r.htmlPushes)/1e3)
+		fmt.Printf(", %.1f KB as the page's HTML, %.1f KB of it on the wire (gzip)", float64(r.htmlBytes)/float64(r.htmlPushes)/1e3, float64(r.htmlWire)/float64(r.htmlPushes)/1e3)
 	}
 	fmt.Println()
 	if r.watchErr != nil {
@@ -389,18 +390,19 @@ func codes(m map[int]int) string {
 
 // table prints the sizes side by side, as Markdown, and the goals.
 func table(rs []result, o options) {
-	fmt.Println("| learners | time under load | events sent / accepted / refused | accepted/s | verdict → push p50 / p95 / p99 / max | server RSS peak / end | server CPU | database at end (per learner-hour) | push size JSON / HTML |")
+	fmt.Println("| learners | time under load | events sent / accepted / refused | accepted/s | verdict → push p50 / p95 / p99 / max | server RSS peak / end | server CPU | database at end (per learner-hour) | push size JSON / HTML / HTML on the wire |")
 	fmt.Println("|---:|---:|---:|---:|---|---|---:|---:|---:|")
 	for _, r := range rs {
 		refused := 0
 		for _, v := range r.refused {
 			refused += v
 		}
-		fmt.Printf("| %d | %.0f s | %d / %d / %d | %.1f | %s / %s / %s / %s | %.1f / %.1f MiB | %.0f%% | %.2f MB (%.1f MB) | %.0f / %.0f KB |\n",
+		fmt.Printf("| %d | %.0f s | %d / %d / %d | %.1f | %s / %s / %s / %s | %.1f / %.1f MiB | %.0f%% | %.2f MB (%.1f MB) | %.0f / %.0f / %.1f KB |\n",
 			r.learners, r.window.Seconds(), r.posted, r.accepted, refused, r.acceptedPerSecond(),
 			ms(percentile(r.lat, 50)), ms(percentile(r.lat, 95)), ms(percentile(r.lat, 99)), ms(slices.Max(r.lat)),
 			mib(r.peakKiB), mib(r.endKiB), 100*r.cpu.Seconds()/r.window.Seconds(), float64(r.dbBytes)/1e6, r.perLearnerHour()/1e6,
-			float64(r.pushBytes)/float64(max(1, r.pushes))/1e3, float64(r.htmlBytes)/float64(max(1, r.htmlPushes))/1e3)
+			float64(r.pushBytes)/float64(max(1, r.pushes))/1e3, float64(r.htmlBytes)/float64(max(1, r.htmlPushes))/1e3,
+			float64(r.htmlWire)/float64(max(1, r.htmlPushes))/1e3)
 	}
 	for _, r := range rs {
 		if r.learners != 200 {

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -653,5 +654,39 @@ func TestLiveStreamOutlivesServerTimeouts(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("no push after the server's timeouts passed")
+	}
+}
+
+// The live stream is compressed for a client that takes gzip (every
+// browser), and plain for one that does not.
+func TestLiveStreamIsCompressedWhenAsked(t *testing.T) {
+	c := newClass(t, Options{})
+	c.join("ann-1", "Ann")
+	for _, enc := range []string{"gzip", ""} {
+		ctx, cancel := context.WithCancel(context.Background())
+		req, _ := http.NewRequestWithContext(ctx, "GET", c.http.URL+"/live", nil)
+		req.Header.Set("Authorization", "Bearer "+c.instructor)
+		if enc != "" {
+			req.Header.Set("Accept-Encoding", enc) // set by hand: the transport leaves the body as sent
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := resp.Header.Get("Content-Encoding"); got != enc {
+			t.Errorf("Accept-Encoding %q: Content-Encoding %q", enc, got)
+		}
+		var body io.Reader = resp.Body
+		if enc == "gzip" {
+			if body, err = gzip.NewReader(resp.Body); err != nil {
+				t.Fatal(err)
+			}
+		}
+		name, data, err := (&sse{r: bufio.NewReader(body)}).next()
+		if err != nil || name != "room" || !strings.Contains(data, "Ann") {
+			t.Errorf("Accept-Encoding %q: first event %q %q %v", enc, name, data, err)
+		}
+		cancel()
+		resp.Body.Close()
 	}
 }
