@@ -200,7 +200,29 @@ func TestClassEndToEnd(t *testing.T) {
 		}
 	}
 
-	// kill -9 of the server mid-class.
+	// kill -9 of the server mid-class: while the hostile learner is in
+	// the middle of a run of commands, each of which delivers before it
+	// exits.
+	burst := [][]string{
+		{"show", "multi-stage-fix"}, {"hint", "multi-stage-fix"}, {"hint", "multi-stage-fix"},
+		{"show", "secret-mount"}, {"hint", "secret-mount"}, {"hint", "secret-mount"},
+	}
+	burstDone := make(chan []string, 1)
+	burstBegun := make(chan struct{})
+	go func() {
+		var problems []string
+		for i, args := range burst {
+			out, errs, code, err := execBinary(t.Context(), mal.env, append([]string{"--workspace", mal.ws}, args...)...)
+			if err != nil || code != 0 || errs != "" {
+				problems = append(problems, fmt.Sprintf("dockertutor %s: exit %d, %v\n%s\nstderr: %s", strings.Join(args, " "), code, err, out, errs))
+			}
+			if i == 1 {
+				close(burstBegun)
+			}
+		}
+		burstDone <- problems
+	}()
+	<-burstBegun
 	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -215,6 +237,9 @@ func TestClassEndToEnd(t *testing.T) {
 	ada.ok("skip", "scan-an-image")
 	ada.ok("show", "pin-exact")
 	grace.ok("hint", "teammate-image")
+	for _, p := range <-burstDone {
+		t.Errorf("mal, while the server was killed: %s", p)
+	}
 	for _, l := range []*e2eLearner{ada, grace} {
 		st := l.status()
 		if st.Waiting == 0 || st.Delivery.Trouble != outbox.NoAnswer {
@@ -228,9 +253,11 @@ func TestClassEndToEnd(t *testing.T) {
 	srv = startClassServeAt(t, srvEnv, db, addr)
 	ada.ok("hint", "pin-exact")
 	grace.ok("show", "teammate-image")
-	r = instructor.waitRoom("what Ada did while the server was away", func(r room.Room) bool {
+	mal.ok("show", "secret-mount")
+	r = instructor.waitRoom("what the learners did while the server was away", func(r room.Room) bool {
 		v := e2eView(r, ada.id)
-		return v.Step == "pin-exact" && v.HintsUsed == ada.hintsUsed() && e2eView(r, grace.id).HintsUsed == grace.hintsUsed()
+		return v.Step == "pin-exact" && v.HintsUsed == ada.hintsUsed() && e2eView(r, grace.id).HintsUsed == grace.hintsUsed() &&
+			e2eView(r, mal.id).HintsUsed == mal.hintsUsed()
 	})
 	for _, l := range learners {
 		v := e2eView(r, l.id)
@@ -238,7 +265,7 @@ func TestClassEndToEnd(t *testing.T) {
 			t.Errorf("%s in the room: passed %d, hints %d; their progress file says %d and %d", l.slug, v.Passed, v.HintsUsed, l.passed(), l.hintsUsed())
 		}
 	}
-	for _, l := range []*e2eLearner{ada, grace} {
+	for _, l := range learners {
 		if st := l.status(); st.Waiting != 0 || st.Delivery.Trouble != "" {
 			t.Errorf("%s after the server came back: %d waiting, trouble %q", l.slug, st.Waiting, st.Delivery.Trouble)
 		}
@@ -472,21 +499,31 @@ func isolatedEnv(dir string) []string {
 // returns what it printed and its exit code.
 func runBinary(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), e2eCommand)
+	stdout, stderr, code, err := execBinary(t.Context(), env, args...)
+	if err != nil {
+		t.Fatalf("dockertutor %s: %v\n%s%s", strings.Join(args, " "), err, stdout, stderr)
+	}
+	return stdout, stderr, code
+}
+
+// execBinary is runBinary for a goroutine of the test: err is a command
+// that did not run or did not end within e2eCommand.
+func execBinary(ctx context.Context, env []string, args ...string) (stdout, stderr string, code int, err error) {
+	ctx, cancel := context.WithTimeout(ctx, e2eCommand)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "dockertutor", args...)
 	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	err = cmd.Run()
 	if ctx.Err() != nil {
-		t.Fatalf("dockertutor %s: not done within %v\n%s%s", strings.Join(args, " "), e2eCommand, out.String(), errb.String())
+		return out.String(), errb.String(), -1, fmt.Errorf("not done within %v", e2eCommand)
 	}
 	code = cmd.ProcessState.ExitCode()
-	if err != nil && code < 0 {
-		t.Fatalf("dockertutor %s: %v", strings.Join(args, " "), err)
+	if code >= 0 {
+		err = nil
 	}
-	return out.String(), errb.String(), code
+	return out.String(), errb.String(), code, err
 }
 
 // e2eInstructor is the instructor's terminal on the server's machine.
