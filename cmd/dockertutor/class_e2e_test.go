@@ -227,6 +227,10 @@ func TestClassEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.cmd.Wait()
+	if b != nil {
+		// The instructor sees that the page lost the server.
+		b.waitFor("the page saying it lost the server", `document.body.classList.contains('disconnected') && document.getElementById('connection').textContent !== 'live'`)
+	}
 
 	// Ada works on with the server away: every command works and says
 	// nothing of the class; the outbox keeps what she did.
@@ -272,6 +276,7 @@ func TestClassEndToEnd(t *testing.T) {
 	}
 	if b != nil {
 		// The open page picks the restarted server's stream up by itself.
+		b.waitFor("the page live again", `!document.body.classList.contains('disconnected') && document.getElementById('connection').textContent === 'live'`)
 		b.waitFor("Ada's row after the restart", b.cell(ada.id, "step")+`.includes(`+jsQuote(want("pin-exact"))+`) && `+
 			b.cell(ada.id, "hints")+`.trim().split(' ')[0] === `+jsQuote(fmt.Sprint(ada.hintsUsed())))
 		if m := b.eval(`String(window.dashboardMarker)`); m != "kept" {
