@@ -30,6 +30,7 @@ import (
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
 	"github.com/dockertutor/dockertutor/exercises/labels"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/report"
 )
 
 // requireBrowserEnv makes a missing chromium a failure instead of a skip
@@ -329,6 +330,36 @@ func TestClassEndToEnd(t *testing.T) {
 	for _, l := range learners {
 		for _, f := range []string{"json", "junit", "github-classroom"} {
 			leaving = append(leaving, [2]string{l.slug + "'s report --format " + f, l.ok("report", "--format", f)})
+		}
+	}
+	// The server's grades, derived from the events, are the learners'
+	// own, derived from their progress files: nothing was lost or
+	// counted twice on the way.
+	var sheet report.Grades
+	if err := json.Unmarshal([]byte(leaving[1][1]), &sheet); err != nil {
+		t.Fatalf("the JSON export: %v", err)
+	}
+	for i, l := range learners {
+		var own report.Grades
+		if err := json.Unmarshal([]byte(leaving[3+3*i][1]), &own); err != nil {
+			t.Fatalf("%s's JSON report: %v", l.slug, err)
+		}
+		class := map[string]report.Grade{}
+		for _, g := range sheet.Rows {
+			if g.Learner == l.id {
+				class[g.Step] = g
+			}
+		}
+		if len(class) != len(course.Steps()) || len(own.Rows) != len(course.Steps()) {
+			t.Errorf("%s: %d rows in the export, %d in their report; want %d", l.slug, len(class), len(own.Rows), len(course.Steps()))
+		}
+		for _, g := range own.Rows {
+			c := class[g.Step]
+			if c.Status != g.Status || c.Passed != g.Passed || c.Attempts != g.Attempts || c.HintsUsed != g.HintsUsed ||
+				c.SolutionShown != g.SolutionShown || c.PassedAt.IsZero() != g.PassedAt.IsZero() {
+				t.Errorf("%s, step %s: the class export says %s passed=%v attempts %d hints %d solution %v passed at %v; their own report %s passed=%v attempts %d hints %d solution %v passed at %v",
+					l.slug, g.Step, c.Status, c.Passed, c.Attempts, c.HintsUsed, c.SolutionShown, c.PassedAt, g.Status, g.Passed, g.Attempts, g.HintsUsed, g.SolutionShown, g.PassedAt)
+			}
 		}
 	}
 
