@@ -131,9 +131,9 @@ func TestClassEndToEnd(t *testing.T) {
 		// The readiness view has each machine, as the join reported it.
 		b.click(`nav a[data-show="readiness"]`)
 		for _, l := range learners {
-			wantText := "Docker"
-			if v := l.readiness().Version; v != "" {
-				wantText = v
+			wantText := "does not answer"
+			if r := l.readiness(); r.Docker {
+				wantText = r.Version
 			}
 			b.waitFor(l.slug+"'s machine in the readiness view", `(document.querySelector('#view-readiness tr[data-learner="`+l.id+`"]')?.textContent ?? '').includes(`+jsQuote(wantText)+`)`)
 		}
