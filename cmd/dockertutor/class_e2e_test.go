@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -294,8 +295,15 @@ func TestClassEndToEnd(t *testing.T) {
 		}
 	}
 
-	// The server stopped cleanly (SIGTERM, as a service manager stops
-	// it) while Grace works on; back, it gets her steps too.
+	// Grace's tutor open (plain mode: its output is not a terminal): its
+	// sender delivers in the background. The server stopped cleanly
+	// (SIGTERM, as a service manager stops it) while she works on in the
+	// tutor; back, it gets her hint with no command of hers to carry it.
+	tutor := grace.startTutor()
+	tutor.say("g find-the-leak")
+	instructor.waitRoom("Grace's step from her open tutor", func(r room.Room) bool {
+		return e2eView(r, grace.id).Step == "find-the-leak"
+	})
 	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -303,19 +311,22 @@ func TestClassEndToEnd(t *testing.T) {
 		t.Errorf("class serve after SIGTERM: %v, want a clean exit", err)
 	}
 	stopped := srv
-	grace.ok("show", "find-the-leak")
-	grace.ok("hint", "find-the-leak")
-	if st := grace.status(); st.Waiting != 2 || st.Delivery.Trouble != outbox.NoAnswer {
-		t.Errorf("Grace with the server stopped: %d waiting, trouble %q; want 2 and no-answer", st.Waiting, st.Delivery.Trouble)
-	}
+	tutor.say("h")
+	waitUntil(t, "Grace's hint kept in her outbox", func() bool {
+		st := grace.status()
+		return st.Waiting >= 1 && st.Delivery.Trouble == outbox.NoAnswer
+	})
 	srv = startClassServeAt(t, srvEnv, db, addr)
-	grace.ok("hint", "find-the-leak")
-	instructor.waitRoom("what Grace did while the server was stopped", func(r room.Room) bool {
+	instructor.waitRoom("Grace's hint, delivered by her open tutor", func(r room.Room) bool {
 		v := e2eView(r, grace.id)
 		return v.Step == "find-the-leak" && v.HintsUsed == grace.hintsUsed()
 	})
 	if b != nil {
 		b.waitFor("Grace's row after the second restart", b.cell(grace.id, "step")+`.includes(`+jsQuote(want("find-the-leak"))+`)`)
+	}
+	tutor.quit()
+	if st := grace.status(); st.Waiting != 0 {
+		t.Errorf("Grace's tutor quit with %d events waiting", st.Waiting)
 	}
 
 	// What leaves the machines: the exports and the learners' reports.
@@ -803,6 +814,86 @@ func (l *e2eLearner) readiness() wire.Readiness {
 	l.t.Fatalf("%s's join reported no readiness", l.slug)
 	return wire.Readiness{}
 }
+
+// waitUntil polls cond until it holds, for at most e2eLive.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(e2eLive)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, e2eLive)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// e2eTutor is a learner's tutor left open, in plain mode, driven line by
+// line.
+type e2eTutor struct {
+	l    *e2eLearner
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	out  *syncBuffer
+	done chan error
+}
+
+func (l *e2eLearner) startTutor() *e2eTutor {
+	l.t.Helper()
+	cmd := exec.Command("dockertutor", "--workspace", l.ws)
+	cmd.Env = append(os.Environ(), l.env...)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		l.t.Fatal(err)
+	}
+	tu := &e2eTutor{l: l, cmd: cmd, in: in, out: &syncBuffer{}, done: make(chan error, 1)}
+	go func() {
+		lines := bufio.NewScanner(out)
+		for lines.Scan() {
+			tu.out.WriteString(lines.Text() + "\n")
+		}
+		tu.done <- cmd.Wait()
+	}()
+	l.t.Cleanup(func() { cmd.Process.Kill(); <-tu.done })
+	return tu
+}
+
+// say types a line, and waits for the tutor's next prompt.
+func (tu *e2eTutor) say(line string) {
+	tu.l.t.Helper()
+	prompts := strings.Count(tu.out.String(), plainPromptText)
+	if _, err := io.WriteString(tu.in, line+"\n"); err != nil {
+		tu.l.t.Fatalf("typing %q into the tutor: %v\n%s", line, err, tu.out)
+	}
+	waitUntil(tu.l.t, "the tutor's prompt after "+line, func() bool {
+		return strings.Count(tu.out.String(), plainPromptText) > prompts
+	})
+}
+
+// quit types q and waits for a clean exit.
+func (tu *e2eTutor) quit() {
+	tu.l.t.Helper()
+	io.WriteString(tu.in, "q\n")
+	select {
+	case err := <-tu.done:
+		tu.done <- err // for the cleanup
+		if err != nil {
+			tu.l.t.Errorf("the tutor after q: %v\n%s", err, tu.out)
+		}
+	case <-time.After(e2eLive):
+		tu.l.t.Fatalf("the tutor did not quit within %v of q:\n%s", e2eLive, tu.out)
+	}
+}
+
+// plainPromptText is the plain mode's prompt (tui/plain's plainPrompt).
+const plainPromptText = "Command (? for the list): "
 
 // e2eChromium finds the browser; "" without one, which skips the
 // dashboard's part (a failure under DOCKERTUTOR_REQUIRE_BROWSER=1).
