@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net"
@@ -334,13 +336,48 @@ func TestClassEndToEnd(t *testing.T) {
 	for _, f := range []string{"csv", "json", "junit"} {
 		leaving = append(leaving, [2]string{"export --format " + f, instructor.ok("class", "export", "--format", f)})
 	}
-	csv := leaving[0][1]
-	if strings.Contains(csv, ","+hostileName) || strings.Contains(csv, `,"`+hostileName) || !strings.Contains(csv, ",'"+hostileName) {
-		t.Errorf("the CSV export does not keep the name a spreadsheet formula would be as text:\n%s", csv)
+	sheetCSV := leaving[0][1]
+	if strings.Contains(sheetCSV, ","+hostileName) || strings.Contains(sheetCSV, `,"`+hostileName) || !strings.Contains(sheetCSV, ",'"+hostileName) {
+		t.Errorf("the CSV export does not keep the name a spreadsheet formula would be as text:\n%s", sheetCSV)
 	}
 	for _, l := range learners {
 		for _, f := range []string{"json", "junit", "github-classroom"} {
 			leaving = append(leaving, [2]string{l.slug + "'s report --format " + f, l.ok("report", "--format", f)})
+		}
+	}
+	// Each document is what its format's readers take.
+	for _, doc := range leaving {
+		var err error
+		switch {
+		case strings.HasSuffix(doc[0], "csv"):
+			var records [][]string
+			records, err = csv.NewReader(strings.NewReader(doc[1])).ReadAll()
+			if err == nil && len(records) != 1+len(learners)*len(course.Steps()) {
+				err = fmt.Errorf("%d records, want a header and a row per learner and step", len(records))
+			}
+		case strings.HasSuffix(doc[0], "junit"):
+			d := xml.NewDecoder(strings.NewReader(doc[1]))
+			for err == nil {
+				_, err = d.Token()
+			}
+			if err == io.EOF {
+				err = nil
+			}
+		case strings.HasSuffix(doc[0], "github-classroom"):
+			var res struct {
+				Status   string
+				MaxScore int `json:"max_score"`
+				Tests    []struct{ Name, Status string }
+			}
+			err = json.Unmarshal([]byte(doc[1]), &res)
+			if err == nil && (res.Status != "fail" || res.MaxScore == 0 || len(res.Tests) != res.MaxScore) {
+				err = fmt.Errorf("status %q, %d points in %d tests: want a failing result of a course half done", res.Status, res.MaxScore, len(res.Tests))
+			}
+		default:
+			err = json.Unmarshal([]byte(doc[1]), new(report.Grades))
+		}
+		if err != nil {
+			t.Errorf("%s: %v\n%s", doc[0], err, doc[1])
 		}
 	}
 	// The server's grades, derived from the events, are the learners'
