@@ -238,13 +238,21 @@ func TestClassEndToEnd(t *testing.T) {
 
 	// Ada works on with the server away: every command works and says
 	// nothing of the class; the outbox keeps what she did.
-	ada.ok("show", "follow-newest")
-	ada.ok("hint", "follow-newest")
-	ada.ok("hint", "follow-newest")
-	ada.fails("answer", "teammate-image", ada.typed("wrong-answer-"))
-	ada.ok("skip", "scan-an-image")
-	ada.ok("show", "pin-exact")
-	grace.ok("hint", "teammate-image")
+	var away []string
+	away = append(away, ada.ok("show", "follow-newest"))
+	away = append(away, ada.ok("hint", "follow-newest"))
+	away = append(away, ada.ok("hint", "follow-newest"))
+	away = append(away, ada.fails("answer", "teammate-image", ada.typed("wrong-answer-")))
+	away = append(away, ada.ok("skip", "scan-an-image"))
+	away = append(away, ada.ok("show", "pin-exact"))
+	away = append(away, grace.ok("hint", "teammate-image"))
+	for _, out := range away {
+		for _, alarm := range []string{"class server", "deliver", "127.0.0.1", "connection refused", "error"} {
+			if strings.Contains(strings.ToLower(out), alarm) {
+				t.Errorf("a command with the server away says %q:\n%s", alarm, out)
+			}
+		}
+	}
 	for _, p := range <-burstDone {
 		t.Errorf("mal, while the server was killed: %s", p)
 	}
