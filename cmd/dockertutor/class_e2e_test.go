@@ -58,10 +58,13 @@ const hostileName = `=cmd|' /C calc'!A0<svg onload=alert(1)>`
 // with its own home, state, workspace and namespace on one daemon, and
 // the instructor's dashboard is open in headless Chromium. The learners
 // join and work; the page follows without a reload; the server is killed
-// mid-class and restarted on the same database while a learner works on,
-// and every event arrives once and in order; the exports, the reports,
-// the database and the learners' class folders hold no canary, no typed
-// answer and no workspace path; a learner leaves.
+// mid-class (kill -9, while a learner's commands deliver) and later
+// stopped (SIGTERM, while a learner works in her open tutor), restarted
+// each time on the same database and address, and every event arrives
+// once and in order; the class's grades agree with each learner's own
+// report; the exports, the reports, the database and the learners' class
+// folders hold no canary, no typed answer and no workspace path; a
+// learner leaves, and her tutor reports no more.
 func TestClassEndToEnd(t *testing.T) {
 	if _, err := exec.LookPath("dockertutor"); err != nil {
 		t.Skip("the dockertutor command is not on PATH (run through go test)")
