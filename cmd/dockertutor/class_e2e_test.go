@@ -135,15 +135,7 @@ func TestClassEndToEnd(t *testing.T) {
 		}
 		b.noMarkup()
 		// The readiness view has each machine, as the join reported it.
-		b.click(`nav a[data-show="readiness"]`)
-		for _, l := range learners {
-			wantText := "does not answer"
-			if r := l.readiness(); r.Docker {
-				wantText = r.Version
-			}
-			b.waitFor(l.slug+"'s machine in the readiness view", `(document.querySelector('#view-readiness tr[data-learner="`+l.id+`"]')?.textContent ?? '').includes(`+jsQuote(wantText)+`)`)
-		}
-		b.click(`nav a[data-show="room"]`)
+		b.readinessShows(learners)
 		b.eval(`window.dashboardMarker = 'kept', ''`)
 	}
 
@@ -297,6 +289,7 @@ func TestClassEndToEnd(t *testing.T) {
 		if m := b.eval(`String(window.dashboardMarker)`); m != "kept" {
 			t.Errorf("the page reloaded across the restart (marker %q)", m)
 		}
+		b.readinessShows(learners) // what the machines reported survived the kill
 		for _, d := range b.dialogs() {
 			t.Errorf("a JavaScript dialog opened: %s", d)
 		}
@@ -1060,6 +1053,21 @@ func (b *dashBrowser) waitFor(what, expr string) {
 		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
 		b.t.Fatalf("%s: not on the page within %v (%v); it reads:\n%s", what, e2eLive, err, text)
 	}
+}
+
+// readinessShows opens the readiness view, waits for each learner's
+// machine as their join reported it, and goes back to the room.
+func (b *dashBrowser) readinessShows(learners []*e2eLearner) {
+	b.t.Helper()
+	b.click(`nav a[data-show="readiness"]`)
+	for _, l := range learners {
+		want := "does not answer"
+		if r := l.readiness(); r.Docker {
+			want = r.Version
+		}
+		b.waitFor(l.slug+"'s machine in the readiness view", `(document.querySelector('#view-readiness tr[data-learner="`+l.id+`"]')?.textContent ?? '').includes(`+jsQuote(want)+`)`)
+	}
+	b.click(`nav a[data-show="room"]`)
 }
 
 func (b *dashBrowser) click(sel string) { b.t.Helper(); b.do(chromedp.Click(chromedp.CSS(sel))) }
