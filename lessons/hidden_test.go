@@ -66,6 +66,9 @@ func TestTeammatePackLoads(t *testing.T) {
 		if !ok || ch.Spec.(*AnswerValue).Of != id {
 			t.Errorf("answer value %s has no answer.value check of its own: %+v", id, ch)
 		}
+		if want := "the " + id; ch.Name() != want {
+			t.Errorf("answer value %s's check is named %q, want the value's name %q", id, ch.Name(), want)
+		}
 	}
 	if _, ok := st.Check("answer"); ok {
 		t.Error("an expect: values answer has no whole-answer check")

@@ -457,7 +457,9 @@ func (l *loader) answerParts(file string, at int, s *Step) {
 		if x, err := Expand(p.Value, SampleValues()); err == nil && len(parseParts(x)) > 1 {
 			l.ps.add(file, at, "answer value %q: %q is typed as one word among the others, so it cannot hold spaces, commas or semicolons", p.ID, x)
 		}
-		s.Checks = append(s.Checks, Check{ID: p.ID, Type: "answer.value", Spec: &AnswerValue{Of: p.ID}, Line: at})
+		// The value's name is the check's title: the instructor's room
+		// names the value still missing, not the type's summary twice.
+		s.Checks = append(s.Checks, Check{ID: p.ID, Title: p.Name, Type: "answer.value", Spec: &AnswerValue{Of: p.ID}, Line: at})
 	}
 }
 

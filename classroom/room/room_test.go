@@ -242,6 +242,16 @@ func TestReadinessAndGrades(t *testing.T) {
 	if len(rows) != 4 {
 		t.Fatalf("%d rows, want one per step", len(rows))
 	}
+	// A read step opened twice: the tutor records each opening as a
+	// passing check, so the learner's report has two tries; so does the
+	// class's.
+	read := NewTrace(learner("cy"))
+	for _, e := range events(opened("intro"), opened("build"), opened("intro")) {
+		read.Apply(c, e)
+	}
+	if got := Grades(c, []*Trace{read}, now)[0]; got.Status != "passed" || got.Attempts != 2 {
+		t.Errorf("intro opened twice: %+v, want passed in 2 tries", got)
+	}
 	intro, build, mount := rows[0], rows[1], rows[2]
 	if intro.Status != "" || intro.Attempts != 0 {
 		t.Errorf("intro %+v: never opened", intro)

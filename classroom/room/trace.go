@@ -94,7 +94,11 @@ func (t *Trace) Apply(c *lessons.Course, e wire.Event) {
 	switch e.Kind {
 	case wire.StepOpened:
 		if st.Kind == lessons.KindRead {
-			sp.pass(e.At) // a read step is done once opened, as in the tutor
+			// A read step is done once opened, as in the tutor, which
+			// records each opening as a passing check: the learner's own
+			// report counts it as a try, and so does the class's.
+			sp.pass(e.At)
+			sp.verdicts++
 		}
 	case wire.Verdict:
 		sp.verdicts++

@@ -26,7 +26,9 @@ import (
 type classServe struct {
 	cmd     *exec.Cmd
 	joinURL string
-	out     *syncBuffer
+	// dashboard is the instructor's link, token and all.
+	dashboard string
+	out       *syncBuffer
 }
 
 // syncBuffer is the server's output, written by one goroutine and read
@@ -52,7 +54,14 @@ func (s *syncBuffer) String() string {
 // main, which testscript put on PATH) and waits for its join command.
 func startClassServe(t *testing.T, env []string, db string) *classServe {
 	t.Helper()
-	cmd := exec.Command("dockertutor", "class", "serve", "--addr", "127.0.0.1:0", "--db", db)
+	return startClassServeAt(t, env, db, "127.0.0.1:0")
+}
+
+// startClassServeAt is startClassServe on a given address: a restarted
+// server must be where its learners joined it.
+func startClassServeAt(t *testing.T, env []string, db, addr string) *classServe {
+	t.Helper()
+	cmd := exec.Command("dockertutor", "class", "serve", "--addr", addr, "--db", db)
 	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -73,6 +82,9 @@ func startClassServe(t *testing.T, env []string, db string) *classServe {
 		s.out.WriteString(line + "\n")
 		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "dockertutor class join "); ok {
 			s.joinURL = strings.Fields(rest)[0]
+		}
+		if strings.Contains(line, "/?token=") {
+			s.dashboard = strings.TrimSpace(line)
 		}
 		if strings.HasPrefix(line, "Press Ctrl+C") {
 			break
