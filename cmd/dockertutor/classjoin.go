@@ -126,6 +126,14 @@ func (g *globals) joinClass(ctx context.Context, s *tutor.Session, address, name
 	if err := appendReadiness(ctx, box, s.Course, joinReadiness); err != nil {
 		fmt.Fprintln(g.io.Err, "dockertutor: warning: "+err.Error())
 	}
+	// The room shows the learner where they are from the start, not only
+	// once they open another step: joining opens the current step again,
+	// as the tutor does when it starts, and the session reports it.
+	if st := s.CurrentStep(p); st != nil && g.notHeld(s, st) == nil {
+		if _, _, err := s.Enter(st); err != nil {
+			fmt.Fprintln(g.io.Err, "dockertutor: warning: "+err.Error())
+		}
+	}
 	return present.JoinedClass(cmp.Or(class.Title, m.Title), m.Name), nil
 }
 

@@ -129,15 +129,16 @@ func TestClassJoinReportAndLeave(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(classDir, "membership.json")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("membership %v %v", fi, err)
 	}
-	if got := server.kinds(); len(got) != 1 || got[0] != "readiness:" {
-		t.Fatalf("after join the server holds %v, want the readiness", got)
+	// The learner's current step is the test pack's first not passed.
+	if got := strings.Join(server.kinds(), " "); got != "readiness: step-opened:fix" {
+		t.Fatalf("after join the server holds %v, want the readiness and where the learner is", got)
 	}
 
 	// A one-shot command reports and delivers before it exits.
 	if _, errs, code := cli.fixture("hint", "fix"); code != 0 {
 		t.Fatalf("hint: %d %s", code, errs)
 	}
-	if got := server.kinds(); strings.Join(got, " ") != "readiness: hint:fix" {
+	if got := server.kinds(); strings.Join(got, " ") != "readiness: step-opened:fix hint:fix" {
 		t.Fatalf("server holds %v", got)
 	}
 
@@ -147,20 +148,20 @@ func TestClassJoinReportAndLeave(t *testing.T) {
 	if _, errs, code := cli.fixture("hint", "fix"); code != 0 {
 		t.Fatalf("hint with the server away: %d %s", code, errs)
 	}
-	if got := server.kinds(); len(got) != 2 {
+	if got := server.kinds(); len(got) != 3 {
 		t.Fatalf("server holds %v", got)
 	}
 	server.setDown(false)
 	if _, errs, code := cli.fixture("list"); code != 0 {
 		t.Fatalf("list: %d %s", code, errs)
 	}
-	if got := server.kinds(); len(got) != 2 {
+	if got := server.kinds(); len(got) != 3 {
 		t.Fatalf("list, which reports nothing, delivered: the server holds %v", got)
 	}
 	if _, errs, code := cli.fixture("hint", "fix"); code != 0 {
 		t.Fatalf("hint: %d %s", code, errs)
 	}
-	if got := server.kinds(); strings.Join(got, " ") != "readiness: hint:fix hint:fix hint:fix" {
+	if got := server.kinds(); strings.Join(got, " ") != "readiness: step-opened:fix hint:fix hint:fix hint:fix" {
 		t.Fatalf("after the server came back it holds %v", got)
 	}
 
