@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,4 +123,23 @@ func TestAppendIgnoresDuplicatesAndRefusesGaps(t *testing.T) {
 	if err != nil || l.Acked != 3 || !bytes.Equal(l.TokenHash, h2[:]) || l.Name != "Bobby" {
 		t.Fatalf("join again: %+v, %v", l, err)
 	}
+}
+
+// Two servers on one database would each keep their own room in memory
+// and answer learners from it: the second must refuse, saying why, and
+// the first must carry on.
+func TestASecondOpenOfTheSameDatabaseIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "class.db")
+	s := open(t, path)
+	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "already") {
+		t.Fatalf("a second open: %v, want a refusal that says the database is in use", err)
+	}
+	if _, err := s.Class(context.Background()); !errors.Is(err, ErrNoClass) {
+		t.Fatalf("the first store after the refusal: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, path) // closed: free again
+	s.Close()
 }
