@@ -127,7 +127,7 @@ func (b *Box) Join(ctx context.Context, c *http.Client, link JoinLink, who Joine
 		return Membership{}, wire.ClassState{}, problemOf(resp)
 	}
 	var ans wire.JoinAnswer
-	if err := json.NewDecoder(io.LimitReader(resp.Body, wire.MaxBodyBytes)).Decode(&ans); err != nil || ans.Token == "" {
+	if err := json.NewDecoder(io.LimitReader(resp.Body, wire.MaxBodyBytes)).Decode(&ans); err != nil || ans.Token == "" || ans.Acked < 0 {
 		return Membership{}, wire.ClassState{}, fmt.Errorf("the class server at %s did not answer as a class server does (%v)", link.Server, err)
 	}
 	m := Membership{Server: link.Server, Token: ans.Token, Learner: learner, Name: name, Course: course,

@@ -222,6 +222,16 @@ func (s *Sender) deliver(ctx context.Context, heartbeat bool) (sent bool, retry 
 		if err := json.NewDecoder(io.LimitReader(resp.Body, wire.MaxBodyBytes)).Decode(&ack); err != nil {
 			return false, 0, s.trouble(d, Refused, "the class server's answer could not be read", err)
 		}
+		// The server can hold at most what it was sent. An acked past that
+		// (or below zero) is a server with a bug or not a class server:
+		// believing it would compact away events nobody holds.
+		top := d.Acked
+		if len(events) > 0 {
+			top = max(top, events[len(events)-1].Seq)
+		}
+		if ack.Acked < 0 || ack.Acked > top {
+			return false, 0, s.trouble(d, Refused, fmt.Sprintf("the class server says it holds report %d, but only reports up to %d were sent", ack.Acked, top), nil)
+		}
 		// A 409 says where the server is; the next batch starts after it.
 		moved := ack.Acked != d.Acked
 		d.Acked, d.Class, d.Trouble, d.Detail, d.Since = ack.Acked, ack.Class, "", "", time.Time{}

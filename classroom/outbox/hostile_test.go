@@ -1,0 +1,98 @@
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/dockertutor/dockertutor/classroom/wire"
+)
+
+// hostile is a class server that lets anyone join and answers every batch
+// with answer: a server with a bug, or one that is not a class server.
+func hostile(t *testing.T, answer http.HandlerFunc) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v1/join", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(wire.JoinAnswer{Token: "token-x", Class: wire.ClassState{Title: "Tuesday"}})
+	})
+	mux.HandleFunc("POST /api/v1/events", answer)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func joinHostile(t *testing.T, srv *httptest.Server) *Box {
+	t.Helper()
+	b := Open(t.TempDir())
+	link, err := ParseJoinURL(srv.URL + "/join/abc123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.Join(context.Background(), srv.Client(), link, Joiner{Name: "Ann", Learner: "ann-000001", Course: "docker-security"}); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// An answer that says the server holds events it was never sent (an
+// acked past the batch, or below zero) is not believed: the outbox keeps
+// every event the server does not hold, and says the server refused.
+func TestAnAckPastWhatWasSentDropsNothing(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		status int
+		acked  int64
+	}{
+		{"200 past the batch", 200, 1_000_000},
+		{"409 far ahead", 409, 1 << 62},
+		{"409 below zero", 409, -5},
+		{"200 below zero", 200, -1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(c.status)
+				json.NewEncoder(w).Encode(wire.Ack{Acked: c.acked})
+			})
+			b := joinHostile(t, srv)
+			appendSteps(t, b, 3, "s")
+			if n, _ := b.NewSender(nil, testTiming()).DeliverNow(context.Background()); n != 3 {
+				t.Fatalf("waiting %d after acked %d: want the 3 events kept", n, c.acked)
+			}
+			st, _, err := b.Status()
+			if err != nil || st.Delivery.Trouble != Refused || st.Delivery.Acked != 0 {
+				t.Fatalf("status %+v %v", st.Delivery, err)
+			}
+			// A right answer later delivers them, from seq 1.
+			if got := seqsOf(t, b); len(got) != 3 || got[0] != 1 {
+				t.Fatalf("outbox %v", got)
+			}
+		})
+	}
+}
+
+// A join answer with no token, or an acked below zero, is not a class
+// server's: nothing is saved, and the learner is told.
+func TestAJoinAnswerThatIsNotAClassServersIsRefused(t *testing.T) {
+	for _, ans := range []wire.JoinAnswer{{Token: ""}, {Token: "t", Acked: -3}} {
+		mux := http.NewServeMux()
+		mux.HandleFunc("POST /api/v1/join", func(w http.ResponseWriter, r *http.Request) { json.NewEncoder(w).Encode(ans) })
+		srv := httptest.NewServer(mux)
+		b := Open(t.TempDir())
+		link, _ := ParseJoinURL(srv.URL + "/join/abc123")
+		_, _, err := b.Join(context.Background(), srv.Client(), link, Joiner{Name: "Ann", Learner: "ann-000001", Course: "docker-security"})
+		srv.Close()
+		if err == nil || !strings.Contains(err.Error(), "did not answer as a class server does") {
+			t.Errorf("%+v: %v", ans, err)
+		}
+		if _, ok, _ := b.Membership(); ok {
+			t.Errorf("%+v: a membership was saved", ans)
+		}
+	}
+}
+
+var _ atomic.Int64
