@@ -96,3 +96,63 @@ func TestAJoinAnswerThatIsNotAClassServersIsRefused(t *testing.T) {
 }
 
 var _ atomic.Int64
+
+// The sender follows no redirect: the learner's token goes to the server
+// they joined and nowhere else (Go keeps the Authorization header on a
+// redirect to the same host name, whatever the port), and an event
+// batch is never posted twice on one delivery.
+func TestARedirectIsNotFollowedAndTheTokenStaysHome(t *testing.T) {
+	var leaked atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			leaked.Add(1)
+		}
+		json.NewEncoder(w).Encode(wire.Ack{Acked: 3})
+	}))
+	t.Cleanup(other.Close)
+	srv := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/api/v1/events", http.StatusTemporaryRedirect)
+	})
+	b := joinHostile(t, srv)
+	appendSteps(t, b, 3, "s")
+	n, _ := b.NewSender(nil, testTiming()).DeliverNow(context.Background())
+	if leaked.Load() > 0 {
+		t.Errorf("the token reached another server %d times", leaked.Load())
+	}
+	if n != 3 {
+		t.Errorf("waiting %d: a redirect delivered nothing", n)
+	}
+	if st, _, _ := b.Status(); st.Delivery.Trouble != Refused {
+		t.Errorf("trouble %q, want refused", st.Delivery.Trouble)
+	}
+}
+
+// What the server says of the class is shown in the learner's terminal:
+// it is cleaned when it arrives, as the join's title is, so that no
+// escape sequence or line break reaches the screen, and a held lesson
+// that is not an id is no lesson.
+func TestTheClassStateIsCleanedOnArrival(t *testing.T) {
+	dirty := wire.ClassState{Title: "Tue\x1b[2J\x1b]0;owned\x07sday", Message: "look\nhere\x1b[31m\u202e now", HoldLesson: "../\x1b[2J"}
+	srv := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(wire.Ack{Acked: 0, Class: dirty})
+	})
+	b := joinHostile(t, srv)
+	if _, err := b.NewSender(nil, testTiming()).DeliverNow(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s := b.NewSender(nil, testTiming())
+	if _, _, err := s.deliver(context.Background(), true); err != nil {
+		t.Fatal(err)
+	}
+	st, _, err := b.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := st.Delivery.Class
+	if strings.ContainsAny(c.Title+c.Message+c.HoldLesson, "\x1b\x07\n\u202e") || c.HoldLesson != "" {
+		t.Fatalf("class state kept as sent: %+v", c)
+	}
+	if c.Title != "Tue[2J]0;ownedsday" || c.Message != "look here[31m now" {
+		t.Fatalf("class state %+v", c)
+	}
+}

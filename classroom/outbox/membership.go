@@ -130,8 +130,9 @@ func (b *Box) Join(ctx context.Context, c *http.Client, link JoinLink, who Joine
 	if err := json.NewDecoder(io.LimitReader(resp.Body, wire.MaxBodyBytes)).Decode(&ans); err != nil || ans.Token == "" || ans.Acked < 0 {
 		return Membership{}, wire.ClassState{}, fmt.Errorf("the class server at %s did not answer as a class server does (%v)", link.Server, err)
 	}
+	ans.Class = cleanState(ans.Class)
 	m := Membership{Server: link.Server, Token: ans.Token, Learner: learner, Name: name, Course: course,
-		Title: wire.CleanMessage(ans.Class.Title), JoinedAt: time.Now().UTC()}
+		Title: ans.Class.Title, JoinedAt: time.Now().UTC()}
 	if err := b.startAfter(ans.Acked, ans.Class); err != nil {
 		return m, ans.Class, err
 	}

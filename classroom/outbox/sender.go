@@ -64,7 +64,23 @@ type Sender struct {
 func Client(t Timing) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil
-	return &http.Client{Transport: tr, Timeout: t.Request}
+	return &http.Client{Transport: tr, Timeout: t.Request, CheckRedirect: noRedirect}
+}
+
+// noRedirect answers a redirect with itself: a class server never
+// redirects its API, and Go would carry the learner's token along to
+// another port of the same host.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// cleanState is the class's state as the server said it, made safe to
+// show in a terminal: the title and message one line of printable text
+// (no escape sequences, no bidi overrides), a held lesson an id or none.
+func cleanState(c wire.ClassState) wire.ClassState {
+	c.Title, c.Message = wire.CleanMessage(c.Title), wire.CleanMessage(c.Message)
+	if wire.ValidID(c.HoldLesson) != nil {
+		c.HoldLesson = ""
+	}
+	return c
 }
 
 // NewSender returns the sender of b's outbox; client nil is Client(t).
@@ -234,7 +250,7 @@ func (s *Sender) deliver(ctx context.Context, heartbeat bool) (sent bool, retry 
 		}
 		// A 409 says where the server is; the next batch starts after it.
 		moved := ack.Acked != d.Acked
-		d.Acked, d.Class, d.Trouble, d.Detail, d.Since = ack.Acked, ack.Class, "", "", time.Time{}
+		d.Acked, d.Class, d.Trouble, d.Detail, d.Since = ack.Acked, cleanState(ack.Class), "", "", time.Time{}
 		d.LastContact = s.now().UTC()
 		if err := s.box.writeDelivery(d); err != nil {
 			return false, 0, err
