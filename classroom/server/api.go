@@ -138,19 +138,19 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	now := s.opts.Now()
 	// An event's time is the learner's clock, which may be days off or
 	// lie: it is taken as no later than the event arrived and no earlier
-	// than the learner joined, so that it can neither hide a stuck
-	// learner nor make one stuck at once, nor put years in a grade sheet.
-	// Events kept offline after joining keep their times.
+	// than the class began, so that it can neither hide a stuck learner
+	// nor put years in a grade sheet. Events kept offline keep their
+	// times.
 	s.mu.Lock()
-	joined := s.traces[id].Learner.Joined
+	began := s.class.Created
 	s.mu.Unlock()
 	for i := range batch.Events {
 		e := &batch.Events[i]
 		if e.At.After(now) {
 			e.At = now
 		}
-		if e.At.Before(joined) {
-			e.At = joined
+		if e.At.Before(began) {
+			e.At = began
 		}
 	}
 	stored, acked, err := s.store.Append(r.Context(), id, batch.Events, now)

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,11 +26,11 @@ func (c *clock) add(d time.Duration) {
 // A learner's clock is theirs: one set days ahead or years behind (or a
 // tutor that lies) must not hide a stuck learner, mark one stuck at once,
 // or put years into the grade sheet's time on a step. The server takes an
-// event's time as no later than it arrived and no earlier than the
-// learner joined.
+// event's time as no later than it arrived and no earlier than the class
+// began.
 func TestEventTimesAreClampedToWhenTheyCouldHaveHappened(t *testing.T) {
-	clk := &clock{now: time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC)}
-	c := newClass(t, Options{Now: clk.Now})
+	clk := &clock{now: time.Now().UTC()}
+	c := newClass(t, Options{Now: clk.Now}) // the class begins now
 	ahead := c.join("ann-1", "Ann")
 	behind := c.join("bob-1", "Bob")
 
@@ -52,5 +54,41 @@ func TestEventTimesAreClampedToWhenTheyCouldHaveHappened(t *testing.T) {
 		if r.Step == "build" && (r.TimeOnStep < 10*time.Minute || r.TimeOnStep > 12*time.Minute) {
 			t.Errorf("%s: time on the step %v, want about 11 min", r.Learner, r.TimeOnStep)
 		}
+	}
+}
+
+// A form the server cannot read (past its bound, or badly encoded) is
+// refused and changes nothing: it used to read as an empty field, which
+// cleared the message or the hold.
+func TestAnUnreadableFormChangesNothing(t *testing.T) {
+	c := newClass(t, Options{})
+	if resp, body := c.do("POST", "/api/v1/message", c.instructor, wire.Message{Text: "Back at 10:30"}); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if resp, body := c.do("POST", "/api/v1/hold", c.instructor, wire.Hold{Lesson: "basics"}); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	cookie := &http.Cookie{Name: cookieName, Value: c.instructor}
+	for _, f := range []struct{ path, body string }{
+		{"/message", "text=" + strings.Repeat("A", 10<<10) + "%0A%3Cb%3Ex"},
+		{"/message", "text=%zz"},
+		{"/hold", "lesson=" + strings.Repeat("b", 10<<10)},
+		{"/hold", "lesson=%"},
+	} {
+		req, _ := http.NewRequest("POST", c.http.URL+f.path, strings.NewReader(f.body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		req.AddCookie(cookie)
+		resp, err := noRedirects.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 400 && resp.StatusCode != 413 {
+			t.Errorf("%s with %.20q…: %d, want 400 or 413", f.path, f.body, resp.StatusCode)
+		}
+	}
+	if r := c.srv.Room(); r.Class.Message != "Back at 10:30" || r.Class.HoldLesson != "basics" {
+		t.Errorf("after unreadable forms: message %q, hold %q", r.Class.Message, r.Class.HoldLesson)
 	}
 }
