@@ -158,6 +158,19 @@ func (s *Server) cookieOnly(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+		// Read the form here: a body past the bound or badly encoded
+		// would otherwise read as empty fields, and an empty message or
+		// hold clears it.
+		if err := r.ParseForm(); err != nil {
+			code, say := http.StatusBadRequest, "The form could not be read: nothing changed."
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				code, say = http.StatusRequestEntityTooLarge, "The form is too long: nothing changed."
+			}
+			pageHeaders(w)
+			s.page(w, code, "error", say)
+			return
+		}
 		h(w, r)
 	}
 }
