@@ -70,6 +70,25 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusConflict, "this class runs the course %q, and your tutor runs %q: start the tutor with the class's course", cls.Course, req.Course)
 		return
 	}
+	// A learner's id is no secret (it names their images and containers
+	// on a shared daemon): joining as someone who is in the class takes
+	// their token, which their tutor shows when it joins again. Without
+	// it, the join waits until they are offline (a new machine, a
+	// reinstall), so that the code and an id do not take over the place
+	// of someone at work.
+	s.mu.Lock()
+	t, known := s.traces[req.Learner]
+	online := known && s.opts.Now().Sub(t.Learner.LastSeen) < room.OnlineWithin
+	s.mu.Unlock()
+	if known {
+		if own, _ := s.learnerOf(bearer(r)); own != req.Learner {
+			if online {
+				problem(w, http.StatusConflict, "the learner %s is in this class and reporting from another tutor right now: if that is you, run `dockertutor class leave` there, or wait a minute and join again", req.Learner)
+				return
+			}
+			s.opts.Log.Warn("joined again without the learner's token", "learner", req.Learner, "from", remoteIP(r))
+		}
+	}
 	token := NewToken()
 	l, err := s.store.Join(r.Context(), req.Learner, name, HashToken(token), s.opts.Now())
 	if err != nil {

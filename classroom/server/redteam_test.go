@@ -1,12 +1,14 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/dockertutor/dockertutor/classroom/room"
 	"github.com/dockertutor/dockertutor/classroom/wire"
 )
 
@@ -90,5 +92,44 @@ func TestAnUnreadableFormChangesNothing(t *testing.T) {
 	}
 	if r := c.srv.Room(); r.Class.Message != "Back at 10:30" || r.Class.HoldLesson != "basics" {
 		t.Errorf("after unreadable forms: message %q, hold %q", r.Class.Message, r.Class.HoldLesson)
+	}
+}
+
+// Learner ids are not secret (they name a learner's images and
+// containers on a shared daemon), so the class code and someone's id must
+// not be enough to take over their place in the class while they work:
+// a tutor joining again shows the token it has; one without it is turned
+// away while the learner is online, and let in once they are not (a new
+// machine, a reinstall).
+func TestJoiningAsSomeoneOnlineNeedsTheirToken(t *testing.T) {
+	clk := &clock{now: time.Now().UTC()}
+	c := newClass(t, Options{Now: clk.Now})
+	ann := c.join("ann-1", "Ann")
+	if code, _, body := c.post(ann, batch(at(1, wire.StepOpened, "intro"))); code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	req := wire.JoinRequest{Code: c.code, Name: "Mallory", Learner: "ann-1", Course: "test-course"}
+	resp, body := c.do("POST", "/api/v1/join", "", req)
+	if resp.StatusCode != 409 || !strings.Contains(string(body), "another") {
+		t.Fatalf("a join as someone online, without their token: %d %s", resp.StatusCode, body)
+	}
+	if code, _, _ := c.post(ann, batch()); code != 200 {
+		t.Errorf("Ann's token after the refused join: %d", code)
+	}
+	if l := c.learner("ann-1"); l.Name != "Ann" {
+		t.Errorf("the refused join renamed her: %q", l.Name)
+	}
+	// Ann's own tutor joins again with her token: a new one, the same learner.
+	req.Name = "Ann B."
+	resp, body = c.do("POST", "/api/v1/join", ann, req)
+	var a wire.JoinAnswer
+	if resp.StatusCode != 200 || json.Unmarshal(body, &a) != nil || a.Acked != 1 {
+		t.Fatalf("joining again with her token: %d %s", resp.StatusCode, body)
+	}
+	// Once she is offline, a tutor without her token (her new laptop) joins.
+	clk.add(room.OnlineWithin + time.Second)
+	req.Name = "Ann C."
+	if resp, body := c.do("POST", "/api/v1/join", "", req); resp.StatusCode != 200 {
+		t.Fatalf("joining again once offline: %d %s", resp.StatusCode, body)
 	}
 }
