@@ -156,3 +156,30 @@ func TestTheClassStateIsCleanedOnArrival(t *testing.T) {
 		t.Fatalf("class state %+v", c)
 	}
 }
+
+// A tutor joining its class again shows the token it has, so that the
+// server knows it is the same learner and not someone using their id;
+// the token goes to that class server only, never to another one.
+func TestJoiningAgainShowsTheTokenToTheSameServerOnly(t *testing.T) {
+	var got []string
+	answer := func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Header.Get("Authorization"))
+		json.NewEncoder(w).Encode(wire.JoinAnswer{Token: "token-x", Class: wire.ClassState{Title: "Tuesday"}})
+	}
+	one, other := http.NewServeMux(), http.NewServeMux()
+	one.HandleFunc("POST /api/v1/join", answer)
+	other.HandleFunc("POST /api/v1/join", answer)
+	s1, s2 := httptest.NewServer(one), httptest.NewServer(other)
+	t.Cleanup(s1.Close)
+	t.Cleanup(s2.Close)
+	b := Open(t.TempDir())
+	for _, srv := range []*httptest.Server{s1, s1, s2} {
+		link, _ := ParseJoinURL(srv.URL + "/join/abc123")
+		if _, _, err := b.Join(context.Background(), srv.Client(), link, Joiner{Name: "Ann", Learner: "ann-000001", Course: "docker-security"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []string{"", "Bearer token-x", ""}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("Authorization on the three joins: %q, want %q", got, want)
+	}
+}
