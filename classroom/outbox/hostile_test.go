@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -181,5 +183,33 @@ func TestJoiningAgainShowsTheTokenToTheSameServerOnly(t *testing.T) {
 	}
 	if want := []string{"", "Bearer token-x", ""}; strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("Authorization on the three joins: %q, want %q", got, want)
+	}
+}
+
+// delivery.json is a note of what the server acknowledged, and a corrupt
+// one (a disk fault, a hand edit) must not stop the tutor recording: new
+// events are still appended with the seqs that follow, and delivered once
+// the server answers, even after the outbox was compacted empty.
+func TestACorruptDeliveryFileLosesNoEvent(t *testing.T) {
+	f := newFakeClass(t)
+	b := joined(t, f, "ko-000001")
+	appendSteps(t, b, compactAfter+10, "s")
+	if n, err := b.NewSender(nil, testTiming()).DeliverNow(context.Background()); err != nil || n != 0 {
+		t.Fatalf("waiting %d %v", n, err)
+	}
+	if err := os.WriteFile(b.path(deliveryFile), []byte("{\"acked\": 12\x00garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Append(opened("after")); err != nil {
+		t.Fatalf("an event after delivery.json broke: %v", err)
+	}
+	if _, ok, err := b.Status(); !ok || err != nil {
+		t.Errorf("status with a corrupt delivery.json: %v %v", ok, err)
+	}
+	if n, err := b.NewSender(nil, testTiming()).DeliverNow(context.Background()); err != nil || n != 0 {
+		t.Fatalf("waiting %d %v", n, err)
+	}
+	if got := f.heldSeqs("token-ko-000001"); !slices.Equal(got, upTo(compactAfter+11)) {
+		t.Fatalf("the server holds %d events up to %d, want %d", len(got), got[len(got)-1], compactAfter+11)
 	}
 }

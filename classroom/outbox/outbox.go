@@ -229,6 +229,7 @@ func (b *Box) compact(acked int64, force bool) error {
 		return err
 	}
 	var keep bytes.Buffer
+	var last []byte // the last delivered event, kept
 	dropped := 0
 	for line := range bytes.Lines(data) {
 		var e wire.Event
@@ -237,7 +238,10 @@ func (b *Box) compact(acked int64, force bool) error {
 			continue
 		}
 		if e.Seq <= acked {
-			dropped++
+			if last != nil {
+				dropped++
+			}
+			last = line
 			continue
 		}
 		keep.Write(line)
@@ -245,7 +249,10 @@ func (b *Box) compact(acked int64, force bool) error {
 	if dropped == 0 || (!force && dropped < compactAfter) {
 		return nil
 	}
-	return writeFileAtomic(b.path(outboxFile), keep.Bytes())
+	// The last delivered event stays (readEvents passes over it): the
+	// outbox itself then says which seq it gave out last, and the next
+	// append follows it even when delivery.json cannot be read.
+	return writeFileAtomic(b.path(outboxFile), append(last, keep.Bytes()...))
 }
 
 // writeFileAtomic replaces name with data, so that a crash leaves the old
