@@ -40,7 +40,9 @@ func remoteIP(r *http.Request) string {
 }
 
 func (s *Server) join(w http.ResponseWriter, r *http.Request) {
-	if ok, wait := s.joinLimit.allow(remoteIP(r), s.opts.Now()); !ok {
+	// An address that spent its budget on wrong codes waits; a right code
+	// spends nothing, so that a lab behind one NAT address joins at once.
+	if ok, wait := s.joinLimit.check(remoteIP(r), s.opts.Now()); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
 		problem(w, http.StatusTooManyRequests, "too many attempts to join from this address: try again in a few seconds")
 		return
@@ -54,6 +56,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 	cls := s.class
 	s.mu.Unlock()
 	if subtle.ConstantTimeCompare([]byte(req.Code), []byte(cls.Code)) != 1 {
+		s.joinLimit.allow(remoteIP(r), s.opts.Now())
 		problem(w, http.StatusForbidden, "wrong class code: copy the join command the instructor shows")
 		return
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/subtle"
 	"embed"
 	"errors"
 	"fmt"
@@ -124,8 +125,9 @@ func (s *Server) page(w http.ResponseWriter, code int, name string, data any) {
 
 func (s *Server) joinPage(w http.ResponseWriter, r *http.Request) {
 	pageHeaders(w)
-	// The page tells a right code from a wrong one: as limited as joining.
-	if ok, wait := s.joinLimit.allow(remoteIP(r), s.opts.Now()); !ok {
+	// The page tells a right code from a wrong one: as limited as joining
+	// (a wrong code spends the address's budget, a right one does not).
+	if ok, wait := s.joinLimit.check(remoteIP(r), s.opts.Now()); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
 		s.page(w, http.StatusTooManyRequests, "error", "Too many tries from this address: wait a few seconds.")
 		return
@@ -136,7 +138,10 @@ func (s *Server) joinPage(w http.ResponseWriter, r *http.Request) {
 	data := struct {
 		Title, Command string
 		Known          bool
-	}{Title: title, Known: r.PathValue("code") == code}
+	}{Title: title, Known: subtle.ConstantTimeCompare([]byte(r.PathValue("code")), []byte(code)) == 1}
+	if !data.Known {
+		s.joinLimit.allow(remoteIP(r), s.opts.Now())
+	}
 	if data.Known {
 		data.Command = "dockertutor class join " + s.opts.JoinURL + " --name \"Your name\""
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -131,5 +132,30 @@ func TestJoiningAsSomeoneOnlineNeedsTheirToken(t *testing.T) {
 	req.Name = "Ann C."
 	if resp, body := c.do("POST", "/api/v1/join", "", req); resp.StatusCode != 200 {
 		t.Fatalf("joining again once offline: %d %s", resp.StatusCode, body)
+	}
+}
+
+// A lab of many machines behind one address (a NAT) joins with the right
+// code as often as it needs: only wrong codes spend the address's join
+// budget, so that a guesser is slowed down and the lab is not.
+func TestOnlyWrongCodesSpendTheJoinBudget(t *testing.T) {
+	c := newClass(t, Options{JoinRate: 0.01, JoinBurst: 3})
+	for i := range 20 {
+		c.join(fmt.Sprintf("lab-%d", i), fmt.Sprintf("Machine %d", i))
+		if resp, _ := c.do("GET", "/join/"+c.code, "", nil); resp.StatusCode != 200 {
+			t.Fatalf("the join page of the right code, %d times: %d", i+1, resp.StatusCode)
+		}
+	}
+	for i := range 3 {
+		if resp, _ := c.do("POST", "/api/v1/join", "", wire.JoinRequest{Code: fmt.Sprintf("GUESS%03d", i)}); resp.StatusCode != 403 {
+			t.Fatalf("guess %d: %d, want 403", i+1, resp.StatusCode)
+		}
+	}
+	resp, _ := c.do("POST", "/api/v1/join", "", wire.JoinRequest{Code: c.code, Name: "Late", Learner: "late-1", Course: "test-course"})
+	if resp.StatusCode != 429 {
+		t.Errorf("after the budget went on guesses: %d, want 429 (an address that guessed waits)", resp.StatusCode)
+	}
+	if resp, _ := c.do("GET", "/join/GUESS999", "", nil); resp.StatusCode != 429 {
+		t.Errorf("the join page after the guesses: %d, want 429", resp.StatusCode)
 	}
 }
