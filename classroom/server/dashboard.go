@@ -21,6 +21,10 @@ import (
 //go:embed web
 var web embed.FS
 
+// maxStreams bounds the live streams open at once: a few dashboards (a
+// projector, a laptop, an assistant's) and scripts reading the room.
+const maxStreams = 32
+
 // cookieName holds the instructor's token once the dashboard's URL was
 // opened: HttpOnly, SameSite=Strict, so that the token leaves the address
 // bar and no other site's page can use it.
@@ -223,6 +227,16 @@ func (s *Server) settingsForm(w http.ResponseWriter, r *http.Request) {
 // heartbeat. ?format=json streams the Room document instead of the page's
 // fragment.
 func (s *Server) live(w http.ResponseWriter, r *http.Request) {
+	// Each stream holds a connection and a goroutine while it is open; a
+	// bound keeps a reconnect loop or a leaked token from holding every
+	// file descriptor the learners' requests need.
+	if s.streams.Add(1) > maxStreams {
+		s.streams.Add(-1)
+		w.Header().Set("Retry-After", "5")
+		problem(w, http.StatusServiceUnavailable, "%d live dashboards are open already: close one", maxStreams)
+		return
+	}
+	defer s.streams.Add(-1)
 	rc := http.NewResponseController(w)
 	// The server's read and write timeouts are for requests; a stream
 	// lives on, so each write gets its own deadline instead.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -158,4 +159,51 @@ func TestOnlyWrongCodesSpendTheJoinBudget(t *testing.T) {
 	if resp, _ := c.do("GET", "/join/GUESS999", "", nil); resp.StatusCode != 429 {
 		t.Errorf("the join page after the guesses: %d, want 429", resp.StatusCode)
 	}
+}
+
+// Each live stream holds a connection and a goroutine for as long as it
+// is open: a dashboard in a reconnect loop, or a leaked instructor token,
+// must not hold them until learners' requests find no file descriptor.
+// Past maxStreams, a stream is refused with a Retry-After; one that ends
+// frees its place.
+func TestLiveStreamsAreBounded(t *testing.T) {
+	c := newClass(t, Options{})
+	var cancels []context.CancelFunc
+	open := func() int {
+		ctx, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		req, _ := http.NewRequestWithContext(ctx, "GET", c.http.URL+"/live", nil)
+		req.Header.Set("Authorization", "Bearer "+c.instructor)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 200 {
+			resp.Body.Close()
+			cancel()
+			return resp.StatusCode
+		}
+		cancels = append(cancels, func() { cancel(); resp.Body.Close() })
+		return resp.StatusCode
+	}
+	for i := range maxStreams {
+		if code := open(); code != 200 {
+			t.Fatalf("stream %d: %d", i+1, code)
+		}
+	}
+	if code := open(); code != http.StatusServiceUnavailable {
+		t.Fatalf("stream %d: %d, want 503", maxStreams+1, code)
+	}
+	cancels[0]()
+	waitUntil(t, func() bool { return open() == 200 })
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatal("not within 5 s")
 }

@@ -120,6 +120,7 @@ type Server struct {
 	snap    atomic.Pointer[Snapshot]
 	subMu   sync.Mutex
 	subs    map[chan struct{}]struct{}
+	streams atomic.Int64 // live streams open
 
 	done      chan struct{}
 	closeOnce sync.Once
