@@ -297,9 +297,16 @@ func (e Event) Validate() error {
 	if len(e.Checks) > MaxChecks {
 		return fmt.Errorf("%d checks: at most %d", len(e.Checks), MaxChecks)
 	}
-	for _, c := range e.Checks {
+	for i, c := range e.Checks {
 		if err := ValidID(c.ID); err != nil {
 			return fmt.Errorf("check: %w", err)
+		}
+		// A step's check ids are unique: one named twice would count a
+		// learner twice among those a check fails for.
+		for _, d := range e.Checks[:i] {
+			if d.ID == c.ID {
+				return fmt.Errorf("check %s named twice in one verdict", c.ID)
+			}
 		}
 		if !outcomes[c.Outcome] {
 			return fmt.Errorf("check %s: unknown outcome %q", c.ID, c.Outcome)
