@@ -82,7 +82,12 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	t, known := s.traces[req.Learner]
 	online := known && s.opts.Now().Sub(t.Learner.LastSeen) < room.OnlineWithin
+	full := !known && len(s.traces) >= s.opts.MaxLearners
 	s.mu.Unlock()
+	if full {
+		problem(w, http.StatusForbidden, "the class is full: %d learners joined it, as many as it takes", s.opts.MaxLearners)
+		return
+	}
 	if known {
 		if own, _ := s.learnerOf(bearer(r)); own != req.Learner {
 			if online {
@@ -142,6 +147,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.inCourse(batch.Events); err != nil {
 		problem(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	// Seqs count a learner's events from 1 without gaps, so the last one
+	// bounds what the store keeps of them.
+	if n := len(batch.Events); n > 0 && batch.Events[n-1].Seq > s.opts.MaxEvents {
+		problem(w, http.StatusRequestEntityTooLarge, "the class keeps at most %d reports of one learner", s.opts.MaxEvents)
 		return
 	}
 

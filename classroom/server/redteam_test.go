@@ -207,3 +207,39 @@ func waitUntil(t *testing.T, cond func() bool) {
 	}
 	t.Fatal("not within 5 s")
 }
+
+// Anyone with the class code can join under new ids, and a learner's
+// token posts as many events as the rate allows: both are bounded, so that
+// the room and the database stay a class's size. A learner who joined
+// before still joins again when the class is full.
+func TestTheClassAndEachLearnersReportsAreBounded(t *testing.T) {
+	c := newClass(t, Options{MaxLearners: 3})
+	var ann string
+	for i := range 3 {
+		tok := c.join(fmt.Sprintf("l-%d", i), "L")
+		if i == 0 {
+			ann = tok
+		}
+	}
+	resp, body := c.do("POST", "/api/v1/join", "", wire.JoinRequest{Code: c.code, Name: "One more", Learner: "l-9", Course: "test-course"})
+	if resp.StatusCode != 403 || !strings.Contains(string(body), "full") {
+		t.Errorf("a join past the class's size: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = c.do("POST", "/api/v1/join", ann, wire.JoinRequest{Code: c.code, Name: "L", Learner: "l-0", Course: "test-course"})
+	if resp.StatusCode != 200 {
+		t.Errorf("a learner of the full class joining again: %d", resp.StatusCode)
+	}
+
+	d := newClass(t, Options{MaxEvents: 5})
+	bob := d.join("bob-1", "Bob")
+	if code, ack, body := d.post(bob, batch(at(1, wire.StepOpened, "intro"), at(2, wire.StepOpened, "build"), at(3, wire.StepOpened, "intro"))); code != 200 || ack.Acked != 3 {
+		t.Fatalf("%d %s", code, body)
+	}
+	code, _, said := d.post(bob, batch(at(4, wire.StepOpened, "build"), at(5, wire.StepOpened, "intro"), at(6, wire.StepOpened, "build")))
+	if code != 413 || !strings.Contains(said, "5") {
+		t.Errorf("events past the learner's bound: %d %s", code, said)
+	}
+	if code, ack, _ := d.post(bob, batch()); code != 200 || ack.Acked != 3 {
+		t.Errorf("after the refusal: %d acked %d, want 3 (nothing of the refused batch kept)", code, ack.Acked)
+	}
+}
