@@ -133,7 +133,15 @@ func (b *Box) Join(ctx context.Context, c *http.Client, link JoinLink, who Joine
 		return Membership{}, wire.ClassState{}, problemOf(resp)
 	}
 	var ans wire.JoinAnswer
-	if err := json.NewDecoder(io.LimitReader(resp.Body, wire.MaxBodyBytes)).Decode(&ans); err != nil || ans.Token == "" || ans.Acked < 0 {
+	err = json.NewDecoder(io.LimitReader(resp.Body, wire.MaxBodyBytes)).Decode(&ans)
+	switch {
+	case err != nil:
+	case ans.Token == "":
+		err = errors.New("no token")
+	case ans.Acked < 0:
+		err = fmt.Errorf("acked %d", ans.Acked)
+	}
+	if err != nil {
 		return Membership{}, wire.ClassState{}, fmt.Errorf("the class server at %s did not answer as a class server does (%v)", link.Server, err)
 	}
 	ans.Class = cleanState(ans.Class)
