@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver: the binary still cross-compiles
+	"modernc.org/sqlite" // the pure-Go SQLite driver: the binary still cross-compiles
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/dockertutor/dockertutor/classroom/wire"
 )
@@ -84,6 +85,10 @@ func Open(path string) (*SQLite, error) {
 		return nil, fmt.Errorf("class database %s is already open in another dockertutor (a `class serve` still running?): stop that one, or serve another --db", path)
 	}
 	s, err := openSQLite(path)
+	var serr *sqlite.Error
+	if errors.As(err, &serr) && (serr.Code()&0xff == sqlite3.SQLITE_NOTADB || serr.Code()&0xff == sqlite3.SQLITE_CORRUPT) {
+		err = fmt.Errorf("%w: the file is left as it is; serve another --db, or put back a copy of it", err)
+	}
 	if err != nil {
 		lock.Unlock()
 		return nil, err

@@ -143,3 +143,39 @@ func TestASecondOpenOfTheSameDatabaseIsRefused(t *testing.T) {
 	s = open(t, path) // closed: free again
 	s.Close()
 }
+
+// A database that is not one (garbage, a file cut in half) is refused
+// with what to do, and left exactly as it was: it may be all that is left
+// of a class.
+func TestACorruptDatabaseIsRefusedAndKept(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.db")
+	s := open(t, good)
+	if err := s.CreateClass(context.Background(), Class{Code: "ABCD2345", Title: "T", Course: "c", InstructorHash: []byte("h"), Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	whole, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{
+		"garbage": bytes.Repeat([]byte("not a database "), 5000),
+		"half":    whole[:len(whole)/2],
+	} {
+		path := filepath.Join(dir, name+".db")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, err := Open(path)
+		if err == nil {
+			st.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), "left as it is") {
+			t.Errorf("%s: %v, want a refusal that says the file is kept and what to do", name, err)
+		}
+		if after, _ := os.ReadFile(path); !bytes.Equal(after, data) {
+			t.Errorf("%s: the file changed", name)
+		}
+	}
+}
