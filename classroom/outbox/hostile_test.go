@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -211,5 +212,37 @@ func TestACorruptDeliveryFileLosesNoEvent(t *testing.T) {
 	}
 	if got := f.heldSeqs("token-ko-000001"); !slices.Equal(got, upTo(compactAfter+11)) {
 		t.Fatalf("the server holds %d events up to %d, want %d", len(got), got[len(got)-1], compactAfter+11)
+	}
+}
+
+// A learner who leaves and joins the same class again at once shows the
+// token they had: the server lets a learner who was online a moment ago
+// back in by it alone.
+func TestJoiningAgainAfterLeavingShowsTheOldToken(t *testing.T) {
+	var got []string
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v1/join", func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Header.Get("Authorization"))
+		json.NewEncoder(w).Encode(wire.JoinAnswer{Token: fmt.Sprintf("token-%d", len(got)), Class: wire.ClassState{Title: "Tuesday"}})
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	b := Open(t.TempDir())
+	link, _ := ParseJoinURL(srv.URL + "/join/abc123")
+	who := Joiner{Name: "Ann", Learner: "ann-000001", Course: "docker-security"}
+	if _, _, err := b.Join(context.Background(), srv.Client(), link, who); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Leave(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := b.Membership(); ok {
+		t.Fatal("still a member after leaving")
+	}
+	if _, _, err := b.Join(context.Background(), srv.Client(), link, who); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[1] != "Bearer token-1" {
+		t.Fatalf("Authorization on the two joins: %q", got)
 	}
 }

@@ -116,7 +116,11 @@ func (b *Box) Join(ctx context.Context, c *http.Client, link JoinLink, who Joine
 	// Joining the same class again as the same learner, the tutor shows
 	// the token it has: the server lets a learner who is online in by it
 	// alone, so that someone else cannot join under their id.
-	if old, ok, _ := b.Membership(); ok && old.Server == link.Server && old.Learner == learner && old.Token != "" {
+	old, ok, _ := b.Membership()
+	if !ok {
+		ok, _ = readJSON(b.path(leftFile), &old)
+	}
+	if ok && old.Server == link.Server && old.Learner == learner && old.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+old.Token)
 	}
 	resp, err := c.Do(req)
@@ -184,8 +188,9 @@ func (b *Box) startAfter(acked int64, class wire.ClassState) error {
 	return b.writeDelivery(d)
 }
 
-// Leave forgets the class: membership, outbox and delivery state go. It
-// returns how many events were never delivered.
+// Leave forgets the class: outbox and delivery state go, and the
+// membership is set aside (left.json) for its token only. It returns how
+// many events were never delivered.
 func (b *Box) Leave() (undelivered int, err error) {
 	undelivered, _ = b.Waiting()
 	b.mu.Lock()
@@ -194,7 +199,13 @@ func (b *Box) Leave() (undelivered int, err error) {
 		return undelivered, err
 	}
 	defer b.append.Unlock()
-	for _, name := range []string{membershipFile, outboxFile, deliveryFile, readinessFile} {
+	// The membership is kept aside, for its token: a learner who joins
+	// the same class again at once is let in by it (the server turns away
+	// a join without it while the learner was online a moment ago).
+	if err := os.Rename(b.path(membershipFile), b.path(leftFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return undelivered, err
+	}
+	for _, name := range []string{outboxFile, deliveryFile, readinessFile} {
 		if err := os.Remove(b.path(name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return undelivered, err
 		}

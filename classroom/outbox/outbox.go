@@ -37,6 +37,9 @@ const (
 	senderLockFile = "sender.lock"
 	deliveryFile   = "delivery.json"
 	readinessFile  = "readiness.json"
+	// leftFile is the membership of the class the learner left: joining
+	// it again shows its token (see Join).
+	leftFile = "left.json"
 )
 
 // compactAfter is how many delivered events the outbox keeps before it is
