@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -83,6 +84,12 @@ func Open(path string) (*SQLite, error) {
 		return nil, fmt.Errorf("class database %s: locking it: %w", path, err)
 	} else if !ok {
 		return nil, fmt.Errorf("class database %s is already open in another dockertutor (a `class serve` still running?): stop that one, or serve another --db", path)
+	}
+	// A new database is the owner's only (SQLite gives its -wal and -shm
+	// files the same mode): it holds learners' names and the class code,
+	// which lets anyone join. An empty file is a new database to SQLite.
+	if f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
 	}
 	s, err := openSQLite(path)
 	var serr *sqlite.Error

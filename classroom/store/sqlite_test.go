@@ -179,3 +179,23 @@ func TestACorruptDatabaseIsRefusedAndKept(t *testing.T) {
 		}
 	}
 }
+
+// The database holds learners' names and the class code, which lets
+// anyone join: other accounts on the instructor's machine do not read it.
+func TestANewDatabaseIsTheOwnersOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "class.db")
+	s := open(t, path)
+	defer s.Close()
+	if err := s.CreateClass(context.Background(), Class{Code: "ABCD2345", Title: "T", Course: "c", InstructorHash: []byte("h"), Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: mode %v, want the owner's only", filepath.Base(p), fi.Mode().Perm())
+		}
+	}
+}
