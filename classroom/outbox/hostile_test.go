@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/dockertutor/dockertutor/classroom/wire"
 )
@@ -244,5 +245,23 @@ func TestJoiningAgainAfterLeavingShowsTheOldToken(t *testing.T) {
 	}
 	if len(got) != 2 || got[1] != "Bearer token-1" {
 		t.Fatalf("Authorization on the two joins: %q", got)
+	}
+}
+
+// A Retry-After is honoured, up to a bound: a server (or something in its
+// place) that asks for a wait of years, or one past what a duration
+// holds, does not silence the tutor for good.
+func TestARetryAfterIsBounded(t *testing.T) {
+	for _, after := range []string{"999999999", "99999999999999999", "-5", "soon"} {
+		srv := hostile(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", after)
+			w.WriteHeader(http.StatusTooManyRequests)
+		})
+		b := joinHostile(t, srv)
+		appendSteps(t, b, 1, "s")
+		_, retry, _ := b.NewSender(nil, testTiming()).deliver(context.Background(), false)
+		if retry < time.Second || retry > maxRetryAfter {
+			t.Errorf("Retry-After %s: waits %v, want between 1 s and %v", after, retry, maxRetryAfter)
+		}
 	}
 }

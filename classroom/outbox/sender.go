@@ -25,6 +25,11 @@ import (
 // looked for. Tests shorten it; unset, a heartbeat is every 15 s.
 const HeartbeatEnv = "DOCKERTUTOR_CLASS_HEARTBEAT"
 
+// maxRetryAfter bounds the wait a server's 429 asks for: a class server
+// asks for seconds, and a wait of years (or one past what a duration
+// holds) would silence the tutor for good.
+const maxRetryAfter = 5 * time.Minute
+
 // Timing is how often the sender speaks and how long it waits.
 type Timing struct {
 	// Heartbeat is how often an empty batch asks for the class's state.
@@ -263,7 +268,7 @@ func (s *Sender) deliver(ctx context.Context, heartbeat bool) (sent bool, retry 
 		return len(events) > 0 && moved, 0, nil
 	case http.StatusTooManyRequests:
 		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-		retry = time.Duration(max(secs, 1)) * time.Second
+		retry = time.Duration(min(max(secs, 1), int(maxRetryAfter/time.Second))) * time.Second
 		d.LastContact = s.now().UTC()
 		return false, retry, s.trouble(d, SlowedDown, "", nil)
 	case http.StatusUnauthorized:
