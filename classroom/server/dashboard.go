@@ -301,9 +301,12 @@ func (s *Server) live(w http.ResponseWriter, r *http.Request) {
 func sseEvent(name string, id uint64, data []byte) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "event: %s\nid: %d\n", name, id)
-	for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+	// A CR ends a line in the stream as LF does: each one becomes a data
+	// line of its own, so that nothing in the data starts a field.
+	text := strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(string(data))
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
 		b.WriteString("data: ")
-		b.WriteString(strings.TrimSuffix(line, "\r"))
+		b.WriteString(line)
 		b.WriteByte('\n')
 	}
 	b.WriteByte('\n')

@@ -243,3 +243,15 @@ func TestTheClassAndEachLearnersReportsAreBounded(t *testing.T) {
 		t.Errorf("after the refusal: %d acked %d, want 3 (nothing of the refused batch kept)", code, ack.Acked)
 	}
 }
+
+// A carriage return ends a line in a server-sent event stream as a line
+// feed does: one inside the data (a name from a database edited by hand)
+// must not start a line of its own, such as a second event.
+func TestAnEventsDataCannotStartALine(t *testing.T) {
+	got := string(sseEvent("room", 7, []byte("<p>a\revent: forged\r\ndata: x\rid: 99\n<p>b")))
+	for _, line := range strings.FieldsFunc(got, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if !strings.HasPrefix(line, "data: ") && line != "event: room" && line != "id: 7" {
+			t.Errorf("a line of its own: %q in %q", line, got)
+		}
+	}
+}
