@@ -40,8 +40,8 @@ func remoteIP(r *http.Request) string {
 }
 
 func (s *Server) join(w http.ResponseWriter, r *http.Request) {
-	// An address that spent its budget on wrong codes waits; a right code
-	// spends nothing, so that a lab behind one NAT address joins at once.
+	// An address that spent its budget (on wrong codes and new learners)
+	// waits; a learner joining again spends nothing.
 	if ok, wait := s.joinLimit.check(remoteIP(r), s.opts.Now()); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
 		problem(w, http.StatusTooManyRequests, "too many attempts to join from this address: try again in a few seconds")
@@ -87,6 +87,16 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 	if full {
 		problem(w, http.StatusForbidden, "the class is full: %d learners joined it, as many as it takes", s.opts.MaxLearners)
 		return
+	}
+	// A new learner spends the address's join budget, as a wrong code
+	// does: a lab's machines join within its burst, and anyone making up
+	// learners is slowed down as a guesser is.
+	if !known {
+		if ok, wait := s.joinLimit.allow(remoteIP(r), s.opts.Now()); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+			problem(w, http.StatusTooManyRequests, "too many attempts to join from this address: try again in a few seconds")
+			return
+		}
 	}
 	if known {
 		if own, _ := s.learnerOf(bearer(r)); own != req.Learner {

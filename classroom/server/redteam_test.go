@@ -136,27 +136,44 @@ func TestJoiningAsSomeoneOnlineNeedsTheirToken(t *testing.T) {
 	}
 }
 
-// A lab of many machines behind one address (a NAT) joins with the right
-// code as often as it needs: only wrong codes spend the address's join
-// budget, so that a guesser is slowed down and the lab is not.
-func TestOnlyWrongCodesSpendTheJoinBudget(t *testing.T) {
-	c := newClass(t, Options{JoinRate: 0.01, JoinBurst: 3})
+// What an address's join budget is spent on: wrong codes (a guesser is
+// slowed down) and new learners (so is anyone filling the class with
+// made-up ones); a learner joining again and the join page of the right
+// code spend nothing, so that a lab behind one NAT address is not held up
+// by its own learners.
+func TestTheJoinBudget(t *testing.T) {
+	c := newClass(t, Options{JoinRate: 0.01, JoinBurst: 4})
+	ann := c.join("ann-1", "Ann")
 	for i := range 20 {
-		c.join(fmt.Sprintf("lab-%d", i), fmt.Sprintf("Machine %d", i))
+		resp, body := c.do("POST", "/api/v1/join", ann, wire.JoinRequest{Code: c.code, Name: "Ann", Learner: "ann-1", Course: "test-course"})
+		var a wire.JoinAnswer
+		if resp.StatusCode != 200 || json.Unmarshal(body, &a) != nil {
+			t.Fatalf("joining again, %d times: %d %s", i+1, resp.StatusCode, body)
+		}
+		ann = a.Token
 		if resp, _ := c.do("GET", "/join/"+c.code, "", nil); resp.StatusCode != 200 {
 			t.Fatalf("the join page of the right code, %d times: %d", i+1, resp.StatusCode)
 		}
 	}
 	for i := range 3 {
-		if resp, _ := c.do("POST", "/api/v1/join", "", wire.JoinRequest{Code: fmt.Sprintf("GUESS%03d", i)}); resp.StatusCode != 403 {
+		c.join(fmt.Sprintf("lab-%d", i), "Lab")
+	}
+	resp, _ := c.do("POST", "/api/v1/join", "", wire.JoinRequest{Code: c.code, Name: "One more", Learner: "lab-9", Course: "test-course"})
+	if resp.StatusCode != 429 {
+		t.Errorf("a fifth new learner from one address with a budget of 4: %d, want 429", resp.StatusCode)
+	}
+
+	d := newClass(t, Options{JoinRate: 0.01, JoinBurst: 3})
+	for i := range 3 {
+		if resp, _ := d.do("POST", "/api/v1/join", "", wire.JoinRequest{Code: fmt.Sprintf("GUESS%03d", i)}); resp.StatusCode != 403 {
 			t.Fatalf("guess %d: %d, want 403", i+1, resp.StatusCode)
 		}
 	}
-	resp, _ := c.do("POST", "/api/v1/join", "", wire.JoinRequest{Code: c.code, Name: "Late", Learner: "late-1", Course: "test-course"})
+	resp, _ = d.do("POST", "/api/v1/join", "", wire.JoinRequest{Code: d.code, Name: "Late", Learner: "late-1", Course: "test-course"})
 	if resp.StatusCode != 429 {
 		t.Errorf("after the budget went on guesses: %d, want 429 (an address that guessed waits)", resp.StatusCode)
 	}
-	if resp, _ := c.do("GET", "/join/GUESS999", "", nil); resp.StatusCode != 429 {
+	if resp, _ := d.do("GET", "/join/GUESS999", "", nil); resp.StatusCode != 429 {
 		t.Errorf("the join page after the guesses: %d, want 429", resp.StatusCode)
 	}
 }
