@@ -11,7 +11,10 @@
 //
 // The routes, all under /api/v1:
 //
-//	POST /join      JoinRequest  -> JoinAnswer  (the class code)
+//	POST /join      JoinRequest  -> JoinAnswer  (the class code; a tutor joining
+//	                                            again also shows its token as Bearer:
+//	                                            without it, a learner who is online
+//	                                            cannot be joined as, 409)
 //	POST /events    EventBatch   -> Ack         (Bearer: the learner's token)
 //	GET  /room                   -> Room        (Bearer: the instructor's token)
 //	GET  /export?format=csv|json|junit          (Bearer: the instructor's token)
