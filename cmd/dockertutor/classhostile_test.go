@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dockertutor/dockertutor/classroom/outbox"
 	"github.com/dockertutor/dockertutor/classroom/room"
 )
 
@@ -43,5 +44,23 @@ func TestACorruptInstructorFileSaysWhatToDo(t *testing.T) {
 	err := c.resolve()
 	if err == nil || !strings.Contains(err.Error(), "class serve") || !strings.Contains(err.Error(), "--url") {
 		t.Fatalf("%v", err)
+	}
+}
+
+// A membership file that cannot be read stops the reports: the learner is
+// told, and what to do, instead of the tutor going quiet.
+func TestAnUnreadableMembershipIsTold(t *testing.T) {
+	cli := newCLI(t)
+	server := newClassServer(t)
+	if _, errs, code := cli.fixture("class", "join", server.srv.URL+"/join/c0de", "--name", "Ada"); code != 0 {
+		t.Fatalf("join: %d %s", code, errs)
+	}
+	path := filepath.Join(os.Getenv("XDG_STATE_HOME"), "dockertutor", outbox.Folder, "membership.json")
+	if err := os.WriteFile(path, []byte("{garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := cli.fixture("hint", "fix")
+	if code != 0 || !strings.Contains(errs, "membership.json") || !strings.Contains(errs, "class join") {
+		t.Fatalf("hint with an unreadable membership: exit %d, %q", code, errs)
 	}
 }
