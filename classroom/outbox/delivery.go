@@ -1,6 +1,9 @@
 package outbox
 
 import (
+	"encoding/json"
+	"errors"
+	"os"
 	"time"
 
 	"github.com/dockertutor/dockertutor/classroom/wire"
@@ -40,10 +43,33 @@ type Delivery struct {
 	Since time.Time `json:"since,omitzero"`
 }
 
+// readDelivery reads how delivery stands. The file is only a note of
+// what the server acknowledged: one that cannot be read (a disk fault, a
+// hand edit) is rebuilt from the outbox, which holds every event after
+// the last acknowledged one and that one too (compact keeps it), so that
+// the tutor goes on recording. Events sent again that the server holds
+// already are ignored by it, and its answer puts the note right.
 func (b *Box) readDelivery() (Delivery, error) {
 	var d Delivery
-	_, err := readJSON(b.path(deliveryFile), &d)
-	return d, err
+	data, err := os.ReadFile(b.path(deliveryFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return d, nil
+	}
+	if err != nil {
+		return d, err
+	}
+	if json.Unmarshal(data, &d) == nil && d.Acked >= 0 {
+		return d, nil
+	}
+	es, err := b.readEvents(0, 1)
+	if err != nil {
+		return Delivery{}, err
+	}
+	d = Delivery{}
+	if len(es) > 0 {
+		d.Acked = es[0].Seq - 1
+	}
+	return d, nil
 }
 
 func (b *Box) writeDelivery(d Delivery) error { return writeJSON(b.path(deliveryFile), d) }

@@ -113,6 +113,16 @@ func (b *Box) Join(ctx context.Context, c *http.Client, link JoinLink, who Joine
 		return Membership{}, wire.ClassState{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	// Joining the same class again as the same learner, the tutor shows
+	// the token it has: the server lets a learner who is online in by it
+	// alone, so that someone else cannot join under their id.
+	old, ok, _ := b.Membership()
+	if !ok {
+		ok, _ = readJSON(b.path(leftFile), &old)
+	}
+	if ok && old.Server == link.Server && old.Learner == learner && old.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+old.Token)
+	}
 	resp, err := c.Do(req)
 	if err != nil {
 		// The url.Error repeats the method and address said already.
@@ -127,11 +137,20 @@ func (b *Box) Join(ctx context.Context, c *http.Client, link JoinLink, who Joine
 		return Membership{}, wire.ClassState{}, problemOf(resp)
 	}
 	var ans wire.JoinAnswer
-	if err := json.NewDecoder(io.LimitReader(resp.Body, wire.MaxBodyBytes)).Decode(&ans); err != nil || ans.Token == "" {
+	err = json.NewDecoder(io.LimitReader(resp.Body, wire.MaxBodyBytes)).Decode(&ans)
+	switch {
+	case err != nil:
+	case ans.Token == "":
+		err = errors.New("no token")
+	case ans.Acked < 0:
+		err = fmt.Errorf("acked %d", ans.Acked)
+	}
+	if err != nil {
 		return Membership{}, wire.ClassState{}, fmt.Errorf("the class server at %s did not answer as a class server does (%v)", link.Server, err)
 	}
+	ans.Class = cleanState(ans.Class)
 	m := Membership{Server: link.Server, Token: ans.Token, Learner: learner, Name: name, Course: course,
-		Title: wire.CleanMessage(ans.Class.Title), JoinedAt: time.Now().UTC()}
+		Title: ans.Class.Title, JoinedAt: time.Now().UTC()}
 	if err := b.startAfter(ans.Acked, ans.Class); err != nil {
 		return m, ans.Class, err
 	}
@@ -169,8 +188,9 @@ func (b *Box) startAfter(acked int64, class wire.ClassState) error {
 	return b.writeDelivery(d)
 }
 
-// Leave forgets the class: membership, outbox and delivery state go. It
-// returns how many events were never delivered.
+// Leave forgets the class: outbox and delivery state go, and the
+// membership is set aside (left.json) for its token only. It returns how
+// many events were never delivered.
 func (b *Box) Leave() (undelivered int, err error) {
 	undelivered, _ = b.Waiting()
 	b.mu.Lock()
@@ -179,7 +199,13 @@ func (b *Box) Leave() (undelivered int, err error) {
 		return undelivered, err
 	}
 	defer b.append.Unlock()
-	for _, name := range []string{membershipFile, outboxFile, deliveryFile, readinessFile} {
+	// The membership is kept aside, for its token: a learner who joins
+	// the same class again at once is let in by it (the server turns away
+	// a join without it while the learner was online a moment ago).
+	if err := os.Rename(b.path(membershipFile), b.path(leftFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return undelivered, err
+	}
+	for _, name := range []string{outboxFile, deliveryFile, readinessFile} {
 		if err := os.Remove(b.path(name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return undelivered, err
 		}

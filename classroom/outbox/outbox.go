@@ -37,6 +37,9 @@ const (
 	senderLockFile = "sender.lock"
 	deliveryFile   = "delivery.json"
 	readinessFile  = "readiness.json"
+	// leftFile is the membership of the class the learner left: joining
+	// it again shows its token (see Join).
+	leftFile = "left.json"
 )
 
 // compactAfter is how many delivered events the outbox keeps before it is
@@ -229,6 +232,7 @@ func (b *Box) compact(acked int64, force bool) error {
 		return err
 	}
 	var keep bytes.Buffer
+	var last []byte // the last delivered event, kept
 	dropped := 0
 	for line := range bytes.Lines(data) {
 		var e wire.Event
@@ -237,7 +241,10 @@ func (b *Box) compact(acked int64, force bool) error {
 			continue
 		}
 		if e.Seq <= acked {
-			dropped++
+			if last != nil {
+				dropped++
+			}
+			last = line
 			continue
 		}
 		keep.Write(line)
@@ -245,7 +252,10 @@ func (b *Box) compact(acked int64, force bool) error {
 	if dropped == 0 || (!force && dropped < compactAfter) {
 		return nil
 	}
-	return writeFileAtomic(b.path(outboxFile), keep.Bytes())
+	// The last delivered event stays (readEvents passes over it): the
+	// outbox itself then says which seq it gave out last, and the next
+	// append follows it even when delivery.json cannot be read.
+	return writeFileAtomic(b.path(outboxFile), append(last, keep.Bytes()...))
 }
 
 // writeFileAtomic replaces name with data, so that a crash leaves the old

@@ -25,6 +25,11 @@ import (
 // looked for. Tests shorten it; unset, a heartbeat is every 15 s.
 const HeartbeatEnv = "DOCKERTUTOR_CLASS_HEARTBEAT"
 
+// maxRetryAfter bounds the wait a server's 429 asks for: a class server
+// asks for seconds, and a wait of years (or one past what a duration
+// holds) would silence the tutor for good.
+const maxRetryAfter = 5 * time.Minute
+
 // Timing is how often the sender speaks and how long it waits.
 type Timing struct {
 	// Heartbeat is how often an empty batch asks for the class's state.
@@ -64,7 +69,23 @@ type Sender struct {
 func Client(t Timing) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil
-	return &http.Client{Transport: tr, Timeout: t.Request}
+	return &http.Client{Transport: tr, Timeout: t.Request, CheckRedirect: noRedirect}
+}
+
+// noRedirect answers a redirect with itself: a class server never
+// redirects its API, and Go would carry the learner's token along to
+// another port of the same host.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// cleanState is the class's state as the server said it, made safe to
+// show in a terminal: the title and message one line of printable text
+// (no escape sequences, no bidi overrides), a held lesson an id or none.
+func cleanState(c wire.ClassState) wire.ClassState {
+	c.Title, c.Message = wire.CleanMessage(c.Title), wire.CleanMessage(c.Message)
+	if wire.ValidID(c.HoldLesson) != nil {
+		c.HoldLesson = ""
+	}
+	return c
 }
 
 // NewSender returns the sender of b's outbox; client nil is Client(t).
@@ -222,9 +243,19 @@ func (s *Sender) deliver(ctx context.Context, heartbeat bool) (sent bool, retry 
 		if err := json.NewDecoder(io.LimitReader(resp.Body, wire.MaxBodyBytes)).Decode(&ack); err != nil {
 			return false, 0, s.trouble(d, Refused, "the class server's answer could not be read", err)
 		}
+		// The server can hold at most what it was sent. An acked past that
+		// (or below zero) is a server with a bug or not a class server:
+		// believing it would compact away events nobody holds.
+		top := d.Acked
+		if len(events) > 0 {
+			top = max(top, events[len(events)-1].Seq)
+		}
+		if ack.Acked < 0 || ack.Acked > top {
+			return false, 0, s.trouble(d, Refused, fmt.Sprintf("the class server says it holds report %d, but only reports up to %d were sent", ack.Acked, top), nil)
+		}
 		// A 409 says where the server is; the next batch starts after it.
 		moved := ack.Acked != d.Acked
-		d.Acked, d.Class, d.Trouble, d.Detail, d.Since = ack.Acked, ack.Class, "", "", time.Time{}
+		d.Acked, d.Class, d.Trouble, d.Detail, d.Since = ack.Acked, cleanState(ack.Class), "", "", time.Time{}
 		d.LastContact = s.now().UTC()
 		if err := s.box.writeDelivery(d); err != nil {
 			return false, 0, err
@@ -237,7 +268,7 @@ func (s *Sender) deliver(ctx context.Context, heartbeat bool) (sent bool, retry 
 		return len(events) > 0 && moved, 0, nil
 	case http.StatusTooManyRequests:
 		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-		retry = time.Duration(max(secs, 1)) * time.Second
+		retry = time.Duration(min(max(secs, 1), int(maxRetryAfter/time.Second))) * time.Second
 		d.LastContact = s.now().UTC()
 		return false, retry, s.trouble(d, SlowedDown, "", nil)
 	case http.StatusUnauthorized:

@@ -40,7 +40,9 @@ func remoteIP(r *http.Request) string {
 }
 
 func (s *Server) join(w http.ResponseWriter, r *http.Request) {
-	if ok, wait := s.joinLimit.allow(remoteIP(r), s.opts.Now()); !ok {
+	// An address that spent its budget (on wrong codes and new learners)
+	// waits; a learner joining again spends nothing.
+	if ok, wait := s.joinLimit.check(remoteIP(r), s.opts.Now()); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
 		problem(w, http.StatusTooManyRequests, "too many attempts to join from this address: try again in a few seconds")
 		return
@@ -54,6 +56,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 	cls := s.class
 	s.mu.Unlock()
 	if subtle.ConstantTimeCompare([]byte(req.Code), []byte(cls.Code)) != 1 {
+		s.joinLimit.allow(remoteIP(r), s.opts.Now())
 		problem(w, http.StatusForbidden, "wrong class code: copy the join command the instructor shows")
 		return
 	}
@@ -69,6 +72,40 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 	if req.Course != cls.Course {
 		problem(w, http.StatusConflict, "this class runs the course %q, and your tutor runs %q: start the tutor with the class's course", cls.Course, req.Course)
 		return
+	}
+	// A learner's id is no secret (it names their images and containers
+	// on a shared daemon): joining as someone who is in the class takes
+	// their token, which their tutor shows when it joins again. Without
+	// it, the join waits until they are offline (a new machine, a
+	// reinstall), so that the code and an id do not take over the place
+	// of someone at work.
+	s.mu.Lock()
+	t, known := s.traces[req.Learner]
+	online := known && s.opts.Now().Sub(t.Learner.LastSeen) < room.OnlineWithin
+	full := !known && len(s.traces) >= s.opts.MaxLearners
+	s.mu.Unlock()
+	if full {
+		problem(w, http.StatusForbidden, "the class is full: %d learners joined it, as many as it takes", s.opts.MaxLearners)
+		return
+	}
+	// A new learner spends the address's join budget, as a wrong code
+	// does: a lab's machines join within its burst, and anyone making up
+	// learners is slowed down as a guesser is.
+	if !known {
+		if ok, wait := s.joinLimit.allow(remoteIP(r), s.opts.Now()); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
+			problem(w, http.StatusTooManyRequests, "too many attempts to join from this address: try again in a few seconds")
+			return
+		}
+	}
+	if known {
+		if own, _ := s.learnerOf(bearer(r)); own != req.Learner {
+			if online {
+				problem(w, http.StatusConflict, "the learner %s is in this class and reporting from another tutor right now: if that is you, run `dockertutor class leave` there, or wait a minute and join again", req.Learner)
+				return
+			}
+			s.opts.Log.Warn("joined again without the learner's token", "learner", req.Learner, "from", remoteIP(r))
+		}
 	}
 	token := NewToken()
 	l, err := s.store.Join(r.Context(), req.Learner, name, HashToken(token), s.opts.Now())
@@ -122,6 +159,12 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusBadRequest, "%v", err)
 		return
 	}
+	// Seqs count a learner's events from 1 without gaps, so the last one
+	// bounds what the store keeps of them.
+	if n := len(batch.Events); n > 0 && batch.Events[n-1].Seq > s.opts.MaxEvents {
+		problem(w, http.StatusRequestEntityTooLarge, "the class keeps at most %d reports of one learner", s.opts.MaxEvents)
+		return
+	}
 
 	// One batch of a learner at a time, so that their events reach the
 	// room in the order the store took them.
@@ -136,6 +179,23 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	defer lock.Unlock()
 
 	now := s.opts.Now()
+	// An event's time is the learner's clock, which may be days off or
+	// lie: it is taken as no later than the event arrived and no earlier
+	// than the class began, so that it can neither hide a stuck learner
+	// nor put years in a grade sheet. Events kept offline keep their
+	// times.
+	s.mu.Lock()
+	began := s.class.Created
+	s.mu.Unlock()
+	for i := range batch.Events {
+		e := &batch.Events[i]
+		if e.At.After(now) {
+			e.At = now
+		}
+		if e.At.Before(began) {
+			e.At = began
+		}
+	}
 	stored, acked, err := s.store.Append(r.Context(), id, batch.Events, now)
 	var gap *store.GapError
 	switch {

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/subtle"
 	"embed"
 	"errors"
 	"fmt"
@@ -22,6 +23,10 @@ import (
 
 //go:embed web
 var web embed.FS
+
+// maxStreams bounds the live streams open at once: a few dashboards (a
+// projector, a laptop, an assistant's) and scripts reading the room.
+const maxStreams = 32
 
 // cookieName holds the instructor's token once the dashboard's URL was
 // opened: HttpOnly, SameSite=Strict, so that the token leaves the address
@@ -116,8 +121,9 @@ func (s *Server) page(w http.ResponseWriter, code int, name string, data any) {
 
 func (s *Server) joinPage(w http.ResponseWriter, r *http.Request) {
 	pageHeaders(w)
-	// The page tells a right code from a wrong one: as limited as joining.
-	if ok, wait := s.joinLimit.allow(remoteIP(r), s.opts.Now()); !ok {
+	// The page tells a right code from a wrong one: as limited as joining
+	// (a wrong code spends the address's budget, a right one does not).
+	if ok, wait := s.joinLimit.check(remoteIP(r), s.opts.Now()); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(wait)))
 		s.page(w, http.StatusTooManyRequests, "error", "Too many tries from this address: wait a few seconds.")
 		return
@@ -128,7 +134,10 @@ func (s *Server) joinPage(w http.ResponseWriter, r *http.Request) {
 	data := struct {
 		Title, Command string
 		Known          bool
-	}{Title: title, Known: r.PathValue("code") == code}
+	}{Title: title, Known: subtle.ConstantTimeCompare([]byte(r.PathValue("code")), []byte(code)) == 1}
+	if !data.Known {
+		s.joinLimit.allow(remoteIP(r), s.opts.Now())
+	}
 	if data.Known {
 		data.Command = "dockertutor class join " + s.opts.JoinURL + " --name \"Your name\""
 	}
@@ -150,6 +159,19 @@ func (s *Server) cookieOnly(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+		// Read the form here: a body past the bound or badly encoded
+		// would otherwise read as empty fields, and an empty message or
+		// hold clears it.
+		if err := r.ParseForm(); err != nil {
+			code, say := http.StatusBadRequest, "The form could not be read: nothing changed."
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				code, say = http.StatusRequestEntityTooLarge, "The form is too long: nothing changed."
+			}
+			pageHeaders(w)
+			s.page(w, code, "error", say)
+			return
+		}
 		h(w, r)
 	}
 }
@@ -197,6 +219,16 @@ func (s *Server) settingsForm(w http.ResponseWriter, r *http.Request) {
 // heartbeat. ?format=json streams the Room document instead of the page's
 // fragment.
 func (s *Server) live(w http.ResponseWriter, r *http.Request) {
+	// Each stream holds a connection and a goroutine while it is open; a
+	// bound keeps a reconnect loop or a leaked token from holding every
+	// file descriptor the learners' requests need.
+	if s.streams.Add(1) > maxStreams {
+		s.streams.Add(-1)
+		w.Header().Set("Retry-After", "5")
+		problem(w, http.StatusServiceUnavailable, "%d live dashboards are open already: close one", maxStreams)
+		return
+	}
+	defer s.streams.Add(-1)
 	rc := http.NewResponseController(w)
 	// The server's read and write timeouts are for requests; a stream
 	// lives on, so each write gets its own deadline instead.
@@ -289,9 +321,12 @@ func acceptsGzip(r *http.Request) bool {
 func sseEvent(name string, id uint64, data []byte) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "event: %s\nid: %d\n", name, id)
-	for _, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+	// A CR ends a line in the stream as LF does: each one becomes a data
+	// line of its own, so that nothing in the data starts a field.
+	text := strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(string(data))
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
 		b.WriteString("data: ")
-		b.WriteString(strings.TrimSuffix(line, "\r"))
+		b.WriteString(line)
 		b.WriteByte('\n')
 	}
 	b.WriteByte('\n')

@@ -28,6 +28,16 @@ func newLimiter(rate float64, burst int) *limiter {
 // allow takes a token for key at now; when there is none it says how long
 // until there is.
 func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
+	return l.take(key, now, true)
+}
+
+// check says whether key has a token at now, as allow does, without
+// taking it.
+func (l *limiter) check(key string, now time.Time) (bool, time.Duration) {
+	return l.take(key, now, false)
+}
+
+func (l *limiter) take(key string, now time.Time, spend bool) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.buckets[key]
@@ -40,7 +50,9 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 		b.last = now
 	}
 	if b.tokens >= 1 {
-		b.tokens--
+		if spend {
+			b.tokens--
+		}
 		return true, 0
 	}
 	return false, time.Duration((1 - b.tokens) / l.rate * float64(time.Second))

@@ -60,6 +60,13 @@ type Options struct {
 	// a guesser of the code gets nowhere).
 	JoinRate  float64
 	JoinBurst int
+	// MaxLearners bounds the learners a class takes (default 500: the
+	// class code is shared by the room, and anyone with it could
+	// otherwise fill the room and the database with made-up learners);
+	// MaxEvents bounds the events kept of one learner (default 50000, far
+	// past a course's worth of steps, checks and hints).
+	MaxLearners int
+	MaxEvents   int64
 	// Coalesce is the least time between two pushes of the room to a
 	// dashboard (default 200 ms); Refresh how often the room is rebuilt
 	// with no event, for its clocks and stuck marks (default 10 s);
@@ -87,6 +94,12 @@ func (o *Options) defaults() {
 	}
 	if o.JoinBurst <= 0 {
 		o.JoinBurst = 1
+	}
+	if o.MaxLearners <= 0 {
+		o.MaxLearners = 500
+	}
+	if o.MaxEvents <= 0 {
+		o.MaxEvents = 50_000
 	}
 	if o.Coalesce <= 0 {
 		o.Coalesce = 200 * time.Millisecond
@@ -121,6 +134,7 @@ type Server struct {
 	snap    atomic.Pointer[Snapshot]
 	subMu   sync.Mutex
 	subs    map[chan struct{}]struct{}
+	streams atomic.Int64 // live streams open
 
 	done      chan struct{}
 	closeOnce sync.Once

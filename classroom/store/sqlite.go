@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"time"
 
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver: the binary still cross-compiles
+	"github.com/gofrs/flock"
+	"modernc.org/sqlite" // the pure-Go SQLite driver: the binary still cross-compiles
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/dockertutor/dockertutor/classroom/wire"
 )
@@ -62,13 +65,46 @@ var schema = []string{
 // cheap at a class's rate.
 type SQLite struct {
 	w, r *sql.DB
+	lock *flock.Flock
 }
 
 var _ Store = (*SQLite)(nil)
 
 // Open opens the class database at path, creating it (and its schema)
 // when it does not exist; reopening keeps everything.
+//
+// One process at a time has a database open: a second class server on it
+// would keep its own room in memory, answer learners from it and show
+// the instructor half the class. SQLite's own locks allow that, so a lock
+// file beside the database (path + ".lock") says who has it; the system
+// releases it when the process ends, even by kill -9.
 func Open(path string) (*SQLite, error) {
+	lock := flock.New(path + ".lock")
+	if ok, err := lock.TryLock(); err != nil {
+		return nil, fmt.Errorf("class database %s: locking it: %w", path, err)
+	} else if !ok {
+		return nil, fmt.Errorf("class database %s is already open in another dockertutor (a `class serve` still running?): stop that one, or serve another --db", path)
+	}
+	// A new database is the owner's only (SQLite gives its -wal and -shm
+	// files the same mode): it holds learners' names and the class code,
+	// which lets anyone join. An empty file is a new database to SQLite.
+	if f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	}
+	s, err := openSQLite(path)
+	var serr *sqlite.Error
+	if errors.As(err, &serr) && (serr.Code()&0xff == sqlite3.SQLITE_NOTADB || serr.Code()&0xff == sqlite3.SQLITE_CORRUPT) {
+		err = fmt.Errorf("%w: the file is left as it is; serve another --db, or put back a copy of it", err)
+	}
+	if err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+func openSQLite(path string) (*SQLite, error) {
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
@@ -123,7 +159,11 @@ func (s *SQLite) migrate(ctx context.Context) error {
 
 // Close closes both pools.
 func (s *SQLite) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	err := errors.Join(s.r.Close(), s.w.Close())
+	if s.lock != nil {
+		err = errors.Join(err, s.lock.Unlock())
+	}
+	return err
 }
 
 func micros(t time.Time) int64 {

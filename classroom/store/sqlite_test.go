@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,5 +122,80 @@ func TestAppendIgnoresDuplicatesAndRefusesGaps(t *testing.T) {
 	l, err := s.Join(ctx, "bob", "Bobby", h2[:], now)
 	if err != nil || l.Acked != 3 || !bytes.Equal(l.TokenHash, h2[:]) || l.Name != "Bobby" {
 		t.Fatalf("join again: %+v, %v", l, err)
+	}
+}
+
+// Two servers on one database would each keep their own room in memory
+// and answer learners from it: the second must refuse, saying why, and
+// the first must carry on.
+func TestASecondOpenOfTheSameDatabaseIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "class.db")
+	s := open(t, path)
+	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "already") {
+		t.Fatalf("a second open: %v, want a refusal that says the database is in use", err)
+	}
+	if _, err := s.Class(context.Background()); !errors.Is(err, ErrNoClass) {
+		t.Fatalf("the first store after the refusal: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, path) // closed: free again
+	s.Close()
+}
+
+// A database that is not one (garbage, a file cut in half) is refused
+// with what to do, and left exactly as it was: it may be all that is left
+// of a class.
+func TestACorruptDatabaseIsRefusedAndKept(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.db")
+	s := open(t, good)
+	if err := s.CreateClass(context.Background(), Class{Code: "ABCD2345", Title: "T", Course: "c", InstructorHash: []byte("h"), Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	whole, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{
+		"garbage": bytes.Repeat([]byte("not a database "), 5000),
+		"half":    whole[:len(whole)/2],
+	} {
+		path := filepath.Join(dir, name+".db")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, err := Open(path)
+		if err == nil {
+			st.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), "left as it is") {
+			t.Errorf("%s: %v, want a refusal that says the file is kept and what to do", name, err)
+		}
+		if after, _ := os.ReadFile(path); !bytes.Equal(after, data) {
+			t.Errorf("%s: the file changed", name)
+		}
+	}
+}
+
+// The database holds learners' names and the class code, which lets
+// anyone join: other accounts on the instructor's machine do not read it.
+func TestANewDatabaseIsTheOwnersOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "class.db")
+	s := open(t, path)
+	defer s.Close()
+	if err := s.CreateClass(context.Background(), Class{Code: "ABCD2345", Title: "T", Course: "c", InstructorHash: []byte("h"), Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: mode %v, want the owner's only", filepath.Base(p), fi.Mode().Perm())
+		}
 	}
 }

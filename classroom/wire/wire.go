@@ -11,7 +11,10 @@
 //
 // The routes, all under /api/v1:
 //
-//	POST /join      JoinRequest  -> JoinAnswer  (the class code)
+//	POST /join      JoinRequest  -> JoinAnswer  (the class code; a tutor joining
+//	                                            again also shows its token as Bearer:
+//	                                            without it, a learner who is online
+//	                                            cannot be joined as, 409)
 //	POST /events    EventBatch   -> Ack         (Bearer: the learner's token)
 //	GET  /room                   -> Room        (Bearer: the instructor's token)
 //	GET  /export?format=csv|json|junit          (Bearer: the instructor's token)
@@ -297,9 +300,16 @@ func (e Event) Validate() error {
 	if len(e.Checks) > MaxChecks {
 		return fmt.Errorf("%d checks: at most %d", len(e.Checks), MaxChecks)
 	}
-	for _, c := range e.Checks {
+	for i, c := range e.Checks {
 		if err := ValidID(c.ID); err != nil {
 			return fmt.Errorf("check: %w", err)
+		}
+		// A step's check ids are unique: one named twice would count a
+		// learner twice among those a check fails for.
+		for _, d := range e.Checks[:i] {
+			if d.ID == c.ID {
+				return fmt.Errorf("check %s named twice in one verdict", c.ID)
+			}
 		}
 		if !outcomes[c.Outcome] {
 			return fmt.Errorf("check %s: unknown outcome %q", c.ID, c.Outcome)

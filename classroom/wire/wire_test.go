@@ -56,6 +56,7 @@ func TestDecodeBatchRefuses(t *testing.T) {
 		"bad step":         {string(batchJSON(t, Event{Seq: 1, Kind: StepOpened, At: at, Step: "<b>x</b>"})), "not an id"},
 		"no step":          {string(batchJSON(t, Event{Seq: 1, Kind: Verdict, At: at})), "empty id"},
 		"bad outcome":      {string(batchJSON(t, Event{Seq: 1, Kind: Verdict, At: at, Step: "a", Checks: []CheckOutcome{{ID: "c", Outcome: "meh"}}})), "unknown outcome"},
+		"check twice":      {string(batchJSON(t, Event{Seq: 1, Kind: Verdict, At: at, Step: "a", Checks: []CheckOutcome{{ID: "c", Outcome: Failed}, {ID: "d", Outcome: Passed}, {ID: "c", Outcome: Failed}}})), "twice"},
 		"verdict on hint":  {string(batchJSON(t, Event{Seq: 1, Kind: HintShown, At: at, Step: "a", Hint: 1, Passed: true})), "carries no verdict"},
 		"hint without no.": {string(batchJSON(t, Event{Seq: 1, Kind: HintShown, At: at, Step: "a"})), "hint 0"},
 		"readiness step":   {string(batchJSON(t, Event{Seq: 1, Kind: Ready, At: at, Step: "a", Readiness: &Readiness{}})), "names no step"},

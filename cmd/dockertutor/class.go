@@ -71,7 +71,7 @@ func readInstructorFile() (instructorFile, error) {
 		return f, err
 	}
 	if err := json.Unmarshal(data, &f); err != nil {
-		return f, fmt.Errorf("%s: %w", instructorPath(), err)
+		return f, fmt.Errorf("the instructor file %s cannot be read (%v): run `dockertutor class serve` again, which rewrites it (with --new-instructor-token if it does not show your link), or give --url and --token", instructorPath(), err)
 	}
 	return f, nil
 }
@@ -365,6 +365,7 @@ func newClassStatusCmd(g *globals) *cobra.Command {
 // writeRoom prints the room as a table; words instead of glyphs in plain
 // output.
 func writeRoom(w io.Writer, r room.Room, plain bool) {
+	r = terminalSafe(r)
 	stuck := 0
 	for _, l := range r.Learners {
 		if l.Stuck {
@@ -411,6 +412,31 @@ func writeRoom(w io.Writer, r room.Room, plain bool) {
 		}
 		fmt.Fprintf(w, "%-20s %-30s %-7s %-8s %s\n", cut(l.Name, 20), cut(step, 30), fmt.Sprintf("%d/%d", l.Passed, l.Total), on, last)
 	}
+}
+
+// terminalSafe is the room with its text made one printable line each:
+// it comes from a server, and a name or a title with an escape sequence
+// (a database edited by hand, a server that is not this one) must not
+// reach the terminal as one.
+func terminalSafe(r room.Room) room.Room {
+	c := &r.Class
+	for _, s := range []*string{&c.Title, &c.Code, &c.HoldTitle, &c.Message} {
+		*s = wire.CleanMessage(*s)
+	}
+	learners := make([]room.LearnerView, len(r.Learners))
+	for i, l := range r.Learners {
+		for _, s := range []*string{&l.Name, &l.StepNumber, &l.StepTitle, &l.Verdict} {
+			*s = wire.CleanMessage(*s)
+		}
+		failing := make([]string, len(l.Failing))
+		for j, f := range l.Failing {
+			failing[j] = wire.CleanMessage(f)
+		}
+		l.Failing = failing
+		learners[i] = l
+	}
+	r.Learners = learners
+	return r
 }
 
 func cut(s string, n int) string {

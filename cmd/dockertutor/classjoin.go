@@ -162,14 +162,17 @@ func appendReadiness(ctx context.Context, box *outbox.Box, c *lessons.Course, bo
 // classOf is the class folder of a learner who joined a class in this
 // course, for the session's observer; nil otherwise. A membership file
 // that cannot be read is the learner's to fix with `class join`; the
-// tutor works without it.
-func classOf(c *lessons.Course) *outbox.Box {
+// tutor works without it, and the error says so.
+func classOf(c *lessons.Course) (*outbox.Box, error) {
 	box := outbox.Open(stateDir())
 	m, ok, err := box.Membership()
-	if err != nil || !ok || m.Course != c.ID {
-		return nil
+	if err != nil {
+		return nil, fmt.Errorf("nothing is reported to your class: %w; join it again with `dockertutor class join`", err)
 	}
-	return box
+	if !ok || m.Course != c.ID {
+		return nil, nil
+	}
+	return box, nil
 }
 
 // deliverBeforeExit makes the one bounded attempt a command that reported

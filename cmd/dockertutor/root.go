@@ -34,6 +34,9 @@ type globals struct {
 	// reported says this process reported something to the class: only
 	// then does it wait to deliver before it exits.
 	reported atomic.Bool
+	// classErr is why the class folder could not be read when the
+	// session opened: the commands tell it.
+	classErr error
 }
 
 func newRootCmd(io *IO) *cobra.Command {
@@ -124,6 +127,9 @@ func (g *globals) session() (*tutor.Session, error) {
 	for _, w := range s.Warnings() {
 		fmt.Fprintln(g.io.Err, "dockertutor: warning: "+w.Error())
 	}
+	if g.classErr != nil {
+		fmt.Fprintln(g.io.Err, "dockertutor: warning: "+g.classErr.Error())
+	}
 	return s, nil
 }
 
@@ -148,7 +154,9 @@ func (g *globals) openSession() (*tutor.Session, error) {
 	}
 	o := tutor.Options{Course: c, WorkspaceRoot: root, StateDir: stateDir(), Poll: g.poll, Namespace: ns,
 		DetectDockerBuild: engine.DetectDockerBuild}
-	g.class.Store(classOf(c))
+	box, err := classOf(c)
+	g.class.Store(box)
+	g.classErr = err
 	o.Observe = g.observe
 	return tutor.Open(o)
 }
