@@ -296,7 +296,11 @@ func startFirefox(t *testing.T, path string) *firefox {
 	t.Cleanup(func() { ws.Close() })
 
 	var session struct{}
-	ff.call("session.new", map[string]any{"capabilities": map[string]any{}}, &session)
+	// Firefox's first session waits for its start-up, which a loaded
+	// machine stretches well past a page's bound.
+	if err := ff.try("session.new", map[string]any{"capabilities": map[string]any{}}, &session, startWithin); err != nil {
+		t.Fatal(err)
+	}
 	ff.call("session.subscribe", map[string]any{"events": []string{
 		"log.entryAdded", "network.beforeRequestSent", "browsingContext.userPromptOpened"}}, &struct{}{})
 	var tree struct {

@@ -41,8 +41,9 @@ const screenshotDirEnv = "DOCKERTUTOR_SCREENSHOT_DIR"
 // Bounds on what the page must do; generous for a loaded two-core
 // machine, and each wait ends as soon as the page is there.
 const (
-	liveWithin = 5 * time.Second  // a learner's verdict reaches the open page
-	pageWithin = 10 * time.Second // a page loads, a form's change shows
+	liveWithin  = 5 * time.Second  // a learner's verdict reaches the open page
+	pageWithin  = 20 * time.Second // a page loads, a form's change shows
+	startWithin = time.Minute      // a browser starts and opens its first session
 )
 
 // hostileName is a display name that would run script if a page put it
