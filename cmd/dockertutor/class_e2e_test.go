@@ -7,8 +7,10 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -683,6 +685,9 @@ func e2eCheckName(t *testing.T, c *lessons.Course, step, check string) string {
 // it beside the running server.
 func e2eEvents(t *testing.T, db, learner string, live bool) []wire.Event {
 	t.Helper()
+	if live {
+		db = copyLiveDatabase(t, db)
+	}
 	st, err := store.Open(db)
 	if err != nil {
 		t.Fatalf("opening %s (live %v): %v", db, live, err)
@@ -699,6 +704,28 @@ func e2eEvents(t *testing.T, db, learner string, live bool) []wire.Event {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// copyLiveDatabase copies the database of a running server, with its
+// write-ahead log, to open the copy: the server holds the database's lock
+// (one process at a time), and the learners' commands have all returned,
+// so nothing is being written.
+func copyLiveDatabase(t *testing.T, db string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, suffix := range []string{"", "-wal"} {
+		data, err := os.ReadFile(db + suffix)
+		if errors.Is(err, fs.ErrNotExist) && suffix != "" {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(db)+suffix), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, filepath.Base(db))
 }
 
 func e2eKinds(es []wire.Event) string {
