@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
-	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/net/websocket"
+
+	"github.com/dockertutor/dockertutor/internal/browsertest"
 )
 
 // requireFirefoxEnv makes a missing Firefox a failure instead of a skip.
@@ -74,9 +74,9 @@ func TestBrowserDashboardFirefox(t *testing.T) {
 
 	const message = "Firefox says hello"
 	evalFF[bool](ff, `document.querySelector('nav a[data-show="controls"]').click(), true`)
-	evalFF[bool](ff, `document.getElementById('message-text').value = `+jsString(message)+`, true`)
+	evalFF[bool](ff, `document.getElementById('message-text').value = `+browsertest.JSString(message)+`, true`)
 	evalFF[bool](ff, `document.querySelector('form[action="/message"] button[type="submit"]').click(), true`)
-	ff.waitFor("the message on the page", `document.querySelector('[data-message]')?.textContent === 'Message: ' + `+jsString(message), pageWithin)
+	ff.waitFor("the message on the page", `document.querySelector('[data-message]')?.textContent === 'Message: ' + `+browsertest.JSString(message), pageWithin)
 	if got := ada.state().Message; got != message {
 		t.Errorf("after Firefox's form the learner's ack carries the message %q, want %q", got, message)
 	}
@@ -84,20 +84,7 @@ func TestBrowserDashboardFirefox(t *testing.T) {
 	ff.screenshot("dashboard-firefox")
 
 	problems, requests, prompts := ff.report()
-	for _, p := range problems {
-		t.Errorf("Firefox's console: %s", p)
-	}
-	for _, p := range prompts {
-		t.Errorf("a JavaScript dialog opened: %s", p)
-	}
-	if len(requests) == 0 {
-		t.Fatal("no request recorded: the recorder is broken")
-	}
-	for _, r := range requests {
-		if !strings.HasPrefix(r, c.origin+"/") {
-			t.Errorf("the dashboard loaded %s, from past the class server", r)
-		}
-	}
+	browsertest.PageHealth(t, c.origin, problems, requests, prompts)
 }
 
 // firefoxPath finds Firefox, or skips (fails under
@@ -151,51 +138,6 @@ user_pref("browser.startup.page", 0);
 user_pref("browser.newtabpage.enabled", false);
 `
 
-// sink is the proxy both browsers are given: it takes a connection,
-// notes what it asked for, and closes it, so that a browser's own
-// traffic (updates, remote settings) stays on this machine. The page's
-// own server is on loopback, which browsers never proxy.
-func sink(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var asked []string
-	done := make(chan struct{})
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		if len(asked) > 0 {
-			t.Logf("the browser's own requests, kept on this machine: %s", strings.Join(asked, ", "))
-		}
-	})
-	go func() {
-		defer close(done)
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conn.SetReadDeadline(time.Now().Add(2 * time.Second))
-			line, _ := bufio.NewReader(conn).ReadString('\n')
-			conn.Close()
-			f := strings.Fields(line) // CONNECT host:443, or GET http://host/path
-			if len(f) < 2 {
-				continue
-			}
-			host := f[1]
-			if u, err := url.Parse(host); err == nil && u.Host != "" {
-				host = u.Host
-			}
-			if !slices.Contains(asked, host) {
-				asked = append(asked, host)
-			}
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // firefox is a headless Firefox with one tab, spoken to over WebDriver
 // BiDi.
 type firefox struct {
@@ -231,7 +173,7 @@ var bidiURL = regexp.MustCompile(`WebDriver BiDi listening on (ws://(?:localhost
 func startFirefox(t *testing.T, path string) *firefox {
 	t.Helper()
 	profile := t.TempDir()
-	if err := os.WriteFile(filepath.Join(profile, "user.js"), fmt.Appendf(nil, firefoxPrefs, sink(t)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(profile, "user.js"), fmt.Appendf(nil, firefoxPrefs, browsertest.Sink(t)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(path, "--headless", "--no-remote", "--profile", profile,
@@ -509,13 +451,13 @@ func (ff *firefox) screenshot(name string) {
 	ff.t.Logf("screenshot: %s", p)
 }
 
-// report is what the tab logged as an error, loaded and popped up. A
-// marker logged last and waited for makes sure every entry before it
-// arrived.
+// report is what the tab logged as an error, loaded and popped up, for
+// browsertest.PageHealth. A marker logged last and waited for makes sure
+// every entry before it arrived.
 func (ff *firefox) report() (problems, requests, prompts []string) {
 	ff.t.Helper()
 	const marker = "dockertutor: end of the test"
-	evalFF[bool](ff, `console.info(`+jsString(marker)+`), true`)
+	evalFF[bool](ff, `console.info(`+browsertest.JSString(marker)+`), true`)
 	deadline := time.Now().Add(pageWithin)
 	for {
 		ff.mu.Lock()

@@ -11,11 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,12 +25,9 @@ import (
 	"github.com/dockertutor/dockertutor/classroom/server"
 	"github.com/dockertutor/dockertutor/classroom/store"
 	"github.com/dockertutor/dockertutor/classroom/wire"
+	"github.com/dockertutor/dockertutor/internal/browsertest"
 	"github.com/dockertutor/dockertutor/lessons"
 )
-
-// requireBrowserEnv makes a missing chromium a failure instead of a skip,
-// as DOCKERTUTOR_REQUIRE_DOCKER does for the daemon: CI installs it.
-const requireBrowserEnv = "DOCKERTUTOR_REQUIRE_BROWSER"
 
 // screenshotDirEnv names a folder the room's screenshot is also written
 // to, as dashboard.png, for the README.
@@ -56,14 +51,17 @@ const hostileName = `<img src=x onerror=alert(1)>"'`
 // update without a reload, the forms, escaping, the origin check, a
 // projector's 1280x720, and that nothing is loaded from past the server.
 func TestBrowserDashboard(t *testing.T) {
-	chromium := chromiumPath(t)
+	chromium := browsertest.ChromiumPath(t)
+	if chromium == "" {
+		t.Skip("no chromium in PATH: the dashboard's browser test needs it (apt-get install chromium)")
+	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 
 	c := serveClass(t)
 	ada := seedRoom(c)
 
-	b := openBrowser(ctx, t, chromium)
+	b := &browser{t: t, Chromium: browsertest.StartChromium(ctx, t, chromium, pageWithin)}
 	// Each part works on the room the parts before it left: the first to
 	// fail ends the test. The helpers report to the part that runs.
 	step := func(name string, f func(t *testing.T)) {
@@ -94,7 +92,7 @@ func TestBrowserDashboard(t *testing.T) {
 		if jar := eval[string](b, `document.cookie`); strings.Contains(jar, c.instructor) {
 			t.Errorf("the page's script can read the token: document.cookie = %q", jar)
 		}
-		cookies, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{c.origin + "/"}})
+		cookies, err := chromedp.Call(b.Tab, network.GetCookies, network.GetCookiesParams{URLs: []string{c.origin + "/"}})
 		if err != nil { // a command, not a query: it answers at once
 			t.Fatal(err)
 		}
@@ -267,7 +265,7 @@ func TestBrowserDashboard(t *testing.T) {
 			t.Errorf("the learner's ack carries the message %q, want %q", got, message)
 		}
 		b.view("room")
-		b.waitFor("the message on the page", `document.querySelector('[data-message]')?.textContent === 'Message: ' + `+jsString(message), pageWithin)
+		b.waitFor("the message on the page", `document.querySelector('[data-message]')?.textContent === 'Message: ' + `+browsertest.JSString(message), pageWithin)
 		if n := eval[int](b, `document.querySelectorAll('[data-message] b').length`); n != 0 {
 			t.Errorf("the message's markup became elements")
 		}
@@ -275,12 +273,12 @@ func TestBrowserDashboard(t *testing.T) {
 		b.screenshot("dashboard")
 		// The same room for a browser set to dark, kept to be looked at.
 		dark := []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}
-		if _, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: dark}); err != nil {
+		if _, err := chromedp.Call(b.Tab, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: dark}); err != nil {
 			t.Fatal(err)
 		}
 		b.waitFor("the dark colours", `matchMedia('(prefers-color-scheme: dark)').matches`, pageWithin)
 		b.screenshot("dashboard-dark")
-		if _, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+		if _, err := chromedp.Call(b.Tab, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -310,7 +308,7 @@ func TestBrowserDashboard(t *testing.T) {
 		// site: the browser sends the SameSite=Strict cookie along, so
 		// only the server's origin check stands in the way.
 		evil := evilSite(t, c.origin+"/message")
-		tab, cancel := chromedp.NewContext(b.ctx)
+		tab, cancel := chromedp.NewContext(b.Tab)
 		defer cancel()
 		tab, cancelWait := context.WithTimeout(tab, 2*pageWithin)
 		defer cancelWait()
@@ -346,20 +344,9 @@ func TestBrowserDashboard(t *testing.T) {
 
 	step("page-health", func(t *testing.T) {
 		b.noOverflow()
-		problems, requests, dialogs := b.report()
-		for _, p := range problems {
-			t.Errorf("the dashboard's console: %s", p)
-		}
-		for _, d := range dialogs {
-			t.Errorf("a JavaScript dialog opened: %s", d)
-		}
-		if len(requests) == 0 {
-			t.Fatal("no request recorded: the recorder is broken")
-		}
+		problems, requests, dialogs := b.Report(t)
+		browsertest.PageHealth(t, c.origin, problems, requests, dialogs)
 		for _, r := range requests {
-			if !strings.HasPrefix(r, c.origin+"/") {
-				t.Errorf("the dashboard loaded %s, from past the class server", r)
-			}
 			if u, err := url.Parse(r); err == nil && u.Path == "/x" {
 				t.Errorf("the page fetched %s: the hostile name's <img> was built", r)
 			}
@@ -425,22 +412,6 @@ func seedRoom(c *liveClass) (ada *learner) {
 	grace.check("multi-stage-fix", "copies", "no-leak")
 
 	return ada
-}
-
-// chromiumPath finds the browser, or skips (fails under
-// DOCKERTUTOR_REQUIRE_BROWSER=1) without one.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv(requireBrowserEnv) == "1" {
-		t.Fatalf("chromium required (%s=1) but not found in PATH", requireBrowserEnv)
-	}
-	t.Skip("no chromium in PATH: the dashboard's browser test needs it (apt-get install chromium)")
-	return ""
 }
 
 // liveClass is the class server as `class serve` runs it: the built-in
@@ -671,117 +642,26 @@ func evilSite(t *testing.T, target string) string {
 	return "http://" + ln.Addr().String() + "/"
 }
 
-// browser is one headless Chromium tab at a projector's 1280x720, with
-// what it loaded, logged and popped up recorded.
+// browser is the dashboard's Chromium tab as the part of the test that
+// runs now (t) sees it: a failure ends that part.
 type browser struct {
-	t   *testing.T
-	ctx context.Context
-
-	mu       sync.Mutex
-	requests []string
-	dialogs  []string
-	console  []chromedp.ConsoleMessage
-}
-
-func openBrowser(ctx context.Context, t *testing.T, chromium string) *browser {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.WindowSize(1280, 720),
-		// Nothing leaves loopback: every other address goes to the sink,
-		// and no host name resolves.
-		chromedp.ProxyServer(fmt.Sprintf("http://127.0.0.1:%d", sink(t))),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-	)
-	if os.Geteuid() == 0 {
-		// Chromium refuses to run its sandbox as root (CI containers).
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	tab, cancelTab := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelTab(); cancelAlloc() })
-	b := &browser{t: t, ctx: tab}
-
-	// The first call starts the browser: no short deadline on it.
-	messages := chromedp.Console(tab)
-	dialogs := make(chan struct{}, 8)
-	err := chromedp.Listen(tab, func(ev any) {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		switch ev := ev.(type) {
-		case *network.EventRequestWillBeSent:
-			b.requests = append(b.requests, ev.Request.URL)
-		case *page.EventJavascriptDialogOpening:
-			b.dialogs = append(b.dialogs, fmt.Sprintf("%s %q", ev.Type, ev.Message))
-			select {
-			case dialogs <- struct{}{}:
-			default:
-			}
-		}
-	})
-	if err != nil {
-		t.Fatalf("starting %s: %v", chromium, err)
-	}
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			b.mu.Lock()
-			b.console = append(b.console, m)
-			b.mu.Unlock()
-		}
-	}()
-	// A dialog blocks the page; dismiss it (it is recorded as a failure).
-	go func() {
-		for {
-			select {
-			case <-tab.Done():
-				return
-			case <-dialogs:
-				chromedp.Call(tab, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
-			}
-		}
-	}()
-	b.do(chromedp.EmulateViewport(1280, 720))
-	return b
-}
-
-// bounded is the tab's context for one action once the browser runs: a
-// query waits for its element, so a missing one would wait forever.
-func (b *browser) bounded(within time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(b.ctx, within)
+	t *testing.T
+	*browsertest.Chromium
 }
 
 func (b *browser) do(actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := b.bounded(pageWithin)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		b.t.Fatal(err)
-	}
+	b.Do(b.t, actions...)
 }
 
 func run[T any](b *browser, a chromedp.Action[T]) T {
 	b.t.Helper()
-	ctx, cancel := b.bounded(pageWithin)
-	defer cancel()
-	v, err := chromedp.Run(ctx, a)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return v
+	return browsertest.Run(b.t, b.Chromium, a)
 }
 
 func eval[T any](b *browser, expr string) T {
 	b.t.Helper()
-	ctx, cancel := b.bounded(pageWithin)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
-	if err != nil {
-		b.t.Fatalf("%s: %v", expr, err)
-	}
-	return v
+	return browsertest.Eval[T](b.t, b.Chromium, expr)
 }
 
 // row is the expression of a learner's row in the room.
@@ -793,16 +673,7 @@ func (b *browser) row(id string) string {
 // within, and returns how long it took.
 func (b *browser) waitFor(what, expr string, within time.Duration) time.Duration {
 	b.t.Helper()
-	start := time.Now()
-	ctx, cancel := b.bounded(within + pageWithin)
-	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr,
-		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(within)))
-	if err != nil {
-		page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
-		b.t.Fatalf("%s: not within %v (%v); the page reads:\n%s", what, within, err, page)
-	}
-	return time.Since(start)
+	return b.WaitFor(b.t, what, expr, within)
 }
 
 // view clicks the view's tab, as the instructor does.
@@ -819,7 +690,7 @@ func (b *browser) submit(form string, fields map[string]string) {
 	for sel, v := range fields {
 		b.do(chromedp.SetValue(chromedp.CSS(sel), v))
 	}
-	ctx, cancel := b.bounded(pageWithin)
+	ctx, cancel := b.Bounded()
 	defer cancel()
 	_, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil,
 		chromedp.Click(chromedp.CSS(form+` button[type="submit"]`))))
@@ -887,39 +758,4 @@ func (b *browser) screenshot(name string) {
 		}
 		b.t.Logf("screenshot: %s", p)
 	}
-}
-
-// report is what the tab logged, loaded and popped up. A marker logged
-// last and waited for makes sure every message before it arrived.
-func (b *browser) report() (problems, requests, dialogs []string) {
-	b.t.Helper()
-	const marker = "dockertutor: end of the test"
-	b.do(chromedp.Evaluate[chromedp.Void](`console.debug(` + jsString(marker) + `)`))
-	deadline := time.Now().Add(pageWithin)
-	for {
-		b.mu.Lock()
-		seen := slices.ContainsFunc(b.console, func(m chromedp.ConsoleMessage) bool { return m.Text == marker })
-		b.mu.Unlock()
-		if seen {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.t.Fatal("the console's messages did not arrive")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, m := range b.console {
-		if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleWarning || m.IsException() {
-			problems = append(problems, m.String()+" ("+m.URL+")")
-		}
-	}
-	return problems, slices.Clone(b.requests), slices.Clone(b.dialogs)
-}
-
-// jsString quotes s as a JavaScript string literal.
-func jsString(s string) string {
-	q, _ := json.Marshal(s)
-	return string(q)
 }

@@ -11,20 +11,15 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/moby/moby/client"
 
@@ -34,14 +29,10 @@ import (
 	"github.com/dockertutor/dockertutor/classroom/wire"
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
 	"github.com/dockertutor/dockertutor/exercises/labels"
+	"github.com/dockertutor/dockertutor/internal/browsertest"
 	"github.com/dockertutor/dockertutor/lessons"
 	"github.com/dockertutor/dockertutor/report"
 )
-
-// requireBrowserEnv makes a missing chromium a failure instead of a skip
-// of the dashboard's part, as DOCKERTUTOR_REQUIRE_DOCKER does for the
-// daemon's.
-const requireBrowserEnv = "DOCKERTUTOR_REQUIRE_BROWSER"
 
 // Bounds on what must happen; generous for a loaded two-core machine,
 // and every wait ends as soon as it happened.
@@ -92,8 +83,10 @@ func TestClassEndToEnd(t *testing.T) {
 	instructor := &e2eInstructor{t: t, env: srvEnv}
 
 	var b *dashBrowser
-	if chromium := e2eChromium(t); chromium != "" {
+	if chromium := browsertest.ChromiumPath(t); chromium != "" {
 		b = openDashboard(t, chromium, srv.dashboard, srv.base())
+	} else {
+		t.Log("no chromium in PATH: the class runs without the dashboard's part (apt-get install chromium)")
 	}
 
 	ada := newE2ELearner(t, root, "ada", "Ada Lovelace")
@@ -130,7 +123,7 @@ func TestClassEndToEnd(t *testing.T) {
 	}
 	if b != nil {
 		for _, l := range learners {
-			b.waitFor(l.slug+"'s row on their first step", b.cell(l.id, "step")+`.includes(`+jsQuote(want(l.lastShown))+`)`)
+			b.waitFor(l.slug+"'s row on their first step", b.cell(l.id, "step")+`.includes(`+browsertest.JSString(want(l.lastShown))+`)`)
 		}
 		if got := b.eval(b.row(mal.id) + `.querySelector('td.name').textContent`); got != hostileName {
 			t.Errorf("the page shows the name %q, want the text %q", got, hostileName)
@@ -151,7 +144,7 @@ func TestClassEndToEnd(t *testing.T) {
 		return v.Step == "teammate-image" && v.Verdict == "failed" && slices.Contains(v.Failing, failing)
 	})
 	if b != nil {
-		b.waitFor("Grace's failing check on the page", b.cell(grace.id, "verdict")+`.includes(`+jsQuote(failing)+`)`)
+		b.waitFor("Grace's failing check on the page", b.cell(grace.id, "verdict")+`.includes(`+browsertest.JSString(failing)+`)`)
 	}
 
 	// The hostile learner types their own canary as an answer: it is
@@ -178,7 +171,7 @@ func TestClassEndToEnd(t *testing.T) {
 			return slices.Contains(e2eView(r, ada.id).Failing, built)
 		})
 		if b != nil {
-			b.waitFor("Ada's failing check on the page", b.cell(ada.id, "verdict")+`.includes(`+jsQuote(built)+`)`)
+			b.waitFor("Ada's failing check on the page", b.cell(ada.id, "verdict")+`.includes(`+browsertest.JSString(built)+`)`)
 		}
 		ada.ok("hint", "leak-build")
 		ada.ok("solve", "leak-build")
@@ -195,7 +188,7 @@ func TestClassEndToEnd(t *testing.T) {
 	})
 	if b != nil {
 		progress := fmt.Sprintf("%d/%d", e2eView(r, ada.id).Passed, len(course.Steps()))
-		b.waitFor("Ada's progress rising to "+progress, b.row(ada.id)+`?.dataset.verdict === 'passed' && `+b.cell(ada.id, "progress")+`.includes(`+jsQuote(progress)+`)`)
+		b.waitFor("Ada's progress rising to "+progress, b.row(ada.id)+`?.dataset.verdict === 'passed' && `+b.cell(ada.id, "progress")+`.includes(`+browsertest.JSString(progress)+`)`)
 		if m := b.eval(`String(window.dashboardMarker)`); m != "kept" {
 			t.Errorf("the page reloaded to follow the learners (marker %q)", m)
 		}
@@ -286,21 +279,16 @@ func TestClassEndToEnd(t *testing.T) {
 	if b != nil {
 		// The open page picks the restarted server's stream up by itself.
 		b.waitFor("the page live again", `!document.body.classList.contains('disconnected') && document.getElementById('connection').textContent === 'live'`)
-		b.waitFor("Ada's row after the restart", b.cell(ada.id, "step")+`.includes(`+jsQuote(want("pin-exact"))+`) && `+
-			b.cell(ada.id, "hints")+`.trim().split(' ')[0] === `+jsQuote(fmt.Sprint(ada.hintsUsed())))
+		b.waitFor("Ada's row after the restart", b.cell(ada.id, "step")+`.includes(`+browsertest.JSString(want("pin-exact"))+`) && `+
+			b.cell(ada.id, "hints")+`.trim().split(' ')[0] === `+browsertest.JSString(fmt.Sprint(ada.hintsUsed())))
 		if m := b.eval(`String(window.dashboardMarker)`); m != "kept" {
 			t.Errorf("the page reloaded across the restart (marker %q)", m)
 		}
 		b.readinessShows(learners) // what the machines reported survived the kill
-		for _, d := range b.dialogs() {
-			t.Errorf("a JavaScript dialog opened: %s", d)
-		}
 		b.noMarkup()
-		for _, u := range b.requested() {
-			if !strings.HasPrefix(u, srv.base()+"/") {
-				t.Errorf("the dashboard loaded %s, from past the class server", u)
-			}
-		}
+		// The console is left out: the page logs the server it lost on
+		// purpose, while it was killed.
+		browsertest.PageHealth(t, srv.base(), nil, b.Requests(), b.Dialogs())
 	}
 
 	// Grace's tutor open (plain mode: its output is not a terminal): its
@@ -330,7 +318,7 @@ func TestClassEndToEnd(t *testing.T) {
 		return v.Step == "find-the-leak" && v.HintsUsed == grace.hintsUsed()
 	})
 	if b != nil {
-		b.waitFor("Grace's row after the second restart", b.cell(grace.id, "step")+`.includes(`+jsQuote(want("find-the-leak"))+`)`)
+		b.waitFor("Grace's row after the second restart", b.cell(grace.id, "step")+`.includes(`+browsertest.JSString(want("find-the-leak"))+`)`)
 	}
 	tutor.quit()
 	if st := grace.status(); st.Waiting != 0 {
@@ -963,83 +951,16 @@ func (tu *e2eTutor) quit() {
 // plainPromptText is the plain mode's prompt (tui/plain's plainPrompt).
 const plainPromptText = "Command (? for the list): "
 
-// e2eChromium finds the browser; "" without one, which skips the
-// dashboard's part (a failure under DOCKERTUTOR_REQUIRE_BROWSER=1).
-func e2eChromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv(requireBrowserEnv) == "1" {
-		t.Fatalf("chromium required (%s=1) but not found in PATH", requireBrowserEnv)
-	}
-	t.Log("no chromium in PATH: the class runs without the dashboard's part (apt-get install chromium)")
-	return ""
-}
-
-// dashBrowser is the instructor's dashboard in a headless Chromium tab at
-// a projector's 1280x720, with what it requested and popped up recorded.
+// dashBrowser is the instructor's dashboard in a headless Chromium tab.
 type dashBrowser struct {
-	t   *testing.T
-	ctx context.Context
-
-	mu       sync.Mutex
-	requests []string
-	popups   []string
+	t *testing.T
+	*browsertest.Chromium
 }
 
 // openDashboard signs in with the link class serve printed.
 func openDashboard(t *testing.T, chromium, link, origin string) *dashBrowser {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.WindowSize(1280, 720),
-		// Nothing leaves loopback: every other address goes to the sink,
-		// and no host name resolves.
-		chromedp.ProxyServer(fmt.Sprintf("http://127.0.0.1:%d", proxySink(t))),
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-	)
-	if os.Geteuid() == 0 {
-		// Chromium refuses to run its sandbox as root (CI containers).
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
-	tab, cancelTab := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelTab(); cancelAlloc() })
-	b := &dashBrowser{t: t, ctx: tab}
-	dialogs := make(chan struct{}, 8)
-	// The first call starts the browser: no short deadline on it.
-	err := chromedp.Listen(tab, func(ev any) {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		switch ev := ev.(type) {
-		case *network.EventRequestWillBeSent:
-			b.requests = append(b.requests, ev.Request.URL)
-		case *page.EventJavascriptDialogOpening:
-			b.popups = append(b.popups, fmt.Sprintf("%s %q", ev.Type, ev.Message))
-			select {
-			case dialogs <- struct{}{}:
-			default:
-			}
-		}
-	})
-	if err != nil {
-		t.Fatalf("starting %s: %v", chromium, err)
-	}
-	// A dialog blocks the page; dismiss it (it is recorded as a failure).
-	go func() {
-		for {
-			select {
-			case <-tab.Done():
-				return
-			case <-dialogs:
-				chromedp.Call(tab, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
-			}
-		}
-	}()
-	b.do(chromedp.EmulateViewport(1280, 720))
+	b := &dashBrowser{t: t, Chromium: browsertest.StartChromium(t.Context(), t, chromium, e2eLive)}
 	b.do(chromedp.Navigate(link))
 	b.waitFor("the room", `!!document.querySelector('#view-room') && !!document.getElementById('live')`)
 	if loc := b.eval(`location.href`); loc != origin+"/" {
@@ -1050,36 +971,19 @@ func openDashboard(t *testing.T, chromium, link, origin string) *dashBrowser {
 
 func (b *dashBrowser) do(actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, e2eLive)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		b.t.Fatal(err)
-	}
+	b.Do(b.t, actions...)
 }
 
 func (b *dashBrowser) eval(expr string) string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, e2eLive)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-	if err != nil {
-		b.t.Fatalf("%s: %v", expr, err)
-	}
-	return v
+	return browsertest.Eval[string](b.t, b.Chromium, expr)
 }
 
 // waitFor polls a JavaScript condition until it holds, for at most
 // e2eLive: the page follows the learners through its live stream.
 func (b *dashBrowser) waitFor(what, expr string) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 2*e2eLive)
-	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr,
-		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(e2eLive)))
-	if err != nil {
-		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
-		b.t.Fatalf("%s: not on the page within %v (%v); it reads:\n%s", what, e2eLive, err, text)
-	}
+	b.WaitFor(b.t, what, expr, e2eLive)
 }
 
 // readinessShows opens the readiness view, waits for each learner's
@@ -1092,7 +996,7 @@ func (b *dashBrowser) readinessShows(learners []*e2eLearner) {
 		if r := l.readiness(); r.Docker {
 			want = r.Version
 		}
-		b.waitFor(l.slug+"'s machine in the readiness view", `(document.querySelector('#view-readiness tr[data-learner="`+l.id+`"]')?.textContent ?? '').includes(`+jsQuote(want)+`)`)
+		b.waitFor(l.slug+"'s machine in the readiness view", `(document.querySelector('#view-readiness tr[data-learner="`+l.id+`"]')?.textContent ?? '').includes(`+browsertest.JSString(want)+`)`)
 	}
 	b.click(`nav a[data-show="room"]`)
 }
@@ -1115,65 +1019,4 @@ func (b *dashBrowser) noMarkup() {
 	if n := b.eval(`String(document.querySelectorAll('svg, img, [onload], [onerror]').length)`); n != "0" {
 		b.t.Errorf("%s elements on the page from a name that must stay text", n)
 	}
-}
-
-func (b *dashBrowser) dialogs() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return slices.Clone(b.popups)
-}
-
-func (b *dashBrowser) requested() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return slices.Clone(b.requests)
-}
-
-// proxySink is the browser's proxy: it reads the first line of what
-// Chromium's own background traffic asks for and closes the connection,
-// so nothing leaves the machine.
-func proxySink(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var asked []string
-	done := make(chan struct{})
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		if len(asked) > 0 {
-			t.Logf("the browser's own requests, kept on this machine: %s", strings.Join(asked, ", "))
-		}
-	})
-	go func() {
-		defer close(done)
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conn.SetReadDeadline(time.Now().Add(2 * time.Second))
-			line, _ := bufio.NewReader(conn).ReadString('\n')
-			conn.Close()
-			f := strings.Fields(line) // CONNECT host:443, or GET http://host/path
-			if len(f) < 2 {
-				continue
-			}
-			host := f[1]
-			if u, err := url.Parse(host); err == nil && u.Host != "" {
-				host = u.Host
-			}
-			if !slices.Contains(asked, host) {
-				asked = append(asked, host)
-			}
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func jsQuote(s string) string {
-	q, _ := json.Marshal(s)
-	return string(q)
 }
