@@ -15,7 +15,7 @@ func validPack() fstest.MapFS {
 id: demo
 title: Demo
 images:
-  - ref: alpine:3.22
+  - {ref: alpine:3.22, digest: "sha256:14358309a308569c32bdc37e2e0e9694be33a9d99e68afb0f5ff33cc1f695dce"}
 lessons:
   - basics
 `)},
@@ -224,5 +224,56 @@ func TestEveryBuiltinCheckHasATitle(t *testing.T) {
 	}
 	if w := c.Warnings(c.Releases.AsOf.Time); len(w) != 0 {
 		t.Errorf("the built-in course has warnings:\n%s", w.Error())
+	}
+}
+
+// TestImagePins: each base image names a tag and pins it by a repository
+// digest in its own field; a missing pin is a warning, a malformed one a
+// problem that says how to write it.
+func TestImagePins(t *testing.T) {
+	const good = "sha256:14358309a308569c32bdc37e2e0e9694be33a9d99e68afb0f5ff33cc1f695dce"
+	cases := []struct {
+		name, entry string
+		problem     string // in the problems; "" for none
+		warning     string // in the warnings; "" for none
+	}{
+		{"pinned", `ref: alpine:3.22, digest: "` + good + `"`, "", ""},
+		{"no pin", "ref: alpine:3.22", "", `image "alpine:3.22" has no digest pin`},
+		{"short digest", `ref: alpine:3.22, digest: "sha256:1435"`, `digest "sha256:1435" is not a repository digest`, ""},
+		{"upper-case hex", `ref: alpine:3.22, digest: "` + strings.ToUpper(good) + `"`, "is not a repository digest", ""},
+		{"digest in the ref", `ref: "alpine:3.22@` + good + `"`, "write the digest in its own field: ref: alpine:3.22, digest: " + good, ""},
+		{"no tag", `ref: alpine, digest: "` + good + `"`, `image "alpine" has no tag`, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := validPack()
+			p["course.yaml"].Data = []byte(strings.Replace(string(p["course.yaml"].Data),
+				`ref: alpine:3.22, digest: "`+good+`"`, tc.entry, 1))
+			c, ps := Load(p)
+			if tc.problem == "" && len(ps) > 0 {
+				t.Fatalf("problems:\n%s", ps.Error())
+			}
+			if tc.problem != "" {
+				if !strings.Contains(ps.Error(), tc.problem) {
+					t.Fatalf("problems:\n%s\nwant one with %q", ps.Error(), tc.problem)
+				}
+				return
+			}
+			var pins []string
+			for _, w := range c.Warnings(time.Now()) {
+				if strings.Contains(w.String(), "digest") {
+					pins = append(pins, w.String())
+				}
+			}
+			switch {
+			case tc.warning == "" && len(pins) > 0:
+				t.Errorf("warnings: %q", pins)
+			case tc.warning != "" && (len(pins) != 1 || !strings.Contains(pins[0], tc.warning)):
+				t.Errorf("warnings: %q, want one with %q", pins, tc.warning)
+			}
+			if tc.warning == "" && c.Images[0].Pinned() != "alpine:3.22@"+good {
+				t.Errorf("Pinned() = %q", c.Images[0].Pinned())
+			}
+		})
 	}
 }

@@ -134,9 +134,7 @@ func (l *loader) course() *Course {
 		l.ps.add(ManifestFile, line("title"), "title is required")
 	}
 	for i, img := range m.Images {
-		if _, err := reference.ParseNormalizedNamed(img.Ref); err != nil {
-			l.ps.add(ManifestFile, seqLine(root, "images", i), "image %q is not a valid reference: %v", img.Ref, err)
-		}
+		l.checkBaseImage(img, seqLine(root, "images", i))
 	}
 	if m.Releases != nil {
 		m.Releases.line = line("releases")
@@ -842,4 +840,37 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// checkBaseImage holds an images: entry to its form: a tag that names a
+// release, and a digest pin beside it (a warning when missing: the pack
+// works online, but prepare cannot verify what it pulls, and an offline
+// lab cannot know it has the right release).
+func (l *loader) checkBaseImage(img BaseImage, line int) {
+	named, err := reference.ParseNormalizedNamed(img.Ref)
+	if err != nil {
+		l.ps.add(ManifestFile, line, "image %q is not a valid reference: %v", img.Ref, err)
+		return
+	}
+	if _, ok := named.(reference.Digested); ok {
+		l.ps.add(ManifestFile, line, "image %q: write the digest in its own field: ref: %s, digest: %s", img.Ref, reference.FamiliarName(named)+tagOf(named), named.(reference.Digested).Digest())
+		return
+	}
+	if _, ok := named.(reference.Tagged); !ok {
+		l.ps.add(ManifestFile, line, "image %q has no tag: name the release the course was proven with, such as %s:3.22", img.Ref, reference.FamiliarName(named))
+	}
+	switch {
+	case img.Digest == "":
+		l.warnings.add(ManifestFile, line, "image %q has no digest pin: prepare cannot verify what it pulls; add digest: sha256:… (docker buildx imagetools inspect %s shows it)", img.Ref, img.Ref)
+	case !digestPattern.MatchString(img.Digest):
+		l.ps.add(ManifestFile, line, "image %q: digest %q is not a repository digest: write sha256: and 64 lower-case hex digits", img.Ref, img.Digest)
+	}
+}
+
+// tagOf is ":tag" of a named reference, or "".
+func tagOf(named reference.Named) string {
+	if t, ok := named.(reference.Tagged); ok {
+		return ":" + t.Tag()
+	}
+	return ""
 }

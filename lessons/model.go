@@ -31,8 +31,24 @@ type Course struct {
 
 // BaseImage is an image the course's exercises need on the daemon.
 type BaseImage struct {
+	// Ref names the image by tag (alpine:3.22): what the exercises' FROM
+	// lines and the learner's commands say.
 	Ref string `yaml:"ref"`
-	Why string `yaml:"why"`
+	// Digest pins the tag to the repository digest the course was proven
+	// with (sha256:<64 hex>): the multi-platform index's digest where the
+	// image has one, so every platform's machine pulls the same release.
+	// prepare pulls by it and doctor says whether a machine has it.
+	Digest string `yaml:"digest"`
+	Why    string `yaml:"why"`
+}
+
+// Pinned is the image's reference by tag and digest
+// (alpine:3.22@sha256:…), or its Ref alone when the pack pins no digest.
+func (b BaseImage) Pinned() string {
+	if b.Digest == "" {
+		return b.Ref
+	}
+	return b.Ref + "@" + b.Digest
 }
 
 // Lesson is one topic: an ordered list of steps.

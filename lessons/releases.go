@@ -342,7 +342,8 @@ func (r *Releases) Warnings(day time.Time) Problems {
 	return ps
 }
 
-// digestPattern is a repository digest as the table writes it.
+// digestPattern is a repository digest as the release table and the
+// images' pins write it.
 var digestPattern = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
 // valueOf is the value of key in a mapping node, nil when absent.
