@@ -35,3 +35,17 @@ func HasSolution(st *lessons.Step) bool {
 	}
 	return false
 }
+
+// SolvedSummary is the last line of `solve --all`: how many steps it
+// solved, and which did not pass, so an instructor readying a machine sees
+// every step that needs a look, not only the first.
+func SolvedSummary(solved int, notPassed []*lessons.Step) string {
+	if len(notPassed) == 0 {
+		return fmt.Sprintf("All %d steps passed with their reference solutions.", solved)
+	}
+	s := fmt.Sprintf("%d of %d steps did not pass with their reference solutions:", len(notPassed), solved)
+	for _, st := range notPassed {
+		s += fmt.Sprintf("\n  %s %s", st.Number, st.Title)
+	}
+	return s
+}

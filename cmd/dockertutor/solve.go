@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -9,6 +10,7 @@ import (
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/present"
 )
 
 func newSolveCmd(g *globals) *cobra.Command {
@@ -34,6 +36,7 @@ func newSolveCmd(g *globals) *cobra.Command {
 			}
 			w := cmd.OutOrStdout()
 			var verdicts []check.Verdict
+			var notPassed []*lessons.Step
 			for _, st := range steps {
 				if st.Kind == lessons.KindRead {
 					if !all {
@@ -45,15 +48,26 @@ func newSolveCmd(g *globals) *cobra.Command {
 				err := streamAction(cmd.Context(), w, func(ctx context.Context, ev chan<- tutor.Event) error {
 					return s.Solve(ctx, st, ev)
 				})
-				if err := actionError(err); err != nil {
+				if err := actionError(err); err != nil && (!all || !errors.Is(err, errFailed)) {
 					return err
 				}
+				// With --all a failed action does not stop the rest: its
+				// checks say what it left, and the summary lists the step.
 				v, err := s.Check(cmd.Context(), st)
 				if err != nil {
 					return err
 				}
 				printVerdict(w, v, g.plain || !g.io.Terminal)
 				verdicts = append(verdicts, v)
+				if v.Unreachable() {
+					break
+				}
+				if !v.Passed {
+					notPassed = append(notPassed, st)
+				}
+			}
+			if all {
+				fmt.Fprintf(w, "\n%s\n", present.SolvedSummary(len(verdicts), notPassed))
 			}
 			return verdictsError(verdicts...)
 		},
