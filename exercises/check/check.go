@@ -80,6 +80,9 @@ type Env struct {
 	// Began is when the learner opened the step: image.fresh and the
 	// container checks count only what was made after it.
 	Began time.Time
+	// Before are the images image.fresh checks name as they were when the
+	// step began (name to ID, "" for none; nil when unknown).
+	Before map[string]string
 	// Answer is the learner's recorded answer (quiz choice ids or a value).
 	Answer []string
 	// SolutionSeen says the learner asked for the solution: an answer's

@@ -70,6 +70,17 @@ func imageFresh(ctx context.Context, env Env, s *lessons.ImageFresh) finding {
 			ev.Detail += fmt.Sprintf("; tagged again %s (daemon events)", fmtTime(at))
 			return passed(fmt.Sprintf("%s was built again (from the cache) after you opened this step.", s.Image), ev)
 		}
+		// BuildKit on Docker 20.10 tags a cached, byte-identical result
+		// without an event or a tag time: the name pointing elsewhere than
+		// when the step began is the trace it leaves.
+		if was, known := env.Before[s.Image]; known && was != img.ID {
+			if was == "" {
+				ev.Detail += "; no such image when the step opened"
+				return passed(fmt.Sprintf("%s was not there when you opened this step: you built it since.", s.Image), ev)
+			}
+			ev.Detail += fmt.Sprintf("; %s when the step opened", daemon.ShortID(was))
+			return passed(fmt.Sprintf("%s names another image than when you opened this step: you built it since.", s.Image), ev)
+		}
 		return failed(fmt.Sprintf("%s is older than this step: build it again now.", s.Image), ev)
 	})
 }

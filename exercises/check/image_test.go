@@ -231,3 +231,33 @@ func TestImageSize(t *testing.T) {
 	expect(t, checkOne(t, context.Background(), env, &lessons.ImageSize{SmallerThan: "dttest/mid"}), Fail,
 		"dttest/app:latest (2.5 MB) is not smaller than dttest/mid (4.2 kB).", ev, Evidence{Where: "dttest/mid", Detail: "4.2 kB"})
 }
+
+// BuildKit on Docker 20.10 tags a cached, byte-identical result with no
+// new creation time, tag time or event: the name pointing at another
+// image than when the step began, or at one at all, is the build's trace.
+func TestImageFreshAgainstTheStepsStart(t *testing.T) {
+	began := time.Now().Add(-time.Hour).Truncate(time.Second)
+	env, d := testEnv(t)
+	env.Began = began
+	d.AddImage(fakedaemon.Image{ID: appID, Tags: []string{app}, Created: began.Add(-time.Hour)})
+	old := fmt.Sprintf("created %s, last tagged never; step opened %s", fmtTime(began.Add(-time.Hour)), fmtTime(began))
+
+	env.Before = map[string]string{app: appID} // the same image as then: nothing done
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageFresh{}), Fail,
+		"dttest/app:latest is older than this step: build it again now.", Evidence{Where: app, Detail: old})
+
+	env.Before = map[string]string{app: ""}
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageFresh{}), Pass,
+		"dttest/app:latest was not there when you opened this step: you built it since.",
+		Evidence{Where: app, Detail: old + "; no such image when the step opened"})
+
+	env.Before = map[string]string{app: "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"}
+	expect(t, checkOne(t, context.Background(), env, &lessons.ImageFresh{}), Pass,
+		"dttest/app:latest names another image than when you opened this step: you built it since.",
+		Evidence{Where: app, Detail: old + "; fedcba987654 when the step opened"})
+
+	env.Before = map[string]string{"dttest/other:latest": ""} // another name's state says nothing
+	if r := checkOne(t, context.Background(), env, &lessons.ImageFresh{}); r.Outcome != Fail {
+		t.Errorf("another name's start: %s %q", r.Outcome, r.Message)
+	}
+}

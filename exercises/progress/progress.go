@@ -78,6 +78,14 @@ type StepProgress struct {
 	// Began is when the learner first opened the step; image.fresh checks
 	// compare image creation times with it.
 	Began time.Time `json:"began,omitzero"`
+	// Before are the images the step's image.fresh checks name, as they
+	// were when the step began: name to image ID, "" for none. A build
+	// that makes an image the daemon already had (BuildKit on Docker 20.10
+	// reusing a cached, byte-identical result) moves neither its creation
+	// time nor its tag time and logs no event; that the name points at
+	// another image than it did, or at one at all, still shows the
+	// learner built it. nil when the daemon could not be asked.
+	Before map[string]string `json:"before,omitempty"`
 	// PassedAt is when the step first passed ("passed once"); it stays
 	// when a later check fails.
 	PassedAt  time.Time `json:"passed_at,omitzero"`

@@ -212,8 +212,13 @@ func (s *Session) Enter(st *lessons.Step) (progress.Progress, []string, error) {
 // step on its way to the solution.
 func (s *Session) enter(st *lessons.Step) (progress.Progress, []string, error) {
 	var written []string
+	before := s.imagesBefore(st)
 	p, err := s.Update(func(p *progress.Progress) error {
+		first := p.Steps[st.ID] == nil || p.Steps[st.ID].Began.IsZero()
 		p.Enter(st, s.now().UTC())
+		if first && before != nil {
+			p.Steps[st.ID].Before = before
+		}
 		var err error
 		written, err = s.Work.LayOut(st, s.Values(st, *p))
 		return err
@@ -307,7 +312,7 @@ func (s *Session) checkWith(ctx context.Context, st *lessons.Step, docker daemon
 		env.DockerBuild = s.DockerBuild(ctx).Builder
 	}
 	if sp != nil {
-		env.Began, env.Answer = sp.Began, sp.Answer
+		env.Began, env.Answer, env.Before = sp.Began, sp.Answer, sp.Before
 	}
 	env.SolutionSeen = sp != nil && sp.SolutionSeen
 	v := check.Run(ctx, env)
