@@ -89,12 +89,19 @@ func TestTutorEndToEnd(t *testing.T) {
 	}
 	cli := dockertest.Client(t)
 	dockertest.StandIn(t, cli, "alpine:3.22")
-
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "dockertutor")
+	bin := filepath.Join(t.TempDir(), "dockertutor")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
+	// The learner's build from outside is each `docker build` learners
+	// have: BuildKit through the buildx plugin, and the legacy builder.
+	for _, b := range dockertest.LearnerBuilders(t) {
+		t.Run(b.Name, func(t *testing.T) { tutorEndToEnd(t, bin, docker, b) })
+	}
+}
+
+func tutorEndToEnd(t *testing.T, bin, docker string, b dockertest.LearnerBuilder) {
+	tmp := t.TempDir()
 	// A copy of the course with its own id and image names, so other tests
 	// building the course's images at the same time are not disturbed.
 	course := filepath.Join(tmp, "course")
@@ -104,7 +111,7 @@ func TestTutorEndToEnd(t *testing.T) {
 	ws, state := filepath.Join(tmp, "ws"), filepath.Join(tmp, "state")
 	rc := filepath.Join(tmp, "rc")
 
-	name := fmt.Sprintf("dte2e-%d", os.Getpid())
+	name := fmt.Sprintf("dte2e-%d-%s", os.Getpid(), b.Name)
 	dockerEnv, unset := tmuxDockerEnv()
 	shell := fmt.Sprintf("%sXDG_STATE_HOME=%s %s --course %s --workspace %s; echo $? > %s", unset, state, bin, course, ws, rc)
 	start := time.Now()
@@ -149,6 +156,7 @@ func TestTutorEndToEnd(t *testing.T) {
 	}
 	secret, learner := readLearnerIn(t, state)
 	build := exec.Command(docker, "build", "--build-arg", "BUILD_REPO_SECRET="+secret, "-t", learner+"/dttest-e2e/multistage", dir)
+	build.Env = append(os.Environ(), b.Env...)
 	out, err := build.CombinedOutput()
 	if err != nil {
 		t.Fatalf("docker build from outside: %v\n%s", err, out)

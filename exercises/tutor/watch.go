@@ -6,8 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/fsnotify/fsnotify"
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
@@ -25,6 +27,11 @@ const (
 	// reconnectDelay is the first wait before the events stream is
 	// reopened after the daemon went away; it doubles up to a few seconds.
 	reconnectDelay = 500 * time.Millisecond
+	// ImagePollInterval is how often the step's images are looked at
+	// beside the event stream: BuildKit on Docker 20.10 tags what it
+	// builds without an event, so a learner's `docker build` with the
+	// buildx plugin shows only as the name pointing at another image.
+	ImagePollInterval = time.Second
 )
 
 // Watch reports reasons to re-check the step: changes in its folder
@@ -55,7 +62,9 @@ func (s *Session) Watch(ctx context.Context, st *lessons.Step) (<-chan Change, e
 	}
 	go fileWatch()
 	if len(images) > 0 {
-		go s.watchDaemon(ctx, images, raw)
+		var told eventClock
+		go s.watchDaemon(ctx, images, raw, &told)
+		go s.pollImages(ctx, images, raw, &told)
 	}
 	go debounce(ctx, raw, out)
 	return out, nil
@@ -187,13 +196,20 @@ func pollDir(ctx context.Context, dir string, out chan<- Change) {
 
 // watchDaemon follows the daemon's events about the step's images and
 // their containers, reopening the stream when the daemon comes back.
-func (s *Session) watchDaemon(ctx context.Context, images []string, out chan<- Change) {
+// eventClock is when the event stream last told of one of the step's
+// images, so that the poll does not tell the same change again.
+type eventClock struct{ at atomic.Int64 }
+
+func (c *eventClock) tick()                  { c.at.Store(time.Now().UnixNano()) }
+func (c *eventClock) since(t time.Time) bool { return c.at.Load() >= t.UnixNano() }
+
+func (s *Session) watchDaemon(ctx context.Context, images []string, out chan<- Change, told *eventClock) {
 	delay := reconnectDelay
 	for ctx.Err() == nil {
 		cli, err := s.conn.get(ctx)
 		if err == nil {
 			delay = reconnectDelay
-			err = s.followEvents(ctx, cli, images, out)
+			err = s.followEvents(ctx, cli, images, out, told)
 		}
 		if ctx.Err() != nil {
 			return
@@ -207,7 +223,7 @@ func (s *Session) watchDaemon(ctx context.Context, images []string, out chan<- C
 	}
 }
 
-func (s *Session) followEvents(ctx context.Context, cli daemon.Client, images []string, out chan<- Change) error {
+func (s *Session) followEvents(ctx context.Context, cli daemon.Client, images []string, out chan<- Change, told *eventClock) error {
 	f := make(client.Filters).Add("type", string(events.ImageEventType), string(events.ContainerEventType))
 	res := cli.Events(ctx, client.EventsListOptions{Filters: f})
 	for {
@@ -219,10 +235,69 @@ func (s *Session) followEvents(ctx context.Context, cli daemon.Client, images []
 			return err
 		case m := <-res.Messages:
 			if reason, ok := concerns(m, images); ok {
+				told.tick()
 				send(ctx, out, reason)
 			}
 		}
 	}
+}
+
+// pollImages reports a step's image that names another image than it did
+// a moment ago, that appeared or that went, whatever event the daemon
+// logged for it or not. Until the daemon answers there is nothing to
+// compare with: the event stream's reconnects tell of that.
+func (s *Session) pollImages(ctx context.Context, images []string, out chan<- Change, told *eventClock) {
+	ids := map[string]string{}
+	known := false
+	tick := time.NewTicker(ImagePollInterval)
+	defer tick.Stop()
+	last := time.Now()
+	for {
+		asked := time.Now()
+		now, ok := s.imageIDs(ctx, images)
+		// A change the event stream told of since the last look is told.
+		if ok && known && !told.since(last) {
+			for _, name := range images {
+				switch was, is := ids[name], now[name]; {
+				case was == is:
+				case is == "":
+					send(ctx, out, "image "+name+" removed")
+				default:
+					send(ctx, out, "image "+name+" built")
+				}
+			}
+		}
+		if ok {
+			ids, known, last = now, true, asked
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// imageIDs is what each name points at, "" for nothing; false when the
+// daemon could not say for every name.
+func (s *Session) imageIDs(ctx context.Context, images []string) (map[string]string, bool) {
+	cli, err := s.conn.get(ctx)
+	if err != nil {
+		return nil, false
+	}
+	ids := make(map[string]string, len(images))
+	for _, name := range images {
+		img, err := cli.ImageInspect(ctx, name)
+		switch {
+		case err == nil:
+			ids[name] = img.ID
+		case cerrdefs.IsNotFound(err):
+			ids[name] = ""
+		default:
+			return nil, false
+		}
+	}
+	return ids, true
 }
 
 // concerns says whether a daemon event is about one of the step's images
