@@ -383,6 +383,14 @@ func (v Values) Releases() *Releases {
 	return v.names.course.Releases
 }
 
+// Pins are the course's base images with the digests it pins them to.
+func (v Values) Pins() []BaseImage {
+	if v.names.course == nil {
+		return nil
+	}
+	return v.names.course.Images
+}
+
 // SampleImageID stands in for a local image's ID where no daemon is asked
 // (linting a pack).
 const SampleImageID = "sha256:0000000000000000000000000000000000000000000000000000000000000000"

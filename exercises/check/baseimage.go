@@ -205,6 +205,15 @@ func (v *verification) digest(ctx context.Context, env Env, img *dockerfile.Imag
 			return
 		}
 	}
+	if pin, ok := coursePin(env.Values.Pins(), img, dg); ok {
+		if pinTag := tagOf(pin.Ref); pinTag != cmpTag(img) {
+			v.problems = append(v.problems, fmt.Sprintf("the digest %s is %s's, as the course pins it, but the tag says %s: whoever reads the line is misled; write %s:%s@%s",
+				shortDigest(dg), pin.Ref, cmpTag(img), repo, pinTag, shortDigest(dg)))
+			return
+		}
+		v.passes = append(v.passes, fmt.Sprintf("%s is the digest the course pins %s to", shortDigest(dg), pin.Ref))
+		return
+	}
 	if env.Docker == nil {
 		v.err = ErrDockerUnreachable
 		return
@@ -400,6 +409,27 @@ func sameRepoDigest(repoDigest string, img *dockerfile.Image, dg string) bool {
 	}
 	d, ok := n.(reference.Digested)
 	return ok && d.Digest().String() == dg && reference.Domain(n) == img.Domain && reference.Path(n) == img.Path
+}
+
+// coursePin is the course's base image pinned to the digest in the
+// image's repository, if any.
+func coursePin(pins []lessons.BaseImage, img *dockerfile.Image, dg string) (lessons.BaseImage, bool) {
+	for _, p := range pins {
+		if p.Digest == dg && sameRepoDigest(p.Ref+"@"+p.Digest, img, dg) {
+			return p, true
+		}
+	}
+	return lessons.BaseImage{}, false
+}
+
+// tagOf is the tag of a reference, "latest" when it has none.
+func tagOf(ref string) string {
+	if n, err := reference.ParseNormalizedNamed(ref); err == nil {
+		if t, ok := n.(reference.Tagged); ok {
+			return t.Tag()
+		}
+	}
+	return "latest"
 }
 
 func cmpTag(img *dockerfile.Image) string {

@@ -26,6 +26,9 @@ func day(s string) lessons.Date {
 	return lessons.Date{Time: t}
 }
 
+// alpinePin is the digest the test course pins alpine:3.22 to.
+const alpinePin = "sha256:14358309a308569c32bdc37e2e0e9694be33a9d99e68afb0f5ff33cc1f695dce"
+
 // releaseEnv is a step folder with a Dockerfile in a course whose release
 // table knows the node lines, on 2026-12-02, over a fake daemon.
 func releaseEnv(t *testing.T, dockerfile string) (Env, *fakedaemon.Daemon) {
@@ -35,7 +38,7 @@ func releaseEnv(t *testing.T, dockerfile string) (Env, *fakedaemon.Daemon) {
 	t.Cleanup(func() { today = old })
 	t.Setenv(OfflineRegistriesEnv, "")
 	unreachable.forget()
-	c := &lessons.Course{ID: "c1", Releases: &lessons.Releases{AsOf: day("2026-12-01"), Images: []lessons.ReleaseImage{{
+	c := &lessons.Course{ID: "c1", Images: []lessons.BaseImage{{Ref: "alpine:3.22", Digest: alpinePin}}, Releases: &lessons.Releases{AsOf: day("2026-12-01"), Images: []lessons.ReleaseImage{{
 		Repository: "node",
 		Lines: []lessons.ReleaseLine{
 			{Version: "18", Codename: "hydrogen", Status: lessons.StatusEnded, EndOfLife: day("2025-04-30"), Last: "18.20.8"},
@@ -199,6 +202,18 @@ func TestVerifyDigest(t *testing.T) {
 		env.Docker = nil
 		expectPass(t, checkOne(t, context.Background(), env, &lessons.DockerfileBase{Verify: true}),
 			"sha256:d32cdf619f63… is the digest of node:24-alpine on 2026-12-02 (the course's release table)")
+	})
+	t.Run("the course's pin", func(t *testing.T) {
+		env, _ := releaseEnv(t, "FROM alpine:3.22@"+alpinePin+"\n")
+		env.Docker = nil
+		expectPass(t, checkOne(t, context.Background(), env, &lessons.DockerfileBase{Verify: true}),
+			"sha256:14358309a308… is the digest the course pins alpine:3.22 to")
+		env, _ = releaseEnv(t, "FROM alpine:3.21@"+alpinePin+"\n")
+		env.Docker = nil
+		r := checkOne(t, context.Background(), env, &lessons.DockerfileBase{Verify: true})
+		if r.Outcome != Fail || !strings.Contains(r.Message, "is alpine:3.22's, as the course pins it, but the tag says 3.21") {
+			t.Errorf("%s %q", r.Outcome, r.Message)
+		}
 	})
 	t.Run("known, under another line's tag", func(t *testing.T) {
 		env, _ := releaseEnv(t, "FROM node:22-alpine@"+knownDigest+"\n")
