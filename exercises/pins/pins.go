@@ -42,6 +42,9 @@ var States = []State{AtPin, Present, OtherDigest, Missing, Unknown}
 // under its tag when the pack pins none.
 func (s State) Ready() bool { return s == AtPin || s == Present }
 
+// Tagged says the tag is on the daemon, at whatever digest.
+func (s State) Tagged() bool { return s == AtPin || s == Present || s == OtherDigest }
+
 // Status is one pinned image on a daemon.
 type Status struct {
 	// Ref and Digest are the course's: the tag and the pinned repository
