@@ -133,14 +133,14 @@ type MachineView struct {
 	Online  bool   `json:"online"`
 	// Reported: the learner's tutor sent a readiness; nothing else here
 	// means anything when it did not.
-	Reported    bool     `json:"reported"`
-	Docker      bool     `json:"docker"`
-	Engine      string   `json:"engine,omitempty"`
-	Version     string   `json:"version,omitempty"`
-	API         string   `json:"api,omitempty"`
-	BuildKit    bool     `json:"buildkit"`
-	Classic     bool     `json:"classic"`
-	DockerBuild string   `json:"docker_build,omitempty"`
+	Reported    bool   `json:"reported"`
+	Docker      bool   `json:"docker"`
+	Engine      string `json:"engine,omitempty"`
+	Version     string `json:"version,omitempty"`
+	API         string `json:"api,omitempty"`
+	BuildKit    bool   `json:"buildkit"`
+	Classic     bool   `json:"classic"`
+	DockerBuild string `json:"docker_build,omitempty"`
 	// Present counts the course's images there as the course wants them:
 	// at their pinned digest (or under their tag, for a pack that pins
 	// none, or from a tutor too old to say).
