@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -228,10 +229,15 @@ func BuildFiller(t testing.TB, cli *client.Client, ref string, size int) {
 // pull that is still running when the test interrupts it. Pull through
 // Throttle's Addr; the registry sees the same requests.
 type Throttle struct {
-	Addr string
-	l    net.Listener
-	wg   sync.WaitGroup
+	Addr   string
+	l      net.Listener
+	wg     sync.WaitGroup
+	passed atomic.Int64
 }
+
+// Passed is how many bytes went from the registry to the daemon so far:
+// a test interrupts a pull once some arrived.
+func (p *Throttle) Passed() int64 { return p.passed.Load() }
 
 // StartThrottle proxies to addr until the test ends.
 func StartThrottle(t testing.TB, addr string, bytesPerSecond int) *Throttle {
@@ -258,7 +264,7 @@ func StartThrottle(t testing.TB, addr string, bytesPerSecond int) *Throttle {
 				conns.Store(up, true)
 				defer up.Close()
 				go func() { io.Copy(up, c); up.(*net.TCPConn).CloseWrite() }()
-				slowCopy(c, up, bytesPerSecond)
+				slowCopy(c, up, bytesPerSecond, &p.passed)
 			})
 		}
 	})
@@ -272,7 +278,7 @@ func StartThrottle(t testing.TB, addr string, bytesPerSecond int) *Throttle {
 
 // slowCopy copies in tenths of a second's worth of bytes, each followed
 // by a tenth of a second.
-func slowCopy(dst io.Writer, src io.Reader, bytesPerSecond int) {
+func slowCopy(dst io.Writer, src io.Reader, bytesPerSecond int, passed *atomic.Int64) {
 	buf := make([]byte, max(1, bytesPerSecond/10))
 	for {
 		n, err := src.Read(buf)
@@ -280,6 +286,7 @@ func slowCopy(dst io.Writer, src io.Reader, bytesPerSecond int) {
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return
 			}
+			passed.Add(int64(n))
 			time.Sleep(100 * time.Millisecond)
 		}
 		if err != nil {

@@ -170,6 +170,13 @@ func writeImages(t *textWriter, images []ImageStatus) {
 		// The state's word, the name and the ID in columns; what it means
 		// wraps under itself.
 		first := fmt.Sprintf("  %-7s  %-*s  %-12s  ", stateWords[img.State], width, img.Ref, id)
+		if textWidth-utf8.RuneCountInString(first) < 30 {
+			// A long name (a registry's host and port): the meaning goes
+			// on the lines under it.
+			t.line(first)
+			t.para("             ", "             ", imageText(img))
+			continue
+		}
 		t.para(first, strings.Repeat(" ", utf8.RuneCountInString(first)), imageText(img))
 	}
 	if slices.ContainsFunc(images, func(img ImageStatus) bool { return img.State == pins.Missing || img.State == pins.OtherDigest }) {
