@@ -109,16 +109,22 @@ func prepareSummary(ctx context.Context, w io.Writer, api daemon.ImageInspector,
 	if err := engine.WriteImages(w, statuses); err != nil {
 		return err
 	}
+	// Interrupted: by a signal (ctx), or by Ctrl+C in the progress view,
+	// which cancels only the pulls.
+	interrupted := ctx.Err() != nil
 	var failures int
 	for _, o := range outcomes {
-		if o.err != nil && !errors.Is(o.err, context.Canceled) {
+		switch {
+		case errors.Is(o.err, context.Canceled):
+			interrupted = true
+		case o.err != nil:
 			failures++
 		}
 	}
 	switch {
-	case ctx.Err() != nil:
-		fmt.Fprintf(w, "\nInterrupted: %d of %d images ready; nothing was tagged half way. Run `dockertutor prepare` again to finish.\n", ready, len(images))
-		return ctx.Err()
+	case interrupted:
+		fmt.Fprintf(w, "\nInterrupted: %d of %d images ready; nothing was tagged half way.\nRun `dockertutor prepare` again to finish.\n", ready, len(images))
+		return context.Canceled
 	case failures > 0:
 		return failed(fmt.Sprintf("%d of %d images could not be prepared; their lines above say why", failures, len(images)))
 	case ready < len(images):

@@ -45,6 +45,7 @@ const (
 	layerDownloading
 	layerDownloaded
 	layerComplete
+	layerExisted // on the daemon before the pull: no work, so not in Fraction
 )
 
 type layer struct {
@@ -93,43 +94,76 @@ func (p *progressTracker) add(m jsonstream.Message) bool {
 	case "Verifying Checksum", "Download complete", "Extracting":
 		l.state = max(l.state, layerDownloaded)
 		l.current = l.total
-	case "Pull complete", "Already exists":
+	case "Pull complete":
 		l.state = layerComplete
 		l.current = l.total
+	case "Already exists":
+		l.state = layerExisted
 	default:
 		return false // "Retrying in 5 seconds" and the like change no figure
 	}
-	p.phase = Extracting
+	// Layers the daemon already had are no work: the phase follows the
+	// others (and stays resolving while only those were named).
+	work, fetching := 0, false
 	for _, l := range p.layers {
-		if l.state < layerDownloaded {
-			p.phase = Downloading
+		if l.state != layerExisted {
+			work++
+			fetching = fetching || l.state < layerDownloaded
 		}
+	}
+	switch {
+	case fetching:
+		p.phase = Downloading
+	case work > 0:
+		p.phase = Extracting
 	}
 	return true
 }
 
 func (p *progressTracker) progress() Progress {
 	pr := Progress{Ref: p.ref, Phase: p.phase, Layers: len(p.order)}
-	var sum float64
+	// Fraction counts the layers the pull fetches: by bytes once each of
+	// them said its size, else each layer alike; the extraction fills the
+	// rest as layers complete.
+	var work, complete int
+	var perLayer float64
+	sized := true
+	var done, total int64
 	for _, id := range p.order {
 		l := p.layers[id]
 		pr.Done += l.current
 		pr.Total += l.total
+		if l.state == layerExisted {
+			pr.LayersDone++
+			continue
+		}
+		work++
+		done, total = done+l.current, total+l.total
+		if l.total == 0 && l.state < layerDownloaded {
+			sized = false
+		}
 		switch l.state {
 		case layerComplete:
 			pr.LayersDone++
-			sum++
+			complete++
+			perLayer++
 		case layerDownloaded:
-			sum += downloadShare
+			perLayer += downloadShare
 		case layerDownloading:
 			if l.total > 0 {
-				sum += downloadShare * float64(l.current) / float64(l.total)
+				perLayer += downloadShare * float64(l.current) / float64(l.total)
 			}
 		}
 	}
-	if pr.Layers > 0 {
-		pr.Fraction = sum / float64(pr.Layers)
+	switch {
+	case work == 0:
+		pr.Fraction = 0
+	case sized && total > 0:
+		pr.Fraction = downloadShare*float64(done)/float64(total) + (1-downloadShare)*float64(complete)/float64(work)
+	default:
+		pr.Fraction = perLayer / float64(work)
 	}
+	pr.Fraction = min(1, pr.Fraction) // sums of shares can round past it
 	return pr
 }
 

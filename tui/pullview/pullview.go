@@ -101,6 +101,7 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			r.line = msg.line
 		}
 	case workDone:
+		m.interrupted = false // the rows say what the interruption left
 		return m, tea.Quit
 	case tea.WindowSizeMsg:
 		m.width = max(40, msg.Width)
