@@ -232,7 +232,9 @@ func TestPullTagsOnlyAfterTheStreamCompleted(t *testing.T) {
 	newPuller := func() *recordedPuller {
 		d := fakedaemon.New()
 		p := &recordedPuller{Daemon: d, messages: readRecording(t, "pull-engine20.jsonl")}
-		p.after = func() { d.AddImage(fakedaemon.Image{Tags: []string{"alpine@" + pin}, RepoDigests: []string{"alpine@" + pin}}) }
+		p.after = func() {
+			d.AddImage(fakedaemon.Image{Tags: []string{"alpine@" + pin}, RepoDigests: []string{"alpine@" + pin}})
+		}
 		return p
 	}
 
@@ -271,7 +273,9 @@ func TestPullTagsOnlyAfterTheStreamCompleted(t *testing.T) {
 	// The pull "completed" but the daemon holds other content under the
 	// digest reference: a clear error, not a success.
 	p = newPuller()
-	p.after = func() { p.Daemon.AddImage(fakedaemon.Image{Tags: []string{"alpine@" + pin}, RepoDigests: []string{"alpine@" + other}}) }
+	p.after = func() {
+		p.Daemon.AddImage(fakedaemon.Image{Tags: []string{"alpine@" + pin}, RepoDigests: []string{"alpine@" + other}})
+	}
 	_, err = Pull(context.Background(), p, img, nil)
 	var ve *VerifyError
 	if !errors.As(err, &ve) || !strings.Contains(err.Error(), "not at the pinned") || !strings.Contains(err.Error(), other) {
