@@ -123,6 +123,19 @@ func TestPullTagsThePinAndSkipsWhatIsThere(t *testing.T) {
 	if err != nil || !res.Tagged || res.After.State != pins.AtPin {
 		t.Fatalf("pull over another digest: %+v, %v", res, err)
 	}
+
+	// A pack that pins no digest: pulled by tag, said to be unverified.
+	byTag := lessons.BaseImage{Ref: img.Ref}
+	if _, err := cli.ImageRemove(ctx, img.Ref, client.ImageRemoveOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = pins.Pull(ctx, cli, byTag, nil)
+	if err != nil || !res.Pulled || !res.Unverified || res.After.State != pins.Present {
+		t.Fatalf("pull by tag: %+v, %v", res, err)
+	}
+	if res, err = pins.Pull(ctx, cli, byTag, nil); err != nil || !res.Skipped || !res.Unverified {
+		t.Fatalf("pull by tag again: %+v, %v", res, err)
+	}
 }
 
 // A Ctrl+C during the pull leaves no tag; the next run completes.
