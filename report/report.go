@@ -281,12 +281,21 @@ type DockerBuild struct {
 	Basis         string `json:"basis"`
 }
 
-// Image is whether a base image the course needs is on the daemon.
+// Image is whether a base image the course needs is on the daemon, and
+// at the digest the course pins.
 type Image struct {
-	Ref     string `json:"ref"`
-	Present bool   `json:"present"`
-	ID      string `json:"id,omitempty"`
-	Error   string `json:"error,omitempty"`
+	Ref string `json:"ref"`
+	// Digest is the repository digest the course pins; empty when the
+	// pack pins none.
+	Digest string `json:"digest,omitempty"`
+	// State is exercises/pins's: "pinned", "present", "other-digest",
+	// "missing" or "unknown".
+	State string `json:"state"`
+	// Present says the tag is on the daemon, at whatever digest.
+	Present     bool     `json:"present"`
+	ID          string   `json:"id,omitempty"`
+	RepoDigests []string `json:"repo_digests,omitempty"`
+	Error       string   `json:"error,omitempty"`
 }
 
 // Scan is `dockertutor scan --json`: where a known secret is in an image.

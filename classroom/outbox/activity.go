@@ -77,7 +77,7 @@ func ReadinessOf(r engine.Report) wire.Readiness {
 		if len(out.Images) == wire.MaxImages {
 			break
 		}
-		out.Images = append(out.Images, wire.ImageReadiness{Ref: im.Ref, Present: im.Present})
+		out.Images = append(out.Images, wire.ImageReadiness{Ref: im.Ref, Present: im.State.Tagged(), State: string(im.State)})
 	}
 	return out
 }

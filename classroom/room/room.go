@@ -133,17 +133,25 @@ type MachineView struct {
 	Online  bool   `json:"online"`
 	// Reported: the learner's tutor sent a readiness; nothing else here
 	// means anything when it did not.
-	Reported    bool     `json:"reported"`
-	Docker      bool     `json:"docker"`
-	Engine      string   `json:"engine,omitempty"`
-	Version     string   `json:"version,omitempty"`
-	API         string   `json:"api,omitempty"`
-	BuildKit    bool     `json:"buildkit"`
-	Classic     bool     `json:"classic"`
-	DockerBuild string   `json:"docker_build,omitempty"`
-	Present     int      `json:"images_present"`
-	Missing     []string `json:"images_missing,omitempty"`
-	// Ready: Docker answers, a builder is there and every image is.
+	Reported    bool   `json:"reported"`
+	Docker      bool   `json:"docker"`
+	Engine      string `json:"engine,omitempty"`
+	Version     string `json:"version,omitempty"`
+	API         string `json:"api,omitempty"`
+	BuildKit    bool   `json:"buildkit"`
+	Classic     bool   `json:"classic"`
+	DockerBuild string `json:"docker_build,omitempty"`
+	// Present counts the course's images there as the course wants them:
+	// at their pinned digest (or under their tag, for a pack that pins
+	// none, or from a tutor too old to say).
+	Present int `json:"images_present"`
+	// OtherDigest are the images whose tag is there at another digest
+	// than the course pins: `dockertutor prepare` fixes them.
+	OtherDigest []string `json:"images_other_digest,omitempty"`
+	// Missing are the images not there, or not known to be.
+	Missing []string `json:"images_missing,omitempty"`
+	// Ready: Docker answers, a builder is there and every image is at its
+	// pin.
 	Ready bool `json:"ready"`
 }
 

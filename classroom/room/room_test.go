@@ -1,6 +1,7 @@
 package room
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -231,6 +232,23 @@ func TestReadinessAndGrades(t *testing.T) {
 	}
 	if r.Readiness[1].Reported || r.Readiness[1].Ready {
 		t.Errorf("bob reported nothing: %+v", r.Readiness[1])
+	}
+
+	// Each image's state counts where it belongs; a tutor too old to
+	// send a state counts by present alone.
+	states := &wire.Readiness{Docker: true, BuildKit: true, Images: []wire.ImageReadiness{
+		{Ref: "alpine:3.22", Present: true, State: "pinned"}, {Ref: "python:3.13-slim", Present: true, State: "present"},
+		{Ref: "debian:12-slim", Present: true, State: "other-digest"}, {Ref: "node:22", State: "missing"},
+		{Ref: "golang:1.26", State: "unknown"}, {Ref: "busybox:1", Present: true}}}
+	r = Derive(c, Settings{}, []Learner{learner("ann")}, map[string][]wire.Event{"ann": events(wire.Event{Kind: wire.Ready, Readiness: states})}, now)
+	m = r.Readiness[0]
+	if m.Ready || m.Present != 3 || !slices.Equal(m.OtherDigest, []string{"debian:12-slim"}) || !slices.Equal(m.Missing, []string{"node:22", "golang:1.26"}) {
+		t.Errorf("machine %+v: want 3 present, debian at another digest, node and golang missing, not ready", m)
+	}
+	states.Images = states.Images[:2]
+	r = Derive(c, Settings{}, []Learner{learner("ann")}, map[string][]wire.Event{"ann": events(wire.Event{Kind: wire.Ready, Readiness: states})}, now)
+	if m := r.Readiness[0]; !m.Ready {
+		t.Errorf("machine %+v: every image at its pin, want ready", m)
 	}
 
 	traces := []*Trace{NewTrace(learner("ann"))}

@@ -290,13 +290,16 @@ func machineView(t *Trace, online bool) MachineView {
 	m.Reported, m.Docker, m.Engine, m.Version, m.API = true, r.Docker, r.Engine, r.Version, r.API
 	m.BuildKit, m.Classic, m.DockerBuild = r.BuildKit, r.Classic, r.DockerBuild
 	for _, im := range r.Images {
-		if im.Present {
+		switch {
+		case im.State == "other-digest":
+			m.OtherDigest = append(m.OtherDigest, im.Ref)
+		case im.State == "pinned", im.State == "present", im.State == "" && im.Present:
 			m.Present++
-		} else {
+		default:
 			m.Missing = append(m.Missing, im.Ref)
 		}
 	}
-	m.Ready = r.Docker && (r.BuildKit || r.Classic) && len(m.Missing) == 0
+	m.Ready = r.Docker && (r.BuildKit || r.Classic) && len(m.Missing) == 0 && len(m.OtherDigest) == 0
 	return m
 }
 

@@ -242,6 +242,9 @@ func TestBrowserDashboard(t *testing.T) {
 				t.Errorf("Grace's machine reads %q, want %q in it", got, w)
 			}
 		}
+		if got := text("linus-1"); !strings.Contains(got, "0 present; at another digest: "+ref) || strings.Contains(got, "missing") {
+			t.Errorf("Linus's machine reads %q, want its image at another digest, not missing", got)
+		}
 		if got := text("mallory-1"); !strings.Contains(got, "nothing reported yet") {
 			t.Errorf("a machine that reported nothing reads %q", got)
 		}
@@ -250,8 +253,8 @@ func TestBrowserDashboard(t *testing.T) {
 			t.Errorf("a readiness cell is cut at 1280 pixels: %q", text)
 		}
 		ready := eval[map[string]string](b, `Object.fromEntries([...document.querySelectorAll('#view-readiness tr[data-learner]')].map(r => [r.dataset.learner, r.dataset.ready]))`)
-		if ready["ada-1"] != "true" || ready["grace-1"] != "false" {
-			t.Errorf("ready: %v; want Ada's machine ready, Grace's not", ready)
+		if ready["ada-1"] != "true" || ready["grace-1"] != "false" || ready["linus-1"] != "false" {
+			t.Errorf("ready: %v; want Ada's machine ready, Grace's and Linus's not", ready)
 		}
 		b.noOverflow()
 		b.screenshot("dashboard-readiness")
@@ -381,10 +384,14 @@ func seedRoom(c *liveClass) (ada *learner) {
 		l.open("follow-newest")
 		l.check("follow-newest", "floating")
 	}
-	c.join("linus-1", "Linus")
+	linus := c.join("linus-1", "Linus")
+	// Linus's machine has the course's images under their tags, but not
+	// at the digests the course pins (a `docker load` of other files).
+	linus.ready(wire.Readiness{Docker: true, Engine: "Docker Engine - Community", Version: "20.10.24+dfsg1", API: "1.41",
+		BuildKit: true, Classic: true, DockerBuild: "buildkit", Images: c.images("other-digest")})
 
 	ada.ready(wire.Readiness{Docker: true, Engine: "Docker Engine - Community", Version: "29.1.2", API: "1.52",
-		BuildKit: true, Classic: true, DockerBuild: "buildkit", Images: c.images(true)})
+		BuildKit: true, Classic: true, DockerBuild: "buildkit", Images: c.images("pinned")})
 	ada.open("you-own-the-os")
 	ada.open("follow-newest")
 	ada.check("follow-newest")
@@ -401,7 +408,7 @@ func seedRoom(c *liveClass) (ada *learner) {
 	mallory.check("multi-stage-fix", "no-leak")
 
 	grace.ready(wire.Readiness{Docker: true, Engine: "Podman Engine", Version: "5.4.0", API: "1.41",
-		Classic: true, DockerBuild: "legacy", Images: c.images(false)})
+		Classic: true, DockerBuild: "legacy", Images: c.images("missing")})
 	grace.open("you-own-the-os")
 	grace.open("build-time-secrets")
 	grace.open("leak-build")
@@ -492,11 +499,12 @@ func (c *liveClass) checkName(step, check string) string {
 	return ch.Name()
 }
 
-// images is the course's images as a machine reports them.
-func (c *liveClass) images(present bool) []wire.ImageReadiness {
+// images is the course's images as a machine reports them, all in one
+// state.
+func (c *liveClass) images(state string) []wire.ImageReadiness {
 	var out []wire.ImageReadiness
 	for _, im := range c.course.Images {
-		out = append(out, wire.ImageReadiness{Ref: im.Ref, Present: present})
+		out = append(out, wire.ImageReadiness{Ref: im.Ref, Present: state != "missing", State: state})
 	}
 	return out
 }

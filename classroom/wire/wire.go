@@ -144,9 +144,20 @@ type Readiness struct {
 
 // ImageReadiness is one image the course needs.
 type ImageReadiness struct {
-	Ref     string `json:"ref"`
-	Present bool   `json:"present"`
+	Ref string `json:"ref"`
+	// Present says the tag is on the daemon, at whatever digest: all a
+	// tutor older than State said.
+	Present bool `json:"present"`
+	// State is where the image stands against the digest the course pins,
+	// as doctor says it (exercises/pins): "pinned", "present" (the pack
+	// pins no digest), "other-digest", "missing" or "unknown". Empty from
+	// an older tutor: then Present alone tells.
+	State string `json:"state,omitempty"`
 }
+
+// ImageStates are the values of ImageReadiness.State: exercises/pins's
+// states, which a test in classroom/outbox holds this list to.
+var ImageStates = map[string]bool{"pinned": true, "present": true, "other-digest": true, "missing": true, "unknown": true}
 
 // EventBatch is what a learner posts: its events in order, oldest first.
 type EventBatch struct {
@@ -330,6 +341,9 @@ func (r *Readiness) validate() error {
 	for _, im := range r.Images {
 		if im.Ref == "" || len(im.Ref) > maxImageRefBytes || !printable(im.Ref) || strings.ContainsAny(im.Ref, " \t") {
 			return fmt.Errorf("readiness: %q is not an image reference", im.Ref)
+		}
+		if im.State != "" && !ImageStates[im.State] {
+			return fmt.Errorf("readiness: image %s: unknown state %q", im.Ref, im.State)
 		}
 	}
 	return nil

@@ -21,7 +21,7 @@ func batchJSON(t *testing.T, events ...Event) []byte {
 
 func TestDecodeBatchTakesEveryKind(t *testing.T) {
 	events := []Event{
-		{Seq: 1, Kind: Ready, At: at, Readiness: &Readiness{Docker: true, Engine: "Docker Engine - Community", Version: "20.10.24", API: "1.41", BuildKit: true, Classic: true, DockerBuild: "legacy", Images: []ImageReadiness{{Ref: "node:24-alpine", Present: true}}}},
+		{Seq: 1, Kind: Ready, At: at, Readiness: &Readiness{Docker: true, Engine: "Docker Engine - Community", Version: "20.10.24", API: "1.41", BuildKit: true, Classic: true, DockerBuild: "legacy", Images: []ImageReadiness{{Ref: "node:24-alpine", Present: true}, {Ref: "alpine:3.22", Present: true, State: "other-digest"}}}},
 		{Seq: 2, Kind: StepOpened, At: at, Step: "leak-build"},
 		{Seq: 3, Kind: HintShown, At: at, Step: "leak-build", Hint: 1},
 		{Seq: 4, Kind: Verdict, At: at, Step: "leak-build", Checks: []CheckOutcome{{ID: "fresh", Outcome: Passed}, {ID: "leak", Outcome: Failed}}},
@@ -61,6 +61,7 @@ func TestDecodeBatchRefuses(t *testing.T) {
 		"hint without no.": {string(batchJSON(t, Event{Seq: 1, Kind: HintShown, At: at, Step: "a"})), "hint 0"},
 		"readiness step":   {string(batchJSON(t, Event{Seq: 1, Kind: Ready, At: at, Step: "a", Readiness: &Readiness{}})), "names no step"},
 		"readiness ref":    {string(batchJSON(t, Event{Seq: 1, Kind: Ready, At: at, Readiness: &Readiness{Images: []ImageReadiness{{Ref: "a b"}}}})), "not an image reference"},
+		"image state":      {string(batchJSON(t, Event{Seq: 1, Kind: Ready, At: at, Readiness: &Readiness{Images: []ImageReadiness{{Ref: "alpine:3.22", State: "pinned-ish"}}}})), "unknown state"},
 		"too large":        {`{"format":"` + strings.Repeat("x", MaxBodyBytes) + `"}`, "over"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -151,11 +151,7 @@ func (g *globals) observe(a tutor.Activity) {
 func appendReadiness(ctx context.Context, box *outbox.Box, c *lessons.Course, bound time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
-	var refs []string
-	for _, im := range c.Images {
-		refs = append(refs, im.Ref)
-	}
-	_, err := box.AppendReadiness(outbox.ReadinessOf(engine.Doctor(ctx, refs)), time.Now())
+	_, err := box.AppendReadiness(outbox.ReadinessOf(engine.Doctor(ctx, c.Images)), time.Now())
 	return err
 }
 

@@ -17,19 +17,16 @@ func newDoctorCmd(g *globals) *cobra.Command {
 		Long: "Find the Docker daemon the way the docker CLI does (DOCKER_HOST, DOCKER_CONTEXT, the\n" +
 			"current context, the platform default), try it, and explain what is wrong with the\n" +
 			"commands that fix it on your OS. Also lists the builders, the storage, and whether\n" +
-			"the base images the course needs are present. Exit code 0 when Docker answers, 3\n" +
-			"when it does not.",
+			"each base image the course needs is here at the digest the course pins, at another\n" +
+			"digest, or missing (`dockertutor prepare` fetches them). Exit code 0 when Docker\n" +
+			"answers, 3 when it does not.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := g.loadCourse()
 			if err != nil {
 				return err
 			}
-			var refs []string
-			for _, img := range c.Images {
-				refs = append(refs, img.Ref)
-			}
-			rep := engine.Doctor(cmd.Context(), refs)
+			rep := engine.Doctor(cmd.Context(), c.Images)
 			w := cmd.OutOrStdout()
 			if asJSON {
 				if err := report.Write(w, doctorDocument(rep)); err != nil {

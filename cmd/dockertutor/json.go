@@ -73,7 +73,8 @@ func doctorDocument(r engine.Report) *report.Doctor {
 		}
 	}
 	for _, img := range r.Images {
-		doc.Images = append(doc.Images, report.Image{Ref: img.Ref, Present: img.Present, ID: img.ID, Error: img.Error})
+		doc.Images = append(doc.Images, report.Image{Ref: img.Ref, Digest: img.Digest, State: string(img.State), Present: img.State.Tagged(),
+			ID: img.ID, RepoDigests: img.RepoDigests, Error: img.Error})
 	}
 	return doc
 }

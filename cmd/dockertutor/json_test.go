@@ -14,6 +14,7 @@ import (
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/exercises/leak"
+	"github.com/dockertutor/dockertutor/exercises/pins"
 	"github.com/dockertutor/dockertutor/exercises/proof"
 	"github.com/dockertutor/dockertutor/report"
 )
@@ -129,7 +130,12 @@ func TestJSONFormatsOfResults(t *testing.T) {
 		Server: &engine.Server{Product: "Docker Engine - Community", Version: "28.5.1", OS: "linux", Arch: "amd64", OperatingSystem: "Debian GNU/Linux 12 (bookworm)",
 			API:      engine.APIVersions{Negotiated: "1.51", ServerMin: "1.24", ServerMax: "1.51"},
 			Builders: engine.Builders{BuildKit: true, Classic: true, Default: "buildkit", Basis: "the daemon's BuilderVersion"}, StorageDriver: "overlay2", ImageStore: "containerd"},
-		Images: []engine.ImageStatus{{Ref: "alpine:3.22", Present: true, ID: "sha256:4bcff63911fc"}, {Ref: "python:3.13-slim", Error: "timeout"}},
+		Images: []engine.ImageStatus{
+			{Ref: "alpine:3.22", Digest: "sha256:4bcff63911fcb4448bd4fdacec207030997caf25e9bea4045fa6c8c44de311d1", State: pins.AtPin, ID: "sha256:4bcff63911fc",
+				RepoDigests: []string{"alpine@sha256:4bcff63911fcb4448bd4fdacec207030997caf25e9bea4045fa6c8c44de311d1"}},
+			{Ref: "debian:12-slim", Digest: "sha256:b1211f6d19afd012477bd34fdcabb6b663d680e0f4b0537da6e6b0fd057a3ec3", State: pins.OtherDigest, ID: "sha256:3e5c6f2a0c1b"},
+			{Ref: "node:22-alpine", Digest: "sha256:9a6f2c1a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6", State: pins.Missing},
+			{Ref: "python:3.13-slim", State: pins.Unknown, Error: "timeout"}},
 		DockerBuild: engine.DockerBuild{Builder: engine.LocalBuildKit, CLI: "/usr/bin/docker", Plugin: "/home/l/.docker/cli-plugins/docker-buildx",
 			PluginVersion: "v0.38.2", Basis: "the docker CLI hands docker build to the buildx plugin v0.38.2"},
 		ClientOS: "linux",

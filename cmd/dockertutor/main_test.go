@@ -295,7 +295,7 @@ func TestUnreachableDockerExits3Fast(t *testing.T) {
 	t.Setenv("DOCKER_CONTEXT", "")
 	t.Setenv("SCAN_SECRET", "canary-abcdefgh")
 	for _, args := range [][]string{
-		{"run", "build"}, {"check", "build"}, {"doctor"}, {"scan", "alpine:3.22", "--secret-env", "SCAN_SECRET"},
+		{"run", "build"}, {"check", "build"}, {"doctor"}, {"prepare"}, {"scan", "alpine:3.22", "--secret-env", "SCAN_SECRET"},
 	} {
 		start := time.Now()
 		out, errs, code := c.fixture(args...)

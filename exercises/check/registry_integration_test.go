@@ -3,10 +3,7 @@ package check_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,107 +18,6 @@ import (
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
-// startRegistry runs Debian's docker-registry on a free port of 127.0.0.1
-// until the test ends, and returns its host:port. The daemon treats
-// 127.0.0.0/8 registries as insecure-allowed, so no TLS is needed.
-func startRegistry(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
-		if os.Getenv(dockertest.RequireEnv) == "1" {
-			t.Fatalf("docker-registry is required (%s=1) but not installed (Debian: apt-get install docker-registry)", dockertest.RequireEnv)
-		}
-		t.Skip("docker-registry is not installed (Debian: apt-get install docker-registry)")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	dir := t.TempDir()
-	config := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n",
-		filepath.Join(dir, "data"), addr)
-	if err := os.WriteFile(filepath.Join(dir, "config.yml"), []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "serve", filepath.Join(dir, "config.yml"))
-	out, err := os.Create(filepath.Join(dir, "registry.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			log, _ := os.ReadFile(out.Name())
-			t.Logf("registry log:\n%s", log)
-		}
-		cmd.Process.Kill()
-		cmd.Wait()
-		out.Close()
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			return addr
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(out.Name())
-			t.Fatalf("the registry on %s did not answer: %v\n%s", addr, err, log)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// pushStandIn pushes the alpine:3.22 stand-in as ref and returns its
-// repository digest; the local tag and repository digest are removed
-// again, so that only the registry knows the digest.
-func pushStandIn(t *testing.T, cli *client.Client, ref string) string {
-	t.Helper()
-	ctx := context.Background()
-	if _, err := cli.ImageTag(ctx, client.ImageTagOptions{Source: "alpine:3.22", Target: ref}); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := cli.ImagePush(ctx, ref, client.ImagePushOptions{RegistryAuth: "e30="})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for msg, err := range resp.JSONMessages(ctx) {
-		if err != nil {
-			t.Fatalf("push %s: %v", ref, err)
-		}
-		if msg.Error != nil {
-			t.Fatalf("push %s: %s", ref, msg.Error.Message)
-		}
-	}
-	img, err := cli.ImageInspect(ctx, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	repo, _, _ := strings.Cut(ref[strings.LastIndex(ref, "/"):], ":")
-	repo = ref[:strings.LastIndex(ref, "/")] + repo
-	var digest string
-	for _, rd := range img.RepoDigests {
-		if name, d, ok := strings.Cut(rd, "@"); ok && name == repo {
-			digest = d
-		}
-	}
-	if digest == "" {
-		t.Fatalf("push %s left no repository digest: %v", ref, img.RepoDigests)
-	}
-	for _, r := range []string{ref, repo + "@" + digest} {
-		if _, err := cli.ImageRemove(ctx, r, client.ImageRemoveOptions{}); err != nil && !strings.Contains(err.Error(), "No such image") {
-			t.Fatalf("untag %s: %v", r, err)
-		}
-	}
-	return digest
-}
-
 // A course pack whose base image lives on a registry on loopback: the
 // check asks the registry through the daemon (Docker Hub is never asked),
 // and course prove holds the pack's must-fail attempts to it.
@@ -129,10 +25,12 @@ func TestVerifyOnALoopbackRegistry(t *testing.T) {
 	cli := dockertest.Client(t)
 	dockertest.StandIn(t, cli, "alpine:3.22")
 	t.Setenv(check.OfflineRegistriesEnv, "docker.io")
-	addr := startRegistry(t)
+	reg := dockertest.StartRegistry(t)
+	addr := reg.Addr
 	ns := dockertest.Namespace(t)
 	repo := addr + "/" + ns.String() + "/node"
-	digest := pushStandIn(t, cli, repo+":24.12.0")
+	// Only the registry knows the digest: Push leaves no name behind.
+	digest := reg.Push(t, cli, "alpine:3.22", repo+":24.12.0")
 	standIn, err := cli.ImageInspect(context.Background(), "alpine:3.22")
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,21 @@ import (
 	"github.com/moby/moby/client"
 )
 
+// ImageInspector is what deciding whether an image is there takes.
+type ImageInspector interface {
+	ImageInspect(ctx context.Context, image string, options ...client.ImageInspectOption) (client.ImageInspectResult, error)
+}
+
+// Puller is what fetching a base image through the daemon takes: the
+// pull (the daemon verifies what it fetches against the digest asked
+// for), the tag made once it completed, and the inspection before and
+// after.
+type Puller interface {
+	ImageInspector
+	ImagePull(ctx context.Context, ref string, options client.ImagePullOptions) (client.ImagePullResponse, error)
+	ImageTag(ctx context.Context, options client.ImageTagOptions) (client.ImageTagResult, error)
+}
+
 // Images is what reading an image takes: its config, its history and its
 // export (`docker save`).
 type Images interface {
@@ -63,12 +78,13 @@ type Runner interface {
 }
 
 // Client is everything a learner's session asks of the daemon: the above,
-// plus what reset (list and remove images) and the status line (version)
-// need.
+// plus what reset (list and remove images), prepare (pull and tag) and
+// the status line (version) need.
 type Client interface {
 	Checker
 	Builder
 	Runner
+	Puller
 	ImageList(ctx context.Context, options client.ImageListOptions) (client.ImageListResult, error)
 	ImageRemove(ctx context.Context, image string, options client.ImageRemoveOptions) (client.ImageRemoveResult, error)
 	ServerVersion(ctx context.Context, options client.ServerVersionOptions) (client.ServerVersionResult, error)

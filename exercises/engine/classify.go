@@ -30,9 +30,10 @@ const (
 	ClassUnknown     Class = "unknown"
 
 	// Problems found on a reachable daemon.
-	ClassImageMissing Class = "image-missing"
-	ClassNoBuildKit   Class = "no-buildkit"
-	ClassWarning      Class = "warning" // something the docker CLI would only warn about
+	ClassImageMissing     Class = "image-missing"
+	ClassImageOtherDigest Class = "image-other-digest" // the tag is there at another digest than the course pins
+	ClassNoBuildKit       Class = "no-buildkit"
+	ClassWarning          Class = "warning" // something the docker CLI would only warn about
 
 	// Problems of the learner's own docker CLI, whatever the daemon.
 	ClassLegacyBuilder Class = "legacy-builder" // `docker build` is the legacy builder, or refuses to start

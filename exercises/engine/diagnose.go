@@ -8,9 +8,11 @@ import (
 	"strings"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 	"github.com/moby/moby/client/pkg/versions"
+
+	"github.com/dockertutor/dockertutor/exercises/pins"
+	"github.com/dockertutor/dockertutor/lessons"
 )
 
 // callTimeout bounds each question to a daemon that did answer the ping; a
@@ -82,23 +84,19 @@ type Builders struct {
 	Basis string `json:"basis"`
 }
 
-// ImageStatus is whether an image the course needs is on the daemon.
-type ImageStatus struct {
-	Ref     string `json:"ref"`
-	Present bool   `json:"present"`
-	ID      string `json:"id,omitempty"`
-	// Error is set when presence could not be decided.
-	Error string `json:"error,omitempty"`
-}
+// ImageStatus is whether an image the course needs is on the daemon, at
+// the digest the course pins: pins.Inspect's answer, the one decision
+// doctor, prepare and the class's readiness share.
+type ImageStatus = pins.Status
 
 // Doctor resolves the endpoint from this process's environment and
 // diagnoses it; an endpoint that cannot even be resolved (unknown context,
 // broken meta.json, bad DOCKER_HOST) becomes the report's first problem.
-func Doctor(ctx context.Context, wantImages []string) Report {
+func Doctor(ctx context.Context, wantImages []lessons.BaseImage) Report {
 	return doctorIn(ctx, OSEnviron(), wantImages)
 }
 
-func doctorIn(ctx context.Context, env Environ, wantImages []string) Report {
+func doctorIn(ctx context.Context, env Environ, wantImages []lessons.BaseImage) Report {
 	ep, err := ResolveIn(env)
 	if err != nil {
 		r := Report{Endpoint: ep, ClientOS: env.GOOS}
@@ -113,13 +111,13 @@ func doctorIn(ctx context.Context, env Environ, wantImages []string) Report {
 }
 
 // Diagnose connects to ep and reports what it finds, including whether
-// each of wantImages is present. It never fails: an unreachable daemon is
+// each of wantImages is there at its pinned digest. It never fails: an unreachable daemon is
 // a report with Reachable false and the reason as its first problem.
-func Diagnose(ctx context.Context, ep Endpoint, wantImages []string) Report {
+func Diagnose(ctx context.Context, ep Endpoint, wantImages []lessons.BaseImage) Report {
 	return diagnoseIn(ctx, OSEnviron(), ep, wantImages)
 }
 
-func diagnoseIn(ctx context.Context, env Environ, ep Endpoint, wantImages []string) Report {
+func diagnoseIn(ctx context.Context, env Environ, ep Endpoint, wantImages []lessons.BaseImage) Report {
 	r := Report{Endpoint: ep, ClientOS: env.GOOS, Problems: []Problem{}}
 
 	// Look for other endpoints while the ping runs, so an unreachable
@@ -166,7 +164,7 @@ type daemonAPI interface {
 }
 
 // describe asks a reachable daemon what it is and what it holds.
-func describe(ctx context.Context, api daemonAPI, ping pingFacts, wantImages []string) (*Server, []ImageStatus, []Problem) {
+func describe(ctx context.Context, api daemonAPI, ping pingFacts, wantImages []lessons.BaseImage) (*Server, []ImageStatus, []Problem) {
 	var problems []Problem
 	s := &Server{API: APIVersions{Negotiated: api.ClientVersion()}}
 
@@ -224,24 +222,24 @@ func describe(ctx context.Context, api daemonAPI, ping pingFacts, wantImages []s
 	}
 
 	images := make([]ImageStatus, 0, len(wantImages))
-	var missing []string
-	for _, ref := range wantImages {
-		st := ImageStatus{Ref: ref}
+	var missing, other []string
+	for _, img := range wantImages {
 		ictx, cancel := context.WithTimeout(ctx, callTimeout)
-		img, err := api.ImageInspect(ictx, ref)
+		st := pins.Inspect(ictx, api, img)
 		cancel()
-		switch {
-		case err == nil:
-			st.Present, st.ID = true, img.ID
-		case cerrdefs.IsNotFound(err):
-			missing = append(missing, ref)
-		default:
-			st.Error = err.Error()
+		switch st.State {
+		case pins.Missing:
+			missing = append(missing, img.Ref)
+		case pins.OtherDigest:
+			other = append(other, img.Ref)
 		}
 		images = append(images, st)
 	}
 	if len(missing) > 0 {
 		problems = append(problems, missingImagesProblem(missing))
+	}
+	if len(other) > 0 {
+		problems = append(problems, otherDigestProblem(other))
 	}
 	return s, images, problems
 }
@@ -327,12 +325,21 @@ func missingImagesProblem(refs []string) Problem {
 	if len(refs) > 1 {
 		msg = fmt.Sprintf("The course needs %d images that are not on this daemon yet: %s.", len(refs), strings.Join(refs, ", "))
 	}
-	return Problem{Class: ClassImageMissing, Severity: SeverityWarning, Message: msg,
-		Fixes: perOS(func(string) []Fix {
-			fixes := []Fix{}
-			for _, ref := range refs {
-				fixes = append(fixes, Fix{Text: "Pull " + ref + " while you are online", Command: "docker pull " + ref})
-			}
-			return fixes
-		})}
+	return Problem{Class: ClassImageMissing, Severity: SeverityWarning, Message: msg, Fixes: prepareFix()}
+}
+
+func otherDigestProblem(refs []string) Problem {
+	msg := fmt.Sprintf("%s is on this daemon, but not at the digest the course pins.", refs[0])
+	if len(refs) > 1 {
+		msg = fmt.Sprintf("%d images are on this daemon, but not at the digests the course pins: %s.", len(refs), strings.Join(refs, ", "))
+	}
+	return Problem{Class: ClassImageOtherDigest, Severity: SeverityWarning, Message: msg, Fixes: prepareFix()}
+}
+
+// prepareFix is the one fix for a course image that is not at its pin:
+// prepare pulls each by its digest and tags it.
+func prepareFix() map[string][]Fix {
+	return perOS(func(string) []Fix {
+		return []Fix{{Text: "Pull the course's images at their pinned digests while you are online", Command: "dockertutor prepare"}}
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,9 @@ import (
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/client"
+
+	"github.com/dockertutor/dockertutor/exercises/pins"
+	"github.com/dockertutor/dockertutor/lessons"
 )
 
 // stubAPI is a daemon as describe sees it.
@@ -26,7 +30,25 @@ type stubAPI struct {
 	versionErr error
 	info       system.Info
 	infoErr    error
-	images     map[string]string // ref -> ID
+	images     map[string]string   // ref -> ID
+	digests    map[string][]string // ref -> RepoDigests
+}
+
+// Digests the stub's images are pinned at, as a course pins them.
+const (
+	alpineDigest = "sha256:4bcff63911fcb4448bd4fdacec207030997caf25e9bea4045fa6c8c44de311d1"
+	debianDigest = "sha256:b1211f6d19afd012477bd34fdcabb6b663d680e0f4b0537da6e6b0fd057a3ec3"
+)
+
+// bases are course images pinned at the stub's digests (alpine and
+// debian), or at none.
+func bases(refs ...string) []lessons.BaseImage {
+	pinned := map[string]string{"alpine:3.22": alpineDigest, "debian:12-slim": debianDigest}
+	out := make([]lessons.BaseImage, len(refs))
+	for i, r := range refs {
+		out[i] = lessons.BaseImage{Ref: r, Digest: pinned[r]}
+	}
+	return out
 }
 
 func (s *stubAPI) ClientVersion() string { return s.negotiated }
@@ -47,7 +69,7 @@ func (s *stubAPI) ImageInspect(_ context.Context, ref string, _ ...client.ImageI
 	if !ok {
 		return client.ImageInspectResult{}, cerrdefs.ErrNotFound.WithMessage("No such image: " + ref)
 	}
-	return client.ImageInspectResult{InspectResponse: image.InspectResponse{ID: id}}, nil
+	return client.ImageInspectResult{InspectResponse: image.InspectResponse{ID: id, RepoDigests: s.digests[ref]}}, nil
 }
 
 // debian2010 is Debian's Docker 20.10 as it answers on the build machines.
@@ -63,7 +85,15 @@ func debian2010() *stubAPI {
 			OSType:          "linux",
 			Architecture:    "x86_64",
 		},
-		images: map[string]string{"alpine:3.22": "sha256:f8e0442372884c3d97bf661793481eac08e145b127ff2e399596293936d3cc05"},
+		images: map[string]string{
+			"alpine:3.22":    "sha256:f8e0442372884c3d97bf661793481eac08e145b127ff2e399596293936d3cc05",
+			"debian:12-slim": "sha256:3e5c6f2a0c1b9d5f8c0a4e0c0c44f6c1e8a8f9c0d1b2a3c4d5e6f708192a3b4c",
+			// a pack that pins no digest for it
+			"python:3.13-slim": "sha256:9d2c1a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7",
+		},
+		// alpine as pulled from Docker Hub (the short name, as Docker
+		// lists it); debian loaded from a file: no repository digest.
+		digests: map[string][]string{"alpine:3.22": {"alpine@" + alpineDigest}},
 	}
 }
 
@@ -79,7 +109,7 @@ func hasProblem(ps []Problem, class Class) *Problem {
 func TestDescribeDocker2010(t *testing.T) {
 	s, images, problems := describe(context.Background(), debian2010(), pingFacts{
 		PingResult: client.PingResult{APIVersion: "1.41", OSType: "linux"}, Server: "Docker/20.10.24+dfsg1 (linux)",
-	}, []string{"alpine:3.22", "node:22", "broken:1"})
+	}, bases("alpine:3.22", "node:22", "broken:1", "debian:12-slim"))
 
 	want := APIVersions{Negotiated: "1.41", ServerMin: "1.12", ServerMax: "1.41"}
 	if s.API != want || s.Version != "20.10.24+dfsg1" || s.OS != "linux" || s.Arch != "amd64" {
@@ -91,12 +121,20 @@ func TestDescribeDocker2010(t *testing.T) {
 	if s.StorageDriver != "overlay2" || s.ImageStore != "graphdriver" || s.Rootless {
 		t.Errorf("storage = %s %s rootless=%v", s.StorageDriver, s.ImageStore, s.Rootless)
 	}
-	if len(images) != 3 || !images[0].Present || images[0].ID == "" || images[1].Present || images[1].Error != "" || images[2].Error == "" {
-		t.Errorf("images = %+v", images)
+	var states []pins.State
+	for _, im := range images {
+		states = append(states, im.State)
+	}
+	if want := []pins.State{pins.AtPin, pins.Missing, pins.Unknown, pins.OtherDigest}; !slices.Equal(states, want) || images[0].ID == "" || images[2].Error == "" {
+		t.Errorf("images = %+v, want states %v", images, want)
 	}
 	p := hasProblem(problems, ClassImageMissing)
-	if p == nil || !strings.Contains(p.Message, "node:22") || strings.Contains(p.Message, "broken:1") || p.Fixes[Linux][0].Command != "docker pull node:22" {
+	if p == nil || !strings.Contains(p.Message, "node:22") || strings.Contains(p.Message, "broken:1") || p.Fixes[Linux][0].Command != "dockertutor prepare" {
 		t.Errorf("missing image problem = %+v", p)
+	}
+	p = hasProblem(problems, ClassImageOtherDigest)
+	if p == nil || !strings.Contains(p.Message, "debian:12-slim") || strings.Contains(p.Message, "alpine") || p.Fixes[Linux][0].Command != "dockertutor prepare" {
+		t.Errorf("other digest problem = %+v", p)
 	}
 	if hasProblem(problems, ClassNoBuildKit) != nil {
 		t.Errorf("20.10 has BuildKit: %+v", problems)
@@ -151,14 +189,14 @@ func TestDescribeKeepsGoingWhenCallsFail(t *testing.T) {
 	api.infoErr = errors.New("Error response from daemon: busy")
 	s, images, problems := describe(context.Background(), api, pingFacts{
 		PingResult: client.PingResult{APIVersion: "1.41", OSType: "linux"}, Server: "Docker/20.10.24+dfsg1 (linux)",
-	}, []string{"alpine:3.22"})
+	}, bases("alpine:3.22"))
 	if s.Version != "20.10.24+dfsg1" || s.OS != "linux" {
 		t.Errorf("the ping's headers should fill in: %+v", s)
 	}
 	if n := len(problems); n != 2 || problems[0].Severity != SeverityWarning {
 		t.Errorf("problems = %+v", problems)
 	}
-	if !images[0].Present {
+	if images[0].State != pins.AtPin {
 		t.Errorf("images = %+v", images)
 	}
 }
@@ -166,7 +204,7 @@ func TestDescribeKeepsGoingWhenCallsFail(t *testing.T) {
 func TestDoctorReportsUnresolvableEndpoint(t *testing.T) {
 	m := newMachine(t)
 	m.vars["DOCKER_CONTEXT"] = "nosuch"
-	r := doctorIn(context.Background(), m.env("linux"), []string{"alpine:3.22"})
+	r := doctorIn(context.Background(), m.env("linux"), bases("alpine:3.22"))
 	if r.Reachable || len(r.Problems) == 0 || r.Problems[0].Class != ClassConfig || r.ClientOS != Linux {
 		t.Fatalf("report = %+v", r)
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
+	"github.com/dockertutor/dockertutor/exercises/pins"
+	"github.com/dockertutor/dockertutor/lessons"
 	"github.com/moby/moby/client"
 	"github.com/moby/moby/client/pkg/versions"
 )
@@ -138,7 +140,7 @@ func TestDiagnoseRealDaemon(t *testing.T) {
 	ping := raw.get(t, "/_ping", nil)
 
 	start := time.Now()
-	r := Diagnose(context.Background(), ep, []string{"alpine:3.22", missing})
+	r := Diagnose(context.Background(), ep, []lessons.BaseImage{{Ref: "alpine:3.22"}, {Ref: missing}})
 	t.Logf("Diagnose took %s", time.Since(start))
 
 	if !r.Reachable || r.Server == nil {
@@ -178,7 +180,7 @@ func TestDiagnoseRealDaemon(t *testing.T) {
 		}
 	}
 
-	if len(r.Images) != 2 || !r.Images[0].Present || r.Images[0].ID != present.ID || r.Images[1].Present || r.Images[1].Error != "" {
+	if len(r.Images) != 2 || r.Images[0].State != pins.Present || r.Images[0].ID != present.ID || r.Images[1].State != pins.Missing {
 		t.Errorf("images = %+v", r.Images)
 	}
 	if p := hasProblem(r.Problems, ClassImageMissing); p == nil || !strings.Contains(p.Message, missing) {
@@ -204,7 +206,7 @@ func TestDiagnoseUnreachableIsQuickAndOffersTheRealDaemon(t *testing.T) {
 	t.Cleanup(func() { l.Close() })
 
 	start := time.Now()
-	r := Diagnose(context.Background(), unixEndpoint(path), []string{"alpine:3.22"})
+	r := Diagnose(context.Background(), unixEndpoint(path), []lessons.BaseImage{{Ref: "alpine:3.22"}})
 	took := time.Since(start)
 	t.Logf("Diagnose of a silent daemon took %s", took)
 	if r.Reachable || len(r.Problems) == 0 || r.Problems[0].Class != ClassTimeout {

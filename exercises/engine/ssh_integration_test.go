@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
+	"github.com/dockertutor/dockertutor/exercises/pins"
+	"github.com/dockertutor/dockertutor/lessons"
 	"github.com/moby/moby/client"
 )
 
@@ -393,8 +395,8 @@ func TestSSHEndpoint(t *testing.T) {
 	})
 
 	t.Run("doctor", func(t *testing.T) {
-		r := Diagnose(context.Background(), sshEndpoint(address), []string{"alpine:3.22"})
-		if !r.Reachable || r.Server == nil || len(r.Images) != 1 || !r.Images[0].Present || r.Images[0].ID != standIn.ID {
+		r := Diagnose(context.Background(), sshEndpoint(address), []lessons.BaseImage{{Ref: "alpine:3.22"}})
+		if !r.Reachable || r.Server == nil || len(r.Images) != 1 || r.Images[0].State != pins.Present || r.Images[0].ID != standIn.ID {
 			t.Fatalf("report over ssh: %+v", r)
 		}
 		var b strings.Builder

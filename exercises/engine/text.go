@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/dockertutor/dockertutor/exercises/daemon"
+	"github.com/dockertutor/dockertutor/exercises/pins"
 )
 
 // textWidth is the width WriteText wraps prose to. Commands and addresses
@@ -137,23 +139,93 @@ func WriteText(w io.Writer, r Report) error {
 
 	if len(r.Images) > 0 {
 		t.line("")
-		t.line("Images")
-		width := 0
-		for _, img := range r.Images {
-			width = max(width, utf8.RuneCountInString(img.Ref))
-		}
-		for _, img := range r.Images {
-			switch {
-			case img.Present:
-				t.line(fmt.Sprintf("  present  %-*s  %s", width, img.Ref, daemon.ShortID(img.ID)))
-			case img.Error != "":
-				t.para("  unknown  ", "           ", img.Ref+": "+img.Error)
-			default:
-				t.line("  MISSING  " + img.Ref)
-			}
-		}
+		writeImages(t, r.Images)
 	}
 	return t.err
+}
+
+// WriteImages writes the "Images" section of WriteText alone: each course
+// image at its pin, at another digest, or missing. prepare ends with it.
+func WriteImages(w io.Writer, images []ImageStatus) error {
+	t := &textWriter{w: w}
+	writeImages(t, images)
+	return t.err
+}
+
+func writeImages(t *textWriter, images []ImageStatus) {
+	t.line("Images")
+	width := 0
+	for _, img := range images {
+		width = max(width, utf8.RuneCountInString(img.Ref))
+	}
+	for _, img := range images {
+		if img.State == pins.Unknown || img.State == "" {
+			t.para("  unknown  ", "           ", img.Ref+": "+img.Error)
+			continue
+		}
+		id := ""
+		if img.ID != "" {
+			id = daemon.ShortID(img.ID)
+		}
+		// The state's word, the name and the ID in columns; what it means
+		// wraps under itself.
+		first := fmt.Sprintf("  %-7s  %-*s  %-12s  ", stateWords[img.State], width, img.Ref, id)
+		if textWidth-utf8.RuneCountInString(first) < 30 {
+			// A long name (a registry's host and port): the meaning goes
+			// on the lines under it.
+			t.line(first)
+			t.para("             ", "             ", imageText(img))
+			continue
+		}
+		t.para(first, strings.Repeat(" ", utf8.RuneCountInString(first)), imageText(img))
+	}
+	if slices.ContainsFunc(images, func(img ImageStatus) bool { return img.State == pins.Missing || img.State == pins.OtherDigest }) {
+		// The command on a line of its own, so no wrap breaks it.
+		t.line("  Fetch what is MISSING or OTHER at the pinned digests (online):")
+		t.line("    dockertutor prepare")
+	}
+}
+
+// stateWords are the first column of the Images section: upper case for
+// what needs `dockertutor prepare`.
+var stateWords = map[pins.State]string{pins.AtPin: "pinned", pins.Present: "present", pins.OtherDigest: "OTHER", pins.Missing: "MISSING"}
+
+// imageText says what an image's state means, and the fix when it needs
+// one.
+func imageText(img ImageStatus) string {
+	switch img.State {
+	case pins.AtPin:
+		return "at the pinned digest"
+	case pins.Present:
+		return "the course pins no digest"
+	case pins.OtherDigest:
+		return otherDigestText(img)
+	default:
+		return "not on this daemon"
+	}
+}
+
+// otherDigestText says where a tag at another digest came from.
+func otherDigestText(img ImageStatus) string {
+	at := "no repository digest (loaded or built here)"
+	if ds := pins.OtherDigests(img.RepoDigests, img.Ref); len(ds) > 0 {
+		short := make([]string, len(ds))
+		for i, d := range ds {
+			short[i] = shortDigest(d)
+		}
+		at = "at " + strings.Join(short, ", ")
+	}
+	return at + ", not the pinned " + shortDigest(img.Digest)
+}
+
+// shortDigest is a digest cut to its algorithm and 12 hex digits, as
+// Docker shows an ID.
+func shortDigest(d string) string {
+	alg, hex, ok := strings.Cut(d, ":")
+	if !ok {
+		return d
+	}
+	return alg + ":" + hex[:min(12, len(hex))]
 }
 
 // textWriter keeps the first write error so the layout code stays plain.

@@ -12,7 +12,7 @@ import (
 )
 
 func reachableReport() Report {
-	s, images, problems := describe(context.Background(), debian2010(), pingFacts{}, []string{"alpine:3.22", "node:22-alpine"})
+	s, images, problems := describe(context.Background(), debian2010(), pingFacts{}, bases("alpine:3.22", "node:22-alpine", "debian:12-slim", "python:3.13-slim"))
 	return Report{
 		Endpoint:  Endpoint{Host: "unix:///var/run/docker.sock", Source: "default socket", Origin: FromDefault, Context: "default"},
 		Reachable: true, Problems: problems, Server: s, Images: images, ClientOS: Linux,

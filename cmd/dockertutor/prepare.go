@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dockertutor/dockertutor/exercises/daemon"
+	"github.com/dockertutor/dockertutor/exercises/engine"
+	"github.com/dockertutor/dockertutor/exercises/pins"
+	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/tui/pullview"
+)
+
+func newPrepareCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "prepare",
+		Short: "Pull the course's base images at their pinned digests, ready for class",
+		Long: "Pull every base image the course needs through your Docker daemon, by the repository\n" +
+			"digest the course pins (so Docker verifies the content), and tag it only once the pull\n" +
+			"completed. Images already at their pinned digest are skipped. Ends with the same image\n" +
+			"list as `dockertutor doctor`. Ctrl+C stops the pull and tags nothing half way; run\n" +
+			"prepare again to finish. Exit code 0 when every image is at its pin, 1 when a pull\n" +
+			"failed, 3 when Docker does not answer, 130 when interrupted.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.loadCourse()
+			if err != nil {
+				return err
+			}
+			cli, err := connectDaemon(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer cli.Close()
+			return prepareOnline(cmd.Context(), g, cli, c.Images)
+		},
+	}
+}
+
+// connectDaemon connects to the daemon the docker CLI would use; an
+// unreachable one is the error that exits 3, with doctor's explanation.
+func connectDaemon(ctx context.Context) (daemon.Client, error) {
+	ep, err := engine.Resolve()
+	if err != nil {
+		return nil, unreachable(engine.Explain(ep, err).Message)
+	}
+	cli, err := engine.Connect(ctx, ep)
+	if err != nil {
+		return nil, unreachable(engine.Explain(ep, err).Message)
+	}
+	return cli, nil
+}
+
+// prepareOnline pulls images through the daemon with pins.Pull, one
+// after the other: a progress bar per image on a terminal, one line per
+// image otherwise. Then it writes doctor's image list and returns what
+// the run amounts to: nil when every image is at its pin, context.Canceled
+// when interrupted (after saying what was done), a failure when a pull
+// failed (its line said why).
+func prepareOnline(ctx context.Context, g *globals, api daemon.Puller, images []lessons.BaseImage) error {
+	w := g.io.Out
+	outcomes := make([]pullOutcome, len(images))
+	run := func(ctx context.Context, show pullReporter) error {
+		for i, img := range images {
+			if ctx.Err() != nil {
+				break
+			}
+			res, err := pins.Pull(ctx, api, img, show.progress)
+			outcomes[i] = pullOutcome{res: res, err: err}
+			show.finished(img.Ref, outcomes[i].line())
+		}
+		return nil
+	}
+	if g.plain || !g.io.Terminal {
+		run(ctx, plainReporter{w})
+	} else {
+		refs := make([]string, len(images))
+		for i, img := range images {
+			refs[i] = img.Ref
+		}
+		err := pullview.Run(ctx, g.io.In, w, g.io.Width, refs, func(ctx context.Context, r pullview.Reporter) error {
+			return run(ctx, viewReporter{r})
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return prepareSummary(ctx, w, api, images, outcomes)
+}
+
+// prepareSummary writes doctor's image list, read again from the daemon
+// (with a context of its own: an interrupted run says where it stopped),
+// and what the run amounts to.
+func prepareSummary(ctx context.Context, w io.Writer, api daemon.ImageInspector, images []lessons.BaseImage, outcomes []pullOutcome) error {
+	statuses := make([]engine.ImageStatus, len(images))
+	ready := 0
+	for i, img := range images {
+		statuses[i] = pins.Inspect(context.WithoutCancel(ctx), api, img)
+		if statuses[i].State.Ready() {
+			ready++
+		}
+	}
+	fmt.Fprintln(w)
+	if err := engine.WriteImages(w, statuses); err != nil {
+		return err
+	}
+	// Interrupted: by a signal (ctx), or by Ctrl+C in the progress view,
+	// which cancels only the pulls.
+	interrupted := ctx.Err() != nil
+	var failures int
+	for _, o := range outcomes {
+		switch {
+		case errors.Is(o.err, context.Canceled):
+			interrupted = true
+		case o.err != nil:
+			failures++
+		}
+	}
+	switch {
+	case interrupted:
+		fmt.Fprintf(w, "\nInterrupted: %d of %d images ready; nothing was tagged half way.\nRun `dockertutor prepare` again to finish.\n", ready, len(images))
+		return context.Canceled
+	case failures > 0:
+		return failed(fmt.Sprintf("%d of %d images could not be prepared; their lines above say why", failures, len(images)))
+	case ready < len(images):
+		return failed(fmt.Sprintf("%d of %d images are not at their pinned digests after prepare", len(images)-ready, len(images)))
+	}
+	return nil
+}
+
+// pullOutcome is what happened to one image in a prepare run.
+type pullOutcome struct {
+	res pins.Result
+	err error
+}
+
+// line is the image's one line: what was done, or why not.
+func (o pullOutcome) line() string {
+	r := o.res
+	var what string
+	switch {
+	case errors.Is(o.err, context.Canceled):
+		what = "interrupted: not tagged"
+	case o.err != nil:
+		what = "FAILED: " + o.err.Error()
+	case r.Skipped && r.Unverified:
+		what = "already here; the course pins no digest, so it was not verified"
+	case r.Skipped:
+		what = "already at the pinned digest"
+	case r.Unverified:
+		what = "pulled by tag; the course pins no digest, so it was not verified"
+	case r.Pulled:
+		what = "pulled at the pinned digest and tagged"
+	default:
+		what = "tagged: the pinned image was already on the daemon"
+	}
+	if o.err == nil && r.Tagged && r.Before.State == pins.OtherDigest {
+		what += fmt.Sprintf(" (the tag named image %s before)", daemon.ShortID(r.Before.ID))
+	}
+	return r.Ref + "  " + what
+}
+
+// pullReporter is where a prepare run shows its progress.
+type pullReporter interface {
+	progress(p pins.Progress)
+	finished(ref, line string)
+}
+
+// plainReporter writes one line per image, when it is done.
+type plainReporter struct{ w io.Writer }
+
+func (plainReporter) progress(pins.Progress) {}
+func (r plainReporter) finished(_, line string) {
+	fmt.Fprintln(r.w, strings.TrimSpace(line))
+}
+
+// viewReporter moves the terminal's bars.
+type viewReporter struct{ r pullview.Reporter }
+
+func (v viewReporter) progress(p pins.Progress) {
+	v.r.Progress(pullview.Progress{Ref: p.Ref, Phase: string(p.Phase), Done: p.Done, Total: p.Total, Fraction: p.Fraction})
+}
+func (v viewReporter) finished(ref, line string) { v.r.Finished(ref, line) }
