@@ -12,16 +12,18 @@
 // reads again on SIGHUP.
 //
 // The daemon reloads these daemon.json keys on SIGHUP (moby's
-// daemon/reload.go, v20.10.24 and the current line alike): debug,
-// labels, insecure-registries, registry-mirrors, live-restore,
+// daemon/reload.go and reload_unix.go at v20.10.24 and docker-v29.7.2):
+// debug, labels, insecure-registries, registry-mirrors, live-restore,
 // max-concurrent-downloads, max-concurrent-uploads, max-download-attempts,
-// shutdown-timeout, default-runtime, runtimes, default-shm-size,
-// network-diagnostic-port and features; 20.10 also
-// allow-nondistributable-artifacts and cluster discovery, the current
-// line default-stop-timeout and nri. A key missing from the file keeps
-// its value in memory on a reload, which is why restoring writes
+// shutdown-timeout, network-diagnostic-port, features, runtimes,
+// default-runtime and default-shm-size; 20.10 also
+// allow-nondistributable-artifacts and cluster-store/cluster-advertise,
+// the current line default-stop-timeout and nri-opts. Every other key
+// waits for a restart. A key missing from the file keeps its value in
+// memory on a reload, which is why restoring writes
 // "registry-mirrors": [] (or the mirrors the daemon had) before it puts
-// the original bytes back.
+// the original bytes back. A reload also applies whatever else was
+// edited in the file since the daemon last read it.
 package mirror
 
 import (
