@@ -1,0 +1,150 @@
+//go:build linux
+
+package privatedaemon
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dockertutor/dockertutor/exercises/dockertest"
+)
+
+// Registry is Debian's docker-registry running in a private daemon's
+// network namespace, on its 127.0.0.1: the daemon reaches it, nothing
+// outside the namespace does.
+type Registry struct {
+	// Addr is 127.0.0.1:PORT, URL http://127.0.0.1:PORT.
+	Addr, URL string
+	// Log is the registry's output: one line per request.
+	Log string
+
+	t        testing.TB
+	cmd      *exec.Cmd
+	exited   chan struct{}
+	stopOnce sync.Once
+}
+
+// StartRegistry starts docker-registry in the daemon's namespace with a
+// storage folder of its own and waits until /v2/ answers. It is stopped
+// when the test ends, before the daemon.
+func (d *Daemon) StartRegistry(t testing.TB) *Registry {
+	t.Helper()
+	if _, err := exec.LookPath("docker-registry"); err != nil {
+		unavailable(t, dockertest.RequireEnv, "docker-registry is not installed (apt-get install docker-registry)")
+	}
+	dir, err := os.MkdirTemp(d.Dir, "registry-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The namespace is this daemon's alone, so a port is free unless
+	// another registry of the same test took it: a few tries.
+	var lastErr error
+	for range 3 {
+		port := 20000 + rand.IntN(30000)
+		r := &Registry{
+			Addr:   fmt.Sprintf("127.0.0.1:%d", port),
+			Log:    filepath.Join(dir, fmt.Sprintf("registry-%d.log", port)),
+			t:      t,
+			exited: make(chan struct{}),
+		}
+		r.URL = "http://" + r.Addr
+		config := filepath.Join(dir, "config.yml")
+		yml := fmt.Sprintf("version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n", filepath.Join(dir, "storage"), r.Addr)
+		if err := os.WriteFile(config, []byte(yml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		log, err := os.Create(r.Log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.cmd = d.Command("docker-registry", "serve", config)
+		r.cmd.Stdout, r.cmd.Stderr = log, log
+		r.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		err = r.cmd.Start()
+		log.Close()
+		if err != nil {
+			t.Fatalf("start docker-registry: %v", err)
+		}
+		go func() { r.cmd.Wait(); close(r.exited) }()
+		t.Cleanup(r.Stop)
+		if lastErr = r.waitReady(d.HTTPClient()); lastErr == nil {
+			return r
+		}
+		r.Stop()
+	}
+	t.Fatalf("docker-registry did not start in %s: %v", d.NetNS, lastErr)
+	return nil
+}
+
+// waitReady polls GET /v2/ until it answers 200, the registry exits, or
+// 20 s pass.
+func (r *Registry) waitReady(hc *http.Client) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		res, err := hc.Get(r.URL + "/v2/")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("GET /v2/: %s", res.Status)
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-r.exited:
+			out, _ := os.ReadFile(r.Log)
+			return fmt.Errorf("docker-registry exited: %s", out)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Stop stops the registry (its storage goes with the daemon's folder).
+func (r *Registry) Stop() {
+	r.stopOnce.Do(func() {
+		r.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-r.exited:
+		case <-time.After(10 * time.Second):
+			r.cmd.Process.Kill()
+			<-r.exited
+		}
+	})
+}
+
+// completed is the registry's log line of an answered request (logrus
+// text format; a value is quoted only when it needs to be).
+var (
+	completed = regexp.MustCompile(`msg="response completed`)
+	logField  = regexp.MustCompile(`(http\.request\.method|http\.request\.uri|http\.response\.status)=("[^"]*"|\S+)`)
+)
+
+// Requests are the requests the registry answered so far, in order, as
+// "METHOD URI STATUS" ("GET /v2/ 200").
+func (r *Registry) Requests() []string {
+	data, _ := os.ReadFile(r.Log)
+	var out []string
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if !completed.MatchString(line) {
+			continue
+		}
+		f := map[string]string{}
+		for _, m := range logField.FindAllStringSubmatch(line, -1) {
+			f[m[1]] = strings.Trim(m[2], `"`)
+		}
+		out = append(out, f["http.request.method"]+" "+f["http.request.uri"]+" "+f["http.response.status"])
+	}
+	return out
+}
