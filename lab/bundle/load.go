@@ -88,6 +88,15 @@ func (b *Bundle) DockerLoad(platform string) (io.ReadCloser, error) {
 // platformManifest is the image's manifest for the platform, read and
 // checked from the bundle.
 func (b *Bundle) platformManifest(im Image, want v1.Platform) (*v1.Manifest, error) {
+	kept := false
+	for _, p := range im.Platforms {
+		if have, err := v1.ParsePlatform(p); err == nil && platformMatches(*have, want) {
+			kept = true
+		}
+	}
+	if !kept {
+		return nil, fmt.Errorf("the bundle has no %s layers for image %s (it has %v): make the bundle with --platform %s", want.String(), im.Ref, im.Platforms, want.String())
+	}
 	raw, err := b.readPart(BlobPart(im.Digest), maxManifestBlob)
 	if err != nil {
 		return nil, err
@@ -105,7 +114,7 @@ func (b *Bundle) platformManifest(im Image, want v1.Platform) (*v1.Manifest, err
 			}
 		}
 		if child == "" {
-			return nil, fmt.Errorf("the bundle has no %s layers for image %s (it has %v): make the bundle with --platform %s", want.String(), im.Ref, im.Platforms, want.String())
+			return nil, fmt.Errorf("image %s's index has no %s manifest in the bundle, though the bundle lists that platform: make the bundle again", im.Ref, want.String())
 		}
 		if raw, err = b.readPart(BlobPart(child), maxManifestBlob); err != nil {
 			return nil, err

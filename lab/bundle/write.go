@@ -62,7 +62,7 @@ type Progress struct {
 type part struct {
 	Part
 	image string
-	data  []byte                                  // small parts, held
+	data  []byte                                       // small parts, held
 	open  func(context.Context) (io.ReadCloser, error) // blobs, fetched as written
 }
 
