@@ -124,6 +124,17 @@ func (r *Registry) Damaged() []*PartError {
 	return append([]*PartError(nil), r.damaged...)
 }
 
+func (r *Registry) damagedPart(part string) *PartError {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, d := range r.damaged {
+		if d.Part == part {
+			return d
+		}
+	}
+	return nil
+}
+
 func (r *Registry) record(pe *PartError) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -228,6 +239,12 @@ func (r *Registry) serveBlob(w http.ResponseWriter, req *http.Request, digest st
 	sec, e, ok := r.b.section(BlobPart(digest))
 	if !ok {
 		registryError(w, http.StatusNotFound, "BLOB_UNKNOWN", "the bundle holds no "+digest)
+		return
+	}
+	// A part found altered is unknown from then on: the daemon retries a
+	// cut download, but not a blob the registry does not have.
+	if pe := r.damagedPart(e.Name); pe != nil {
+		registryError(w, http.StatusNotFound, "BLOB_UNKNOWN", pe.Error())
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
