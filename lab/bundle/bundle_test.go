@@ -501,3 +501,19 @@ func TestDockerLoadStream(t *testing.T) {
 		t.Errorf("a platform without layers: %v", err)
 	}
 }
+
+func TestPullRef(t *testing.T) {
+	for _, tc := range []struct {
+		im        Image
+		want      string
+		viaMirror bool
+	}{
+		{Image{Ref: "alpine:3.22", Digest: "sha256:" + strings.Repeat("a", 64)}, "alpine:3.22@sha256:" + strings.Repeat("a", 64), true},
+		{Image{Ref: "ghcr.io/o/tool:1", Digest: "sha256:" + strings.Repeat("b", 64)}, "127.0.0.1:5000/o/tool@sha256:" + strings.Repeat("b", 64), false},
+	} {
+		got, via, err := tc.im.PullRef("127.0.0.1:5000")
+		if err != nil || got != tc.want || via != tc.viaMirror {
+			t.Errorf("%s: %s %v %v", tc.im.Ref, got, via, err)
+		}
+	}
+}

@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // Format is the manifest's format string this package writes and reads.
@@ -125,4 +127,20 @@ func short(hex string) string {
 		return hex[:12] + "…"
 	}
 	return hex
+}
+
+// PullRef is what a daemon pulls to get the image from the bundle's
+// registry at hostPort. A docker.io image is pulled by its own pinned
+// name (alpine:3.22@sha256:…) through the daemon's registry mirror, which
+// gives it its repository digest; an image of another registry is pulled
+// from hostPort/<repository>@<digest> and then tagged as Ref.
+func (im Image) PullRef(hostPort string) (ref string, viaMirror bool, err error) {
+	d, err := name.NewDigest(im.Ref + "@" + im.Digest)
+	if err != nil {
+		return "", false, fmt.Errorf("image %s@%s: %w", im.Ref, im.Digest, err)
+	}
+	if d.Context().RegistryStr() == name.DefaultRegistry {
+		return im.Ref + "@" + im.Digest, true, nil
+	}
+	return hostPort + "/" + d.Context().RepositoryStr() + "@" + im.Digest, false, nil
 }

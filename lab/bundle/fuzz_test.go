@@ -5,13 +5,19 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/dockertutor/dockertutor/lessons"
 )
 
 // Open, and everything an opened bundle does, never panics on whatever
 // bytes a file holds.
 func FuzzOpen(f *testing.F) {
-	fx := newFixture(f)
-	whole, err := os.ReadFile(fx.path)
+	// A small bundle, so that mutations reach its headers and manifest.
+	reg := memRegistry(f)
+	prefix := reg + "/" + randomName(f)
+	single := push(f, prefix+"/tool:1", randomImage(f, 256, 1, amd64))
+	multi := pushIndex(f, prefix+"/base:3", twoPlatforms(f, randomImage(f, 256, 1, amd64), randomImage(f, 256, 1, arm64)))
+	whole, err := os.ReadFile(writeBundle(f, Options{Pins: []lessons.BaseImage{single, multi}}))
 	if err != nil {
 		f.Fatal(err)
 	}

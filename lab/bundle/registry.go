@@ -27,6 +27,10 @@ const maxManifestBlob = 4 << 20
 // before its last bytes, so the daemon's pull fails, and is recorded in
 // Damaged.
 type Registry struct {
+	// OnDamaged, when set before serving, is told each part found
+	// altered, once, as it is found.
+	OnDamaged func(*PartError)
+
 	b     *Bundle
 	repos map[string]*repoImages
 
@@ -137,13 +141,17 @@ func (r *Registry) damagedPart(part string) *PartError {
 
 func (r *Registry) record(pe *PartError) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	for _, d := range r.damaged {
 		if d.Part == pe.Part {
+			r.mu.Unlock()
 			return
 		}
 	}
 	r.damaged = append(r.damaged, pe)
+	r.mu.Unlock()
+	if r.OnDamaged != nil {
+		r.OnDamaged(pe)
+	}
 }
 
 // ServeHTTP answers the distribution API's reads.

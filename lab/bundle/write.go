@@ -83,6 +83,10 @@ func WriteFile(ctx context.Context, path string, opts Options) error {
 	if err := Write(ctx, tmp, opts); err != nil {
 		return err
 	}
+	// CreateTemp makes the file for its owner alone; a bundle is for copying.
+	if err := tmp.Chmod(0o644); err != nil {
+		return err
+	}
 	if err := tmp.Sync(); err != nil {
 		return err
 	}
