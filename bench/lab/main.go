@@ -3,11 +3,12 @@
 //
 //   - making the file: bundle.WriteFile (from the registry, by digest)
 //     against `docker save` of the same images already pulled;
+//
 //   - readying a machine from it: Open + Verify + serving the bundle's
 //     registry + the daemon pulling the images through it, against
 //     `docker load` of the saved file.
 //
-//	go run ./bench/lab [-runs 5] [-mb 150]
+//     go run ./bench/lab [-runs 5] [-mb 150]
 //
 // The images are the stand-in alpine:3.22 (pushed by the daemon) and an
 // image of -mb MiB of random bytes in three layers, both in Debian's

@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/docker/go-units"
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -151,8 +150,8 @@ func prepareBundle(ctx context.Context, g *globals, w io.Writer, path string, pl
 	if opts.TrivyCacheDir != "" {
 		trivy = "trivy's database"
 	}
-	fmt.Fprintf(w, "Wrote %s: %s, %d image(s), the course pack, %s, in %s.\n", path,
-		units.HumanSize(float64(total)), len(course.Images), trivy, time.Since(start).Round(100*time.Millisecond))
+	fmt.Fprintf(w, "Wrote %s: %.1f MB, %d image(s), the course pack, %s, in %s.\n", path,
+		float64(total)/1e6, len(course.Images), trivy, time.Since(start).Round(100*time.Millisecond))
 	fmt.Fprintf(w, "Copy it to each lab machine and run `dockertutor prepare --from %s` there.\n", filepath.Base(path))
 	return nil
 }

@@ -95,7 +95,8 @@ func (e *FormatError) Error() string {
 // PartError is a part of the bundle that is missing, cut short or altered.
 type PartError struct {
 	Part string
-	// Got and Want are sizes for a part cut short, SHA-256 hex for an
+	// Got and Want are sizes for a part cut short (equal when the cut is
+	// after the last part, before the archive's end), SHA-256 hex for an
 	// altered one; both empty for a missing part.
 	Got, Want string
 	Kind      PartFault
@@ -114,6 +115,9 @@ const (
 func (e *PartError) Error() string {
 	switch e.Kind {
 	case PartCut:
+		if e.Got == e.Want {
+			return fmt.Sprintf("the bundle ends right after its part %s, without the end of the archive: the file was cut short in copying; copy it again", e.Part)
+		}
 		return fmt.Sprintf("part %s ends after %s of %s bytes: the file was cut short in copying; copy it again", e.Part, e.Got, e.Want)
 	case PartAltered:
 		return fmt.Sprintf("part %s has SHA-256 %s, not the %s the bundle lists: the file was altered or damaged in copying; copy it again", e.Part, short(e.Got), short(e.Want))

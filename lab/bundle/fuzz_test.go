@@ -2,8 +2,10 @@ package bundle
 
 import (
 	"io"
+	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/dockertutor/dockertutor/lessons"
@@ -46,4 +48,41 @@ func FuzzOpen(f *testing.F) {
 		}
 		b.ExtractTrivyDB(t.TempDir())
 	})
+}
+
+// Any byte changed inside a part is found: Open refuses the file or
+// Verify names a part. (Bytes of tar padding may change unnoticed.)
+func TestEveryChangedByteInAPartIsFound(t *testing.T) {
+	reg := memRegistry(t)
+	single := push(t, reg+"/"+randomName(t)+"/tool:1", randomImage(t, 4096, 2, amd64))
+	path := writeBundle(t, Options{Pins: []lessons.BaseImage{single}})
+	whole, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := readEntries(t, path)
+	rng := mrand.New(mrand.NewPCG(1, 2))
+	dir := t.TempDir()
+	for range 400 {
+		data := slices.Clone(whole)
+		at := rng.IntN(len(data))
+		data[at] ^= byte(1 + rng.IntN(255))
+		inPart := false
+		for _, e := range entries[1:] { // the manifest is no part: its own bytes have no checksum
+			inPart = inPart || int64(at) >= e.offset && int64(at) < e.offset+e.size
+		}
+		damaged := filepath.Join(dir, "damaged.bundle")
+		if err := os.WriteFile(damaged, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b, err := Open(damaged)
+		if err != nil {
+			continue
+		}
+		err = b.Verify(t.Context(), nil)
+		b.Close()
+		if inPart && err == nil {
+			t.Fatalf("byte %d changed inside a part, and Open and Verify found nothing", at)
+		}
+	}
 }

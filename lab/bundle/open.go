@@ -107,8 +107,9 @@ func open(path string, f *os.File) (*Bundle, error) {
 	// A tar ends with two zero blocks after the last entry's padded data;
 	// without them the copy was cut between parts.
 	if padded := (end + 511) / 512 * 512; size < padded+1024 {
-		last := m.Parts[len(m.Parts)-1].Name
-		return nil, &PartError{Part: last, Kind: PartCut, Got: "the end of the archive after it", Want: "its"}
+		last := m.Parts[len(m.Parts)-1]
+		n := strconv.FormatInt(last.Size, 10)
+		return nil, &PartError{Part: last.Name, Kind: PartCut, Got: n, Want: n}
 	}
 	return b, nil
 }
