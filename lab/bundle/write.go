@@ -122,8 +122,8 @@ func Write(ctx context.Context, w io.Writer, opts Options) error {
 	}
 
 	plan := &plan{seen: map[string]bool{}}
-	var images []Image
-	var index []v1.Descriptor
+	images := []Image{}
+	index := []v1.Descriptor{}
 	for _, pin := range opts.Pins {
 		im, desc, err := plan.image(ctx, pin, wanted, opts.Mirrors, keychain)
 		if err != nil {
