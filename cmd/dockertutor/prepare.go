@@ -17,17 +17,25 @@ import (
 )
 
 func newPrepareCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "prepare",
+	var f bundleFlags
+	cmd := &cobra.Command{
+		Use:   "prepare [--bundle FILE | --from FILE | --serve FILE]",
 		Short: "Pull the course's base images at their pinned digests, ready for class",
 		Long: "Pull every base image the course needs through your Docker daemon, by the repository\n" +
 			"digest the course pins (so Docker verifies the content), and tag it only once the pull\n" +
 			"completed. Images already at their pinned digest are skipped. Ends with the same image\n" +
 			"list as `dockertutor doctor`. Ctrl+C stops the pull and tags nothing half way; run\n" +
 			"prepare again to finish. Exit code 0 when every image is at its pin, 1 when a pull\n" +
-			"failed, 3 when Docker does not answer, 130 when interrupted.",
+			"failed, 3 when Docker does not answer, 130 when interrupted.\n\n" +
+			"For lab machines without internet: --bundle FILE writes one file with the course pack,\n" +
+			"its pinned images and trivy's database; --from FILE readies a machine from it with no\n" +
+			"network (as root, so the pins work offline); --serve FILE serves its images as a\n" +
+			"registry the room's daemons can use as their mirror.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if handled, err := runBundleFlags(cmd.Context(), g, cmd.OutOrStdout(), &f); handled {
+				return err
+			}
 			c, err := g.loadCourse()
 			if err != nil {
 				return err
@@ -40,6 +48,8 @@ func newPrepareCmd(g *globals) *cobra.Command {
 			return prepareOnline(cmd.Context(), g, cli, c.Images)
 		},
 	}
+	addBundleFlags(cmd.Flags(), &f)
+	return cmd
 }
 
 // connectDaemon connects to the daemon the docker CLI would use; an
@@ -63,6 +73,20 @@ func connectDaemon(ctx context.Context) (daemon.Client, error) {
 // when interrupted (after saying what was done), a failure when a pull
 // failed (its line said why).
 func prepareOnline(ctx context.Context, g *globals, api daemon.Puller, images []lessons.BaseImage) error {
+	outcomes, err := pullAll(ctx, g, api, images, pins.Pull)
+	if err != nil {
+		return err
+	}
+	return prepareSummary(ctx, g.io.Out, api, images, outcomes)
+}
+
+// pullFunc fetches one image to its pin (pins.Pull, or a pull from the
+// bundle's registry for an image of another registry than Docker Hub).
+type pullFunc func(ctx context.Context, api daemon.Puller, img lessons.BaseImage, progress func(pins.Progress)) (pins.Result, error)
+
+// pullAll pulls the images one after the other with pull, showing each:
+// a progress bar per image on a terminal, one line per image otherwise.
+func pullAll(ctx context.Context, g *globals, api daemon.Puller, images []lessons.BaseImage, pull pullFunc) ([]pullOutcome, error) {
 	w := g.io.Out
 	outcomes := make([]pullOutcome, len(images))
 	run := func(ctx context.Context, show pullReporter) error {
@@ -70,7 +94,7 @@ func prepareOnline(ctx context.Context, g *globals, api daemon.Puller, images []
 			if ctx.Err() != nil {
 				break
 			}
-			res, err := pins.Pull(ctx, api, img, show.progress)
+			res, err := pull(ctx, api, img, show.progress)
 			outcomes[i] = pullOutcome{res: res, err: err}
 			show.finished(img.Ref, outcomes[i].line())
 		}
@@ -87,10 +111,10 @@ func prepareOnline(ctx context.Context, g *globals, api daemon.Puller, images []
 			return run(ctx, viewReporter{r})
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return prepareSummary(ctx, w, api, images, outcomes)
+	return outcomes, nil
 }
 
 // prepareSummary writes doctor's image list, read again from the daemon

@@ -16,19 +16,16 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/lab/bundle"
 )
 
-// ---- Flags of `prepare` for lab machines: register them on prepare
-// with addBundleFlags and call runBundleFlags first in its RunE. ----
-
-// bundleFlags are prepare's flags for a bundle.
+// bundleFlags are prepare's flags for lab machines.
 type bundleFlags struct {
 	bundle    string
+	from      string
 	serve     string
 	addr      string
 	platforms []string
@@ -36,46 +33,32 @@ type bundleFlags struct {
 
 func addBundleFlags(fs *pflag.FlagSet, f *bundleFlags) {
 	fs.StringVar(&f.bundle, "bundle", "", "write the course and its pinned base images to this `FILE`, to ready lab machines without internet")
+	fs.StringVar(&f.from, "from", "", "ready this machine from the bundle `FILE`, with no network")
 	fs.StringVar(&f.serve, "serve", "", "serve the images of the bundle `FILE` as a registry the lab machines' daemons pull from")
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:5000", "with --serve: where to listen (0.0.0.0:5000 for the whole room)")
 	fs.StringSliceVar(&f.platforms, "platform", nil, "with --bundle: the `os/arch` whose layers go in, repeatable (default: this daemon's)")
 }
 
-// runBundleFlags runs --bundle or --serve when one is given; handled is
-// false when neither is.
+// runBundleFlags runs --bundle, --from or --serve when one is given;
+// handled is false when none is.
 func runBundleFlags(ctx context.Context, g *globals, w io.Writer, f *bundleFlags) (handled bool, err error) {
+	given := 0
+	for _, v := range []string{f.bundle, f.from, f.serve} {
+		if v != "" {
+			given++
+		}
+	}
 	switch {
-	case f.bundle != "" && f.serve != "":
-		return true, usageErrorf("give one of --bundle FILE (write a bundle) or --serve FILE (serve one), not both")
+	case given > 1:
+		return true, usageErrorf("give one of --bundle FILE (write a bundle), --from FILE (ready this machine from one) or --serve FILE (serve one)")
 	case f.bundle != "":
 		return true, prepareBundle(ctx, g, w, f.bundle, f.platforms)
+	case f.from != "":
+		return true, prepareFrom(ctx, g, f.from)
 	case f.serve != "":
 		return true, serveBundle(ctx, w, f.serve, f.addr)
 	}
 	return false, nil
-}
-
-// ---- end of the flags of prepare ----
-
-// newBundleDevCmd is a hidden command to try --bundle and --serve before
-// they are part of prepare.
-func newBundleDevCmd(g *globals) *cobra.Command {
-	var f bundleFlags
-	cmd := &cobra.Command{
-		Use:    "bundle-dev (--bundle FILE | --serve FILE)",
-		Short:  "prepare's --bundle and --serve",
-		Hidden: true,
-		Args:   cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			handled, err := runBundleFlags(cmd.Context(), g, cmd.OutOrStdout(), &f)
-			if !handled {
-				return usageErrorf("give --bundle FILE or --serve FILE")
-			}
-			return err
-		},
-	}
-	addBundleFlags(cmd.Flags(), &f)
-	return cmd
 }
 
 // prepareBundle writes the course and its pinned images to path: the

@@ -81,7 +81,7 @@ func TestPrepareBundleAndServe(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "lab.bundle")
 	var out, errb bytes.Buffer
 	streams := &IO{In: strings.NewReader(""), Out: &out, Err: &errb, Width: 80}
-	if code := run(t.Context(), streams, []string{"--course", pack, "bundle-dev", "--bundle", path}); code != 0 {
+	if code := run(t.Context(), streams, []string{"--course", pack, "prepare", "--bundle", path}); code != 0 {
 		t.Fatalf("exit %d: %s %s", code, out.String(), errb.String())
 	}
 	b, err := bundle.Open(path)

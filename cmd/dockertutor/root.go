@@ -66,7 +66,6 @@ func newRoot(io *IO) (*cobra.Command, *globals) {
 	root.AddCommand(
 		newListCmd(g), newShowCmd(g), newRunCmd(g), newCheckCmd(g), newAnswerCmd(g), newHintCmd(g), newSkipCmd(g),
 		newSolveCmd(g), newResetCmd(g), newReportCmd(g), newDoctorCmd(g), newPrepareCmd(g), newScanCmd(g), newCourseCmd(g), newClassCmd(g),
-		newBundleDevCmd(g), // temporary: prepare's --bundle and --serve, until they join prepare
 	)
 	// cobra adds these when it executes; added now, their argument errors
 	// are typed like every other command's.

@@ -78,6 +78,11 @@ type Options struct {
 	// Config is the daemon.json written before the start; nil writes
 	// "{}".
 	Config []byte
+	// Bridge gives the daemon its default bridge, made in its own network
+	// namespace (interfaces are per namespace, so the machine's docker0
+	// is not touched): BuildKit runs a RUN on the default network, which
+	// needs it. Without it, only the classic builder runs RUN.
+	Bridge bool
 }
 
 // Daemon is a running private dockerd.
@@ -168,7 +173,10 @@ func Start(t testing.TB, opts Options) *Daemon {
 		// bridge would take over the machine's docker0, and iptables
 		// rules are the machine's daemons'. Nothing here needs a
 		// network but loopback.
-		"--bridge=none", "--iptables=false", "--ip6tables=false",
+		"--iptables=false", "--ip6tables=false",
+	}
+	if !opts.Bridge {
+		args = append(args, "--bridge=none")
 	}
 	log, err := os.Create(d.Log)
 	if err != nil {

@@ -3,6 +3,7 @@
 package privatedaemon
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
+	"github.com/moby/moby/client"
 )
 
 // Registry is Debian's docker-registry running in a private daemon's
@@ -147,4 +149,33 @@ func (r *Registry) Requests() []string {
 		out = append(out, f["http.request.method"]+" "+f["http.request.uri"]+" "+f["http.response.status"])
 	}
 	return out
+}
+
+// PushStandIn pushes the daemon's stand-in alpine:3.22 to the registry as
+// library/alpine:3.22 (Docker Hub's path, as the registry plays Docker
+// Hub's mirror) and returns its repository digest there.
+func (r *Registry) PushStandIn(t testing.TB, ctx context.Context, cli *client.Client) string {
+	t.Helper()
+	ref := r.Addr + "/library/alpine:3.22"
+	if _, err := cli.ImageTag(ctx, client.ImageTagOptions{Source: "alpine:3.22", Target: ref}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := cli.ImagePush(ctx, ref, client.ImagePushOptions{RegistryAuth: "e30="})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Wait(ctx); err != nil {
+		t.Fatalf("push %s: %v", ref, err)
+	}
+	img, err := cli.ImageInspect(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rd := range img.RepoDigests {
+		if name, digest, ok := strings.Cut(rd, "@"); ok && name == r.Addr+"/library/alpine" {
+			return digest
+		}
+	}
+	t.Fatalf("no digest from %s in %q", r.Addr, img.RepoDigests)
+	return ""
 }

@@ -55,7 +55,7 @@ func TestMirrorMakesAPinnedFromBuildOffline(t *testing.T) {
 			cli := d.Client(t)
 			d.StandIn(t, "alpine:3.22")
 			reg := d.StartRegistry(t)
-			digest := pushStandIn(t, ctx, cli, reg.Addr)
+			digest := reg.PushStandIn(t, ctx, cli)
 			saved := save(t, ctx, cli, "alpine:3.22")
 			removeAll(t, ctx, cli)
 
@@ -120,34 +120,6 @@ func TestMirrorMakesAPinnedFromBuildOffline(t *testing.T) {
 			t.Logf("%s: whole case %s", e, time.Since(began).Round(time.Millisecond))
 		})
 	}
-}
-
-// pushStandIn pushes the stand-in to the registry as library/alpine:3.22
-// and returns its digest there.
-func pushStandIn(t *testing.T, ctx context.Context, cli *client.Client, registry string) string {
-	t.Helper()
-	ref := registry + "/library/alpine:3.22"
-	if _, err := cli.ImageTag(ctx, client.ImageTagOptions{Source: "alpine:3.22", Target: ref}); err != nil {
-		t.Fatal(err)
-	}
-	res, err := cli.ImagePush(ctx, ref, client.ImagePushOptions{RegistryAuth: "e30="})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := res.Wait(ctx); err != nil {
-		t.Fatalf("push %s: %v", ref, err)
-	}
-	img, err := cli.ImageInspect(ctx, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, rd := range img.RepoDigests {
-		if name, digest, ok := strings.Cut(rd, "@"); ok && name == registry+"/library/alpine" {
-			return digest
-		}
-	}
-	t.Fatalf("no digest from %s in %q", registry, img.RepoDigests)
-	return ""
 }
 
 func save(t *testing.T, ctx context.Context, cli *client.Client, ref string) []byte {
