@@ -1,0 +1,66 @@
+package proof
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+
+	"github.com/dockertutor/dockertutor/exercises/daemon"
+	"github.com/dockertutor/dockertutor/exercises/dockertest"
+	"github.com/dockertutor/dockertutor/lessons"
+)
+
+// rootlessLesson is the lesson proven on rootless Docker: its secret
+// mounts, build arguments and layer reads are what a user namespace could
+// change.
+const rootlessLesson = "build-secrets"
+
+// TestBuildSecretsProofOnRootlessDocker proves every step of the
+// build-secrets lesson, with both builders, on a rootless daemon
+// ($DOCKERTUTOR_ROOTLESS_HOST, started by .ci/rootless).
+func TestBuildSecretsProofOnRootlessDocker(t *testing.T) {
+	cli, host := dockertest.Rootless(t)
+	// Anything in the session that reads the environment (the learner's
+	// own docker build, the docker CLI) sees the same daemon.
+	t.Setenv("DOCKER_HOST", host)
+	t.Setenv("DOCKER_CONTEXT", "")
+	c := dockertest.BuiltinCourse(t, cli)
+	connect := func(ctx context.Context) (daemon.Client, error) {
+		return client.New(client.FromEnv, client.WithHost(host))
+	}
+	var lesson *lessons.Lesson
+	for _, l := range c.Lessons {
+		if l.ID == rootlessLesson {
+			lesson = l
+		}
+	}
+	if lesson == nil {
+		t.Fatalf("the built-in course has no lesson %q", rootlessLesson)
+	}
+	proven := 0
+	for _, st := range lesson.Steps {
+		if st.Kind == lessons.KindRead {
+			continue
+		}
+		t.Run(st.ID, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			cases, err := Step(ctx, c, st, Options{Connect: connect, Dir: t.TempDir(), BothBuilders: true, Namespace: dockertest.Namespace(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cases) == 0 {
+				t.Fatal("nothing proven")
+			}
+			for _, cs := range cases {
+				if !cs.OK {
+					t.Errorf("%s: want %s: %s (action: %s)", cs.Name, cs.Want, cs.Problem, cs.ActionErr)
+				}
+			}
+			proven += len(cases)
+		})
+	}
+	t.Logf("%d cases hold on rootless Docker at %s", proven, host)
+}
