@@ -11,10 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/adrg/xdg"
@@ -206,22 +204,10 @@ func runClassServe(cmd *cobra.Command, g *globals, o serveOptions) error {
 	}
 	fmt.Fprintln(w, "Press Ctrl+C to stop; nothing is lost.")
 
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-	select {
-	case err := <-served:
-		srv.Close()
-		return fmt.Errorf("the class server stopped: %w", err)
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err = hs.Shutdown(shutdown)
+	err = serveUntilSignal(ctx, hs, ln, "class server")
 	srv.Close()
 	if err != nil {
-		hs.Close()
+		return err
 	}
 	fmt.Fprintf(w, "Class server stopped; the class is saved in %s.\n", o.db)
 	return nil
@@ -247,13 +233,9 @@ func serveURLs(a *net.TCPAddr) (local, public string) {
 // lanAddress is this machine's first private IPv4 address, read from its
 // interfaces (nothing is sent).
 func lanAddress() string {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return ""
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && n.IP.IsPrivate() {
-			return n.IP.String()
+	for _, ip := range lanIPs() {
+		if ip.IsPrivate() {
+			return ip.String()
 		}
 	}
 	return ""

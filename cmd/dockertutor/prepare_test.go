@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/distribution/reference"
 	"github.com/moby/moby/client"
 
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
@@ -39,16 +38,6 @@ func pinnedPack(t *testing.T, ref, digest string) string {
 	return dir
 }
 
-// removeNamesOnCleanup removes the tag and the digest reference the test
-// made for ref; nothing else.
-func removeNamesOnCleanup(t *testing.T, cli *client.Client, ref, digest string) {
-	named, err := reference.ParseNormalizedNamed(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dockertest.RemoveOnCleanup(t, cli, ref, named.Name()+"@"+digest)
-}
-
 // doctorImage is the one image of doctor --json.
 func (c *cli) doctorImage(pack string) map[string]any {
 	c.t.Helper()
@@ -68,7 +57,7 @@ func TestPrepareAndDoctorOnALoopbackRegistry(t *testing.T) {
 	reg := dockertest.StartRegistry(t)
 	ref := reg.Addr + "/" + dockertest.UniqueName(t) + "/alpine:3.22"
 	digest := reg.Push(t, cli, "alpine:3.22", ref)
-	removeNamesOnCleanup(t, cli, ref, digest)
+	dockertest.RemovePinOnCleanup(t, cli, lessons.BaseImage{Ref: ref, Digest: digest})
 	pack := pinnedPack(t, ref, digest)
 	c := newCLI(t)
 
@@ -138,15 +127,8 @@ func TestPrepareAndDoctorOnALoopbackRegistry(t *testing.T) {
 // is made; the next prepare completes.
 func TestPrepareInterrupted(t *testing.T) {
 	cli := dockertest.Client(t)
-	reg := dockertest.StartRegistry(t)
-	name := dockertest.UniqueName(t)
-	filler := reg.Addr + "/" + name + "/filler:1"
-	dockertest.BuildFiller(t, cli, filler, 16<<20)
-	digest := reg.Push(t, cli, filler, filler)
-	cli.ImageRemove(context.Background(), filler, client.ImageRemoveOptions{})
-	slow := dockertest.StartThrottle(t, reg.Addr, 4<<20)
-	ref := slow.Addr + "/" + name + "/filler:1"
-	removeNamesOnCleanup(t, cli, ref, digest)
+	img, slow := dockertest.SlowPin(t, cli, 16<<20)
+	ref, digest := img.Ref, img.Digest
 	pack := pinnedPack(t, ref, digest)
 	c := newCLI(t)
 
@@ -167,7 +149,6 @@ func TestPrepareInterrupted(t *testing.T) {
 		t.Fatalf("interrupted prepare: exit %d\n%s%s", code, out, errb.String())
 	}
 	t.Logf("interrupted after %d bytes:\n%s", slow.Passed(), out)
-	img := lessons.BaseImage{Ref: ref, Digest: digest}
 	if st := pins.Inspect(context.Background(), cli, img); st.State != pins.Missing {
 		t.Fatalf("after the interrupted prepare: %+v, want no tag", st)
 	}

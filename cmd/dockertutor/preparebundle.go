@@ -9,10 +9,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -205,19 +203,8 @@ func serveBundle(ctx context.Context, w io.Writer, path, addr string) error {
 	}
 	fmt.Fprintln(w, "\nPress Ctrl+C to stop.")
 
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-	select {
-	case err := <-served:
-		return fmt.Errorf("the bundle's registry stopped: %w", err)
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutdown); err != nil {
-		hs.Close()
+	if err := serveUntilSignal(ctx, hs, ln, "bundle's registry"); err != nil {
+		return err
 	}
 	fmt.Fprintln(w, "Stopped serving.")
 	return nil
@@ -235,37 +222,15 @@ func daemonJSONLines(hostPort string) string {
 	return fmt.Sprintf(`{%s, "insecure-registries": ["%s"]}`, mirror, hostPort)
 }
 
-// lanAddresses are this machine's non-loopback addresses with the port:
-// where the room's machines can reach a server listening on all of them.
+// lanAddresses are this machine's LAN addresses with the port, or
+// loopback's when it has none.
 func lanAddresses(port int) []string {
 	var out []string
-	ifaces, _ := net.Interfaces()
-	for _, ifc := range ifaces {
-		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 || containerBridge(ifc.Name) {
-			continue
-		}
-		addrs, _ := ifc.Addrs()
-		for _, a := range addrs {
-			ipn, ok := a.(*net.IPNet)
-			if !ok || ipn.IP.IsLinkLocalUnicast() || ipn.IP.To4() == nil {
-				continue
-			}
-			out = append(out, net.JoinHostPort(ipn.IP.String(), fmt.Sprint(port)))
-		}
+	for _, ip := range lanIPs() {
+		out = append(out, net.JoinHostPort(ip.String(), fmt.Sprint(port)))
 	}
 	if len(out) == 0 {
 		out = []string{net.JoinHostPort("127.0.0.1", fmt.Sprint(port))}
 	}
 	return out
-}
-
-// containerBridge says whether an interface is one Docker or another
-// container runtime made: the room's machines do not reach it.
-func containerBridge(name string) bool {
-	for _, p := range []string{"docker", "br-", "veth", "cni", "virbr", "podman"} {
-		if strings.HasPrefix(name, p) {
-			return true
-		}
-	}
-	return false
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/distribution/reference"
+	"github.com/dockertutor/dockertutor/lessons"
 	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/client"
 	"golang.org/x/crypto/bcrypt"
@@ -293,4 +294,34 @@ func slowCopy(dst io.Writer, src io.Reader, bytesPerSecond int, passed *atomic.I
 			return
 		}
 	}
+}
+
+// SlowPin is an image of size bytes on a registry of the test's own, seen
+// through a proxy that passes 4 MB/s, so a pull of it lasts long enough to
+// interrupt: its reference by tag on the proxy and its digest, and the
+// proxy (Passed says when a pull is under way). Nothing of it is on the
+// daemon, and whatever a pull leaves is removed when the test ends.
+func SlowPin(t testing.TB, cli *client.Client, size int) (lessons.BaseImage, *Throttle) {
+	t.Helper()
+	reg := StartRegistry(t)
+	name := UniqueName(t)
+	filler := reg.Addr + "/" + name + "/filler:1"
+	BuildFiller(t, cli, filler, size)
+	digest := reg.Push(t, cli, filler, filler)
+	cli.ImageRemove(context.Background(), filler, client.ImageRemoveOptions{})
+	slow := StartThrottle(t, reg.Addr, 4<<20)
+	img := lessons.BaseImage{Ref: slow.Addr + "/" + name + "/filler:1", Digest: digest}
+	RemovePinOnCleanup(t, cli, img)
+	return img, slow
+}
+
+// RemovePinOnCleanup removes, when the test ends, what a pull of img may
+// leave: its tag and its name@digest reference.
+func RemovePinOnCleanup(t testing.TB, cli *client.Client, img lessons.BaseImage) {
+	t.Helper()
+	named, err := reference.ParseNormalizedNamed(img.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	RemoveOnCleanup(t, cli, img.Ref, named.Name()+"@"+img.Digest)
 }

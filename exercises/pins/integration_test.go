@@ -25,18 +25,8 @@ func pushed(t *testing.T, cli *client.Client, reg *dockertest.Registry, source, 
 	t.Helper()
 	digest := reg.Push(t, cli, source, ref)
 	img := lessons.BaseImage{Ref: ref, Digest: digest}
-	cleanupNames(t, cli, img)
+	dockertest.RemovePinOnCleanup(t, cli, img)
 	return img
-}
-
-// cleanupNames removes the tag and the digest reference of img when the
-// test ends: only the names the test made.
-func cleanupNames(t *testing.T, cli *client.Client, img lessons.BaseImage) {
-	named, err := reference.ParseNormalizedNamed(img.Ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dockertest.RemoveOnCleanup(t, cli, img.Ref, named.Name()+"@"+img.Digest)
 }
 
 func TestPullTagsThePinAndSkipsWhatIsThere(t *testing.T) {
@@ -141,16 +131,8 @@ func TestPullTagsThePinAndSkipsWhatIsThere(t *testing.T) {
 // A Ctrl+C during the pull leaves no tag; the next run completes.
 func TestCancelledPullMakesNoTag(t *testing.T) {
 	cli := dockertest.Client(t)
-	reg := dockertest.StartRegistry(t)
-	name := dockertest.UniqueName(t)
-	filler := reg.Addr + "/" + name + "/filler:1"
-	dockertest.BuildFiller(t, cli, filler, 16<<20)
-	digest := reg.Push(t, cli, filler, filler)
-	cli.ImageRemove(context.Background(), filler, client.ImageRemoveOptions{})
 	// Pulled through a proxy that passes 4 MB/s: long enough to interrupt.
-	slow := dockertest.StartThrottle(t, reg.Addr, 4<<20)
-	img := lessons.BaseImage{Ref: slow.Addr + "/" + name + "/filler:1", Digest: digest}
-	cleanupNames(t, cli, img)
+	img, _ := dockertest.SlowPin(t, cli, 16<<20)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
