@@ -189,6 +189,9 @@ func describe(ctx context.Context, api daemonAPI, ping pingFacts, wantImages []s
 			}
 		}
 	}
+	if product, ok := podmanProduct(ver); ok {
+		s.Product = product
+	}
 	if s.Version == "" {
 		s.Version = serverVersionFromHeader(ping.Server)
 	}
@@ -273,7 +276,7 @@ func inferBuilders(ping pingFacts, s *Server, podman bool) Builders {
 	switch {
 	case podman:
 		b.Classic = true
-		b.Basis = "Podman builds with Buildah, which serves the classic build API; it has no BuildKit"
+		b.Basis = "Podman builds with Buildah, which serves the classic build API and runs secret mounts; it has no BuildKit"
 	case s.OS == "windows":
 		b.Classic = true
 		b.BuildKit = b.Default == "buildkit"
@@ -313,9 +316,7 @@ func noBuildKitProblem(s *Server, podman bool) Problem {
 		Message: "BuildKit is not available on this engine, and the exercises with secret mounts (RUN --mount=type=secret) need it."}
 	switch {
 	case podman:
-		p.Fixes = perOS(func(string) []Fix {
-			return []Fix{{Text: "Do the secret-mount exercises on Docker Engine or Docker Desktop; Podman's Docker API has no BuildKit."}}
-		})
+		return podmanDifferences(s)
 	default:
 		p.Fixes = kindSystem.upgradeFixes()
 	}
