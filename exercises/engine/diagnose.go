@@ -145,7 +145,9 @@ func diagnoseIn(ctx context.Context, env Environ, ep Endpoint, wantImages []stri
 	r.Server, r.Images = server, images
 	r.Problems = append(append(r.Problems, problems...), warningProblems(ep)...)
 	r.DockerBuild = detectDockerBuild(ctx, env, daemonBuildFacts{OS: server.OS, AdvertisesBuildKit: server.Builders.Default == "buildkit"})
-	r.Problems = append(r.Problems, dockerBuildProblems(r.DockerBuild, server.Builders.BuildKit)...)
+	if !podmanServer(server) { // doctor's note on Podman says what builds there
+		r.Problems = append(r.Problems, dockerBuildProblems(r.DockerBuild, server.Builders.BuildKit)...)
+	}
 	return r
 }
 

@@ -38,3 +38,10 @@ func podmanDifferences(s *Server) Problem {
 			return []Fix{{Text: "Build a secret mount by hand with Podman's own secret support", Command: "podman build --secret id=repo,env=REPO_TOKEN -t IMAGE ."}}
 		})}
 }
+
+// podmanServer says whether doctor found Podman: no plugin of the docker
+// CLI builds a secret mount there, so the CLI's builder is not a problem
+// to fix.
+func podmanServer(s *Server) bool {
+	return s != nil && strings.HasPrefix(s.Product, "Podman ")
+}
