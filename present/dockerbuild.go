@@ -22,6 +22,8 @@ func DockerBuildNote(st *lessons.Step, b engine.LocalBuilder) string {
 		return "Your docker build refuses to start (see dockertutor doctor): press r to build."
 	case engine.LocalNoCLI:
 		return "No docker CLI here, so the text's docker build commands will not run: press r to build."
+	case engine.LocalPodman:
+		return "Your engine is Podman (no BuildKit), so docker build --secret fails: press r (Buildah builds it), or use podman build --secret."
 	}
 	return ""
 }
@@ -55,8 +57,14 @@ func ActionNeedsBuildx(st *lessons.Step) bool {
 // the legacy builder, so that they are not handed a command their setup
 // cannot run. It is "" otherwise.
 func ActionCommandCaveat(st *lessons.Step, b engine.LocalBuilder) string {
-	if b != engine.LocalLegacy || !ActionNeedsBuildx(st) {
+	if !ActionNeedsBuildx(st) {
 		return ""
 	}
-	return " (this command needs the buildx plugin: see dockertutor doctor)"
+	switch b {
+	case engine.LocalLegacy:
+		return " (this command needs the buildx plugin: see dockertutor doctor)"
+	case engine.LocalPodman:
+		return " (on Podman, type podman build instead of docker buildx build: Podman has no BuildKit)"
+	}
+	return ""
 }

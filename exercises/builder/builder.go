@@ -142,6 +142,20 @@ func Build(ctx context.Context, d daemon.Builder, opts Options, onEvent func(Eve
 
 // run picks the builder and runs the build.
 func run(ctx context.Context, d daemon.Builder, p *plan, onEvent func(Event)) (Result, error) {
+	podman, _, err := daemon.IsPodman(ctx, d)
+	if err != nil {
+		return Result{}, err
+	}
+	if podman {
+		// Buildah is the only builder there, whichever was asked for;
+		// it runs what the step needs BuildKit for (secret mounts).
+		res, err := buildWithBuildah(ctx, d, p, onEvent)
+		if err == nil && (p.opts.Builder == BuildKit || len(p.secrets) > 0 || len(p.facts.mountLines) > 0) {
+			onEvent(Event{Kind: Warning, Text: buildahWarning})
+			res.Warnings = append([]string{buildahWarning}, res.Warnings...)
+		}
+		return res, err
+	}
 	switch p.opts.Builder {
 	case Classic:
 		if err := p.classicCanRun("the classic builder was requested"); err != nil {

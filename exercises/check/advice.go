@@ -3,6 +3,7 @@ package check
 import (
 	"cmp"
 	"fmt"
+	"strings"
 
 	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -58,6 +59,8 @@ func UsesDockerBuild(st *lessons.Step) bool {
 func byHandBuildNote(env Env) string {
 	run := fmt.Sprintf("build with the tutor (r, or dockertutor run %s), which uses BuildKit", env.Step.Number)
 	switch env.DockerBuild {
+	case engine.LocalPodman:
+		return podmanBuildNote(env)
 	case engine.LocalLegacy:
 		return " Your docker build is the legacy builder (no buildx plugin), where docker build --secret is an unknown flag: " + run + ", or install the buildx plugin (dockertutor doctor says how)."
 	case engine.LocalBroken:
@@ -74,4 +77,23 @@ func withAdvice(msg, advice string) string {
 		return msg
 	}
 	return msg + " " + advice
+}
+
+// podmanBuildNote is the by-hand note on Podman, whose Docker API has no
+// BuildKit: the tutor's build goes through Buildah, and by hand Podman's
+// own --secret builds the same secret mount.
+func podmanBuildNote(env Env) string {
+	id := "ID"
+	for _, c := range env.Step.Checks {
+		if m, ok := c.Spec.(*lessons.DockerfileSecretMount); ok && m.Secret != "" {
+			id = m.Secret
+		}
+	}
+	return fmt.Sprintf(" Your engine is Podman, which has no BuildKit, so docker build --secret cannot build this there: build with the tutor (r, or dockertutor run %s), which uses Buildah, Podman's builder, or by hand with podman build --secret id=%s,env=%s.", env.Step.Number, id, secretEnvName(id))
+}
+
+// secretEnvName is the variable a by-hand build reads the secret from,
+// as the action's command names it.
+func secretEnvName(id string) string {
+	return strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(id)) + "_TOKEN"
 }

@@ -50,7 +50,9 @@ func newestSummary(ctx context.Context, env Env, ref string) (container.Summary,
 		f := dockerError(err)
 		return container.Summary{}, &f
 	}
-	list, err := env.Docker.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("ancestor", img.ID)})
+	// The ID without its "sha256:": Docker takes either, Podman 4.3
+	// matches only the bare hex.
+	list, err := env.Docker.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("ancestor", strings.TrimPrefix(img.ID, "sha256:"))})
 	if err != nil {
 		f := dockerError(err)
 		return container.Summary{}, &f

@@ -6,6 +6,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -63,6 +64,12 @@ type Builder interface {
 	ImageInspect(ctx context.Context, image string, options ...client.ImageInspectOption) (client.ImageInspectResult, error)
 	ContainerRemove(ctx context.Context, container string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
 	ContainerInspect(ctx context.Context, container string, options client.ContainerInspectOptions) (client.ContainerInspectResult, error)
+	// ServerVersion tells Podman, which builds with Buildah, from Docker.
+	ServerVersion(ctx context.Context, options client.ServerVersionOptions) (client.ServerVersionResult, error)
+	// Dialer opens a raw connection to the daemon, for the one request
+	// the client cannot make: Podman's build with its own secrets
+	// parameter.
+	Dialer() func(context.Context) (net.Conn, error)
 }
 
 // Runner is what running a step's container asks.
@@ -75,6 +82,10 @@ type Runner interface {
 	ContainerRemove(ctx context.Context, container string, options client.ContainerRemoveOptions) (client.ContainerRemoveResult, error)
 	ContainerList(ctx context.Context, options client.ContainerListOptions) (client.ContainerListResult, error)
 	ContainerInspect(ctx context.Context, container string, options client.ContainerInspectOptions) (client.ContainerInspectResult, error)
+	// ContainerLogs follows the output of an engine that refuses an
+	// attach before the start (Podman's).
+	ContainerLogs(ctx context.Context, container string, options client.ContainerLogsOptions) (client.ContainerLogsResult, error)
+	ServerVersion(ctx context.Context, options client.ServerVersionOptions) (client.ServerVersionResult, error)
 }
 
 // Client is everything a learner's session asks of the daemon: the above,
@@ -114,4 +125,26 @@ func normalizeName(s string) string {
 		s += ":latest"
 	}
 	return s
+}
+
+// podmanComponent is how Podman names itself in /version's components.
+const podmanComponent = "Podman Engine"
+
+// IsPodman reports whether the daemon is Podman's Docker-compatible
+// service, and then its version ("4.3.1"). Podman builds with Buildah (no
+// BuildKit session) and refuses an attach before the start, so builds
+// and runs go their own way there.
+func IsPodman(ctx context.Context, d interface {
+	ServerVersion(ctx context.Context, options client.ServerVersionOptions) (client.ServerVersionResult, error)
+}) (bool, string, error) {
+	v, err := d.ServerVersion(ctx, client.ServerVersionOptions{})
+	if err != nil {
+		return false, "", fmt.Errorf("ask the Docker daemon what it is: %w", err)
+	}
+	for _, c := range v.Components {
+		if c.Name == podmanComponent {
+			return true, c.Version, nil
+		}
+	}
+	return false, "", nil
 }

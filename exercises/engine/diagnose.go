@@ -143,7 +143,9 @@ func diagnoseIn(ctx context.Context, env Environ, ep Endpoint, wantImages []less
 	r.Server, r.Images = server, images
 	r.Problems = append(append(r.Problems, problems...), warningProblems(ep)...)
 	r.DockerBuild = detectDockerBuild(ctx, env, daemonBuildFacts{OS: server.OS, AdvertisesBuildKit: server.Builders.Default == "buildkit"})
-	r.Problems = append(r.Problems, dockerBuildProblems(r.DockerBuild, server.Builders.BuildKit)...)
+	if !podmanServer(server) { // doctor's note on Podman says what builds there
+		r.Problems = append(r.Problems, dockerBuildProblems(r.DockerBuild, server.Builders.BuildKit)...)
+	}
 	return r
 }
 
@@ -186,6 +188,9 @@ func describe(ctx context.Context, api daemonAPI, ping pingFacts, wantImages []l
 				s.Product = c.Name
 			}
 		}
+	}
+	if product, ok := podmanProduct(ver); ok {
+		s.Product = product
 	}
 	if s.Version == "" {
 		s.Version = serverVersionFromHeader(ping.Server)
@@ -271,7 +276,7 @@ func inferBuilders(ping pingFacts, s *Server, podman bool) Builders {
 	switch {
 	case podman:
 		b.Classic = true
-		b.Basis = "Podman builds with Buildah, which serves the classic build API; it has no BuildKit"
+		b.Basis = "Podman builds with Buildah, which serves the classic build API and runs secret mounts; it has no BuildKit"
 	case s.OS == "windows":
 		b.Classic = true
 		b.BuildKit = b.Default == "buildkit"
@@ -311,9 +316,7 @@ func noBuildKitProblem(s *Server, podman bool) Problem {
 		Message: "BuildKit is not available on this engine, and the exercises with secret mounts (RUN --mount=type=secret) need it."}
 	switch {
 	case podman:
-		p.Fixes = perOS(func(string) []Fix {
-			return []Fix{{Text: "Do the secret-mount exercises on Docker Engine or Docker Desktop; Podman's Docker API has no BuildKit."}}
-		})
+		return podmanDifferences(s)
 	default:
 		p.Fixes = kindSystem.upgradeFixes()
 	}

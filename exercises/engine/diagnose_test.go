@@ -163,14 +163,21 @@ func TestDescribeCurrentEngineWithContainerdStore(t *testing.T) {
 
 func TestDescribePodmanHasNoBuildKit(t *testing.T) {
 	api := debian2010()
-	api.version = client.ServerVersionResult{Version: "5.4.0", APIVersion: "1.41", MinAPIVersion: "1.24", Os: "linux", Arch: "amd64",
-		Components: []system.ComponentVersion{{Name: "Podman Engine", Version: "5.4.0"}}}
-	s, _, problems := describe(context.Background(), api, pingFacts{PingResult: client.PingResult{APIVersion: "1.41", BuilderVersion: "1"}, Podman: true}, nil)
-	if s.Builders.BuildKit || !s.Builders.Classic || s.Product != "Podman Engine" {
+	// Podman 4.3 gives the host's platform where Docker gives its product.
+	api.version = client.ServerVersionResult{Platform: client.PlatformInfo{Name: "linux/amd64/debian-12"}, Version: "4.3.1", APIVersion: "1.41", MinAPIVersion: "1.24", Os: "linux", Arch: "amd64",
+		Components: []system.ComponentVersion{{Name: "Podman Engine", Version: "4.3.1"}}}
+	s, _, problems := describe(context.Background(), api, pingFacts{PingResult: client.PingResult{APIVersion: "1.41"}, Podman: true}, nil)
+	if s.Builders.BuildKit || !s.Builders.Classic || s.Product != "Podman 4.3.1" {
 		t.Errorf("server = %+v", s)
 	}
-	if p := hasProblem(problems, ClassNoBuildKit); p == nil || p.Severity != SeverityWarning || !strings.Contains(commands(p.Fixes[Linux]), "Podman") {
-		t.Errorf("problems = %+v", problems)
+	p := hasProblem(problems, ClassNoBuildKit)
+	if p == nil || p.Severity != SeverityWarning || !strings.Contains(commands(p.Fixes[Linux]), "podman build --secret id=") {
+		t.Fatalf("problems = %+v", problems)
+	}
+	for _, differs := range []string{"Podman 4.3.1", "Buildah", "localhost/NAME:TAG"} {
+		if !strings.Contains(p.Message, differs) {
+			t.Errorf("doctor's note on Podman lacks %q: %s", differs, p.Message)
+		}
 	}
 }
 

@@ -28,6 +28,11 @@ const (
 	LocalBroken LocalBuilder = "broken"
 	// LocalNoCLI: there is no docker CLI on the PATH.
 	LocalNoCLI LocalBuilder = "none"
+	// LocalPodman: the daemon is Podman's, which has no BuildKit, so no
+	// docker build can build a secret mount on it (the buildx plugin's
+	// session is refused, the legacy builder has no --secret); `podman
+	// build --secret` can, with Buildah.
+	LocalPodman LocalBuilder = "podman"
 )
 
 // DockerBuild says what `docker build`, typed by the learner in their own
@@ -312,6 +317,8 @@ func (b DockerBuild) Describe() string {
 		return "none: docker build refuses to start"
 	case LocalNoCLI:
 		return "no docker CLI"
+	case LocalPodman:
+		return "the engine is Podman's: docker build --secret cannot build there, podman build --secret can"
 	}
 	return "unknown"
 }

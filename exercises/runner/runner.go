@@ -127,6 +127,10 @@ func Run(ctx context.Context, d daemon.Runner, opts Options, onLine func(Line)) 
 		return Result{}, err
 	}
 	name := opts.name()
+	podman, _, err := daemon.IsPodman(ctx, d)
+	if err != nil {
+		return Result{}, err
+	}
 	if err := removePrevious(ctx, d, opts.Namespace, opts.Course, opts.Step, name); err != nil {
 		return Result{}, err
 	}
@@ -164,27 +168,52 @@ func Run(ctx context.Context, d daemon.Runner, opts Options, onLine func(Line)) 
 	res := Result{ContainerID: created.ID, Name: name}
 	r := &run{d: d, id: created.ID, res: &res, remove: opts.Remove}
 
-	// Attach and wait before the start, or a quick container's output
-	// and exit would be missed.
-	attach, err := d.ContainerAttach(ctx, created.ID, client.ContainerAttachOptions{Stream: true, Stdout: true, Stderr: true})
-	if err != nil {
-		return r.fail(ctx, fmt.Errorf("attach to the container: %w", err))
+	out := newOutput(onLine)
+	copied := make(chan error, 1)
+	r.out, r.copied = out, copied
+	// stopStream cuts the output stream off, for a container whose last
+	// lines do not come.
+	var stopStream func()
+	if !podman {
+		// Attach and wait before the start, or a quick container's
+		// output and exit would be missed.
+		attach, err := d.ContainerAttach(ctx, created.ID, client.ContainerAttachOptions{Stream: true, Stdout: true, Stderr: true})
+		if err != nil {
+			return r.fail(ctx, fmt.Errorf("attach to the container: %w", err))
+		}
+		defer attach.Close()
+		stopStream = attach.Close
+		go func() {
+			_, err := stdcopy.StdCopy(out.stdout, out.stderr, attach.Reader)
+			copied <- err
+		}()
 	}
-	defer attach.Close()
 	waitCtx, stopWait := context.WithCancel(ctx)
 	defer stopWait()
 	wait := d.ContainerWait(waitCtx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
 
-	out := newOutput(onLine)
-	copied := make(chan error, 1)
-	go func() {
-		_, err := stdcopy.StdCopy(out.stdout, out.stderr, attach.Reader)
-		copied <- err
-	}()
-	r.out, r.copied = out, copied
-
 	if _, err := d.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
 		return r.fail(ctx, fmt.Errorf("start the container: %w", err))
+	}
+	if podman {
+		// Podman refuses an attach to a container not yet started
+		// (409): there the output is followed from the logs once it
+		// started, which hold it all from the first line. Podman
+		// answers a follow only with the first output, so it is opened
+		// beside the wait, never before it.
+		logsCtx, stopLogs := context.WithCancel(ctx)
+		defer stopLogs()
+		stopStream = stopLogs
+		go func() {
+			logs, err := d.ContainerLogs(logsCtx, created.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true, Follow: true})
+			if err != nil {
+				copied <- fmt.Errorf("follow the container's output: %w", err)
+				return
+			}
+			defer logs.Close()
+			_, err = stdcopy.StdCopy(out.stdout, out.stderr, logs)
+			copied <- err
+		}()
 	}
 
 	timeout := opts.Timeout
@@ -229,7 +258,7 @@ func Run(ctx context.Context, d daemon.Runner, opts Options, onLine func(Line)) 
 	select {
 	case <-copied:
 	case <-time.After(5 * time.Second):
-		attach.Close()
+		stopStream()
 		<-copied
 	}
 	out.finish(&res)

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/api/types/system"
+	"github.com/moby/moby/client"
+
 	"github.com/dockertutor/dockertutor/exercises/daemon/fakedaemon"
 	"github.com/dockertutor/dockertutor/exercises/labels"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -313,5 +316,35 @@ func TestRunInANamespace(t *testing.T) {
 	}
 	if cmd := Command(Options{Namespace: ns, Course: "c", Step: "s", Image: "i"}); !strings.Contains(cmd, "--name dockertutor-dtproof-1-c-s ") {
 		t.Errorf("command %q", cmd)
+	}
+}
+
+// Podman refuses an attach before the start: there the output comes from
+// the logs, followed once the container started, and nothing attaches.
+func TestOnPodmanRunFollowsTheLogs(t *testing.T) {
+	fake := newFake(t)
+	fake.SetVersion(client.ServerVersionResult{Version: "4.3.1", APIVersion: "1.41", Os: "linux",
+		Components: []system.ComponentVersion{{Name: "Podman Engine", Version: "4.3.1"}}})
+	fake.Run(fakedaemon.Program{Frames: []fakedaemon.Frame{
+		{Stream: 1, Text: "one\n"},
+		{Stream: 2, Text: "two\n"},
+		{Stream: 1, Text: "three"},
+	}, ExitCode: 2})
+	var got lines
+	res, err := Run(context.Background(), fake, Options{Course: "c", Step: "s", Image: "i"}, got.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode != 2 || res.Stdout != "one\nthree" || res.Stderr != "two\n" {
+		t.Errorf("result %+v", res)
+	}
+	if len(got.all()) != 3 {
+		t.Errorf("lines %+v", got.all())
+	}
+	if n := fake.Called("ContainerAttach"); n != 0 {
+		t.Errorf("attached %d times on Podman", n)
+	}
+	if fake.Called("ContainerLogs") != 1 {
+		t.Errorf("calls %v: want the logs followed once", fake.Calls())
 	}
 }

@@ -69,8 +69,11 @@ func secretEnv(id string) string {
 }
 
 func builderName(k builder.Kind) string {
-	if k == builder.BuildKit {
+	switch k {
+	case builder.BuildKit:
 		return "BuildKit"
+	case builder.Buildah:
+		return "Buildah (Podman's builder)"
 	}
 	return "the classic builder"
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/engine"
 )
 
@@ -13,7 +14,10 @@ import (
 type dockerBuild struct {
 	detect func(ctx context.Context) engine.DockerBuild
 	mu     sync.Mutex
-	found  *engine.DockerBuild
+	// cli is what the docker CLI runs, found once; found is the answer
+	// once the engine too was asked.
+	cli   *engine.DockerBuild
+	found *engine.DockerBuild
 }
 
 // DockerBuild is what the learner's own `docker build` runs; its Builder
@@ -28,10 +32,28 @@ func (s *Session) DockerBuild(ctx context.Context) engine.DockerBuild {
 	if b.detect == nil {
 		return engine.DockerBuild{}
 	}
-	found := b.detect(ctx)
-	if ctx.Err() != nil {
-		// Cut short, the plugin may not have answered: ask again next time.
-		return engine.DockerBuild{}
+	if b.cli == nil {
+		found := b.detect(ctx)
+		if ctx.Err() != nil {
+			// Cut short, the plugin may not have answered: ask again next time.
+			return engine.DockerBuild{}
+		}
+		b.cli = &found
+	}
+	found := *b.cli
+	// On Podman no docker build builds a secret mount, whatever the CLI
+	// has; a daemon that does not answer now is asked again next time.
+	cli, err := s.conn.get(ctx)
+	if err != nil {
+		return found
+	}
+	podman, version, err := daemon.IsPodman(ctx, cli)
+	if err != nil {
+		return found
+	}
+	if podman {
+		found.Builder = engine.LocalPodman
+		found.Basis = "the engine is Podman " + version + ", which has no BuildKit: docker build --secret cannot build there, podman build --secret can"
 	}
 	b.found = &found
 	return found

@@ -6,6 +6,11 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/moby/moby/api/types/system"
+	"github.com/moby/moby/client"
+
+	"github.com/dockertutor/dockertutor/exercises/daemon"
+	"github.com/dockertutor/dockertutor/exercises/daemon/fakedaemon"
 	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/lessons"
 )
@@ -74,5 +79,44 @@ func TestOnlyStepsThatAdviseABuildFindTheDockerBuild(t *testing.T) {
 	}
 	if calls != 0 {
 		t.Errorf("a quiz's check found the docker build %d times", calls)
+	}
+}
+
+// On Podman the advice to build a secret mount by hand is Podman's own
+// --secret, whatever the docker CLI has: no docker build can there.
+func TestOnPodmanTheAdviceIsPodmanBuild(t *testing.T) {
+	c, ps := lessons.Load(fstest.MapFS{
+		"course.yaml":                 {Data: []byte("format: 1\nid: buildtest\ntitle: T\nlessons: [l]\n")},
+		"l/lesson.yaml":               {Data: []byte("title: L\nsteps: [mount]\n")},
+		"l/mount/starter/Dockerfile":  {Data: []byte("FROM alpine:3.22\nRUN true\n")},
+		"l/mount/solution/Dockerfile": {Data: []byte("FROM alpine:3.22\nRUN --mount=type=secret,id=repo true\n")},
+		"l/mount/step.md": {Data: []byte("---\ntitle: Mount\nkind: exercise\nmain: Dockerfile\nsecret-needed-at: build\n" +
+			"checks:\n  - id: mount\n    type: dockerfile.secret-mount\n    secret: repo\n" +
+			"attempts:\n  - name: none\n    no-action: true\n    fails: [mount]\n---\nMount it.\n")},
+	})
+	if len(ps) > 0 {
+		t.Fatal(ps.Error())
+	}
+	d := fakedaemon.New()
+	d.SetVersion(client.ServerVersionResult{Version: "4.3.1", APIVersion: "1.41", Os: "linux",
+		Components: []system.ComponentVersion{{Name: "Podman Engine", Version: "4.3.1"}}})
+	s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(),
+		Connect: func(context.Context) (daemon.Client, error) { return d, nil },
+		DetectDockerBuild: func(context.Context) engine.DockerBuild {
+			return engine.DockerBuild{Builder: engine.LocalBuildKit}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := c.Step("mount")
+	if _, _, err := s.Enter(st); err != nil {
+		t.Fatal(err)
+	}
+	if b := s.DockerBuild(context.Background()); b.Builder != engine.LocalPodman || !strings.Contains(b.Basis, "Podman 4.3.1") {
+		t.Errorf("docker build = %+v, want Podman's", b)
+	}
+	v, err := s.Check(context.Background(), st)
+	if err != nil || v.Passed || !strings.Contains(v.Results[0].Message, "podman build --secret id=repo,env=REPO_TOKEN") || !strings.Contains(v.Results[0].Message, "Buildah") {
+		t.Fatalf("%+v, %v", v, err)
 	}
 }

@@ -142,3 +142,15 @@ func readTar(r io.Reader) (map[string]string, error) {
 		files[h.Name] = string(b)
 	}
 }
+
+// Dialer has no raw connection to give: the fake speaks the client's
+// methods, not HTTP. A test of a raw request wraps the fake with a dialer
+// of its own.
+func (d *Daemon) Dialer() func(context.Context) (net.Conn, error) {
+	return func(ctx context.Context) (net.Conn, error) {
+		if err := d.enter(ctx, "Dialer"); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("fakedaemon: no raw connection to the daemon")
+	}
+}

@@ -1,0 +1,145 @@
+//go:build linux
+
+package dockertest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+)
+
+// RequirePodmanEnv makes a machine without podman a failure instead of a
+// skip for the tests that start their own Podman service.
+const RequirePodmanEnv = "DOCKERTUTOR_REQUIRE_PODMAN"
+
+// podmanContainersConf keeps a container's limits within what any service
+// may give: as root Podman raises a container's open-files and process
+// limits past the service's own hard limits in a CI container, and runc
+// then refuses to start it ("error setting rlimit type 7").
+const podmanContainersConf = "[containers]\ndefault_ulimits = [\"nofile=4096:4096\", \"nproc=4096:4096\"]\n"
+
+// Podman starts a private Podman Docker-API service for the test, with its
+// own root, run root, tmp, network and volume folders (vfs storage: no
+// mounts to leave behind) and socket, and the stand-in base images of the
+// built-in course on it. It returns the DOCKER_HOST value and a client.
+// When the test ends it removes the service's containers, stops it and
+// removes its folders. Without podman the test is skipped, or fails with
+// DOCKERTUTOR_REQUIRE_PODMAN=1.
+func Podman(t testing.TB) (string, *client.Client) {
+	t.Helper()
+	registryLookupsOff()
+	bin, err := exec.LookPath("podman")
+	if err != nil {
+		if os.Getenv(RequirePodmanEnv) == "1" {
+			t.Fatalf("podman required (%s=1) but not found: %v", RequirePodmanEnv, err)
+		}
+		t.Skipf("no podman here (apt-get install podman): %v", err)
+	}
+	// A short folder: a unix socket's path has room for about 100 bytes.
+	dir, err := os.MkdirTemp("", "dtpodman-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{"root", "runroot", "tmp", "networks", "volumes"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := filepath.Join(dir, "containers.conf")
+	if err := os.WriteFile(conf, []byte(podmanContainersConf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	host := "unix://" + filepath.Join(dir, "podman.sock")
+	logFile, err := os.Create(filepath.Join(dir, "service.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin,
+		"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "runroot"),
+		"--tmpdir", filepath.Join(dir, "tmp"), "--network-config-dir", filepath.Join(dir, "networks"),
+		"--volumepath", filepath.Join(dir, "volumes"), "--storage-driver", "vfs",
+		"--events-backend", "file", "--cgroup-manager", "cgroupfs",
+		"system", "service", "--time=0", host)
+	cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start podman system service: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+
+	cli, err := client.New(client.WithHost(host))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true}); err == nil {
+			for _, c := range list.Items {
+				cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true})
+			}
+		}
+		cli.Close()
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+		logFile.Close()
+		unmountUnder(dir)
+		if err := os.RemoveAll(dir); err != nil {
+			t.Errorf("remove the Podman service's folder: %v", err)
+		}
+	})
+
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		_, err := cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true})
+		cancel()
+		if err == nil {
+			break
+		}
+		select {
+		case <-exited:
+			log, _ := os.ReadFile(filepath.Join(dir, "service.log"))
+			t.Fatalf("podman system service exited: %s", log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("podman system service did not answer within 60 s: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return host, cli
+}
+
+// unmountUnder unmounts what a container left mounted under dir (its
+// /dev/shm lives in the run root), deepest first.
+func unmountUnder(dir string) {
+	data, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return
+	}
+	var points []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 1 && strings.HasPrefix(f[1], dir+"/") {
+			points = append(points, f[1])
+		}
+	}
+	for i := len(points) - 1; i >= 0; i-- {
+		syscall.Unmount(points[i], syscall.MNT_DETACH)
+	}
+}
