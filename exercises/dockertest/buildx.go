@@ -11,7 +11,7 @@ import (
 // builds it from the module proxy); RequireBuildxEnv=1 makes its absence
 // a failure instead of a skip.
 const (
-	BuildxEnv        = "DOCKERTUTOR_BUILDX"
+	BuildxEnv        = "DOCKERTUTOR_BUILDX_PLUGIN"
 	RequireBuildxEnv = "DOCKERTUTOR_REQUIRE_BUILDX"
 )
 

@@ -15,10 +15,10 @@ import (
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
 )
 
-// PluginEnv names a buildx binary (built with `go install
-// github.com/docker/buildx/cmd/buildx@v0.38.2`) for the test that holds
-// DetectDockerBuild to what the machine's docker CLI really does.
-const buildxPluginEnv = "DOCKERTUTOR_BUILDX_PLUGIN"
+// buildxPluginEnv names a buildx binary (.ci/buildx builds it) for the
+// test that holds DetectDockerBuild to what the machine's docker CLI
+// really does.
+const buildxPluginEnv = dockertest.BuildxEnv
 
 // The ground truth: with the buildx plugin in a private DOCKER_CONFIG,
 // DetectDockerBuild says BuildKit and the docker CLI builds a secret
