@@ -51,8 +51,10 @@ func TestPrepareFromSurvivesTheDaemonStopping(t *testing.T) {
 			if !strings.Contains(out, "start Docker again and run `dockertutor prepare --from") {
 				t.Fatalf("prepare --from does not say how to finish:\n%s", out)
 			}
+			_, err = os.Stat(m.d.ConfigFile + mirror.BackupSuffix)
+			backupLeft := err == nil
 			if config, err := os.ReadFile(m.d.ConfigFile); err != nil || !bytes.Equal(config, lab.config) {
-				if _, err := os.Stat(m.d.ConfigFile + mirror.BackupSuffix); err != nil {
+				if !backupLeft {
 					t.Fatalf("the config file is not as it was and no backup is left (%v):\n%s", err, config)
 				}
 			}
@@ -60,6 +62,9 @@ func TestPrepareFromSurvivesTheDaemonStopping(t *testing.T) {
 			m.d.Restart(t)
 			lab.notTagged(t)
 			out = m.run(t, "prepare", "--from", lab.bundle)
+			if backupLeft && !strings.Contains(out, "Put back "+m.d.ConfigFile+" as an interrupted run had left it.") {
+				t.Fatalf("the run after the daemon stopped does not say it put the config file back:\n%s", out)
+			}
 			lab.completed(t, out)
 			t.Logf("%s in all", time.Since(began).Round(time.Millisecond))
 		})

@@ -226,15 +226,44 @@ func (d *Daemon) Kill(t testing.TB) {
 }
 
 // Restart starts dockerd again, after Kill, as it was: the same data
-// root, exec root, config file, socket and namespace. What the killed
-// daemon left (its containerd, a pidfile) is for the new one to deal
-// with, as after a crash; Stop still removes everything.
+// root, exec root, config file, socket and namespace. The containerd the
+// killed daemon started outlives it, and Docker 20.10 then fails to
+// start ("timeout waiting for containerd to start"): it is ended first,
+// as a machine's restart of Docker would.
 func (d *Daemon) Restart(t testing.TB) {
 	t.Helper()
 	select {
 	case <-d.exited:
 	default:
 		t.Fatalf("Restart: dockerd (pid %d) still runs; Kill it first", d.PID)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(d.NetNS, &st); err != nil {
+		t.Fatal(err)
+	}
+	link := fmt.Sprintf("net:[%d]", st.Ino)
+	deadline := time.Now().Add(stopTimeout)
+	for {
+		var left []int
+		for _, pid := range processesIn(link) {
+			if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); strings.HasPrefix(filepath.Base(exe), "containerd") {
+				left = append(left, pid)
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the killed daemon's containerd %v still runs %s after SIGKILL", left, stopTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Its pidfile too: where nothing reaps the orphan (a container's
+	// init may not), it stays a zombie, which Docker 20.10 takes for a
+	// running containerd and waits for in vain.
+	if err := os.Remove(filepath.Join(d.Dir, "x", "containerd", "containerd.pid")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
 	}
 	d.start(t)
 }
