@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,96 +31,45 @@ import (
 // by digest then works with every builder, the daemon's config file is as
 // it was, and the build-secrets lesson is solved.
 func TestLabMachineOffline(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "dockertutor")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildTutor(t)
 	for _, e := range []privatedaemon.Engine{privatedaemon.Docker20, privatedaemon.Engine29} {
 		t.Run(e.String(), func(t *testing.T) { labOffline(t, bin, e) })
 	}
 }
 
+// buildTutor builds the dockertutor binary into the test's folder.
+func buildTutor(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "dockertutor")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 func labOffline(t *testing.T, bin string, e privatedaemon.Engine) {
-	ctx := context.Background()
 	// A bridge of its own, in its namespace, for BuildKit's RUN.
-	d := privatedaemon.Start(t, privatedaemon.Options{Engine: e, Bridge: true})
-	cli := d.Client(t)
-	d.StandIn(t, "alpine:3.22")
-	reg := d.StartRegistry(t)
-	digest := reg.PushStandIn(t, ctx, cli)
-
-	// For this machine, Docker Hub is the registry: its mirror.
-	if err := os.WriteFile(d.ConfigFile, []byte(`{"registry-mirrors": ["`+reg.URL+`"]}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 20*time.Second, "the daemon takes the registry as its mirror", func() bool {
-		info, err := cli.Info(ctx, client.InfoOptions{})
-		return err == nil && info.Info.RegistryConfig != nil && slices.Contains(info.Info.RegistryConfig.Mirrors, reg.URL+"/")
-	})
-	removeImage := func() {
-		t.Helper()
-		img, err := cli.ImageInspect(ctx, "alpine:3.22")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := cli.ImageRemove(ctx, img.ID, client.ImageRemoveOptions{Force: true}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := cli.ImageInspect(ctx, "alpine@"+digest); err == nil {
-			t.Fatal("the pinned image is still on the daemon")
-		}
-	}
+	m := newLabMachine(t, bin, privatedaemon.Options{Engine: e, Bridge: true})
+	d, reg, digest, pack, tmp, run := m.d, m.reg, m.digest, m.pack, m.tmp, m.run
+	removeImage := func() { t.Helper(); m.removeImage(t, "alpine:3.22") }
 	removeImage()
-
-	tmp := t.TempDir()
-	pack := filepath.Join(tmp, "course")
-	if err := dockertest.CopyCourse("../../lessons/course", pack, "lab-course", "dttest-lab"); err != nil {
-		t.Fatal(err)
-	}
-	builtin, _ := lessons.Builtin()
-	yaml := filepath.Join(pack, "course.yaml")
-	data, err := os.ReadFile(yaml)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(yaml, []byte(strings.Replace(string(data), builtin.Images[0].Digest, digest, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ws := filepath.Join(tmp, "ws")
-	run := func(args ...string) string {
-		t.Helper()
-		cmd := d.Command(bin, append([]string{"--course", pack, "--workspace", ws}, args...)...)
-		cmd.Env = append(cmd.Env, "XDG_STATE_HOME="+filepath.Join(tmp, "state"), "XDG_DATA_HOME="+filepath.Join(tmp, "data"))
-		start := time.Now()
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("dockertutor %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		t.Logf("dockertutor %s: %s", strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
-		return string(out)
-	}
 	atPin := func(when string) {
 		t.Helper()
-		if st := pins.Inspect(ctx, cli, lessons.BaseImage{Ref: "alpine:3.22", Digest: digest}); st.State != pins.AtPin {
-			t.Fatalf("%s: alpine:3.22 is %s (%q)", when, st.State, st.RepoDigests)
-		}
+		m.atPin(t, when, lessons.BaseImage{Ref: "alpine:3.22", Digest: digest})
 	}
 
-	out := run("prepare")
+	out := run(t, "prepare")
 	if !strings.Contains(out, "alpine:3.22  pulled at the pinned digest and tagged") {
 		t.Fatalf("prepare:\n%s", out)
 	}
 	atPin("after prepare")
 	asked := len(reg.Requests())
-	out = run("prepare")
+	out = run(t, "prepare")
 	if !strings.Contains(out, "alpine:3.22  already at the pinned digest") || len(reg.Requests()) != asked {
 		t.Fatalf("prepare again asked the registry %d time(s):\n%s", len(reg.Requests())-asked, out)
 	}
 	bundle := filepath.Join(tmp, "lab.bundle")
-	run("prepare", "--bundle", bundle)
+	run(t, "prepare", "--bundle", bundle)
 
 	// Nothing left of the image, and no registry to ask.
 	removeImage()
@@ -128,7 +78,7 @@ func labOffline(t *testing.T, bin string, e privatedaemon.Engine) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out = run("prepare", "--from", bundle)
+	out = run(t, "prepare", "--from", bundle)
 	if !strings.Contains(out, "every part is sound") || !strings.Contains(out, "alpine:3.22  pulled at the pinned digest and tagged") {
 		t.Fatalf("prepare --from:\n%s", out)
 	}
@@ -164,8 +114,125 @@ func labOffline(t *testing.T, bin string, e privatedaemon.Engine) {
 		if st.Lesson.ID != "build-secrets" || st.Kind == lessons.KindRead {
 			continue
 		}
-		if out := run("solve", st.ID); !strings.Contains(out, "Step passed") {
+		if out := run(t, "solve", st.ID); !strings.Contains(out, "Step passed") {
 			t.Fatalf("solve %s:\n%s", st.ID, out)
+		}
+	}
+}
+
+// labMachine is a lab machine of the test's own: a private daemon in a
+// namespace with only loopback, whose Docker Hub is a docker-registry on
+// that loopback (its mirror) holding the stand-in alpine:3.22, and a copy
+// of the course pack pinning the stand-in's digest there.
+type labMachine struct {
+	d   *privatedaemon.Daemon
+	cli *client.Client
+	reg *privatedaemon.Registry
+	// digest is the stand-in's repository digest in reg.
+	digest string
+	// bin is the dockertutor binary; pack the course pack, ws the
+	// workspace, tmp a folder for the test's files.
+	bin, pack, ws, tmp string
+}
+
+func newLabMachine(t *testing.T, bin string, opts privatedaemon.Options) *labMachine {
+	t.Helper()
+	ctx := context.Background()
+	d := privatedaemon.Start(t, opts)
+	m := &labMachine{d: d, cli: d.Client(t), bin: bin, tmp: t.TempDir()}
+	d.StandIn(t, "alpine:3.22")
+	m.reg = d.StartRegistry(t)
+	m.digest = m.reg.PushStandIn(t, ctx, m.cli)
+
+	m.configure(t, false)
+
+	m.pack = filepath.Join(m.tmp, "course")
+	if err := dockertest.CopyCourse("../../lessons/course", m.pack, "lab-course", "dttest-lab"); err != nil {
+		t.Fatal(err)
+	}
+	builtin, _ := lessons.Builtin()
+	m.editCourse(t, builtin.Images[0].Digest, m.digest)
+	m.ws = filepath.Join(m.tmp, "ws")
+	return m
+}
+
+// configure writes the daemon's config file and has it reloaded: for this
+// machine, Docker Hub is the registry (its mirror); debug logs what each
+// pull fetches.
+func (m *labMachine) configure(t *testing.T, debug bool) {
+	t.Helper()
+	config := fmt.Sprintf(`{"debug": %t, "registry-mirrors": ["%s"]}`, debug, m.reg.URL)
+	if err := os.WriteFile(m.d.ConfigFile, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.d.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the daemon takes the registry as its mirror", func() bool {
+		info, err := m.cli.Info(context.Background(), client.InfoOptions{})
+		return err == nil && info.Info.Debug == debug && info.Info.RegistryConfig != nil && slices.Contains(info.Info.RegistryConfig.Mirrors, m.reg.URL+"/")
+	})
+}
+
+// editCourse replaces old with new in the pack's course.yaml, once.
+func (m *labMachine) editCourse(t *testing.T, old, new string) {
+	t.Helper()
+	yaml := filepath.Join(m.pack, "course.yaml")
+	data, err := os.ReadFile(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), old) {
+		t.Fatalf("course.yaml has no %q", old)
+	}
+	if err := os.WriteFile(yaml, []byte(strings.Replace(string(data), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// command is dockertutor with args, on the pack and workspace, in the
+// daemon's namespace, with state and data folders of the test's own.
+func (m *labMachine) command(args ...string) *exec.Cmd {
+	cmd := m.d.Command(m.bin, append([]string{"--course", m.pack, "--workspace", m.ws}, args...)...)
+	cmd.Env = append(cmd.Env, "XDG_STATE_HOME="+filepath.Join(m.tmp, "state"), "XDG_DATA_HOME="+filepath.Join(m.tmp, "data"))
+	return cmd
+}
+
+// run runs dockertutor with args, failing the test unless it succeeds.
+func (m *labMachine) run(t *testing.T, args ...string) string {
+	t.Helper()
+	start := time.Now()
+	out, err := m.command(args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("dockertutor %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	t.Logf("dockertutor %s: %s", strings.Join(args, " "), time.Since(start).Round(time.Millisecond))
+	return string(out)
+}
+
+// removeImage removes the image ref names, with all its names, and
+// checks that it is gone.
+func (m *labMachine) removeImage(t *testing.T, ref string) {
+	t.Helper()
+	ctx := context.Background()
+	img, err := m.cli.ImageInspect(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.cli.ImageRemove(ctx, img.ID, client.ImageRemoveOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.cli.ImageInspect(ctx, img.ID); err == nil {
+		t.Fatalf("%s is still on the daemon", ref)
+	}
+}
+
+// atPin fails the test unless each image's tag names its pinned digest.
+func (m *labMachine) atPin(t *testing.T, when string, images ...lessons.BaseImage) {
+	t.Helper()
+	for _, img := range images {
+		if st := pins.Inspect(context.Background(), m.cli, img); st.State != pins.AtPin {
+			t.Fatalf("%s: %s is %s (%q)", when, img.Ref, st.State, st.RepoDigests)
 		}
 	}
 }

@@ -97,6 +97,9 @@ func pullAll(ctx context.Context, g *globals, api daemon.Puller, images []lesson
 			res, err := pull(ctx, api, img, show.progress)
 			outcomes[i] = pullOutcome{res: res, err: err}
 			show.finished(img.Ref, outcomes[i].line())
+			if errors.Is(err, pins.ErrDaemonStopped) {
+				break // the next images would only say so again
+			}
 		}
 		return nil
 	}
@@ -170,6 +173,8 @@ func (o pullOutcome) line() string {
 	switch {
 	case errors.Is(o.err, context.Canceled):
 		what = "interrupted: not tagged"
+	case errors.Is(o.err, pins.ErrDaemonStopped):
+		what = "Docker stopped answering during the pull: not tagged"
 	case o.err != nil:
 		what = "FAILED: " + o.err.Error()
 	case r.Skipped && r.Unverified:

@@ -91,7 +91,7 @@ func prepareFrom(ctx context.Context, g *globals, path string) error {
 	defer hs.Close()
 	hostPort := ln.Addr().String()
 
-	outcomes, err := pullFromBundle(ctx, g, cli, ep.Host, b, images, hostPort)
+	outcomes, err := pullFromBundle(ctx, g, cli, ep.Host, path, b, images, hostPort)
 	if dmg := reg.Damaged(); len(dmg) > 0 {
 		return failed(dmg[0].Error())
 	}
@@ -106,7 +106,7 @@ func prepareFrom(ctx context.Context, g *globals, path string) error {
 // pinned names; those of other registries from hostPort itself. Where the
 // mirrors cannot be changed (another machine's daemon, a rootless one,
 // not root) it loads them by tag instead and says what that means.
-func pullFromBundle(ctx context.Context, g *globals, cli bundleDaemon, host string, b *bundle.Bundle, images []lessons.BaseImage, hostPort string) ([]pullOutcome, error) {
+func pullFromBundle(ctx context.Context, g *globals, cli bundleDaemon, host, path string, b *bundle.Bundle, images []lessons.BaseImage, hostPort string) ([]pullOutcome, error) {
 	w := g.io.Out
 	pull := func(ctx context.Context, api daemon.Puller, img lessons.BaseImage, progress func(pins.Progress)) (pins.Result, error) {
 		for _, im := range b.Images() {
@@ -144,7 +144,24 @@ func pullFromBundle(ctx context.Context, g *globals, cli bundleDaemon, host stri
 		outcomes, err = pullAll(ctx, g, cli, images, pull)
 		return err
 	})
+	for _, o := range outcomes {
+		if errors.Is(o.err, pins.ErrDaemonStopped) {
+			return nil, daemonStopped(d, o.res.Ref, path)
+		}
+	}
 	return outcomes, err
+}
+
+// daemonStopped is the one sentence for dockerd going away during the
+// pulls: what was left and how to finish. Restoring its mirrors could not
+// signal it, so the backup is kept for the next run, which the restarted
+// daemon needs no more than that: the file already names its own mirrors.
+func daemonStopped(d *mirror.Daemon, ref, path string) error {
+	msg := fmt.Sprintf("dockerd stopped during the pull of %s, which was not tagged: start Docker again and run `dockertutor prepare --from %s` again to finish", ref, path)
+	if _, err := os.Stat(d.Backup()); err == nil {
+		msg += fmt.Sprintf(" (it first puts %s back from %s)", d.ConfigFile, d.Backup())
+	}
+	return unreachable(msg + ".")
 }
 
 // mirrorOf is the local daemon whose mirrors this process may change, or

@@ -97,3 +97,24 @@ func registryHost(ref string) string {
 
 // errNotAtPin is a pull that completed but left the tag elsewhere.
 var errNotAtPin = errors.New("not at the pinned digest after the pull")
+
+// ErrDaemonStopped is a pull the daemon stopped answering in the middle
+// of: it was stopped or crashed. errors.Is finds it in a
+// *DaemonStoppedError.
+var ErrDaemonStopped = errors.New("the Docker daemon stopped answering")
+
+// DaemonStoppedError is a pull cut off because the daemon went away (the
+// connection to it broke mid-stream, or it no longer answers): not the
+// registry's doing, and nothing was tagged.
+type DaemonStoppedError struct {
+	// Ref is the course's image whose pull was cut off.
+	Ref string
+	// Err is what the connection to the daemon said.
+	Err error
+}
+
+func (e *DaemonStoppedError) Error() string {
+	return fmt.Sprintf("Docker stopped answering during the pull of %s, so it was not tagged: start Docker again and run prepare again to finish.", e.Ref)
+}
+
+func (e *DaemonStoppedError) Unwrap() []error { return []error{ErrDaemonStopped, e.Err} }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/moby/moby/client"
 
@@ -65,6 +66,13 @@ func Pull(ctx context.Context, api daemon.Puller, img lessons.BaseImage, progres
 	if img.Digest == "" || !untaggedAtPin(ctx, api, source, img) {
 		report(Progress{Phase: Resolving})
 		if err := pull(ctx, api, source, report); err != nil {
+			var se *streamError
+			switch {
+			case stopped(ctx, api, err):
+				err = &DaemonStoppedError{Ref: img.Ref, Err: err}
+			case errors.As(err, &se):
+				err = Classify(source, se.err)
+			}
 			return res, err
 		}
 		res.Pulled = true
@@ -134,7 +142,9 @@ func pull(ctx context.Context, api daemon.Puller, ref string, report func(Progre
 			return ctx.Err()
 		}
 		if err != nil {
-			return Classify(ref, err)
+			// The stream from the daemon broke: the daemon went away,
+			// whatever the registry did (it reports those in a message).
+			return &streamError{err}
 		}
 		if m.Error != nil {
 			return Classify(ref, errors.New(m.Error.Message))
@@ -144,4 +154,30 @@ func pull(ctx context.Context, api daemon.Puller, ref string, report func(Progre
 		}
 	}
 	return ctx.Err()
+}
+
+// streamError is the connection to the daemon breaking during a pull.
+type streamError struct{ err error }
+
+func (e *streamError) Error() string { return e.err.Error() }
+func (e *streamError) Unwrap() error { return e.err }
+
+// stopped says whether a pull failed because the daemon went away: its
+// stream broke, or the request found no daemon, and it does not answer a
+// ping now (a broken stream alone could be a proxy between).
+func stopped(ctx context.Context, api daemon.Puller, err error) bool {
+	var se *streamError
+	if !errors.As(err, &se) && !client.IsErrConnectionFailed(err) {
+		return false
+	}
+	if p, ok := api.(interface {
+		Ping(context.Context, client.PingOptions) (client.PingResult, error)
+	}); ok {
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, perr := p.Ping(pctx, client.PingOptions{}); perr == nil {
+			return false
+		}
+	}
+	return true
 }

@@ -105,6 +105,7 @@ type Daemon struct {
 	Log string
 
 	t        testing.TB
+	argv     []string // nsenter's, to start dockerd again as it was
 	cmd      *exec.Cmd
 	exited   chan struct{}
 	stopOnce sync.Once
@@ -140,7 +141,6 @@ func Start(t testing.TB, opts Options) *Daemon {
 		Dir:        dir,
 		Log:        filepath.Join(dir, "dockerd.log"),
 		t:          t,
-		exited:     make(chan struct{}),
 	}
 	d.Socket = "unix://" + d.SocketPath
 	// Registered first, so it runs last: after every cleanup that still
@@ -178,28 +178,94 @@ func Start(t testing.TB, opts Options) *Daemon {
 	if !opts.Bridge {
 		args = append(args, "--bridge=none")
 	}
-	log, err := os.Create(d.Log)
+	// nsenter, not `ip netns exec`, which remounts /sys and breaks
+	// dockerd; nsenter execs dockerd, so the PID is dockerd's.
+	d.argv = append([]string{"--net=" + d.NetNS, "--", dockerd}, append(args, extra...)...)
+	d.start(t)
+	return d
+}
+
+// start runs dockerd with d.argv, its output appended to d.Log, and waits
+// until it answers.
+func (d *Daemon) start(t testing.TB) {
+	t.Helper()
+	log, err := os.OpenFile(d.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer log.Close()
-	// nsenter, not `ip netns exec`, which remounts /sys and breaks
-	// dockerd; nsenter execs dockerd, so the PID is dockerd's.
-	d.cmd = exec.Command("nsenter", append([]string{"--net=" + d.NetNS, "--", dockerd}, append(args, extra...)...)...)
-	d.cmd.Stdout, d.cmd.Stderr = log, log
+	cmd := exec.Command("nsenter", d.argv...)
+	cmd.Stdout, cmd.Stderr = log, log
 	// SIGTERM to dockerd if the test binary dies without its cleanups
 	// (a timeout's panic): it then stops its containerd and unmounts.
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	if err := d.cmd.Start(); err != nil {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
 		t.Fatalf("start dockerd: %v", err)
 	}
-	d.PID = d.cmd.Process.Pid
-	go func() { d.cmd.Wait(); close(d.exited) }()
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	d.cmd, d.exited, d.PID = cmd, exited, cmd.Process.Pid
 
 	if err := d.waitPing(); err != nil {
-		t.Fatalf("%s in %s: %v; its log ends:\n%s", opts.Engine, name, err, d.logTail(30))
+		t.Fatalf("%s in %s: %v; its log ends:\n%s", d.Engine, filepath.Base(d.NetNS), err, d.logTail(30))
 	}
-	return d
+}
+
+// Kill ends dockerd with SIGKILL, as a crash or the OOM killer would: no
+// shutdown of its own. It returns once the process is gone.
+func (d *Daemon) Kill(t testing.TB) {
+	t.Helper()
+	if err := d.cmd.Process.Kill(); err != nil {
+		t.Fatalf("kill dockerd (pid %d): %v", d.PID, err)
+	}
+	select {
+	case <-d.exited:
+	case <-time.After(stopTimeout):
+		t.Fatalf("dockerd (pid %d) still runs %s after SIGKILL", d.PID, stopTimeout)
+	}
+}
+
+// Restart starts dockerd again, after Kill, as it was: the same data
+// root, exec root, config file, socket and namespace. The containerd the
+// killed daemon started outlives it, and Docker 20.10 then fails to
+// start ("timeout waiting for containerd to start"): it is ended first,
+// as a machine's restart of Docker would.
+func (d *Daemon) Restart(t testing.TB) {
+	t.Helper()
+	select {
+	case <-d.exited:
+	default:
+		t.Fatalf("Restart: dockerd (pid %d) still runs; Kill it first", d.PID)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(d.NetNS, &st); err != nil {
+		t.Fatal(err)
+	}
+	link := fmt.Sprintf("net:[%d]", st.Ino)
+	deadline := time.Now().Add(stopTimeout)
+	for {
+		var left []int
+		for _, pid := range processesIn(link) {
+			if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); strings.HasPrefix(filepath.Base(exe), "containerd") {
+				left = append(left, pid)
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the killed daemon's containerd %v still runs %s after SIGKILL", left, stopTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Its pidfile too: where nothing reaps the orphan (a container's
+	// init may not), it stays a zombie, which Docker 20.10 takes for a
+	// running containerd and waits for in vain.
+	if err := os.Remove(filepath.Join(d.Dir, "x", "containerd", "containerd.pid")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	d.start(t)
 }
 
 // engineArgs is the dockerd binary of an engine and the flags it needs
