@@ -53,7 +53,7 @@ func buildClassic(ctx context.Context, d daemon.Builder, p *plan, emit func(Even
 	}
 	defer resp.Body.Close()
 
-	out := &classicOutput{emit: emit, now: p.opts.Now}
+	out := &classicOutput{buildSteps: buildSteps{emit: emit, now: p.opts.Now}}
 	daemonErr, streamErr := readStream(resp.Body, out.message)
 	out.finish()
 
@@ -106,12 +106,8 @@ func (p *plan) classicContext() (fsutil.FS, error) {
 // lines open a step, " ---> ..." lines are its bookkeeping, the rest is what
 // the step printed.
 type classicOutput struct {
-	emit       func(Event)
-	now        func() time.Time
+	buildSteps
 	lines      lineSplitter
-	step       string
-	stepStart  time.Time
-	stepCached bool
 	stepIsFrom bool // a FROM step's " ---> id" is the base image's
 	imageID    string
 	// stderr is on while the daemon's colour escape marks the step's
@@ -231,9 +227,19 @@ func isShortID(s string) bool {
 	return true
 }
 
+// buildSteps is the step a line-oriented build's output is in (the
+// classic builder's and Buildah's alike) and how its events go out.
+type buildSteps struct {
+	emit       func(Event)
+	now        func() time.Time
+	step       string
+	stepStart  time.Time
+	stepCached bool
+}
+
 // endStep reports the current step as done when the next one starts or the
 // build succeeds; a step from the cache was already reported.
-func (o *classicOutput) endStep() {
+func (o *buildSteps) endStep() {
 	if o.step != "" && !o.stepCached {
 		o.emit(Event{Kind: StepDone, Step: o.step, Elapsed: o.now().Sub(o.stepStart)})
 	}

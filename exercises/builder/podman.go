@@ -81,7 +81,7 @@ func buildWithBuildah(ctx context.Context, d daemon.Builder, p *plan, emit func(
 	}
 	defer resp.Close()
 
-	out := &buildahOutput{emit: emit, now: p.opts.Now}
+	out := &buildahOutput{buildSteps: buildSteps{emit: emit, now: p.opts.Now}}
 	daemonErr, streamErr := readStream(resp, out.message)
 	out.finish()
 	// Podman cancels the build when the request goes (its context is the
@@ -242,14 +242,10 @@ func (c *closeBoth) Close() error {
 // step printed (standard output and error mixed: Buildah sends both as
 // the stream).
 type buildahOutput struct {
-	emit       func(Event)
-	now        func() time.Time
-	lines      lineSplitter
-	step       string
-	stepStart  time.Time
-	stepCached bool
-	imageID    string
-	warnings   []string
+	buildSteps
+	lines    lineSplitter
+	imageID  string
+	warnings []string
 }
 
 var (
@@ -299,13 +295,6 @@ func (o *buildahOutput) line(line string) {
 	default:
 		o.emit(Event{Kind: StepLog, Step: o.step, Text: line})
 	}
-}
-
-func (o *buildahOutput) endStep() {
-	if o.step != "" && !o.stepCached {
-		o.emit(Event{Kind: StepDone, Step: o.step, Elapsed: o.now().Sub(o.stepStart)})
-	}
-	o.step = ""
 }
 
 func (o *buildahOutput) finish() {

@@ -177,7 +177,7 @@ func TestPodmanRefusalIsOneSentence(t *testing.T) {
 
 func TestBuildahOutputReadsCacheAndStages(t *testing.T) {
 	var c collect
-	o := &buildahOutput{emit: c.add, now: func() time.Time { return t0 }}
+	o := &buildahOutput{buildSteps: buildSteps{emit: c.add, now: func() time.Time { return t0 }}}
 	for _, l := range []string{
 		"[1/2] STEP 1/2: FROM alpine:3.22 AS build",
 		"[1/2] STEP 2/2: RUN echo a",
