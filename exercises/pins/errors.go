@@ -58,11 +58,18 @@ func (e *RegistryError) Error() string {
 // "manifest unknown", the containerd image store "not found"; see the
 // tests), so the words are matched besides the error's type.
 func Classify(ref string, err error) *RegistryError {
-	return &RegistryError{Kind: kindOf(err), Ref: ref, Err: err}
+	return &RegistryError{Kind: kindOf(ref, err), Ref: ref, Err: err}
 }
 
-func kindOf(err error) Kind {
+func kindOf(ref string, err error) Kind {
+	// The words are matched in what the daemon said about the pull, not
+	// in the names it repeats: an image's own name or its registry's port
+	// ("127.0.0.1:34297") must not read as a status ("429").
 	msg := strings.ToLower(err.Error())
+	if named, perr := reference.ParseNormalizedNamed(ref); perr == nil {
+		msg = strings.ReplaceAll(msg, strings.ToLower(named.Name()), "")
+	}
+	msg = strings.ReplaceAll(msg, strings.ToLower(ref), "")
 	has := func(words ...string) bool {
 		for _, w := range words {
 			if strings.Contains(msg, w) {
@@ -72,7 +79,7 @@ func kindOf(err error) Kind {
 		return false
 	}
 	switch {
-	case cerrdefs.IsResourceExhausted(err), has("toomanyrequests", "too many requests", "429", "rate limit"):
+	case cerrdefs.IsResourceExhausted(err), has("toomanyrequests", "too many requests", "rate limit"):
 		return RateLimited
 	case cerrdefs.IsUnauthorized(err), cerrdefs.IsPermissionDenied(err),
 		has("unauthorized", "authentication required", "no basic auth credentials", "access denied", "denied:", "authorization failed"):

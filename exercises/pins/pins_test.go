@@ -107,6 +107,17 @@ func TestClassifyTheDaemonsAnswers(t *testing.T) {
 			t.Errorf("%s: %q is not one sentence with the daemon's words", c.kind, s)
 		}
 	}
+	// A registry whose port holds "429" and an image whose name holds a
+	// kind's words are still read by what the daemon said (CI drew port
+	// 34297 once, and a missing tag read as a rate limit).
+	for ref, msg := range map[string]string{
+		"127.0.0.1:34297/x/alpine:0.0":             "Error response from daemon: manifest for 127.0.0.1:34297/x/alpine:0.0 not found: manifest unknown: manifest unknown",
+		"127.0.0.1:5000/tls-timeout/alpine@" + pin: "Error response from daemon: manifest for 127.0.0.1:5000/tls-timeout/alpine@" + pin + " not found: manifest unknown: manifest unknown",
+	} {
+		if e := Classify(ref, errors.New(msg)); e.Kind != NotFound {
+			t.Errorf("%s: %s, want %s", msg, e.Kind, NotFound)
+		}
+	}
 	if e := Classify("alpine:3.22", cerrdefs.ErrNotFound.WithMessage("No such image")); e.Kind != NotFound {
 		t.Errorf("a typed not-found: %s", e.Kind)
 	}
