@@ -64,7 +64,7 @@ func ActionCommandCaveat(st *lessons.Step, b engine.LocalBuilder) string {
 	case engine.LocalLegacy:
 		return " (this command needs the buildx plugin: see dockertutor doctor)"
 	case engine.LocalPodman:
-		return " (on Podman, type podman build instead of docker buildx build: Podman has no BuildKit)"
+		return " (Podman's own build: Podman has no BuildKit, so no docker build --secret builds there)"
 	}
 	return ""
 }

@@ -11,9 +11,30 @@ import (
 // for the same build. Secret build-arg values and secrets appear as
 // references to environment variables, never as values. The tutor's own
 // labels are left out: they are bookkeeping, not part of the lesson.
-func Command(opts Options) string {
+func Command(opts Options) string { return command(opts, false) }
+
+// PodmanCommand is the same build typed for Podman's own CLI, for a
+// learner whose engine is Podman: its Docker API has no BuildKit, so no
+// docker build --secret builds there, and podman build does, with each
+// secret as PodmanSecret gives it.
+func PodmanCommand(opts Options) string { return command(opts, true) }
+
+// PodmanSecret is Podman's --secret flag for a secret that the learner's
+// shell holds in the environment variable env. It hands Podman a file
+// (bash's and zsh's process substitution), not env=: Podman's remote
+// client (Podman Desktop, podman machine, podman --remote) sends an env=
+// secret to the build empty, with no error (seen with Podman 4.3 here;
+// podman issues 27494 and 28012), and a build that gets an empty secret
+// would pass the lesson without ever holding the secret.
+func PodmanSecret(id, env string) string {
+	return "--secret id=" + id + `,src=<(printf %s "$` + env + `")`
+}
+
+func command(opts Options, podman bool) string {
 	var args []string
 	switch {
+	case podman:
+		args = append(args, "podman", "build")
 	case opts.Builder == Classic:
 		args = append(args, "DOCKER_BUILDKIT=0", "docker", "build")
 	case len(opts.Secrets) > 0:
@@ -44,6 +65,8 @@ func Command(opts Options) string {
 		switch {
 		case s.Value == nil && s.Env == "" && s.File != "":
 			args = append(args, "--secret", shellQuote("id="+s.ID+",src="+s.File))
+		case podman:
+			args = append(args, PodmanSecret(shellQuote(s.ID), s.envName()))
 		default:
 			args = append(args, "--secret", shellQuote("id="+s.ID+",env="+s.envName()))
 		}

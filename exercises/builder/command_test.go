@@ -45,3 +45,17 @@ func TestCommand(t *testing.T) {
 		})
 	}
 }
+
+// On Podman the same build is podman build's, every builder alike, and a
+// secret from the environment reaches it through a file: the remote
+// client sends an env= secret empty.
+func TestPodmanCommand(t *testing.T) {
+	o := Options{Dir: "ws", Tags: []string{"a:1"}, Builder: Classic, Secrets: []Secret{
+		{ID: "repo", Value: []byte("never printed"), Env: "REPO_TOKEN"},
+		{ID: "aws", File: "/home/me/.aws/credentials"},
+	}}
+	want := `podman build -t a:1 --secret id=repo,src=<(printf %s "$REPO_TOKEN") --secret id=aws,src=/home/me/.aws/credentials ws`
+	if got := PodmanCommand(o); got != want {
+		t.Errorf("PodmanCommand:\n got %s\nwant %s", got, want)
+	}
+}

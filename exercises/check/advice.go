@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/dockertutor/dockertutor/exercises/builder"
 	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/lessons"
 )
@@ -89,7 +90,7 @@ func podmanBuildNote(env Env) string {
 			id = m.Secret
 		}
 	}
-	return fmt.Sprintf(" Your engine is Podman, which has no BuildKit, so docker build --secret cannot build this there: build with the tutor (r, or dockertutor run %s), which uses Buildah, Podman's builder, or by hand with podman build --secret id=%s,env=%s.", env.Step.Number, id, secretEnvName(id))
+	return fmt.Sprintf(" Your engine is Podman, which has no BuildKit, so docker build --secret cannot build this there: build with the tutor (r, or dockertutor run %s), which uses Buildah, Podman's builder, or by hand with podman build %s.", env.Step.Number, builder.PodmanSecret(id, secretEnvName(id)))
 }
 
 // secretEnvName is the variable a by-hand build reads the secret from,

@@ -3,6 +3,7 @@ package engine
 import (
 	"strings"
 
+	"github.com/dockertutor/dockertutor/exercises/builder"
 	"github.com/moby/moby/client"
 )
 
@@ -31,11 +32,11 @@ func podmanDifferences(s *Server) Problem {
 	}
 	return Problem{Class: ClassNoBuildKit, Severity: SeverityWarning,
 		Message: "This is " + name + "'s Docker API, which has no BuildKit. What differs: the tutor builds secret mounts with Buildah, Podman's builder (r); " +
-			"by hand, docker build --secret does not work on it (the buildx plugin's BuildKit session is refused, the legacy builder has no --secret), so build with podman build --secret id=…,env=… instead; " +
+			"by hand, docker build --secret does not work on it (the buildx plugin's BuildKit session is refused, the legacy builder has no --secret), so build with podman build " + builder.PodmanSecret("ID", "VARIABLE") + " instead (a file: Podman's remote client sends an env= secret empty); " +
 			"images loaded with podman load are named localhost/NAME:TAG, and short names find them; " +
 			"Buildah writes an ARG's default value into the history only beside the RUN steps after it.",
 		Fixes: perOS(func(string) []Fix {
-			return []Fix{{Text: "Build a secret mount by hand with Podman's own secret support", Command: "podman build --secret id=repo,env=REPO_TOKEN -t IMAGE ."}}
+			return []Fix{{Text: "Build a secret mount by hand with Podman's own secret support", Command: "podman build " + builder.PodmanSecret("repo", "REPO_TOKEN") + " -t IMAGE ."}}
 		})}
 }
 

@@ -64,6 +64,22 @@ type Options struct {
 	// prove a pack on the machine they teach from without losing their
 	// images, containers or progress.
 	Namespace lessons.Namespace
+	// LearnerBuild, when set, makes each case's build the way a learner
+	// does it in another terminal instead of through the tutor: it is
+	// handed the command the tutor shows for the step (ActionCommand) and
+	// runs it. Builds of a pack's own context (someone else's secrets,
+	// which that command only names) and actions that also run a
+	// container still go through the tutor.
+	LearnerBuild LearnerBuild
+}
+
+// LearnerBuild runs the build command the tutor shows a learner, as the
+// learner would type it (on their engine's own CLI).
+type LearnerBuild func(ctx context.Context, command string) error
+
+// byHand says whether a learner's own build can stand for the action.
+func byHand(a *lessons.Action) bool {
+	return a.Build != nil && a.Run == nil && a.Build.PackContext == ""
 }
 
 // Step proves one step. Every case runs in a fresh workspace with fresh
@@ -132,7 +148,7 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 	switch st.Kind {
 	case lessons.KindExercise:
 		solution := Case{Step: st.ID, Name: "solution", Want: "every check passes"}
-		if err := exercise(ctx, fresh, pre, st, &solution, st.Solution, st.Action, true); err != nil {
+		if err := exercise(ctx, fresh, pre, st, &solution, st.Solution, st.Action, true, o.LearnerBuild); err != nil {
 			return cases, err
 		}
 		if !solution.Verdict.Passed {
@@ -144,7 +160,7 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 		// The starter without the action: for steps whose work is the
 		// action itself (build this as it is), not acting must not pass.
 		starter := Case{Step: st.ID, Name: "starter", Want: "the untouched starter, not acted on, does not pass"}
-		if err := exercise(ctx, fresh, pre, st, &starter, lessons.Files{}, nil, false); err != nil {
+		if err := exercise(ctx, fresh, pre, st, &starter, lessons.Files{}, nil, false, o.LearnerBuild); err != nil {
 			return cases, err
 		}
 		if starter.Verdict.Passed {
@@ -162,7 +178,7 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 			if a.NoAction {
 				action = nil
 			}
-			if err := exercise(ctx, fresh, pre, st, &ac, a.Files, action, false); err != nil {
+			if err := exercise(ctx, fresh, pre, st, &ac, a.Files, action, false, o.LearnerBuild); err != nil {
 				return cases, err
 			}
 			ac.Problem = mustFail(ac.Verdict, a.Fails)
@@ -237,7 +253,7 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 // checks, with the step's Docker objects cleaned before and after. For the
 // reference solution (solves), it first writes what the tools the step
 // asks for would (standInForTools).
-func exercise(ctx context.Context, fresh func() (*tutor.Session, error), pre []*lessons.Step, st *lessons.Step, cs *Case, files lessons.Files, action *lessons.Action, solves bool) error {
+func exercise(ctx context.Context, fresh func() (*tutor.Session, error), pre []*lessons.Step, st *lessons.Step, cs *Case, files lessons.Files, action *lessons.Action, solves bool, learner LearnerBuild) error {
 	s, err := fresh()
 	if err != nil {
 		return err
@@ -269,7 +285,15 @@ func exercise(ctx context.Context, fresh func() (*tutor.Session, error), pre []*
 	if action != nil {
 		run := *st
 		run.Action = action
-		if err := s.Run(ctx, &run, nil); err != nil {
+		act := func() error { return s.Run(ctx, &run, nil) }
+		if learner != nil && byHand(action) {
+			act = func() error {
+				// The command as the tutor shows it once it knows the engine.
+				s.DockerBuild(ctx)
+				return learner(ctx, s.ActionCommand(&run))
+			}
+		}
+		if err := act(); err != nil {
 			if errors.Is(err, tutor.ErrUnreachable) || ctx.Err() != nil {
 				return err
 			}

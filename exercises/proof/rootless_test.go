@@ -40,28 +40,6 @@ func TestBuildSecretsProofOnRootlessDocker(t *testing.T) {
 	if lesson == nil {
 		t.Fatalf("the built-in course has no lesson %q", rootlessLesson)
 	}
-	proven := 0
-	for _, st := range lesson.Steps {
-		if st.Kind == lessons.KindRead {
-			continue
-		}
-		t.Run(st.ID, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
-			cases, err := Step(ctx, c, st, Options{Connect: connect, Dir: t.TempDir(), Namespace: dockertest.Namespace(t)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(cases) == 0 {
-				t.Fatal("nothing proven")
-			}
-			for _, cs := range cases {
-				if !cs.OK {
-					t.Errorf("%s: want %s: %s (action: %s)", cs.Name, cs.Want, cs.Problem, cs.ActionErr)
-				}
-			}
-			proven += len(cases)
-		})
-	}
+	proven := proveSteps(t, c, lesson.Steps, Options{Connect: connect, Namespace: dockertest.Namespace(t)}, 5*time.Minute)
 	t.Logf("%d cases hold on rootless Docker at %s", proven, host)
 }

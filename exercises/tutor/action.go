@@ -106,7 +106,9 @@ func (s *Session) runOptions(st *lessons.Step, v lessons.Values) (runner.Options
 }
 
 // ActionCommand is the docker command a learner can type to do what the
-// step's action does; "" when the step has none.
+// step's action does; "" when the step has none. Once the session knows
+// the engine is Podman (DockerBuild), the build is podman build's, which
+// builds there what docker build cannot.
 func (s *Session) ActionCommand(st *lessons.Step) string {
 	if st.Action == nil {
 		return ""
@@ -119,10 +121,16 @@ func (s *Session) ActionCommand(st *lessons.Step) string {
 		if err != nil {
 			return ""
 		}
-		cmd := builder.Command(o)
+		cmd, assign := builder.Command(o), " "
+		if s.onPodman() {
+			// Podman's secret is read in a process substitution, which the
+			// shell expands before a VAR=value prefix takes effect: the
+			// variable is set first, in the learner's shell.
+			cmd, assign = builder.PodmanCommand(o), "; "
+		}
 		for _, sec := range o.Secrets {
 			if st.Action.Build.PackContext == "" { // someone else's secrets are named, never shown
-				cmd = sec.Env + "=" + shellQuote(string(sec.Value)) + " " + cmd
+				cmd = sec.Env + "=" + shellQuote(string(sec.Value)) + assign + cmd
 			}
 		}
 		cmds = append(cmds, cmd)

@@ -21,7 +21,8 @@ type dockerBuild struct {
 }
 
 // DockerBuild is what the learner's own `docker build` runs; its Builder
-// is empty when the session was opened without a way to find it.
+// is empty when the session was opened without a way to find it and the
+// engine is not Podman's.
 func (s *Session) DockerBuild(ctx context.Context) engine.DockerBuild {
 	b := s.build
 	b.mu.Lock()
@@ -29,8 +30,10 @@ func (s *Session) DockerBuild(ctx context.Context) engine.DockerBuild {
 	if b.found != nil {
 		return *b.found
 	}
-	if b.detect == nil {
-		return engine.DockerBuild{}
+	if b.cli == nil && b.detect == nil {
+		// No way to find the CLI's builder: what the engine is still tells
+		// (on Podman no docker build builds a secret mount).
+		b.cli = &engine.DockerBuild{}
 	}
 	if b.cli == nil {
 		found := b.detect(ctx)
@@ -57,4 +60,13 @@ func (s *Session) DockerBuild(ctx context.Context) engine.DockerBuild {
 	}
 	b.found = &found
 	return found
+}
+
+// onPodman says whether DockerBuild has found the engine to be Podman's;
+// it never asks the daemon itself.
+func (s *Session) onPodman() bool {
+	b := s.build
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.found != nil && b.found.Builder == engine.LocalPodman
 }

@@ -23,7 +23,8 @@ func TestChecksKnowTheLearnersDockerBuild(t *testing.T) {
 		"l/lesson.yaml":               {Data: []byte("title: L\nsteps: [mount]\n")},
 		"l/mount/starter/Dockerfile":  {Data: []byte("FROM alpine:3.22\nRUN true\n")},
 		"l/mount/solution/Dockerfile": {Data: []byte("FROM alpine:3.22\nRUN --mount=type=secret,id=repo true\n")},
-		"l/mount/step.md": {Data: []byte("---\ntitle: Mount\nkind: exercise\nmain: Dockerfile\nsecret-needed-at: build\n" +
+		"l/mount/step.md": {Data: []byte("---\ntitle: Mount\nkind: exercise\nmain: Dockerfile\nimage: buildtest/mount\nsecret-needed-at: build\n" +
+			"action:\n  build:\n    secrets:\n      repo: \"{{.Secret}}\"\n    builder: buildkit\n" +
 			"checks:\n  - id: mount\n    type: dockerfile.secret-mount\n    secret: repo\n" +
 			"attempts:\n  - name: none\n    no-action: true\n    fails: [mount]\n---\nMount it.\n")},
 	})
@@ -90,7 +91,8 @@ func TestOnPodmanTheAdviceIsPodmanBuild(t *testing.T) {
 		"l/lesson.yaml":               {Data: []byte("title: L\nsteps: [mount]\n")},
 		"l/mount/starter/Dockerfile":  {Data: []byte("FROM alpine:3.22\nRUN true\n")},
 		"l/mount/solution/Dockerfile": {Data: []byte("FROM alpine:3.22\nRUN --mount=type=secret,id=repo true\n")},
-		"l/mount/step.md": {Data: []byte("---\ntitle: Mount\nkind: exercise\nmain: Dockerfile\nsecret-needed-at: build\n" +
+		"l/mount/step.md": {Data: []byte("---\ntitle: Mount\nkind: exercise\nmain: Dockerfile\nimage: buildtest/mount\nsecret-needed-at: build\n" +
+			"action:\n  build:\n    secrets:\n      repo: \"{{.Secret}}\"\n    builder: buildkit\n" +
 			"checks:\n  - id: mount\n    type: dockerfile.secret-mount\n    secret: repo\n" +
 			"attempts:\n  - name: none\n    no-action: true\n    fails: [mount]\n---\nMount it.\n")},
 	})
@@ -112,11 +114,20 @@ func TestOnPodmanTheAdviceIsPodmanBuild(t *testing.T) {
 	if _, _, err := s.Enter(st); err != nil {
 		t.Fatal(err)
 	}
+	if cmd := s.ActionCommand(st); !strings.Contains(cmd, "docker buildx build") {
+		t.Errorf("before the engine is known, the command is docker's: %s", cmd)
+	}
 	if b := s.DockerBuild(context.Background()); b.Builder != engine.LocalPodman || !strings.Contains(b.Basis, "Podman 4.3.1") {
 		t.Errorf("docker build = %+v, want Podman's", b)
 	}
+	// Once known, the command to type is Podman's, with the secret set in
+	// the shell before the process substitution reads it.
+	p, _ := s.Progress()
+	if cmd, want := s.ActionCommand(st), "REPO="+p.Secret+"; podman build "; !strings.HasPrefix(cmd, want) || !strings.Contains(cmd, `--secret id=repo,src=<(printf %s "$REPO")`) {
+		t.Errorf("the command on Podman: %s, want it to begin %s", cmd, want)
+	}
 	v, err := s.Check(context.Background(), st)
-	if err != nil || v.Passed || !strings.Contains(v.Results[0].Message, "podman build --secret id=repo,env=REPO_TOKEN") || !strings.Contains(v.Results[0].Message, "Buildah") {
+	if err != nil || v.Passed || !strings.Contains(v.Results[0].Message, `podman build --secret id=repo,src=<(printf %s "$REPO_TOKEN")`) || !strings.Contains(v.Results[0].Message, "Buildah") {
 		t.Fatalf("%+v, %v", v, err)
 	}
 }
