@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -260,4 +261,29 @@ var bothBuilders = []builder.Kind{builder.Classic, builder.BuildKit}
 
 func tutorLabelsPresent(l map[string]string, course, step string) bool {
 	return labels.Owned(l) && l[labels.Course] == course && l[labels.Step] == step
+}
+
+// startUntil starts build in the background and returns once its events
+// say (started) the step to cancel in runs, within bound; the build's
+// error comes on the channel returned.
+func startUntil(t *testing.T, bound time.Duration, build func(onEvent func(builder.Event)) error, started func(builder.Event) bool) <-chan error {
+	t.Helper()
+	running := make(chan struct{})
+	var once sync.Once
+	done := make(chan error, 1)
+	go func() {
+		done <- build(func(e builder.Event) {
+			if started(e) {
+				once.Do(func() { close(running) })
+			}
+		})
+	}()
+	select {
+	case <-running:
+	case err := <-done:
+		t.Fatalf("build ended before its step ran: %v", err)
+	case <-time.After(bound):
+		t.Fatal("the step never started")
+	}
+	return done
 }

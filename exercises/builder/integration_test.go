@@ -244,27 +244,15 @@ func TestCancelAbortsAndLeavesNoContainer(t *testing.T) {
 			dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM " + base + "\nRUN sleep 30\n"})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			running := make(chan struct{})
-			var once sync.Once
-			done := make(chan error, 1)
-			go func() {
-				_, err := buildCtx(ctx, t, cli, builder.Options{Dir: dir, Builder: kind, NoCache: true}, func(e builder.Event) {
-					// Classic: the step's container exists once the daemon
-					// says "Running in"; BuildKit: the step has started.
-					if (kind == builder.Classic && e.Kind == builder.Info && strings.Contains(e.Text, "Running in")) ||
-						(kind == builder.BuildKit && e.Kind == builder.StepStarted && strings.Contains(e.Step, "RUN sleep 30")) {
-						once.Do(func() { close(running) })
-					}
-				})
-				done <- err
-			}()
-			select {
-			case <-running:
-			case err := <-done:
-				t.Fatalf("build ended before its step ran: %v", err)
-			case <-time.After(60 * time.Second):
-				t.Fatal("the sleep step never started")
-			}
+			done := startUntil(t, 60*time.Second, func(onEvent func(builder.Event)) error {
+				_, err := buildCtx(ctx, t, cli, builder.Options{Dir: dir, Builder: kind, NoCache: true}, onEvent)
+				return err
+			}, func(e builder.Event) bool {
+				// Classic: the step's container exists once the daemon
+				// says "Running in"; BuildKit: the step has started.
+				return (kind == builder.Classic && e.Kind == builder.Info && strings.Contains(e.Text, "Running in")) ||
+					(kind == builder.BuildKit && e.Kind == builder.StepStarted && strings.Contains(e.Step, "RUN sleep 30"))
+			})
 			if kind == builder.Classic {
 				// The filter does see the build's container while it runs.
 				if during := containersFrom(t, cli, base); len(during) != 1 {

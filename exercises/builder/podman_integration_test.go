@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,25 +42,13 @@ func TestBuildahCancelLeavesNothingNamed(t *testing.T) {
 	dir := dockertest.WriteFiles(t, map[string]string{"Dockerfile": "FROM alpine:3.22\nRUN sleep 8\n"})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	running := make(chan struct{})
-	var once sync.Once
-	done := make(chan error, 1)
 	o := builder.Options{Course: "dttest", Step: "cancel", Dir: dir, Tags: []string{tag}, NoCache: true}
-	go func() {
-		_, err := builder.Build(ctx, cli, o, func(e builder.Event) {
-			if e.Kind == builder.StepStarted && strings.Contains(e.Step, "RUN sleep") {
-				once.Do(func() { close(running) })
-			}
-		})
-		done <- err
-	}()
-	select {
-	case <-running:
-	case err := <-done:
-		t.Fatalf("build ended before its step ran: %v", err)
-	case <-time.After(2 * time.Minute):
-		t.Fatal("the sleep step never started")
-	}
+	done := startUntil(t, 2*time.Minute, func(onEvent func(builder.Event)) error {
+		_, err := builder.Build(ctx, cli, o, onEvent)
+		return err
+	}, func(e builder.Event) bool {
+		return e.Kind == builder.StepStarted && strings.Contains(e.Step, "RUN sleep")
+	})
 	time.Sleep(500 * time.Millisecond)
 	cancelAt := time.Now()
 	cancel()
