@@ -64,12 +64,14 @@ type Options struct {
 	// prove a pack on the machine they teach from without losing their
 	// images, containers or progress.
 	Namespace lessons.Namespace
-	// LearnerBuild, when set, makes each case's build the way a learner
-	// does it in another terminal instead of through the tutor: it is
-	// handed the command the tutor shows for the step (ActionCommand) and
-	// runs it. Builds of a pack's own context (someone else's secrets,
-	// which that command only names) and actions that also run a
-	// container still go through the tutor.
+	// LearnerBuild, when set, proves only the cases a learner builds by
+	// hand, each built the way a learner does it in another terminal
+	// instead of through the tutor: it is handed the command the tutor
+	// shows for the step (ActionCommand) and runs it. The other cases (the
+	// starter, "nothing done", attempts without such a build) are the same
+	// as without it, and are left out. Builds of a pack's own context
+	// (someone else's secrets, which that command only names) and actions
+	// that also run a container are not a learner's build.
 	LearnerBuild LearnerBuild
 }
 
@@ -147,20 +149,19 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 	pre := prerequisites(c, st)
 	switch st.Kind {
 	case lessons.KindExercise:
-		solution := Case{Step: st.ID, Name: "solution", Want: "every check passes"}
-		if err := exercise(ctx, fresh, pre, st, &solution, st.Solution, st.Action, true, o.LearnerBuild); err != nil {
+		if o.LearnerBuild != nil {
+			return handBuilt(ctx, fresh, pre, st, o.LearnerBuild)
+		}
+		solution, err := solutionCase(ctx, fresh, pre, st, nil)
+		if err != nil {
 			return cases, err
 		}
-		if !solution.Verdict.Passed {
-			solution.Problem = "the reference solution fails: " + failing(solution.Verdict)
-		}
-		solution.OK = solution.Problem == ""
 		cases = append(cases, solution)
 
 		// The starter without the action: for steps whose work is the
 		// action itself (build this as it is), not acting must not pass.
 		starter := Case{Step: st.ID, Name: "starter", Want: "the untouched starter, not acted on, does not pass"}
-		if err := exercise(ctx, fresh, pre, st, &starter, lessons.Files{}, nil, false, o.LearnerBuild); err != nil {
+		if err := exercise(ctx, fresh, pre, st, &starter, lessons.Files{}, nil, false, nil); err != nil {
 			return cases, err
 		}
 		if starter.Verdict.Passed {
@@ -170,19 +171,10 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 		cases = append(cases, starter)
 
 		for _, a := range st.Attempts {
-			ac := Case{Step: st.ID, Name: "attempt " + a.Name, Want: "fails " + strings.Join(a.Fails, ", ")}
-			action := st.Action
-			if a.Action != nil {
-				action = a.Action
-			}
-			if a.NoAction {
-				action = nil
-			}
-			if err := exercise(ctx, fresh, pre, st, &ac, a.Files, action, false, o.LearnerBuild); err != nil {
+			ac, err := attemptCase(ctx, fresh, pre, st, a, nil)
+			if err != nil {
 				return cases, err
 			}
-			ac.Problem = mustFail(ac.Verdict, a.Fails)
-			ac.OK = ac.Problem == ""
 			cases = append(cases, ac)
 		}
 
@@ -247,6 +239,66 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 		}
 	}
 	return cases, nil
+}
+
+// handBuilt proves the cases of an exercise a learner builds by hand: the
+// solution and each attempt whose action is such a build.
+func handBuilt(ctx context.Context, fresh func() (*tutor.Session, error), pre []*lessons.Step, st *lessons.Step, learner LearnerBuild) ([]Case, error) {
+	var cases []Case
+	if st.Action != nil && byHand(st.Action) {
+		solution, err := solutionCase(ctx, fresh, pre, st, learner)
+		if err != nil {
+			return cases, err
+		}
+		cases = append(cases, solution)
+	}
+	for _, a := range st.Attempts {
+		if action := attemptAction(st, a); action == nil || !byHand(action) {
+			continue
+		}
+		ac, err := attemptCase(ctx, fresh, pre, st, a, learner)
+		if err != nil {
+			return cases, err
+		}
+		cases = append(cases, ac)
+	}
+	return cases, nil
+}
+
+// solutionCase proves that the reference solution passes every check.
+func solutionCase(ctx context.Context, fresh func() (*tutor.Session, error), pre []*lessons.Step, st *lessons.Step, learner LearnerBuild) (Case, error) {
+	cs := Case{Step: st.ID, Name: "solution", Want: "every check passes"}
+	if err := exercise(ctx, fresh, pre, st, &cs, st.Solution, st.Action, true, learner); err != nil {
+		return cs, err
+	}
+	if !cs.Verdict.Passed {
+		cs.Problem = "the reference solution fails: " + failing(cs.Verdict)
+	}
+	cs.OK = cs.Problem == ""
+	return cs, nil
+}
+
+// attemptCase proves that a must-fail attempt fails the checks it names.
+func attemptCase(ctx context.Context, fresh func() (*tutor.Session, error), pre []*lessons.Step, st *lessons.Step, a lessons.Attempt, learner LearnerBuild) (Case, error) {
+	cs := Case{Step: st.ID, Name: "attempt " + a.Name, Want: "fails " + strings.Join(a.Fails, ", ")}
+	if err := exercise(ctx, fresh, pre, st, &cs, a.Files, attemptAction(st, a), false, learner); err != nil {
+		return cs, err
+	}
+	cs.Problem = mustFail(cs.Verdict, a.Fails)
+	cs.OK = cs.Problem == ""
+	return cs, nil
+}
+
+// attemptAction is what an attempt does: its own action, the step's, or
+// none.
+func attemptAction(st *lessons.Step, a lessons.Attempt) *lessons.Action {
+	switch {
+	case a.NoAction:
+		return nil
+	case a.Action != nil:
+		return a.Action
+	}
+	return st.Action
 }
 
 // exercise lays out the starter, puts files over it, runs the action and
