@@ -11,6 +11,11 @@ import (
 // context's cause (context.Canceled or context.DeadlineExceeded).
 var ErrAborted = errors.New("build aborted")
 
+// ErrFinishesInBackground comes with ErrAborted from a Buildah build on
+// Podman, which does not stop a build whose request went: its RUN steps
+// run to their end in the background, and nothing is tagged.
+var ErrFinishesInBackground = errors.New("Podman finishes the build in the background and tags nothing")
+
 // ErrNeedsBuildKit is returned when the Dockerfile uses a BuildKit-only
 // feature (RUN --mount) and only the classic builder could run it.
 var ErrNeedsBuildKit = errors.New("this Dockerfile needs BuildKit")

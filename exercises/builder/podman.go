@@ -91,7 +91,7 @@ func buildWithBuildah(ctx context.Context, d daemon.Builder, p *plan, emit func(
 	// (TestBuildahCancelLeavesNothingNamed).
 	switch {
 	case ctx.Err() != nil:
-		return Result{}, aborted(ctx)
+		return Result{}, fmt.Errorf("%w (%w)", aborted(ctx), ErrFinishesInBackground)
 	case daemonErr != "":
 		return Result{}, p.explain(context.WithoutCancel(ctx), d, Buildah, out.step, daemonErr)
 	case streamErr != nil:

@@ -54,7 +54,7 @@ func TestBuildahCancelLeavesNothingNamed(t *testing.T) {
 	cancel()
 	select {
 	case err := <-done:
-		if !errors.Is(err, builder.ErrAborted) || !errors.Is(err, context.Canceled) {
+		if !errors.Is(err, builder.ErrAborted) || !errors.Is(err, context.Canceled) || !errors.Is(err, builder.ErrFinishesInBackground) {
 			t.Errorf("err = %v, want ErrAborted", err)
 		}
 	case <-time.After(10 * time.Second):

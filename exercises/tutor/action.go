@@ -248,7 +248,11 @@ func (s *Session) Run(ctx context.Context, st *lessons.Step, events chan<- Event
 func (s *Session) actionError(ctx context.Context, err error, emit func(EventKind, string)) error {
 	switch {
 	case ctx.Err() != nil || errors.Is(err, builder.ErrAborted) || errors.Is(err, runner.ErrAborted):
-		emit(EventError, "Aborted.")
+		if errors.Is(err, builder.ErrFinishesInBackground) {
+			emit(EventError, "Aborted. "+builder.ErrFinishesInBackground.Error()+".")
+		} else {
+			emit(EventError, "Aborted.")
+		}
 		return fmt.Errorf("aborted: %w", context.Canceled)
 	case isConnectionError(err):
 		s.conn.drop()
