@@ -44,7 +44,7 @@ func TestBrowserDashboardFirefox(t *testing.T) {
 	}
 	ff.waitFor("the room", `document.querySelectorAll('#view-room tbody tr').length === 6`, pageWithin)
 
-	if got := evalFF[string](ff, `document.querySelector('#view-room tr[data-learner="mallory-1"] td.name').textContent`); got != hostileName {
+	if got := evalFF[string](ff, nameText(`document.querySelector('#view-room tr[data-learner="mallory-1"] td.name')`)); got != hostileName {
 		t.Errorf("the name reads %q, want the text %q", got, hostileName)
 	}
 	if n := evalFF[int](ff, `document.querySelectorAll('img, [onerror]').length`); n != 0 {
