@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/dockertutor/dockertutor/exercises/pins"
 	"github.com/dockertutor/dockertutor/internal/privatedaemon"
 	"github.com/dockertutor/dockertutor/lessons"
+	"github.com/dockertutor/dockertutor/report"
 )
 
 // TestLabMachineOffline readies a lab machine the way the README says, with
@@ -68,8 +70,21 @@ func labOffline(t *testing.T, bin string, e privatedaemon.Engine) {
 	if !strings.Contains(out, "alpine:3.22  already at the pinned digest") || len(reg.Requests()) != asked {
 		t.Fatalf("prepare again asked the registry %d time(s):\n%s", len(reg.Requests())-asked, out)
 	}
+	// With trivy, the instructor's machine has its database (a day old
+	// by the class), which the bundle brings along.
+	trivy := dockertest.Trivy(t)
+	if trivy != "" {
+		instructor := filepath.Join(tmp, "trivy-instructor")
+		dockertest.TrivyDB(t, instructor, time.Now().Add(-26*time.Hour))
+		m.env = []string{"TRIVY_CACHE_DIR=" + instructor, "PATH=" + filepath.Dir(trivy) + ":" + os.Getenv("PATH")}
+	}
 	bundle := filepath.Join(tmp, "lab.bundle")
-	run(t, "prepare", "--bundle", bundle)
+	out = run(t, "prepare", "--bundle", bundle)
+	if trivy != "" && !strings.Contains(out, "trivy's database") {
+		t.Fatalf("prepare --bundle with trivy's database on the machine:\n%s", out)
+	}
+	labTrivy := filepath.Join(tmp, "trivy-lab")
+	m.env = []string{"TRIVY_CACHE_DIR=" + labTrivy}
 
 	// Nothing left of the image, and no registry to ask.
 	removeImage()
@@ -118,6 +133,71 @@ func labOffline(t *testing.T, bin string, e privatedaemon.Engine) {
 			t.Fatalf("solve %s:\n%s", st.ID, out)
 		}
 	}
+	if trivy != "" {
+		m.scanOffline(t, trivy, labTrivy)
+	}
+}
+
+// scanOffline does the scanning lesson on the machine readied from the
+// bundle, with the real trivy and the database the bundle brought: trivy
+// cannot refresh a day-old database offline, so it scans with
+// --skip-db-update, as prepare --from says; the report passes the step's
+// check, and a scan of an image with an Alpine package database finds the
+// database's one advisory.
+func (m *labMachine) scanOffline(t *testing.T, trivy, cache string) {
+	t.Helper()
+	m.run(t, "run", "scan-an-image")
+	var outline report.List
+	if err := json.Unmarshal([]byte(m.run(t, "list", "--json")), &outline); err != nil {
+		t.Fatal(err)
+	}
+	var workdir string
+	for _, l := range outline.Lessons {
+		for _, st := range l.Steps {
+			if st.ID == "scan-an-image" {
+				workdir = st.Workdir
+			}
+		}
+	}
+	scan := func(image string, args ...string) ([]byte, error) {
+		cmd := m.d.Command(trivy, append([]string{"image", "--image-src", "docker", "--format", "json", "--output", "trivy-report.json"}, append(args, image)...)...)
+		cmd.Dir = workdir
+		cmd.Env = append(cmd.Env, "TRIVY_CACHE_DIR="+cache)
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		t.Logf("trivy image %s %s: %v in %s", strings.Join(args, " "), image, err, time.Since(start).Round(time.Millisecond))
+		return out, err
+	}
+	if out, err := scan("dttest-lab/scanme"); err == nil {
+		t.Fatalf("trivy refreshed a day-old database with no network, or did not try:\n%s", out)
+	}
+	if out, err := scan("dttest-lab/scanme", "--skip-db-update"); err != nil {
+		t.Fatalf("trivy with the bundle's database, offline: %v\n%s", err, out)
+	}
+	if out := m.run(t, "check", "scan-an-image"); !strings.Contains(out, "Step passed") {
+		t.Fatalf("check scan-an-image after trivy's own report:\n%s", out)
+	}
+
+	dir := t.TempDir()
+	dockerfile := "FROM alpine:3.22@" + m.digest + "\n" +
+		"RUN mkdir -p /lib/apk/db && echo 3.22.2 > /etc/alpine-release && " +
+		"printf 'P:busybox\\nV:1.37.0-r18\\nA:x86_64\\no:busybox\\n\\n' > /lib/apk/db/installed\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := m.d.Command("docker", "build", "--network", "none", "-t", "dttest-lab/alpine-like", dir).CombinedOutput(); err != nil {
+		t.Fatalf("build dttest-lab/alpine-like: %v\n%s", err, out)
+	}
+	if out, err := scan("dttest-lab/alpine-like", "--skip-db-update"); err != nil {
+		t.Fatalf("trivy of an image with busybox %s: %v\n%s", "1.37.0-r18", err, out)
+	}
+	data, err := os.ReadFile(filepath.Join(workdir, "trivy-report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"VulnerabilityID": "`+dockertest.TrivyAdvisory+`"`) || !strings.Contains(string(data), `"FixedVersion": "`+dockertest.TrivyFixed+`"`) {
+		t.Fatalf("trivy's report of busybox 1.37.0-r18 does not name the bundle's advisory %s:\n%s", dockertest.TrivyAdvisory, data)
+	}
 }
 
 // labMachine is a lab machine of the test's own: a private daemon in a
@@ -133,6 +213,8 @@ type labMachine struct {
 	// bin is the dockertutor binary; pack the course pack, ws the
 	// workspace, tmp a folder for the test's files.
 	bin, pack, ws, tmp string
+	// env is more environment for the next commands.
+	env []string
 }
 
 func newLabMachine(t *testing.T, bin string, opts privatedaemon.Options) *labMachine {
@@ -195,6 +277,7 @@ func (m *labMachine) editCourse(t *testing.T, old, new string) {
 func (m *labMachine) command(args ...string) *exec.Cmd {
 	cmd := m.d.Command(m.bin, append([]string{"--course", m.pack, "--workspace", m.ws}, args...)...)
 	cmd.Env = append(cmd.Env, "XDG_STATE_HOME="+filepath.Join(m.tmp, "state"), "XDG_DATA_HOME="+filepath.Join(m.tmp, "data"))
+	cmd.Env = append(cmd.Env, m.env...)
 	return cmd
 }
 

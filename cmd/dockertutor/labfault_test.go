@@ -37,38 +37,58 @@ func TestPrepareFromSurvivesTheDaemonStopping(t *testing.T) {
 	bin := buildTutor(t)
 	for _, e := range []privatedaemon.Engine{privatedaemon.Docker20, privatedaemon.Engine29} {
 		t.Run(e.String(), func(t *testing.T) {
-			began := time.Now()
-			lab := newFaultLab(t, bin, e)
-			m := lab.m
-
-			out, err, took := lab.interruptPull(t, func() { m.d.Kill(t) })
-			t.Logf("prepare --from with dockerd killed mid-pull: %v after %s\n%s", err, took, out)
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) || exit.ExitCode() != exitUnreachable {
-				t.Fatalf("prepare --from with dockerd killed: %v, want exit code %d (Docker does not answer)\n%s", err, exitUnreachable, out)
-			}
-			lab.clearOutput(t, out, "dockerd stopped during the pull of "+lab.filler.Ref)
-			if !strings.Contains(out, "start Docker again and run `dockertutor prepare --from") {
-				t.Fatalf("prepare --from does not say how to finish:\n%s", out)
-			}
-			_, err = os.Stat(m.d.ConfigFile + mirror.BackupSuffix)
-			backupLeft := err == nil
-			if config, err := os.ReadFile(m.d.ConfigFile); err != nil || !bytes.Equal(config, lab.config) {
-				if !backupLeft {
-					t.Fatalf("the config file is not as it was and no backup is left (%v):\n%s", err, config)
-				}
-			}
-
-			m.d.Restart(t)
-			lab.notTagged(t)
-			out = m.run(t, "prepare", "--from", lab.bundle)
-			if backupLeft && !strings.Contains(out, "Put back "+m.d.ConfigFile+" as an interrupted run had left it.") {
-				t.Fatalf("the run after the daemon stopped does not say it put the config file back:\n%s", out)
-			}
-			lab.completed(t, out)
-			t.Logf("%s in all", time.Since(began).Round(time.Millisecond))
+			lab := newFaultLab(t, bin, e, true)
+			lab.survivesTheDaemonStopping(t, "dockerd stopped during the pull of "+lab.filler.Ref, "start Docker again and run `dockertutor prepare --from")
 		})
 	}
+}
+
+// TestPrepareSurvivesTheDaemonStopping is the same for a machine that is
+// online: `prepare` has the daemon pulling the large image from its
+// registry when dockerd is killed.
+func TestPrepareSurvivesTheDaemonStopping(t *testing.T) {
+	bin := buildTutor(t)
+	for _, e := range []privatedaemon.Engine{privatedaemon.Docker20, privatedaemon.Engine29} {
+		t.Run(e.String(), func(t *testing.T) {
+			lab := newFaultLab(t, bin, e, false)
+			lab.survivesTheDaemonStopping(t, "Docker stopped during the pull of "+lab.filler.Ref+", which was not tagged", "start Docker again and run `dockertutor prepare` again to finish")
+		})
+	}
+}
+
+// survivesTheDaemonStopping kills dockerd mid-pull: the run exits 3
+// saying stopped and how to finish; with dockerd started again, the next
+// run completes.
+func (lab *faultLab) survivesTheDaemonStopping(t *testing.T, stopped, finish string) {
+	t.Helper()
+	began := time.Now()
+	m := lab.m
+	out, err, took := lab.interruptPull(t, func() { m.d.Kill(t) })
+	t.Logf("%v with dockerd killed mid-pull: %v after %s\n%s", lab.args, err, took, out)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitUnreachable {
+		t.Fatalf("%v with dockerd killed: %v, want exit code %d (Docker does not answer)\n%s", lab.args, err, exitUnreachable, out)
+	}
+	lab.clearOutput(t, out, stopped)
+	if !strings.Contains(out, finish) {
+		t.Fatalf("%v does not say how to finish:\n%s", lab.args, out)
+	}
+	_, err = os.Stat(m.d.ConfigFile + mirror.BackupSuffix)
+	backupLeft := err == nil
+	if config, err := os.ReadFile(m.d.ConfigFile); err != nil || !bytes.Equal(config, lab.config) {
+		if !backupLeft {
+			t.Fatalf("the config file is not as it was and no backup is left (%v):\n%s", err, config)
+		}
+	}
+
+	m.d.Restart(t)
+	lab.notTagged(t)
+	out = m.run(t, lab.args...)
+	if backupLeft && !strings.Contains(out, "Put back "+m.d.ConfigFile+" as an interrupted run had left it.") {
+		t.Fatalf("the run after the daemon stopped does not say it put the config file back:\n%s", out)
+	}
+	lab.completed(t, out)
+	t.Logf("%s in all", time.Since(began).Round(time.Millisecond))
 }
 
 // TestPrepareFromInterrupted presses Ctrl+C (SIGINT to the tutor) while
@@ -81,7 +101,7 @@ func TestPrepareFromInterrupted(t *testing.T) {
 	for _, e := range []privatedaemon.Engine{privatedaemon.Docker20, privatedaemon.Engine29} {
 		t.Run(e.String(), func(t *testing.T) {
 			began := time.Now()
-			lab := newFaultLab(t, bin, e)
+			lab := newFaultLab(t, bin, e, true)
 			m := lab.m
 
 			out, err, took := lab.interruptPull(t, func() {
@@ -98,7 +118,7 @@ func TestPrepareFromInterrupted(t *testing.T) {
 			lab.configAsItWas(t)
 			lab.notTagged(t)
 
-			out = m.run(t, "prepare", "--from", lab.bundle)
+			out = m.run(t, lab.args...)
 			lab.completed(t, out)
 			t.Logf("%s in all", time.Since(began).Round(time.Millisecond))
 		})
@@ -106,18 +126,22 @@ func TestPrepareFromInterrupted(t *testing.T) {
 }
 
 // faultLab is a lab machine whose course pins the stand-in and a large
-// image, with the bundle written and both images gone from the daemon and
-// the registry stopped: `prepare --from` has to pull both from the bundle.
+// image, which the daemon has not pulled. Offline, the bundle is written,
+// both images are gone from the daemon and the registry is stopped:
+// `prepare --from` has to pull both from the bundle. Online, `prepare`
+// pulls the large one from the registry.
 type faultLab struct {
 	m              *labMachine
 	alpine, filler lessons.BaseImage
+	// args is the command line of the prepare run.
+	args []string
 	// fillerLayer is a layer of filler: the daemon's debug log names it
 	// when it starts fetching it.
 	fillerLayer string
 	bundle      string
 	// config is the daemon's config file as it was before.
 	config []byte
-	// cmd is the running `prepare --from` of interruptPull.
+	// cmd is the running prepare of interruptPull.
 	cmd *exec.Cmd
 }
 
@@ -125,17 +149,21 @@ type faultLab struct {
 // (about 2 s on a quiet 2-core machine for Docker 20.10).
 const fillerSize = 96 << 20
 
-func newFaultLab(t *testing.T, bin string, e privatedaemon.Engine) *faultLab {
+func newFaultLab(t *testing.T, bin string, e privatedaemon.Engine, offline bool) *faultLab {
 	t.Helper()
 	m := newLabMachine(t, bin, privatedaemon.Options{Engine: e})
 	lab := &faultLab{m: m, alpine: lessons.BaseImage{Ref: "alpine:3.22", Digest: m.digest}}
 	lab.filler, lab.fillerLayer = m.pushFiller(t, "dttest-lab/filler:1", fillerSize)
 	m.editCourse(t, "\nreleases:", "\n  - ref: "+lab.filler.Ref+"\n    digest: "+lab.filler.Digest+"\n    why: a pull that takes seconds\nreleases:")
 	m.configure(t, true)
-	lab.bundle = filepath.Join(m.tmp, "lab.bundle")
-	m.run(t, "prepare", "--bundle", lab.bundle)
-	m.removeImage(t, lab.alpine.Ref)
-	m.reg.Stop()
+	lab.args = []string{"prepare"}
+	if offline {
+		lab.bundle = filepath.Join(m.tmp, "lab.bundle")
+		m.run(t, "prepare", "--bundle", lab.bundle)
+		m.removeImage(t, lab.alpine.Ref)
+		m.reg.Stop()
+		lab.args = []string{"prepare", "--from", lab.bundle}
+	}
 	var err error
 	if lab.config, err = os.ReadFile(m.d.ConfigFile); err != nil {
 		t.Fatal(err)
@@ -143,7 +171,7 @@ func newFaultLab(t *testing.T, bin string, e privatedaemon.Engine) *faultLab {
 	return lab
 }
 
-// interruptPull starts `prepare --from`, waits until the daemon's log
+// interruptPull starts the prepare run, waits until the daemon's log
 // shows it fetching the filler's layer, calls interrupt, and returns the
 // command's output and error once it ended, and how long that took after
 // the interruption. A command still running after a minute fails the
@@ -156,7 +184,7 @@ func (lab *faultLab) interruptPull(t *testing.T, interrupt func()) (string, erro
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	lab.cmd = m.command("prepare", "--from", lab.bundle)
+	lab.cmd = m.command(lab.args...)
 	lab.cmd.Stdout, lab.cmd.Stderr = &out, &out
 	if err := lab.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -174,7 +202,7 @@ func (lab *faultLab) interruptPull(t *testing.T, interrupt func()) (string, erro
 	select {
 	case err = <-done:
 	case <-time.After(time.Minute):
-		t.Fatalf("prepare --from still runs a minute after the interruption:\n%s", out.String())
+		t.Fatalf("%v still runs a minute after the interruption:\n%s", lab.args, out.String())
 	}
 	return out.String(), err, time.Since(at).Round(time.Millisecond)
 }
@@ -230,9 +258,9 @@ func (lab *faultLab) configAsItWas(t *testing.T) {
 func (lab *faultLab) completed(t *testing.T, out string) {
 	t.Helper()
 	if !strings.Contains(out, lab.filler.Ref+"  pulled at the pinned digest and tagged") {
-		t.Fatalf("prepare --from after the interruption:\n%s", out)
+		t.Fatalf("%v after the interruption:\n%s", lab.args, out)
 	}
-	lab.m.atPin(t, "after prepare --from again", lab.alpine, lab.filler)
+	lab.m.atPin(t, "after prepare again", lab.alpine, lab.filler)
 	lab.configAsItWas(t)
 }
 

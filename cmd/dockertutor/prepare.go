@@ -77,6 +77,12 @@ func prepareOnline(ctx context.Context, g *globals, api daemon.Puller, images []
 	if err != nil {
 		return err
 	}
+	for _, o := range outcomes {
+		if errors.Is(o.err, pins.ErrDaemonStopped) {
+			// No summary: a daemon that does not answer has no image list.
+			return unreachable(fmt.Sprintf("Docker stopped during the pull of %s, which was not tagged: start Docker again and run `dockertutor prepare` again to finish.", o.res.Ref))
+		}
+	}
 	return prepareSummary(ctx, g.io.Out, api, images, outcomes)
 }
 

@@ -56,15 +56,16 @@ func prepareFrom(ctx context.Context, g *globals, path string) error {
 	}
 	fmt.Fprintln(w, "every part is sound.")
 
-	if err := installCourse(w, b); err != nil {
+	learner := learnerOf()
+	if err := installCourse(w, b, learner); err != nil {
 		return err
 	}
 	if b.Has(bundle.TrivyDBName) {
-		dir := bundle.TrivyCacheDir()
-		if err := b.ExtractTrivyDB(dir); err != nil {
+		dir := learner.trivyCacheDir(bundle.TrivyCacheDir())
+		if err := learner.make(bundle.TrivyDBDir(dir), func() error { return b.ExtractTrivyDB(dir) }); err != nil {
 			return bundleError(err)
 		}
-		fmt.Fprintf(w, "trivy's vulnerability database is in %s: the scanning lesson works offline.\n", bundle.TrivyDBDir(dir))
+		fmt.Fprintf(w, "trivy's vulnerability database is in %s: the scanning lesson works offline with `trivy image --skip-db-update`, which keeps trivy from trying to download a newer one.\n", bundle.TrivyDBDir(dir))
 	}
 
 	ep, err := engine.Resolve()
@@ -275,7 +276,7 @@ func bundleError(err error) error {
 
 // installCourse puts the bundle's course pack beside the tutor's data,
 // unless it is the built-in course, and says how to use it.
-func installCourse(w io.Writer, b *bundle.Bundle) error {
+func installCourse(w io.Writer, b *bundle.Bundle, learner learnerFiles) error {
 	pack, err := b.CourseFS()
 	if err != nil {
 		return bundleError(err)
@@ -288,10 +289,11 @@ func installCourse(w io.Writer, b *bundle.Bundle) error {
 	if len(ps) > 0 {
 		return failed(fmt.Sprintf("the bundle's course pack has %d problem(s):\n%s", len(ps), ps.Error()))
 	}
-	dir := filepath.Join(dataDir(), "courses", c.ID)
+	dir := filepath.Join(learner.dataDir(), "courses", c.ID)
 	tmp := dir + ".new"
 	os.RemoveAll(tmp)
-	if err := os.CopyFS(tmp, pack); err != nil {
+	err = learner.make(tmp, func() error { return os.CopyFS(tmp, pack) })
+	if err != nil {
 		os.RemoveAll(tmp)
 		return fmt.Errorf("cannot install the course pack: %w", err)
 	}

@@ -9,8 +9,14 @@ import (
 // for the same run. A secret variable appears as "-e NAME", which takes its
 // value from the learner's environment, never as its value. The tutor's
 // labels are left out: they are bookkeeping, not part of the lesson.
-func Command(opts Options) string {
-	args := []string{"docker", "run", "--name", shellQuote(opts.name())}
+func Command(opts Options) string { return command(opts, "docker") }
+
+// PodmanCommand is the same run with Podman's CLI, whose run takes the
+// same flags.
+func PodmanCommand(opts Options) string { return command(opts, "podman") }
+
+func command(opts Options, cli string) string {
+	args := []string{cli, "run", "--name", shellQuote(opts.name())}
 	if opts.Remove {
 		args = append(args, "--rm")
 	}

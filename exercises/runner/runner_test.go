@@ -275,6 +275,9 @@ func TestCommand(t *testing.T) {
 		if got := Command(tc.opts); got != tc.want {
 			t.Errorf("Command:\n got %s\nwant %s", got, tc.want)
 		}
+		if got, want := PodmanCommand(tc.opts), "podman"+strings.TrimPrefix(tc.want, "docker"); got != want {
+			t.Errorf("PodmanCommand:\n got %s\nwant %s", got, want)
+		}
 	}
 }
 

@@ -141,6 +141,9 @@ func (s *Session) ActionCommand(st *lessons.Step) string {
 			return ""
 		}
 		cmd := runner.Command(o)
+		if s.onPodman() {
+			cmd = runner.PodmanCommand(o)
+		}
 		for _, e := range o.Env {
 			if e.Secret {
 				cmd = e.Name + "=" + shellQuote(e.Value) + " " + cmd

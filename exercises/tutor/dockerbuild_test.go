@@ -20,7 +20,13 @@ import (
 func TestChecksKnowTheLearnersDockerBuild(t *testing.T) {
 	c, ps := lessons.Load(fstest.MapFS{
 		"course.yaml":                 {Data: []byte("format: 1\nid: buildtest\ntitle: T\nlessons: [l]\n")},
-		"l/lesson.yaml":               {Data: []byte("title: L\nsteps: [mount]\n")},
+		"l/lesson.yaml":               {Data: []byte("title: L\nsteps: [mount, run]\n")},
+		"l/run/starter/Dockerfile":    {Data: []byte("FROM alpine:3.22\n")},
+		"l/run/solution/Dockerfile":   {Data: []byte("FROM alpine:3.22\nCMD [\"env\"]\n")},
+		"l/run/step.md": {Data: []byte("---\ntitle: Run\nkind: exercise\nmain: Dockerfile\nimage: buildtest/run\nsecret-needed-at: run\n" +
+			"action:\n  build: {}\n  run:\n    env:\n      APP_TOKEN: \"{{.Secret}}\"\n" +
+			"checks:\n  - id: env\n    type: container.runtime-env\n    var: APP_TOKEN\n    value: \"{{.Secret}}\"\n" +
+			"attempts:\n  - name: none\n    no-action: true\n    fails: [env]\n---\nRun it.\n")},
 		"l/mount/starter/Dockerfile":  {Data: []byte("FROM alpine:3.22\nRUN true\n")},
 		"l/mount/solution/Dockerfile": {Data: []byte("FROM alpine:3.22\nRUN --mount=type=secret,id=repo true\n")},
 		"l/mount/step.md": {Data: []byte("---\ntitle: Mount\nkind: exercise\nmain: Dockerfile\nimage: buildtest/mount\nsecret-needed-at: build\n" +
@@ -88,7 +94,13 @@ func TestOnlyStepsThatAdviseABuildFindTheDockerBuild(t *testing.T) {
 func TestOnPodmanTheAdviceIsPodmanBuild(t *testing.T) {
 	c, ps := lessons.Load(fstest.MapFS{
 		"course.yaml":                 {Data: []byte("format: 1\nid: buildtest\ntitle: T\nlessons: [l]\n")},
-		"l/lesson.yaml":               {Data: []byte("title: L\nsteps: [mount]\n")},
+		"l/lesson.yaml":               {Data: []byte("title: L\nsteps: [mount, run]\n")},
+		"l/run/starter/Dockerfile":    {Data: []byte("FROM alpine:3.22\n")},
+		"l/run/solution/Dockerfile":   {Data: []byte("FROM alpine:3.22\nCMD [\"env\"]\n")},
+		"l/run/step.md": {Data: []byte("---\ntitle: Run\nkind: exercise\nmain: Dockerfile\nimage: buildtest/run\nsecret-needed-at: run\n" +
+			"action:\n  build: {}\n  run:\n    env:\n      APP_TOKEN: \"{{.Secret}}\"\n" +
+			"checks:\n  - id: env\n    type: container.runtime-env\n    var: APP_TOKEN\n    value: \"{{.Secret}}\"\n" +
+			"attempts:\n  - name: none\n    no-action: true\n    fails: [env]\n---\nRun it.\n")},
 		"l/mount/starter/Dockerfile":  {Data: []byte("FROM alpine:3.22\nRUN true\n")},
 		"l/mount/solution/Dockerfile": {Data: []byte("FROM alpine:3.22\nRUN --mount=type=secret,id=repo true\n")},
 		"l/mount/step.md": {Data: []byte("---\ntitle: Mount\nkind: exercise\nmain: Dockerfile\nimage: buildtest/mount\nsecret-needed-at: build\n" +
@@ -129,5 +141,10 @@ func TestOnPodmanTheAdviceIsPodmanBuild(t *testing.T) {
 	v, err := s.Check(context.Background(), st)
 	if err != nil || v.Passed || !strings.Contains(v.Results[0].Message, `podman build --secret id=repo,src=<(printf %s "$REPO_TOKEN")`) || !strings.Contains(v.Results[0].Message, "Buildah") {
 		t.Fatalf("%+v, %v", v, err)
+	}
+	// A run is Podman's too.
+	run, _ := c.Step("run")
+	if cmd, want := s.ActionCommand(run), "podman run --name "; !strings.Contains(cmd, " && APP_TOKEN="+p.Secret+" "+want) || !strings.HasSuffix(cmd, " -e APP_TOKEN "+s.Values(run, p).Image) {
+		t.Errorf("the run step's command on Podman: %s, want a %s… -e APP_TOKEN", cmd, want)
 	}
 }
