@@ -19,10 +19,10 @@ import (
 // their advice for it.
 func TestChecksKnowTheLearnersDockerBuild(t *testing.T) {
 	c, ps := lessons.Load(fstest.MapFS{
-		"course.yaml":                 {Data: []byte("format: 1\nid: buildtest\ntitle: T\nlessons: [l]\n")},
-		"l/lesson.yaml":               {Data: []byte("title: L\nsteps: [mount, run]\n")},
-		"l/run/starter/Dockerfile":    {Data: []byte("FROM alpine:3.22\n")},
-		"l/run/solution/Dockerfile":   {Data: []byte("FROM alpine:3.22\nCMD [\"env\"]\n")},
+		"course.yaml":               {Data: []byte("format: 1\nid: buildtest\ntitle: T\nlessons: [l]\n")},
+		"l/lesson.yaml":             {Data: []byte("title: L\nsteps: [mount, run]\n")},
+		"l/run/starter/Dockerfile":  {Data: []byte("FROM alpine:3.22\n")},
+		"l/run/solution/Dockerfile": {Data: []byte("FROM alpine:3.22\nCMD [\"env\"]\n")},
 		"l/run/step.md": {Data: []byte("---\ntitle: Run\nkind: exercise\nmain: Dockerfile\nimage: buildtest/run\nsecret-needed-at: run\n" +
 			"action:\n  build: {}\n  run:\n    env:\n      APP_TOKEN: \"{{.Secret}}\"\n" +
 			"checks:\n  - id: env\n    type: container.runtime-env\n    var: APP_TOKEN\n    value: \"{{.Secret}}\"\n" +
@@ -93,10 +93,10 @@ func TestOnlyStepsThatAdviseABuildFindTheDockerBuild(t *testing.T) {
 // --secret, whatever the docker CLI has: no docker build can there.
 func TestOnPodmanTheAdviceIsPodmanBuild(t *testing.T) {
 	c, ps := lessons.Load(fstest.MapFS{
-		"course.yaml":                 {Data: []byte("format: 1\nid: buildtest\ntitle: T\nlessons: [l]\n")},
-		"l/lesson.yaml":               {Data: []byte("title: L\nsteps: [mount, run]\n")},
-		"l/run/starter/Dockerfile":    {Data: []byte("FROM alpine:3.22\n")},
-		"l/run/solution/Dockerfile":   {Data: []byte("FROM alpine:3.22\nCMD [\"env\"]\n")},
+		"course.yaml":               {Data: []byte("format: 1\nid: buildtest\ntitle: T\nlessons: [l]\n")},
+		"l/lesson.yaml":             {Data: []byte("title: L\nsteps: [mount, run]\n")},
+		"l/run/starter/Dockerfile":  {Data: []byte("FROM alpine:3.22\n")},
+		"l/run/solution/Dockerfile": {Data: []byte("FROM alpine:3.22\nCMD [\"env\"]\n")},
 		"l/run/step.md": {Data: []byte("---\ntitle: Run\nkind: exercise\nmain: Dockerfile\nimage: buildtest/run\nsecret-needed-at: run\n" +
 			"action:\n  build: {}\n  run:\n    env:\n      APP_TOKEN: \"{{.Secret}}\"\n" +
 			"checks:\n  - id: env\n    type: container.runtime-env\n    var: APP_TOKEN\n    value: \"{{.Secret}}\"\n" +
