@@ -19,14 +19,8 @@ import (
 // their advice for it.
 func TestChecksKnowTheLearnersDockerBuild(t *testing.T) {
 	c, ps := lessons.Load(fstest.MapFS{
-		"course.yaml":               {Data: []byte("format: 1\nid: buildtest\ntitle: T\nlessons: [l]\n")},
-		"l/lesson.yaml":             {Data: []byte("title: L\nsteps: [mount, run]\n")},
-		"l/run/starter/Dockerfile":  {Data: []byte("FROM alpine:3.22\n")},
-		"l/run/solution/Dockerfile": {Data: []byte("FROM alpine:3.22\nCMD [\"env\"]\n")},
-		"l/run/step.md": {Data: []byte("---\ntitle: Run\nkind: exercise\nmain: Dockerfile\nimage: buildtest/run\nsecret-needed-at: run\n" +
-			"action:\n  build: {}\n  run:\n    env:\n      APP_TOKEN: \"{{.Secret}}\"\n" +
-			"checks:\n  - id: env\n    type: container.runtime-env\n    var: APP_TOKEN\n    value: \"{{.Secret}}\"\n" +
-			"attempts:\n  - name: none\n    no-action: true\n    fails: [env]\n---\nRun it.\n")},
+		"course.yaml":                 {Data: []byte("format: 1\nid: buildtest\ntitle: T\nlessons: [l]\n")},
+		"l/lesson.yaml":               {Data: []byte("title: L\nsteps: [mount]\n")},
 		"l/mount/starter/Dockerfile":  {Data: []byte("FROM alpine:3.22\nRUN true\n")},
 		"l/mount/solution/Dockerfile": {Data: []byte("FROM alpine:3.22\nRUN --mount=type=secret,id=repo true\n")},
 		"l/mount/step.md": {Data: []byte("---\ntitle: Mount\nkind: exercise\nmain: Dockerfile\nimage: buildtest/mount\nsecret-needed-at: build\n" +
