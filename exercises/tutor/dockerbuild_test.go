@@ -2,6 +2,8 @@ package tutor
 
 import (
 	"context"
+	"path"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -18,19 +20,7 @@ import (
 // The session finds the learner's docker build once, and its checks word
 // their advice for it.
 func TestChecksKnowTheLearnersDockerBuild(t *testing.T) {
-	c, ps := lessons.Load(fstest.MapFS{
-		"course.yaml":                 {Data: []byte("format: 1\nid: buildtest\ntitle: T\nlessons: [l]\n")},
-		"l/lesson.yaml":               {Data: []byte("title: L\nsteps: [mount]\n")},
-		"l/mount/starter/Dockerfile":  {Data: []byte("FROM alpine:3.22\nRUN true\n")},
-		"l/mount/solution/Dockerfile": {Data: []byte("FROM alpine:3.22\nRUN --mount=type=secret,id=repo true\n")},
-		"l/mount/step.md": {Data: []byte("---\ntitle: Mount\nkind: exercise\nmain: Dockerfile\nimage: buildtest/mount\nsecret-needed-at: build\n" +
-			"action:\n  build:\n    secrets:\n      repo: \"{{.Secret}}\"\n    builder: buildkit\n" +
-			"checks:\n  - id: mount\n    type: dockerfile.secret-mount\n    secret: repo\n" +
-			"attempts:\n  - name: none\n    no-action: true\n    fails: [mount]\n---\nMount it.\n")},
-	})
-	if len(ps) > 0 {
-		t.Fatal(ps.Error())
-	}
+	c := mountCourse(t, nil)
 	calls := 0
 	s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(),
 		DetectDockerBuild: func(context.Context) engine.DockerBuild {
@@ -86,25 +76,14 @@ func TestOnlyStepsThatAdviseABuildFindTheDockerBuild(t *testing.T) {
 // On Podman the advice to build a secret mount by hand is Podman's own
 // --secret, whatever the docker CLI has: no docker build can there.
 func TestOnPodmanTheAdviceIsPodmanBuild(t *testing.T) {
-	c, ps := lessons.Load(fstest.MapFS{
-		"course.yaml":               {Data: []byte("format: 1\nid: buildtest\ntitle: T\nlessons: [l]\n")},
-		"l/lesson.yaml":             {Data: []byte("title: L\nsteps: [mount, run]\n")},
+	c := mountCourse(t, fstest.MapFS{
 		"l/run/starter/Dockerfile":  {Data: []byte("FROM alpine:3.22\n")},
 		"l/run/solution/Dockerfile": {Data: []byte("FROM alpine:3.22\nCMD [\"env\"]\n")},
 		"l/run/step.md": {Data: []byte("---\ntitle: Run\nkind: exercise\nmain: Dockerfile\nimage: buildtest/run\nsecret-needed-at: run\n" +
 			"action:\n  build: {}\n  run:\n    env:\n      APP_TOKEN: \"{{.Secret}}\"\n" +
 			"checks:\n  - id: env\n    type: container.runtime-env\n    var: APP_TOKEN\n    value: \"{{.Secret}}\"\n" +
 			"attempts:\n  - name: none\n    no-action: true\n    fails: [env]\n---\nRun it.\n")},
-		"l/mount/starter/Dockerfile":  {Data: []byte("FROM alpine:3.22\nRUN true\n")},
-		"l/mount/solution/Dockerfile": {Data: []byte("FROM alpine:3.22\nRUN --mount=type=secret,id=repo true\n")},
-		"l/mount/step.md": {Data: []byte("---\ntitle: Mount\nkind: exercise\nmain: Dockerfile\nimage: buildtest/mount\nsecret-needed-at: build\n" +
-			"action:\n  build:\n    secrets:\n      repo: \"{{.Secret}}\"\n    builder: buildkit\n" +
-			"checks:\n  - id: mount\n    type: dockerfile.secret-mount\n    secret: repo\n" +
-			"attempts:\n  - name: none\n    no-action: true\n    fails: [mount]\n---\nMount it.\n")},
 	})
-	if len(ps) > 0 {
-		t.Fatal(ps.Error())
-	}
 	d := fakedaemon.New()
 	d.SetVersion(client.ServerVersionResult{Version: "4.3.1", APIVersion: "1.41", Os: "linux",
 		Components: []system.ComponentVersion{{Name: "Podman Engine", Version: "4.3.1"}}})
@@ -141,4 +120,34 @@ func TestOnPodmanTheAdviceIsPodmanBuild(t *testing.T) {
 	if cmd, want := s.ActionCommand(run), "podman run --name "; !strings.Contains(cmd, " && APP_TOKEN="+p.Secret+" "+want) || !strings.HasSuffix(cmd, " -e APP_TOKEN "+s.Values(run, p).Image) {
 		t.Errorf("the run step's command on Podman: %s, want a %s… -e APP_TOKEN", cmd, want)
 	}
+}
+
+// mountCourse is a course of one lesson: a step that builds with a
+// secret mounted (mount), then the steps of more (their files), in the
+// order of their folders' names after it.
+func mountCourse(t *testing.T, more fstest.MapFS) *lessons.Course {
+	t.Helper()
+	fsys := fstest.MapFS{
+		"course.yaml":                 {Data: []byte("format: 1\nid: buildtest\ntitle: T\nlessons: [l]\n")},
+		"l/mount/starter/Dockerfile":  {Data: []byte("FROM alpine:3.22\nRUN true\n")},
+		"l/mount/solution/Dockerfile": {Data: []byte("FROM alpine:3.22\nRUN --mount=type=secret,id=repo true\n")},
+		"l/mount/step.md": {Data: []byte("---\ntitle: Mount\nkind: exercise\nmain: Dockerfile\nimage: buildtest/mount\nsecret-needed-at: build\n" +
+			"action:\n  build:\n    secrets:\n      repo: \"{{.Secret}}\"\n    builder: buildkit\n" +
+			"checks:\n  - id: mount\n    type: dockerfile.secret-mount\n    secret: repo\n" +
+			"attempts:\n  - name: none\n    no-action: true\n    fails: [mount]\n---\nMount it.\n")},
+	}
+	steps := []string{"mount"}
+	for name, f := range more {
+		fsys[name] = f
+		if dir, file := path.Split(name); file == "step.md" {
+			steps = append(steps, path.Base(dir))
+		}
+	}
+	slices.Sort(steps[1:])
+	fsys["l/lesson.yaml"] = &fstest.MapFile{Data: []byte("title: L\nsteps: [" + strings.Join(steps, ", ") + "]\n")}
+	c, ps := lessons.Load(fsys)
+	if len(ps) > 0 {
+		t.Fatal(ps.Error())
+	}
+	return c
 }
