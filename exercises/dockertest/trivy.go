@@ -52,6 +52,10 @@ func TrivyDB(t testing.TB, cacheDir string, downloaded time.Time) {
 	if err := trivydb.Init(dir); err != nil {
 		t.Fatal(err)
 	}
+	// As trivy-db's own build lays it out: the advisory put by package
+	// and platform, then copied into the platform's bucket (its
+	// optimize step), and the vulnerability's summary; its staging
+	// bucket is then dropped.
 	alpine := bucket.NewAlpine("3.22").Name()
 	dbc := trivydb.Config{}
 	err := dbc.BatchUpdate(func(tx *bolt.Tx) error {
@@ -61,13 +65,16 @@ func TrivyDB(t testing.TB, cacheDir string, downloaded time.Time) {
 		if err := dbc.PutAdvisoryDetail(tx, TrivyAdvisory, "busybox", []string{alpine}, trivytypes.Advisory{FixedVersion: TrivyFixed}); err != nil {
 			return err
 		}
-		if err := dbc.PutVulnerabilityDetail(tx, TrivyAdvisory, "nvd", trivytypes.VulnerabilityDetail{
-			Title: "a test advisory of dockertutor's", Severity: trivytypes.SeverityHigh,
-		}); err != nil {
+		if err := dbc.SaveAdvisoryDetails(tx, TrivyAdvisory); err != nil {
 			return err
 		}
-		return dbc.PutVulnerabilityID(tx, TrivyAdvisory)
+		return dbc.PutVulnerability(tx, TrivyAdvisory, trivytypes.Vulnerability{
+			Title: "a test advisory of dockertutor's", Severity: trivytypes.SeverityHigh.String(),
+		})
 	})
+	if err == nil {
+		err = dbc.DeleteAdvisoryDetailBucket()
+	}
 	if cerr := trivydb.Close(); err == nil {
 		err = cerr
 	}
