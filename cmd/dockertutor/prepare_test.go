@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,4 +168,22 @@ func toStrings(v any) []string {
 		}
 	}
 	return out
+}
+
+// After a pull from the bundle, only Docker Hub's images can be at their
+// pins; the failure says why for the others, and only when every pull
+// went through.
+func TestOffHubPinsSaysWhy(t *testing.T) {
+	notAtPin := failed("1 of 2 images are not at their pinned digests after prepare")
+	images := []lessons.BaseImage{{Ref: "alpine:3.22"}, {Ref: "ghcr.io/acme/base:1"}}
+	err := offHubPins(notAtPin, images, []pullOutcome{{}, {}})
+	if !errors.Is(err, errFailed) || !strings.Contains(err.Error(), "Not from Docker Hub: ghcr.io/acme/base:1.") || strings.Contains(err.Error(), "alpine") {
+		t.Errorf("off Docker Hub: %v", err)
+	}
+	if err := offHubPins(notAtPin, images, []pullOutcome{{}, {err: errors.New("refused")}}); err != notAtPin {
+		t.Errorf("with a failed pull: %v, want the failure as it was", err)
+	}
+	if err := offHubPins(notAtPin, images[:1], []pullOutcome{{}}); err != notAtPin {
+		t.Errorf("Docker Hub's alone: %v, want the failure as it was", err)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/distribution/reference"
@@ -99,7 +100,34 @@ func prepareFrom(ctx context.Context, g *globals, path string) error {
 	if err != nil {
 		return err
 	}
-	return prepareSummary(ctx, w, cli, images, outcomes)
+	err = prepareSummary(ctx, w, cli, images, outcomes)
+	if errors.Is(err, errFailed) {
+		return offHubPins(err, images, outcomes)
+	}
+	return err
+}
+
+// offHubPins says why an image of another registry than Docker Hub is
+// not at its pin after a pull from the bundle: Docker's registry mirrors
+// serve Docker Hub only, so its repository digest can only come from its
+// own registry. It is here at the pinned content, by tag. err stays as
+// it is when some other image failed.
+func offHubPins(err error, images []lessons.BaseImage, outcomes []pullOutcome) error {
+	var off []string
+	for i, img := range images {
+		if i >= len(outcomes) || outcomes[i].err != nil {
+			return err
+		}
+		if named, perr := reference.ParseNormalizedNamed(img.Ref); perr == nil && reference.Domain(named) != "docker.io" {
+			off = append(off, img.Ref)
+		}
+	}
+	if len(off) == 0 {
+		return err
+	}
+	return failed(fmt.Sprintf("%s. Not from Docker Hub: %s. Each is here at its pinned content, by tag: FROM by tag works offline, "+
+		"but a FROM that pins one by digest needs its own registry (Docker's registry mirrors serve Docker Hub only)",
+		err.Error(), strings.Join(off, ", ")))
 }
 
 // pullFromBundle gets the images from the bundle's registry at hostPort:
