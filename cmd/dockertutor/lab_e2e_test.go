@@ -112,8 +112,8 @@ func labOffline(t *testing.T, bin string, e privatedaemon.Engine) {
 		t.Fatal(err)
 	}
 	for _, b := range dockertest.LearnerBuilders(t) {
-		// No network for RUN: the daemon has no bridge, as nothing here
-		// needs one.
+		// No network for RUN: nothing here needs one, and the namespace
+		// has no route anyway.
 		cmd := d.Command("docker", "build", "--network", "none", "-t", "dttest-lab/pinned:"+b.Name, dir)
 		cmd.Env = append(cmd.Env, b.Env...)
 		if out, err := cmd.CombinedOutput(); err != nil {

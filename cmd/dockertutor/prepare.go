@@ -97,7 +97,11 @@ func pullAll(ctx context.Context, g *globals, api daemon.Puller, images []lesson
 	outcomes := make([]pullOutcome, len(images))
 	run := func(ctx context.Context, show pullReporter) error {
 		for i, img := range images {
-			if ctx.Err() != nil {
+			if err := ctx.Err(); err != nil {
+				// Interrupted between two pulls: the rest were not tried.
+				for j := i; j < len(images); j++ {
+					outcomes[j] = pullOutcome{res: pins.Result{Ref: images[j].Ref, Digest: images[j].Digest}, err: err}
+				}
 				break
 			}
 			res, err := pull(ctx, api, img, show.progress)

@@ -18,6 +18,7 @@ import (
 	"github.com/distribution/reference"
 	"github.com/moby/moby/client"
 
+	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/exercises/pins"
@@ -220,7 +221,7 @@ func pullOtherRegistry(ctx context.Context, api daemon.Puller, img lessons.BaseI
 	if err != nil {
 		return pins.Result{Ref: img.Ref, Digest: img.Digest}, err
 	}
-	tagged := reference.FamiliarName(named) + ":" + tagOfRef(img.Ref)
+	tagged := reference.FamiliarName(named) + ":" + check.TagOf(img.Ref)
 	res, err := pins.Pull(ctx, api, lessons.BaseImage{Ref: tagged, Digest: img.Digest}, progress)
 	res.Ref, res.Digest = img.Ref, img.Digest
 	if err != nil {
@@ -236,16 +237,6 @@ func pullOtherRegistry(ctx context.Context, api daemon.Puller, img lessons.BaseI
 	}
 	res.Tagged = true
 	return res, nil
-}
-
-// tagOfRef is a reference's tag, "latest" when it has none.
-func tagOfRef(ref string) string {
-	if n, err := reference.ParseNormalizedNamed(ref); err == nil {
-		if t, ok := n.(reference.Tagged); ok {
-			return t.Tag()
-		}
-	}
-	return "latest"
 }
 
 // loadFromBundle loads the bundle's images by tag (docker load), for the

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/exercises/progress"
 	"github.com/dockertutor/dockertutor/exercises/tutor"
 	"github.com/dockertutor/dockertutor/lessons"
@@ -57,10 +58,16 @@ func newShowCmd(g *globals) *cobra.Command {
 // stepMarkdown is everything the learner needs about a step, as markdown:
 // the document the tutor shows, worded for the command line.
 func stepMarkdown(ctx context.Context, s *tutor.Session, st *lessons.Step, p progress.Progress) (string, error) {
+	// Finding the learner's docker build runs the buildx plugin: only
+	// where it changes the text. It also tells Podman, whose commands
+	// the step's action then shows, so it comes first.
+	var found engine.DockerBuild
+	if st.Action != nil || present.ActionNeedsBuildx(st) {
+		found = s.DockerBuild(ctx)
+	}
 	page := present.NewStepPage(st, s.Values(st, p), s.RevealedHints(st, p), s.ActionCommand(st))
 	if present.ActionNeedsBuildx(st) {
-		// Finding it runs the buildx plugin: only where it changes the text.
-		page.DockerBuild = s.DockerBuild(ctx).Builder
+		page.DockerBuild = found.Builder
 	}
 	if page.TextErr != nil {
 		return "", fmt.Errorf("step %s: %w", st.ID, page.TextErr)

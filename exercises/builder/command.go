@@ -98,7 +98,19 @@ func (s Secret) envName() string {
 	if s.Env != "" {
 		return s.Env
 	}
-	return strings.ToUpper(nonEnvChars.ReplaceAllString(s.ID, "_"))
+	return SecretEnv(s.ID)
+}
+
+// SecretEnv is the one name of the variable a command the tutor shows
+// reads the secret id from: the id in capitals ending in _TOKEN (repo:
+// REPO_TOKEN, as the course's text exports it), so the step's text, the
+// action's command and a check's advice all name the same variable.
+func SecretEnv(id string) string {
+	name := strings.ToUpper(nonEnvChars.ReplaceAllString(id, "_"))
+	if !strings.HasSuffix(name, "_TOKEN") {
+		name += "_TOKEN"
+	}
+	return name
 }
 
 var (

@@ -29,7 +29,7 @@ func TestCommand(t *testing.T) {
 				{ID: "npm-token", Value: []byte("x"), Env: "NPM_TOKEN"},
 				{ID: "aws", File: "/home/me/.aws/credentials"},
 			}},
-			"docker buildx build --secret id=repo,env=REPO --secret id=npm-token,env=NPM_TOKEN --secret id=aws,src=/home/me/.aws/credentials ws",
+			"docker buildx build --secret id=repo,env=REPO_TOKEN --secret id=npm-token,env=NPM_TOKEN --secret id=aws,src=/home/me/.aws/credentials ws",
 		},
 		{
 			"classic builder, other Dockerfile, target, no cache, labels",

@@ -77,6 +77,9 @@ func TestBuildahCancelLeavesNothingNamed(t *testing.T) {
 		t.Errorf("Buildah's working containers left behind: %v", left)
 	}
 	t.Logf("Buildah's working containers gone %v after the cancel", time.Since(cancelAt).Round(100*time.Millisecond))
+	// Whether or not a working container was ever listed, the build's
+	// RUN has had its whole time to end before "never tagged" is judged.
+	time.Sleep(time.Until(cancelAt.Add(sleep + 2*time.Second)))
 	if _, err := cli.ImageInspect(context.Background(), tag); !cerrdefs.IsNotFound(err) {
 		t.Errorf("the cancelled build's image is tagged %s after all (err %v)", tag, err)
 	}

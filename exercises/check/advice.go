@@ -3,7 +3,6 @@ package check
 import (
 	"cmp"
 	"fmt"
-	"strings"
 
 	"github.com/dockertutor/dockertutor/exercises/builder"
 	"github.com/dockertutor/dockertutor/exercises/engine"
@@ -90,11 +89,5 @@ func podmanBuildNote(env Env) string {
 			id = m.Secret
 		}
 	}
-	return fmt.Sprintf(" Your engine is Podman, which has no BuildKit, so docker build --secret cannot build this there: build with the tutor (r, or dockertutor run %s), which uses Buildah, Podman's builder, or by hand with podman build %s.", env.Step.Number, builder.PodmanSecret(id, secretEnvName(id)))
-}
-
-// secretEnvName is the variable a by-hand build reads the secret from,
-// as the action's command names it.
-func secretEnvName(id string) string {
-	return strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(id)) + "_TOKEN"
+	return fmt.Sprintf(" Your engine is Podman, which has no BuildKit, so docker build --secret cannot build this there: build with the tutor (r, or dockertutor run %s), which uses Buildah, Podman's builder, or by hand with podman build %s.", env.Step.Number, builder.PodmanSecret(id, builder.SecretEnv(id)))
 }

@@ -27,8 +27,9 @@ const OfflineRegistriesEnv = "DOCKERTUTOR_OFFLINE_REGISTRIES"
 // today is the day end-of-life dates are compared with; tests set it.
 var today = time.Now
 
-// registryOffline reports whether lookups in the domain are switched off.
-func registryOffline(domain string) bool {
+// RegistryOffline says whether OfflineRegistriesEnv names the registry
+// domain, so that nothing asks it over the network.
+func RegistryOffline(domain string) bool {
 	for _, d := range strings.Split(os.Getenv(OfflineRegistriesEnv), ",") {
 		d = strings.TrimSpace(d)
 		if d == "*" || d != "" && strings.EqualFold(d, domain) {
@@ -206,7 +207,7 @@ func (v *verification) digest(ctx context.Context, env Env, img *dockerfile.Imag
 		}
 	}
 	if pin, ok := coursePin(env.Values.Pins(), img, dg); ok {
-		if pinTag := tagOf(pin.Ref); pinTag != cmpTag(img) {
+		if pinTag := TagOf(pin.Ref); pinTag != cmpTag(img) {
 			v.problems = append(v.problems, fmt.Sprintf("the digest %s is %s's, as the course pins it, but the tag says %s: whoever reads the line is misled; write %s:%s@%s",
 				shortDigest(dg), pin.Ref, cmpTag(img), repo, pinTag, shortDigest(dg)))
 			return
@@ -268,7 +269,7 @@ func (v *verification) tag(ctx context.Context, env Env, img *dockerfile.Image) 
 // why is empty when the registry answered; otherwise it says why it could
 // not be asked.
 func (v *verification) askRegistry(ctx context.Context, env Env, img *dockerfile.Image) (found bool, why string) {
-	if registryOffline(img.Domain) {
+	if RegistryOffline(img.Domain) {
 		return false, fmt.Sprintf("lookups in %s are switched off by %s", img.Domain, OfflineRegistriesEnv)
 	}
 	if why, ok := unreachable.recent(img.Domain); ok {
@@ -422,8 +423,8 @@ func coursePin(pins []lessons.BaseImage, img *dockerfile.Image, dg string) (less
 	return lessons.BaseImage{}, false
 }
 
-// tagOf is the tag of a reference, "latest" when it has none.
-func tagOf(ref string) string {
+// TagOf is the tag ref names: "latest" when it names none.
+func TagOf(ref string) string {
 	if n, err := reference.ParseNormalizedNamed(ref); err == nil {
 		if t, ok := n.(reference.Tagged); ok {
 			return t.Tag()

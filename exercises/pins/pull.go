@@ -56,7 +56,14 @@ func Pull(ctx context.Context, api daemon.Puller, img lessons.BaseImage, progres
 	res.Before = Inspect(ctx, api, img)
 	switch {
 	case res.Before.State == Unknown:
-		return res, fmt.Errorf("Docker did not say whether %s is there: %s", img.Ref, res.Before.Error)
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		err := fmt.Errorf("Docker did not say whether %s is there: %s", img.Ref, res.Before.Error)
+		if !answers(ctx, api) {
+			err = &DaemonStoppedError{Ref: img.Ref, Err: err}
+		}
+		return res, err
 	case res.Before.State.Ready():
 		res.Skipped, res.After = true, res.Before
 		report(Progress{Phase: Done, Fraction: 1})
@@ -170,14 +177,20 @@ func stopped(ctx context.Context, api daemon.Puller, err error) bool {
 	if !errors.As(err, &se) && !client.IsErrConnectionFailed(err) {
 		return false
 	}
-	if p, ok := api.(interface {
+	return !answers(ctx, api)
+}
+
+// answers pings the daemon, within 5 s even when ctx is done; a daemon
+// that cannot be pinged is taken to answer.
+func answers(ctx context.Context, api daemon.Puller) bool {
+	p, ok := api.(interface {
 		Ping(context.Context, client.PingOptions) (client.PingResult, error)
-	}); ok {
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if _, perr := p.Ping(pctx, client.PingOptions{}); perr == nil {
-			return false
-		}
+	})
+	if !ok {
+		return true
 	}
-	return true
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_, err := p.Ping(pctx, client.PingOptions{})
+	return err == nil
 }

@@ -34,7 +34,7 @@ import (
 // service. Podman names what it builds localhost/NAME; the checks must
 // find it under the name the course gives.
 func TestCourseProofOnPodman(t *testing.T) {
-	// The whole course on a fresh Podman service (vfs storage) takes
+	// The whole course on a fresh Podman service takes
 	// minutes: it runs when asked, as .ci/run does in its Podman pass.
 	if testing.Short() || os.Getenv(dockertest.RequirePodmanEnv) != "1" {
 		t.Skipf("the whole course on a fresh Podman service takes minutes: set %s=1 to prove it", dockertest.RequirePodmanEnv)

@@ -58,14 +58,9 @@ func (s *Session) buildOptions(st *lessons.Step, v lessons.Values) (builder.Opti
 		if err != nil {
 			return o, fmt.Errorf("secret %s: %w", id, err)
 		}
-		o.Secrets = append(o.Secrets, builder.Secret{ID: id, Value: []byte(val), Env: secretEnv(id)})
+		o.Secrets = append(o.Secrets, builder.Secret{ID: id, Value: []byte(val), Env: builder.SecretEnv(id)})
 	}
 	return o, nil
-}
-
-// secretEnv is the variable the equivalent command reads a secret from.
-func secretEnv(id string) string {
-	return strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(id))
 }
 
 func builderName(k builder.Kind) string {
@@ -190,12 +185,16 @@ func (s *Session) Run(ctx context.Context, st *lessons.Step, events chan<- Event
 		case <-ctx.Done():
 		}
 	}
-	emit(EventCommand, s.ActionCommand(st))
 	cli, err := s.conn.get(ctx)
 	if err != nil {
+		emit(EventCommand, s.ActionCommand(st))
 		emit(EventError, "Docker is not reachable: "+err.Error())
 		return unreachable(err)
 	}
+	// The command to show is Podman's on Podman, which finding the
+	// learner's docker build tells (once a session).
+	s.DockerBuild(ctx)
+	emit(EventCommand, s.ActionCommand(st))
 	start := s.now()
 	if st.Action.Build != nil {
 		o, err := s.buildOptions(st, v)

@@ -3,6 +3,7 @@ package tutor
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/engine"
@@ -15,9 +16,11 @@ type dockerBuild struct {
 	detect func(ctx context.Context) engine.DockerBuild
 	mu     sync.Mutex
 	// cli is what the docker CLI runs, found once; found is the answer
-	// once the engine too was asked.
+	// once the engine too was asked. found is read without mu, which
+	// DockerBuild holds while the plugin and the daemon answer: the
+	// step's page asks onPodman on the interface's own goroutine.
 	cli   *engine.DockerBuild
-	found *engine.DockerBuild
+	found atomic.Pointer[engine.DockerBuild]
 }
 
 // DockerBuild is what the learner's own `docker build` runs; its Builder
@@ -27,8 +30,8 @@ func (s *Session) DockerBuild(ctx context.Context) engine.DockerBuild {
 	b := s.build
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.found != nil {
-		return *b.found
+	if found := b.found.Load(); found != nil {
+		return *found
 	}
 	if b.cli == nil && b.detect == nil {
 		// No way to find the CLI's builder: what the engine is still tells
@@ -58,15 +61,13 @@ func (s *Session) DockerBuild(ctx context.Context) engine.DockerBuild {
 		found.Builder = engine.LocalPodman
 		found.Basis = "the engine is Podman " + version + ", which has no BuildKit: docker build --secret cannot build there, podman build --secret can"
 	}
-	b.found = &found
+	b.found.Store(&found)
 	return found
 }
 
 // onPodman says whether DockerBuild has found the engine to be Podman's;
-// it never asks the daemon itself.
+// it never asks the daemon, nor waits for DockerBuild.
 func (s *Session) onPodman() bool {
-	b := s.build
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.found != nil && b.found.Builder == engine.LocalPodman
+	found := s.build.found.Load()
+	return found != nil && found.Builder == engine.LocalPodman
 }

@@ -108,7 +108,7 @@ func TestOnPodmanTheAdviceIsPodmanBuild(t *testing.T) {
 	// Once known, the command to type is Podman's, with the secret set in
 	// the shell before the process substitution reads it.
 	p, _ := s.Progress()
-	if cmd, want := s.ActionCommand(st), "REPO="+p.Secret+"; podman build "; !strings.HasPrefix(cmd, want) || !strings.Contains(cmd, `--secret id=repo,src=<(printf %s "$REPO")`) {
+	if cmd, want := s.ActionCommand(st), "REPO_TOKEN="+p.Secret+"; podman build "; !strings.HasPrefix(cmd, want) || !strings.Contains(cmd, `--secret id=repo,src=<(printf %s "$REPO_TOKEN")`) {
 		t.Errorf("the command on Podman: %s, want it to begin %s", cmd, want)
 	}
 	v, err := s.Check(context.Background(), st)

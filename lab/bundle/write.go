@@ -331,21 +331,10 @@ func sourcesOf(ctx context.Context, repo name.Repository, mirrors []string, keyc
 	if domain == name.DefaultRegistry {
 		domain = "docker.io"
 	}
-	if !registryOffline(domain) {
+	if !check.RegistryOffline(domain) {
 		out = append(out, source{repo: repo, label: domain, opts: opts})
 	}
 	return out
-}
-
-// registryOffline reports whether the tutor may not ask the registry.
-func registryOffline(domain string) bool {
-	for _, d := range strings.Split(os.Getenv(check.OfflineRegistriesEnv), ",") {
-		d = strings.TrimSpace(d)
-		if d == "*" || d != "" && strings.EqualFold(d, domain) {
-			return true
-		}
-	}
-	return false
 }
 
 func (pl *plan) imageFrom(src source, pin lessons.BaseImage, digest string, wanted []v1.Platform) (Image, v1.Descriptor, error) {

@@ -283,6 +283,10 @@ func waitMirrors(ctx context.Context, api InfoReader, pid int, want []string) er
 		}
 		select {
 		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.Canceled) {
+				// Interrupted, not slow: the caller puts things back.
+				return fmt.Errorf("waiting for dockerd to reload its configuration: %w", ctx.Err())
+			}
 			if err != nil {
 				return err
 			}
