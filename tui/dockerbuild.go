@@ -28,7 +28,11 @@ type dockerBuildNote struct {
 
 func (m *Model) dockerBuildKnown(msg dockerBuildMsg) tea.Cmd {
 	m.buildNote.builder = msg.build.Builder
-	// The step's text and the output pane word the action's command for it.
+	// The step's text and the output pane word the action's command for
+	// it, and the command itself is Podman's on Podman.
+	if st := m.step(); st != nil && m.page == pageStep && m.info.Action != "" {
+		m.info.Action = m.b.ActionCommand(st)
+	}
 	m.refreshOutput()
 	return tea.Batch(m.refreshText(scrollKeep), m.sayDockerBuild())
 }

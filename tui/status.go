@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"strings"
 
 	"charm.land/lipgloss/v2"
@@ -70,7 +71,7 @@ func renderStatus(st Styles, v statusView, width int) string {
 		full = st.Bar.Render(" " + mark.Glyph + " Docker: " + mark.Word + "… ")
 		short = full
 	case v.docker.Reachable:
-		facts := []string{"Docker"}
+		facts := []string{cmp.Or(v.docker.Engine, "Docker")}
 		if v.docker.Version != "" {
 			facts[0] += " " + v.docker.Version
 		}

@@ -141,10 +141,16 @@ func IsPodman(ctx context.Context, d interface {
 	if err != nil {
 		return false, "", fmt.Errorf("ask the Docker daemon what it is: %w", err)
 	}
+	podman, version := PodmanOf(v)
+	return podman, version, nil
+}
+
+// PodmanOf is IsPodman from a version answer already at hand.
+func PodmanOf(v client.ServerVersionResult) (bool, string) {
 	for _, c := range v.Components {
 		if c.Name == podmanComponent {
-			return true, c.Version, nil
+			return true, c.Version
 		}
 	}
-	return false, "", nil
+	return false, ""
 }

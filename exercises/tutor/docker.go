@@ -92,10 +92,13 @@ func (s *Session) DockerStatus(ctx context.Context) DockerStatus {
 		v, err = cli.ServerVersion(ctx2, client.ServerVersionOptions{})
 		if err == nil {
 			st.Reachable = true
-			st.Version, st.API = v.Version, v.APIVersion
+			st.Engine, st.Version, st.API = "Docker", v.Version, v.APIVersion
 			st.Builder = "BuildKit"
 			if v.Os == "windows" {
 				st.Builder = "classic"
+			}
+			if podman, version := daemon.PodmanOf(v); podman {
+				st.Engine, st.Version, st.Builder = "Podman", version, "Buildah"
 			}
 			return st
 		}

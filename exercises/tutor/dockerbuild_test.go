@@ -151,3 +151,19 @@ func mountCourse(t *testing.T, more fstest.MapFS) *lessons.Course {
 	}
 	return c
 }
+
+// The status line names Podman and its builder on Podman's Docker API.
+func TestDockerStatusNamesPodman(t *testing.T) {
+	c := mountCourse(t, nil)
+	d := fakedaemon.New()
+	d.SetVersion(client.ServerVersionResult{Version: "4.3.1", APIVersion: "1.41", Os: "linux",
+		Components: []system.ComponentVersion{{Name: "Podman Engine", Version: "4.3.1"}}})
+	s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(),
+		Connect: func(context.Context) (daemon.Client, error) { return d, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := s.DockerStatus(context.Background()); !st.Reachable || st.Engine != "Podman" || st.Version != "4.3.1" || st.Builder != "Buildah" {
+		t.Errorf("DockerStatus on Podman = %+v, want Podman 4.3.1 with Buildah", st)
+	}
+}

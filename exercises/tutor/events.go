@@ -27,9 +27,12 @@ type DockerStatus struct {
 	Reachable bool   `json:"reachable"`
 	Endpoint  string `json:"endpoint"` // unix:///var/run/docker.sock
 	Source    string `json:"source"`   // where the endpoint came from
-	Version   string `json:"version,omitempty"`
-	API       string `json:"api,omitempty"`
-	Builder   string `json:"builder,omitempty"` // "BuildKit" or "classic"
+	// Engine is "Docker", or "Podman" for Podman's Docker API, whose
+	// Version is then Podman's.
+	Engine  string `json:"engine,omitempty"`
+	Version string `json:"version,omitempty"`
+	API     string `json:"api,omitempty"`
+	Builder string `json:"builder,omitempty"` // "BuildKit", "classic" or "Buildah"
 	// Problem and Fix explain an unreachable daemon in a sentence each.
 	Problem string `json:"problem,omitempty"`
 	Fix     string `json:"fix,omitempty"`
