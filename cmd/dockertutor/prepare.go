@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 
 	"github.com/dockertutor/dockertutor/exercises/daemon"
@@ -40,7 +41,7 @@ func newPrepareCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cli, err := connectDaemon(cmd.Context())
+			cli, _, err := connectDaemon(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -54,16 +55,17 @@ func newPrepareCmd(g *globals) *cobra.Command {
 
 // connectDaemon connects to the daemon the docker CLI would use; an
 // unreachable one is the error that exits 3, with doctor's explanation.
-func connectDaemon(ctx context.Context) (daemon.Client, error) {
+// It also says where the daemon is.
+func connectDaemon(ctx context.Context) (*client.Client, engine.Endpoint, error) {
 	ep, err := engine.Resolve()
 	if err != nil {
-		return nil, unreachable(engine.Explain(ep, err).Message)
+		return nil, ep, unreachable(engine.Explain(ep, err).Message)
 	}
 	cli, err := engine.Connect(ctx, ep)
 	if err != nil {
-		return nil, unreachable(engine.Explain(ep, err).Message)
+		return nil, ep, unreachable(engine.Explain(ep, err).Message)
 	}
-	return cli, nil
+	return cli, ep, nil
 }
 
 // prepareOnline pulls images through the daemon with pins.Pull, one

@@ -20,7 +20,6 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/daemon"
-	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/exercises/pins"
 	"github.com/dockertutor/dockertutor/lab/bundle"
 	"github.com/dockertutor/dockertutor/lab/mirror"
@@ -70,13 +69,9 @@ func prepareFrom(ctx context.Context, g *globals, path string) error {
 		fmt.Fprintf(w, "trivy's vulnerability database is in %s: the scanning lesson works offline with `trivy image --skip-db-update`, which keeps trivy from trying to download a newer one.\n", bundle.TrivyDBDir(dir))
 	}
 
-	ep, err := engine.Resolve()
+	cli, ep, err := connectDaemon(ctx)
 	if err != nil {
-		return unreachable(engine.Explain(ep, err).Message)
-	}
-	cli, err := engine.Connect(ctx, ep)
-	if err != nil {
-		return unreachable(engine.Explain(ep, err).Message)
+		return err
 	}
 	defer cli.Close()
 	images := make([]lessons.BaseImage, len(m.Images))

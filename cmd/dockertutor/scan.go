@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dockertutor/dockertutor/exercises/daemon"
-	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/exercises/leak"
 	"github.com/dockertutor/dockertutor/report"
 )
@@ -51,13 +50,9 @@ func newScanCmd(g *globals) *cobra.Command {
 			if len(secret) < leak.MinSecretLen {
 				return usageErrorf("the secret is shorter than %d characters: it would match by chance", leak.MinSecretLen)
 			}
-			ep, err := engine.Resolve()
+			cli, _, err := connectDaemon(cmd.Context())
 			if err != nil {
-				return unreachable(engine.Explain(ep, err).Message)
-			}
-			cli, err := engine.Connect(cmd.Context(), ep)
-			if err != nil {
-				return unreachable(engine.Explain(ep, err).Message)
+				return err
 			}
 			defer cli.Close()
 			rep, err := leak.Scan(cmd.Context(), leak.FromClient(cli), args[0], []byte(secret), leak.Options{})
