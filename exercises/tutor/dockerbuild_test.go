@@ -84,9 +84,7 @@ func TestOnPodmanTheAdviceIsPodmanBuild(t *testing.T) {
 			"checks:\n  - id: env\n    type: container.runtime-env\n    var: APP_TOKEN\n    value: \"{{.Secret}}\"\n" +
 			"attempts:\n  - name: none\n    no-action: true\n    fails: [env]\n---\nRun it.\n")},
 	})
-	d := fakedaemon.New()
-	d.SetVersion(client.ServerVersionResult{Version: "4.3.1", APIVersion: "1.41", Os: "linux",
-		Components: []system.ComponentVersion{{Name: "Podman Engine", Version: "4.3.1"}}})
+	d := podmanDaemon()
 	s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(),
 		Connect: func(context.Context) (daemon.Client, error) { return d, nil },
 		DetectDockerBuild: func(context.Context) engine.DockerBuild {
@@ -155,9 +153,7 @@ func mountCourse(t *testing.T, more fstest.MapFS) *lessons.Course {
 // The status line names Podman and its builder on Podman's Docker API.
 func TestDockerStatusNamesPodman(t *testing.T) {
 	c := mountCourse(t, nil)
-	d := fakedaemon.New()
-	d.SetVersion(client.ServerVersionResult{Version: "4.3.1", APIVersion: "1.41", Os: "linux",
-		Components: []system.ComponentVersion{{Name: "Podman Engine", Version: "4.3.1"}}})
+	d := podmanDaemon()
 	s, err := Open(Options{Course: c, WorkspaceRoot: t.TempDir(), StateDir: t.TempDir(),
 		Connect: func(context.Context) (daemon.Client, error) { return d, nil }})
 	if err != nil {
@@ -166,4 +162,13 @@ func TestDockerStatusNamesPodman(t *testing.T) {
 	if st := s.DockerStatus(context.Background()); !st.Reachable || st.Engine != "Podman" || st.Version != "4.3.1" || st.Builder != "Buildah" {
 		t.Errorf("DockerStatus on Podman = %+v, want Podman 4.3.1 with Buildah", st)
 	}
+}
+
+// podmanDaemon is an in-memory daemon that answers as Podman 4.3.1's
+// Docker API does.
+func podmanDaemon() *fakedaemon.Daemon {
+	d := fakedaemon.New()
+	d.SetVersion(client.ServerVersionResult{Version: "4.3.1", APIVersion: "1.41", Os: "linux",
+		Components: []system.ComponentVersion{{Name: "Podman Engine", Version: "4.3.1"}}})
+	return d
 }
