@@ -98,6 +98,17 @@ type refreshedMsg struct {
 	err   error
 }
 
+// describeCmd describes the step again, as it is now.
+func describeCmd(b Backend, st *lessons.Step) tea.Cmd {
+	return func() tea.Msg {
+		p, err := b.Progress()
+		if err != nil {
+			return refreshedMsg{step: st.ID, err: err}
+		}
+		return refreshedMsg{step: st.ID, prog: p, info: backend.Describe(b, st, p)}
+	}
+}
+
 func hintCmd(b Backend, st *lessons.Step) tea.Cmd {
 	return func() tea.Msg {
 		h, err := b.NextHint(st)

@@ -29,12 +29,15 @@ type dockerBuildNote struct {
 func (m *Model) dockerBuildKnown(msg dockerBuildMsg) tea.Cmd {
 	m.buildNote.builder = msg.build.Builder
 	// The step's text and the output pane word the action's command for
-	// it, and the command itself is Podman's on Podman.
-	if st := m.step(); st != nil && m.page == pageStep && m.info.Action != "" {
-		m.info.Action = m.b.ActionCommand(st)
-	}
+	// it.
 	m.refreshOutput()
-	return tea.Batch(m.refreshText(scrollKeep), m.sayDockerBuild())
+	cmds := []tea.Cmd{m.refreshText(scrollKeep), m.sayDockerBuild()}
+	if st := m.step(); st != nil && m.page == pageStep && m.info.Action != "" {
+		// The command itself is Podman's on Podman: the step is described
+		// again, off the Update path (it reads the progress file).
+		cmds = append(cmds, describeCmd(m.b, st))
+	}
+	return tea.Batch(cmds...)
 }
 
 // sayDockerBuild flashes the note when the open step is one where it

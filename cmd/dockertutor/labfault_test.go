@@ -38,7 +38,7 @@ func TestPrepareFromSurvivesTheDaemonStopping(t *testing.T) {
 	for _, e := range []privatedaemon.Engine{privatedaemon.Docker20, privatedaemon.Engine29} {
 		t.Run(e.String(), func(t *testing.T) {
 			lab := newFaultLab(t, bin, e, true)
-			lab.survivesTheDaemonStopping(t, "dockerd stopped during the pull of "+lab.filler.Ref, "start Docker again and run `dockertutor prepare --from")
+			lab.survivesTheDaemonStopping(t, "Docker stopped during the pull of "+lab.filler.Ref, "start Docker again and run `dockertutor prepare --from")
 		})
 	}
 }

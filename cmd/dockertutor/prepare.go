@@ -82,7 +82,7 @@ func prepareOnline(ctx context.Context, g *globals, api daemon.Puller, images []
 	for _, o := range outcomes {
 		if errors.Is(o.err, pins.ErrDaemonStopped) {
 			// No summary: a daemon that does not answer has no image list.
-			return unreachable(fmt.Sprintf("Docker stopped during the pull of %s, which was not tagged: start Docker again and run `dockertutor prepare` again to finish.", o.res.Ref))
+			return unreachable(stoppedDuringPull(o.res.Ref, "dockertutor prepare") + ".")
 		}
 	}
 	return prepareSummary(ctx, g.io.Out, api, images, outcomes)
@@ -170,6 +170,12 @@ func prepareSummary(ctx context.Context, w io.Writer, api daemon.ImageInspector,
 		return failed(fmt.Sprintf("%d of %d images are not at their pinned digests after prepare", len(images)-ready, len(images)))
 	}
 	return nil
+}
+
+// stoppedDuringPull is the one sentence for the daemon going away in the
+// middle of ref's pull, with the command that finishes the job.
+func stoppedDuringPull(ref, again string) string {
+	return fmt.Sprintf("Docker stopped during the pull of %s, which was not tagged: start Docker again and run `%s` again to finish", ref, again)
 }
 
 // pullOutcome is what happened to one image in a prepare run.

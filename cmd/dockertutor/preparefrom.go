@@ -182,7 +182,7 @@ func pullFromBundle(ctx context.Context, g *globals, cli bundleDaemon, host, pat
 // signal it, so the backup is kept for the next run, which the restarted
 // daemon needs no more than that: the file already names its own mirrors.
 func daemonStopped(d *mirror.Daemon, ref, path string) error {
-	msg := fmt.Sprintf("dockerd stopped during the pull of %s, which was not tagged: start Docker again and run `dockertutor prepare --from %s` again to finish", ref, path)
+	msg := stoppedDuringPull(ref, "dockertutor prepare --from "+path)
 	if _, err := os.Stat(d.Backup()); err == nil {
 		msg += fmt.Sprintf(" (it first puts %s back from %s)", d.ConfigFile, d.Backup())
 	}
