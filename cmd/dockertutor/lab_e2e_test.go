@@ -95,7 +95,7 @@ func labOffline(t *testing.T, bin string, e privatedaemon.Engine) {
 		t.Fatal(err)
 	}
 	out = run(t, "prepare", "--from", bundle)
-	if !strings.Contains(out, "every part is sound") || !strings.Contains(out, "alpine:3.22  pulled at the pinned digest and tagged") {
+	if !strings.Contains(out, "every part is checked, against its SHA-256 or by the daemon") || !strings.Contains(out, "alpine:3.22  loaded from the bundle, pulled at the pinned digest (its manifest only) and tagged") {
 		t.Fatalf("prepare --from:\n%s", out)
 	}
 	atPin("after prepare --from")

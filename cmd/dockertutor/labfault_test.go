@@ -1,9 +1,11 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -21,12 +23,13 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/pins"
 	"github.com/dockertutor/dockertutor/internal/privatedaemon"
+	"github.com/dockertutor/dockertutor/lab/bundle"
 	"github.com/dockertutor/dockertutor/lab/mirror"
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
 // TestPrepareFromSurvivesTheDaemonStopping kills dockerd (SIGKILL, as a
-// crash or the OOM killer would) while `prepare --from` has it pulling a
+// crash or the OOM killer would) while `prepare --from` has it loading a
 // large image from the bundle, on each engine: the command ends within a
 // bound with one clear sentence and no tag half made; the daemon's config
 // file is either back as it was or its backup is left for the next run.
@@ -38,7 +41,7 @@ func TestPrepareFromSurvivesTheDaemonStopping(t *testing.T) {
 	for _, e := range []privatedaemon.Engine{privatedaemon.Docker20, privatedaemon.Engine29} {
 		t.Run(e.String(), func(t *testing.T) {
 			lab := newFaultLab(t, bin, e, true)
-			lab.survivesTheDaemonStopping(t, "Docker stopped during the pull of "+lab.filler.Ref, "start Docker again and run `dockertutor prepare --from")
+			lab.survivesTheDaemonStopping(t, "Docker stopped during the load of "+lab.alpine.Ref+", "+lab.filler.Ref+" from the bundle, so nothing was tagged", "start Docker again and run `dockertutor prepare --from")
 		})
 	}
 }
@@ -56,7 +59,7 @@ func TestPrepareSurvivesTheDaemonStopping(t *testing.T) {
 	}
 }
 
-// survivesTheDaemonStopping kills dockerd mid-pull: the run exits 3
+// survivesTheDaemonStopping kills dockerd mid-pull (or mid-load): the run exits 3
 // saying stopped and how to finish; with dockerd started again, the next
 // run completes.
 func (lab *faultLab) survivesTheDaemonStopping(t *testing.T, stopped, finish string) {
@@ -92,7 +95,7 @@ func (lab *faultLab) survivesTheDaemonStopping(t *testing.T, stopped, finish str
 }
 
 // TestPrepareFromInterrupted presses Ctrl+C (SIGINT to the tutor) while
-// `prepare --from` has the daemon pulling a large image from the bundle,
+// `prepare --from` has the daemon loading a large image from the bundle,
 // on each engine: it exits 130, tags nothing half way and puts the
 // daemon's config file back byte for byte, with no backup; the next run
 // completes.
@@ -114,7 +117,8 @@ func TestPrepareFromInterrupted(t *testing.T) {
 			if !errors.As(err, &exit) || exit.ExitCode() != exitInterrupted {
 				t.Fatalf("prepare --from with Ctrl+C: %v, want exit code %d\n%s", err, exitInterrupted, out)
 			}
-			lab.clearOutput(t, out, "Interrupted: 1 of 2 images ready; nothing was tagged half way.")
+			// Both images are loaded in one stream, so neither is ready.
+			lab.clearOutput(t, out, "Interrupted: 0 of 2 images ready; nothing was tagged half way.")
 			lab.configAsItWas(t)
 			lab.notTagged(t)
 
@@ -122,6 +126,73 @@ func TestPrepareFromInterrupted(t *testing.T) {
 			lab.completed(t, out)
 			t.Logf("%s in all", time.Since(began).Round(time.Millisecond))
 		})
+	}
+}
+
+// TestPrepareFromRefusesAnAlteredLayer alters one byte of the filler's
+// layer in the bundle, on each engine: the bundle's layers are checked by
+// the daemon as it loads them, so the run must still refuse, name the
+// part, tag nothing and put the config file back; with the bundle copied
+// again, the next run completes.
+func TestPrepareFromRefusesAnAlteredLayer(t *testing.T) {
+	bin := buildTutor(t)
+	for _, e := range []privatedaemon.Engine{privatedaemon.Docker20, privatedaemon.Engine29} {
+		t.Run(e.String(), func(t *testing.T) {
+			lab := newFaultLab(t, bin, e, true)
+			m := lab.m
+			good, err := os.ReadFile(lab.bundle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			part := bundle.BlobPart(lab.fillerLayer)
+			offset, size := partOffset(t, lab.bundle, part)
+			altered := bytes.Clone(good)
+			altered[offset+size/2] ^= 0xff
+			if err := os.WriteFile(lab.bundle, altered, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := m.command(lab.args...).CombinedOutput()
+			t.Logf("prepare --from with %s altered: %v\n%s", part, err, out)
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != exitFail {
+				t.Fatalf("prepare --from with an altered layer: %v, want exit code %d\n%s", err, exitFail, out)
+			}
+			lab.clearOutput(t, string(out), "part "+part+" has SHA-256")
+			lab.notTagged(t)
+			lab.configAsItWas(t)
+
+			if err := os.WriteFile(lab.bundle, good, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			lab.completed(t, m.run(t, lab.args...))
+		})
+	}
+}
+
+// partOffset is where the part's bytes start in the bundle file, and how
+// many there are.
+func partOffset(t *testing.T, path, part string) (int64, int64) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		hdr, err := tr.Next()
+		if err != nil {
+			t.Fatalf("%s has no part %s: %v", path, part, err)
+		}
+		if hdr.Name == part {
+			// tar reads no further than the header: the file's offset
+			// is the part's first byte.
+			at, err := f.Seek(0, io.SeekCurrent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return at, hdr.Size
+		}
 	}
 }
 
@@ -138,7 +209,11 @@ type faultLab struct {
 	// fillerLayer is a layer of filler: the daemon's debug log names it
 	// when it starts fetching it.
 	fillerLayer string
-	bundle      string
+	// busy is what the daemon's debug log says once the run has it at
+	// work on the filler: fetching its layer, or loading the bundle's
+	// images.
+	busy   string
+	bundle string
 	// config is the daemon's config file as it was before.
 	config []byte
 	// cmd is the running prepare of interruptPull.
@@ -157,12 +232,14 @@ func newFaultLab(t *testing.T, bin string, e privatedaemon.Engine, offline bool)
 	m.editCourse(t, "\nreleases:", "\n  - ref: "+lab.filler.Ref+"\n    digest: "+lab.filler.Digest+"\n    why: a pull that takes seconds\nreleases:")
 	m.configure(t, true)
 	lab.args = []string{"prepare"}
+	lab.busy = lab.fillerLayer
 	if offline {
 		lab.bundle = filepath.Join(m.tmp, "lab.bundle")
 		m.run(t, "prepare", "--bundle", lab.bundle)
 		m.removeImage(t, lab.alpine.Ref)
 		m.reg.Stop()
 		lab.args = []string{"prepare", "--from", lab.bundle}
+		lab.busy = "/images/load"
 	}
 	var err error
 	if lab.config, err = os.ReadFile(m.d.ConfigFile); err != nil {
@@ -194,8 +271,8 @@ func (lab *faultLab) interruptPull(t *testing.T, interrupt func()) (string, erro
 	// Killed if the test stops before it ended; the namespace's cleanup
 	// reaps it.
 	t.Cleanup(func() { lab.cmd.Process.Kill() })
-	waitFor(t, 60*time.Second, "the daemon fetches "+lab.filler.Ref+"'s layer", func() bool {
-		return strings.Contains(logSince(t, m.d.Log, logStart.Size()), lab.fillerLayer)
+	waitFor(t, 60*time.Second, "the daemon's log to say "+lab.busy, func() bool {
+		return strings.Contains(logSince(t, m.d.Log, logStart.Size()), lab.busy)
 	})
 	interrupt()
 	at := time.Now()
@@ -254,10 +331,14 @@ func (lab *faultLab) configAsItWas(t *testing.T) {
 }
 
 // completed fails the test unless the run after the interruption pulled
-// both images to their pins and put the config file back.
+// (or loaded) both images to their pins and put the config file back.
 func (lab *faultLab) completed(t *testing.T, out string) {
 	t.Helper()
-	if !strings.Contains(out, lab.filler.Ref+"  pulled at the pinned digest and tagged") {
+	done := lab.filler.Ref + "  pulled at the pinned digest and tagged"
+	if lab.bundle != "" {
+		done = lab.filler.Ref + "  loaded from the bundle, pulled at the pinned digest (its manifest only) and tagged"
+	}
+	if !strings.Contains(out, done) {
 		t.Fatalf("%v after the interruption:\n%s", lab.args, out)
 	}
 	lab.m.atPin(t, "after prepare again", lab.alpine, lab.filler)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
@@ -75,14 +76,14 @@ func connectDaemon(ctx context.Context) (*client.Client, engine.Endpoint, error)
 // when interrupted (after saying what was done), a failure when a pull
 // failed (its line said why).
 func prepareOnline(ctx context.Context, g *globals, api daemon.Puller, images []lessons.BaseImage) error {
-	outcomes, err := pullAll(ctx, g, api, images, pins.Pull)
+	outcomes, err := pullAll(ctx, g, api, images, pins.Pull, false)
 	if err != nil {
 		return err
 	}
 	for _, o := range outcomes {
 		if errors.Is(o.err, pins.ErrDaemonStopped) {
 			// No summary: a daemon that does not answer has no image list.
-			return unreachable(stoppedDuringPull(o.res.Ref, "dockertutor prepare") + ".")
+			return unreachable(stoppedDuring(o.err, o.res.Ref, "dockertutor prepare") + ".")
 		}
 	}
 	return prepareSummary(ctx, g.io.Out, api, images, outcomes)
@@ -92,12 +93,26 @@ func prepareOnline(ctx context.Context, g *globals, api daemon.Puller, images []
 // bundle's registry for an image of another registry than Docker Hub).
 type pullFunc func(ctx context.Context, api daemon.Puller, img lessons.BaseImage, progress func(pins.Progress)) (pins.Result, error)
 
-// pullAll pulls the images one after the other with pull, showing each:
-// a progress bar per image on a terminal, one line per image otherwise.
-func pullAll(ctx context.Context, g *globals, api daemon.Puller, images []lessons.BaseImage, pull pullFunc) ([]pullOutcome, error) {
+// pullAll pulls the images with pull, showing each: a progress bar per
+// image on a terminal, one line per image otherwise. It pulls them one
+// after the other, or all at once when together is set (the pulls after
+// a load from a bundle, which fetch manifests only).
+func pullAll(ctx context.Context, g *globals, api daemon.Puller, images []lessons.BaseImage, pull pullFunc, together bool) ([]pullOutcome, error) {
 	w := g.io.Out
 	outcomes := make([]pullOutcome, len(images))
 	run := func(ctx context.Context, show pullReporter) error {
+		if together {
+			var wg sync.WaitGroup
+			for i, img := range images {
+				wg.Go(func() {
+					res, err := pull(ctx, api, img, show.progress)
+					outcomes[i] = pullOutcome{res: res, err: err}
+					show.finished(img.Ref, outcomes[i].line())
+				})
+			}
+			wg.Wait()
+			return nil
+		}
 		for i, img := range images {
 			if err := ctx.Err(); err != nil {
 				// Interrupted between two pulls: the rest were not tried.
@@ -116,7 +131,7 @@ func pullAll(ctx context.Context, g *globals, api daemon.Puller, images []lesson
 		return nil
 	}
 	if g.plain || !g.io.Terminal {
-		run(ctx, plainReporter{w})
+		run(ctx, plainReporter{w, new(sync.Mutex)})
 	} else {
 		refs := make([]string, len(images))
 		for i, img := range images {
@@ -172,10 +187,23 @@ func prepareSummary(ctx context.Context, w io.Writer, api daemon.ImageInspector,
 	return nil
 }
 
-// stoppedDuringPull is the one sentence for the daemon going away in the
-// middle of ref's pull, with the command that finishes the job.
-func stoppedDuringPull(ref, again string) string {
+// stoppedDuring is the one sentence for the daemon going away in the
+// middle of ref's pull or load (err, a *pins.DaemonStoppedError), with
+// the command that finishes the job.
+func stoppedDuring(err error, ref, again string) string {
+	if stepOf(err) == "load" {
+		return fmt.Sprintf("Docker stopped during the load of %s from the bundle, so nothing was tagged: start Docker again and run `%s` again to finish", ref, again)
+	}
 	return fmt.Sprintf("Docker stopped during the pull of %s, which was not tagged: start Docker again and run `%s` again to finish", ref, again)
+}
+
+// stepOf is what the daemon was doing when it stopped: "pull" or "load".
+func stepOf(err error) string {
+	var se *pins.DaemonStoppedError
+	if errors.As(err, &se) {
+		return se.During()
+	}
+	return "pull"
 }
 
 // pullOutcome is what happened to one image in a prepare run.
@@ -192,7 +220,7 @@ func (o pullOutcome) line() string {
 	case errors.Is(o.err, context.Canceled):
 		what = "interrupted: not tagged"
 	case errors.Is(o.err, pins.ErrDaemonStopped):
-		what = "Docker stopped answering during the pull: not tagged"
+		what = "Docker stopped answering during the " + stepOf(o.err) + ": not tagged"
 	case o.err != nil:
 		what = "FAILED: " + o.err.Error()
 	case r.Skipped && r.Unverified:
@@ -201,6 +229,8 @@ func (o pullOutcome) line() string {
 		what = "already at the pinned digest"
 	case r.Unverified:
 		what = "pulled by tag; the course pins no digest, so it was not verified"
+	case r.Loaded:
+		what = "loaded from the bundle, pulled at the pinned digest (its manifest only) and tagged"
 	case r.Pulled:
 		what = "pulled at the pinned digest and tagged"
 	default:
@@ -219,10 +249,15 @@ type pullReporter interface {
 }
 
 // plainReporter writes one line per image, when it is done.
-type plainReporter struct{ w io.Writer }
+type plainReporter struct {
+	w  io.Writer
+	mu *sync.Mutex // lines of pulls side by side come whole
+}
 
 func (plainReporter) progress(pins.Progress) {}
 func (r plainReporter) finished(_, line string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	fmt.Fprintln(r.w, strings.TrimSpace(line))
 }
 

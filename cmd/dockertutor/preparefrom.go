@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/distribution/reference"
@@ -33,47 +35,29 @@ type bundleDaemon interface {
 	daemon.Puller
 	mirror.InfoReader
 	ImageLoad(ctx context.Context, input io.Reader, opts ...client.ImageLoadOption) (client.ImageLoadResult, error)
+	ServerVersion(ctx context.Context, opts client.ServerVersionOptions) (client.ServerVersionResult, error)
 }
 
 // prepareFrom readies this machine from a bundle, with no network: it
-// checks every part, installs the course pack and trivy's database, and
-// gets the images onto the daemon at their pinned digests. Pins work
-// offline only for images pulled by digest (a load gives no repository
-// digest on Docker 20.10), so the bundle is served as a registry on
-// loopback and, for Docker Hub's images, set as the daemon's mirror for
-// the pulls (lab/mirror), then taken out again.
+// checks the parts it uses, installs the course pack and trivy's
+// database, and gets the images onto the daemon at their pinned digests.
+// Pins work offline only for images pulled by digest (a load gives no
+// repository digest on Docker 20.10), so the bundle is served as a
+// registry on loopback and, for Docker Hub's images, set as the daemon's
+// mirror for the pulls (lab/mirror), then taken out again. Each image is
+// loaded untagged first, so its pull fetches only the manifest.
 func prepareFrom(ctx context.Context, g *globals, path string) error {
-	w := g.io.Out
 	b, err := bundle.Open(path)
 	if err != nil {
 		return bundleError(err)
 	}
 	defer b.Close()
-	m := b.Manifest()
-	fmt.Fprintf(w, "Checking %s (%s, %d image(s))… ", path, m.Course.Title, len(m.Images))
-	if err := b.Verify(ctx, nil); err != nil {
-		fmt.Fprintln(w)
-		return bundleError(err)
-	}
-	fmt.Fprintln(w, "every part is sound.")
-
-	learner := learnerOf()
-	if err := installCourse(w, b, learner); err != nil {
-		return err
-	}
-	if b.Has(bundle.TrivyDBName) {
-		dir := learner.trivyCacheDir(bundle.TrivyCacheDir())
-		if err := learner.make(bundle.TrivyDBDir(dir), func() error { return b.ExtractTrivyDB(dir) }); err != nil {
-			return bundleError(err)
-		}
-		fmt.Fprintf(w, "trivy's vulnerability database is in %s: the scanning lesson works offline with `trivy image --skip-db-update`, which keeps trivy from trying to download a newer one.\n", bundle.TrivyDBDir(dir))
-	}
-
 	cli, ep, err := connectDaemon(ctx)
 	if err != nil {
 		return err
 	}
 	defer cli.Close()
+	m := b.Manifest()
 	images := make([]lessons.BaseImage, len(m.Images))
 	for i, im := range m.Images {
 		images[i] = lessons.BaseImage{Ref: im.Ref, Digest: im.Digest}
@@ -87,20 +71,273 @@ func prepareFrom(ctx context.Context, g *globals, path string) error {
 	hs := &http.Server{Handler: reg, ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
 	defer hs.Close()
-	hostPort := ln.Addr().String()
 
-	outcomes, err := pullFromBundle(ctx, g, cli, ep.Host, path, b, images, hostPort)
+	run := &fromBundle{g: g, cli: cli, b: b, reg: reg, path: path, images: images, hostPort: ln.Addr().String(), learner: learnerOf(),
+		platform: daemonPlatform(ctx, cli)}
+	outcomes, err := run.ready(ctx, ep.Host)
 	if dmg := reg.Damaged(); len(dmg) > 0 {
 		return failed(dmg[0].Error())
 	}
 	if err != nil {
 		return err
 	}
-	err = prepareSummary(ctx, w, cli, images, outcomes)
+	err = prepareSummary(ctx, g.io.Out, cli, images, outcomes)
 	if errors.Is(err, errFailed) {
 		return offHubPins(err, images, outcomes)
 	}
 	return err
+}
+
+// fromBundle is one `prepare --from` run: the bundle, served as a
+// registry at hostPort, and the daemon it readies.
+type fromBundle struct {
+	g        *globals
+	cli      bundleDaemon
+	b        *bundle.Bundle
+	reg      *bundle.Registry
+	path     string
+	images   []lessons.BaseImage
+	hostPort string
+	learner  learnerFiles
+	// platform is the daemon's, asked for at the start: the daemon takes
+	// a while to answer, and the answer is needed only for the load.
+	platform func() (string, error)
+}
+
+// ready gets the images onto the daemon of host. Where the daemon's
+// mirrors can be set, the work overlaps: the daemon loads the images
+// that are not at their pins (one stream, untagged) while every part is
+// hashed, the mirror is set and, once the parts proved sound, the course
+// pack and trivy's database are installed; only the pulls of the
+// manifests, which make the tags once every part proved sound, and the
+// mirror's restoration come after. Where they cannot (another machine's daemon, a
+// rootless one, not root), it loads the images by tag instead and says
+// what that means.
+func (r *fromBundle) ready(ctx context.Context, host string) ([]pullOutcome, error) {
+	w := r.g.io.Out
+	d, why := mirrorOf(ctx, host)
+	if d == nil {
+		if err := r.verify(ctx); err != nil {
+			return nil, err
+		}
+		if err := r.install(w); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(w, "The daemon's registry mirrors cannot be set from here (%s): loading the images by tag.\n"+
+			"They will have no repository digest, so a FROM pinned by digest would ask the registry; "+
+			"run `dockertutor prepare --from` as root on the machine that runs Docker to keep the pins working offline.\n", why)
+		return loadFromBundle(ctx, w, r.cli, r.b, r.images, r.platform)
+	}
+	if recovered, err := d.Recover(ctx, r.cli); err != nil {
+		return nil, err
+	} else if recovered {
+		fmt.Fprintf(w, "Put back %s as an interrupted run had left it.\n", d.ConfigFile)
+	}
+
+	platform, err := r.platform()
+	if err != nil {
+		return nil, err
+	}
+	var pending []string // not at their pins: loaded, then pulled
+	needMirror := false
+	for _, img := range r.images {
+		if pins.Inspect(ctx, r.cli, img).State.Ready() {
+			continue
+		}
+		pending = append(pending, img.Ref)
+		if _, viaMirror, err := r.pullRef(img.Ref); err == nil && viaMirror {
+			needMirror = true
+		}
+	}
+	if len(pending) == 0 {
+		// Nothing to load: every image is at its pin already.
+		if err := r.verify(ctx); err != nil {
+			return nil, err
+		}
+		if err := r.install(w); err != nil {
+			return nil, err
+		}
+		return pullAll(ctx, r.g, r.cli, r.images, func(ctx context.Context, api daemon.Puller, img lessons.BaseImage, progress func(pins.Progress)) (pins.Result, error) {
+			return pins.Pull(ctx, api, img, progress)
+		}, false)
+	}
+	load, err := r.b.DockerLoad(platform, bundle.LoadOptions{Refs: pending, Untagged: true, CheckedByDaemon: true})
+	if err != nil {
+		return nil, bundleError(err)
+	}
+	defer load.Close()
+	m := r.b.Manifest()
+	fmt.Fprintf(w, "Loading %d of the %d image(s) of %s (%s) untagged; every part is checked, against its SHA-256 or by the daemon, "+
+		"before anything is tagged from it.\n", len(pending), len(m.Images), r.path, m.Course.Title)
+
+	// The course pack and trivy's database go in beside the load, each
+	// checked as it is read; what they say is written after the images'
+	// progress.
+	type installed struct {
+		said string
+		err  error
+	}
+	installDone := make(chan installed, 1)
+	go func() {
+		var said strings.Builder
+		err := r.install(&said)
+		installDone <- installed{said.String(), err}
+	}()
+
+	change := noMirror
+	if needMirror {
+		fmt.Fprintf(w, "Serving the bundle at %s and setting it as the daemon's Docker Hub mirror in %s for the pulls (put back afterwards).\n", r.hostPort, d.ConfigFile)
+		change = setMirror(ctx, d, "http://"+r.hostPort, r.cli)
+	}
+	var loadOnce sync.Once
+	var loadErr error
+	pull := func(ctx context.Context, api daemon.Puller, img lessons.BaseImage, progress func(pins.Progress)) (pins.Result, error) {
+		res := pins.Result{Ref: img.Ref, Digest: img.Digest}
+		ref, viaMirror, err := r.pullRef(img.Ref)
+		if err != nil {
+			return res, err
+		}
+		loaded := slices.Contains(pending, img.Ref)
+		if loaded {
+			loadOnce.Do(func() { loadErr = loadImages(ctx, r.cli, r.b, load, pending, progress) })
+			if loadErr != nil {
+				return res, loadErr
+			}
+			if viaMirror {
+				if err := change.set(); err != nil {
+					return res, err
+				}
+			}
+		}
+		if viaMirror {
+			res, err = pins.Pull(ctx, api, img, progress)
+		} else {
+			res, err = pullOtherRegistry(ctx, api, img, ref, progress)
+		}
+		res.Loaded = loaded && res.Pulled
+		if dmg := r.reg.Damaged(); err != nil && len(dmg) > 0 {
+			// The daemon's own words for a blob cut off by the
+			// registry are a short read: the part is the cause.
+			err = dmg[0]
+		}
+		return res, err
+	}
+	outcomes, err := pullAll(ctx, r.g, r.cli, r.images, pull, true)
+	// Interrupted, the mirror's setting may have been cut short too:
+	// only a daemon left unrestored is worth saying then.
+	var notRestored *mirror.RestoreError
+	if rerr := change.restore(); rerr != nil && (ctx.Err() == nil || errors.As(rerr, &notRestored)) {
+		err = errors.Join(err, rerr)
+	}
+	inst := <-installDone
+	for _, o := range outcomes {
+		var stopped *pins.DaemonStoppedError
+		if errors.As(o.err, &stopped) {
+			// The refs of what the daemon was at: every image of the
+			// load, or the one pull.
+			return nil, daemonStopped(d, o.err, stopped.Ref, r.path)
+		}
+	}
+	var part *bundle.PartError
+	if errors.As(loadErr, &part) {
+		return nil, bundleError(part)
+	}
+	fmt.Fprint(w, inst.said)
+	if inst.err != nil {
+		return nil, errors.Join(inst.err, err)
+	}
+	return outcomes, err
+}
+
+// pullRef is where the image is pulled from, and whether that is through
+// the daemon's Docker Hub mirror (im.PullRef).
+func (r *fromBundle) pullRef(ref string) (string, bool, error) {
+	for _, im := range r.b.Images() {
+		if im.Ref == ref {
+			return im.PullRef(r.hostPort)
+		}
+	}
+	return "", false, fmt.Errorf("the bundle has no image %s", ref)
+}
+
+// verify checks every part of the bundle, saying so.
+func (r *fromBundle) verify(ctx context.Context) error {
+	w := r.g.io.Out
+	m := r.b.Manifest()
+	fmt.Fprintf(w, "Checking %s (%s, %d image(s))… ", r.path, m.Course.Title, len(m.Images))
+	if err := r.b.Verify(ctx, nil); err != nil {
+		fmt.Fprintln(w)
+		return bundleError(err)
+	}
+	fmt.Fprintln(w, "every part is sound.")
+	return nil
+}
+
+// install puts the bundle's course pack and trivy's database where the
+// learner's tutor and trivy find them, saying so on w.
+func (r *fromBundle) install(w io.Writer) error {
+	if err := installCourse(w, r.b, r.learner); err != nil {
+		return err
+	}
+	if !r.b.Has(bundle.TrivyDBName) {
+		return nil
+	}
+	dir := r.learner.trivyCacheDir(bundle.TrivyCacheDir())
+	if err := r.learner.make(bundle.TrivyDBDir(dir), func() error { return r.b.ExtractTrivyDB(dir) }); err != nil {
+		return bundleError(err)
+	}
+	fmt.Fprintf(w, "trivy's vulnerability database is in %s: the scanning lesson works offline with `trivy image --skip-db-update`, which keeps trivy from trying to download a newer one.\n", bundle.TrivyDBDir(dir))
+	return nil
+}
+
+// mirrorChange is the daemon's mirror being set in the background: set
+// waits until it is in place (or failed), restore puts the daemon back
+// and returns what went wrong along the way.
+type mirrorChange struct {
+	set     func() error
+	restore func() error
+}
+
+// noMirror is a run that needs no mirror.
+var noMirror = mirrorChange{set: func() error { return nil }, restore: func() error { return nil }}
+
+// setMirror starts d.WithMirror in the background, so that the reload
+// overlaps the load; the mirror stays until restore.
+func setMirror(ctx context.Context, d *mirror.Daemon, url string, api mirror.InfoReader) mirrorChange {
+	inPlace := make(chan struct{})
+	release := make(chan struct{})
+	finished := make(chan error, 1)
+	go func() {
+		finished <- d.WithMirror(ctx, url, api, func(context.Context) error {
+			close(inPlace)
+			<-release
+			return nil
+		})
+	}()
+	var result error
+	var ended bool
+	wait := func() error {
+		if !ended {
+			result, ended = <-finished, true
+		}
+		return result
+	}
+	return mirrorChange{
+		set: sync.OnceValue(func() error {
+			select {
+			case <-inPlace:
+				return nil
+			case err := <-finished:
+				// Never set: WithMirror ended with why.
+				result, ended = err, true
+				return err
+			}
+		}),
+		restore: sync.OnceValue(func() error {
+			close(release)
+			return wait()
+		}),
+	}
 }
 
 // offHubPins says why an image of another registry than Docker Hub is
@@ -126,63 +363,12 @@ func offHubPins(err error, images []lessons.BaseImage, outcomes []pullOutcome) e
 		err.Error(), strings.Join(off, ", ")))
 }
 
-// pullFromBundle gets the images from the bundle's registry at hostPort:
-// Docker Hub's through the daemon's mirror setting, pulled by their own
-// pinned names; those of other registries from hostPort itself. Where the
-// mirrors cannot be changed (another machine's daemon, a rootless one,
-// not root) it loads them by tag instead and says what that means.
-func pullFromBundle(ctx context.Context, g *globals, cli bundleDaemon, host, path string, b *bundle.Bundle, images []lessons.BaseImage, hostPort string) ([]pullOutcome, error) {
-	w := g.io.Out
-	pull := func(ctx context.Context, api daemon.Puller, img lessons.BaseImage, progress func(pins.Progress)) (pins.Result, error) {
-		for _, im := range b.Images() {
-			if im.Ref != img.Ref {
-				continue
-			}
-			ref, viaMirror, err := im.PullRef(hostPort)
-			if err != nil {
-				return pins.Result{Ref: img.Ref, Digest: img.Digest}, err
-			}
-			if viaMirror {
-				return pins.Pull(ctx, api, img, progress)
-			}
-			return pullOtherRegistry(ctx, api, img, ref, progress)
-		}
-		return pins.Result{Ref: img.Ref, Digest: img.Digest}, fmt.Errorf("the bundle has no image %s", img.Ref)
-	}
-
-	d, why := mirrorOf(ctx, host)
-	if d == nil {
-		fmt.Fprintf(w, "The daemon's registry mirrors cannot be set from here (%s): loading the images by tag.\n"+
-			"They will have no repository digest, so a FROM pinned by digest would ask the registry; "+
-			"run `dockertutor prepare --from` as root on the machine that runs Docker to keep the pins working offline.\n", why)
-		return loadFromBundle(ctx, w, cli, b, images)
-	}
-	if recovered, err := d.Recover(ctx, cli); err != nil {
-		return nil, err
-	} else if recovered {
-		fmt.Fprintf(w, "Put back %s as an interrupted run had left it.\n", d.ConfigFile)
-	}
-	fmt.Fprintf(w, "Serving the bundle at %s and setting it as the daemon's Docker Hub mirror in %s for the pulls (put back afterwards).\n", hostPort, d.ConfigFile)
-	var outcomes []pullOutcome
-	err := d.WithMirror(ctx, "http://"+hostPort, cli, func(ctx context.Context) error {
-		var err error
-		outcomes, err = pullAll(ctx, g, cli, images, pull)
-		return err
-	})
-	for _, o := range outcomes {
-		if errors.Is(o.err, pins.ErrDaemonStopped) {
-			return nil, daemonStopped(d, o.res.Ref, path)
-		}
-	}
-	return outcomes, err
-}
-
 // daemonStopped is the one sentence for dockerd going away during the
 // pulls: what was left and how to finish. Restoring its mirrors could not
 // signal it, so the backup is kept for the next run, which the restarted
 // daemon needs no more than that: the file already names its own mirrors.
-func daemonStopped(d *mirror.Daemon, ref, path string) error {
-	msg := stoppedDuringPull(ref, "dockertutor prepare --from "+path)
+func daemonStopped(d *mirror.Daemon, err error, ref, path string) error {
+	msg := stoppedDuring(err, ref, "dockertutor prepare --from "+path)
 	if _, err := os.Stat(d.Backup()); err == nil {
 		msg += fmt.Sprintf(" (it first puts %s back from %s)", d.ConfigFile, d.Backup())
 	}
@@ -236,13 +422,12 @@ func pullOtherRegistry(ctx context.Context, api daemon.Puller, img lessons.BaseI
 
 // loadFromBundle loads the bundle's images by tag (docker load), for the
 // daemon's own platform.
-func loadFromBundle(ctx context.Context, w io.Writer, cli bundleDaemon, b *bundle.Bundle, images []lessons.BaseImage) ([]pullOutcome, error) {
-	info, err := cli.Info(ctx, client.InfoOptions{})
+func loadFromBundle(ctx context.Context, w io.Writer, cli bundleDaemon, b *bundle.Bundle, images []lessons.BaseImage, daemonPlatform func() (string, error)) ([]pullOutcome, error) {
+	platform, err := daemonPlatform()
 	if err != nil {
-		return nil, unreachable(err.Error())
+		return nil, err
 	}
-	platform := normalPlatform(info.Info.OSType + "/" + info.Info.Architecture)
-	stream, err := b.DockerLoad(platform)
+	stream, err := b.DockerLoad(platform, bundle.LoadOptions{})
 	if err != nil {
 		return nil, bundleError(err)
 	}
@@ -262,6 +447,117 @@ func loadFromBundle(ctx context.Context, w io.Writer, cli bundleDaemon, b *bundl
 		fmt.Fprintf(w, "%s  loaded by tag (no repository digest)\n", img.Ref)
 	}
 	return outcomes, nil
+}
+
+// daemonPlatform asks for the daemon's os/arch, whose layers a load
+// takes, and returns a wait for the answer.
+func daemonPlatform(ctx context.Context, cli bundleDaemon) func() (string, error) {
+	type answer struct {
+		platform string
+		err      error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		v, err := cli.ServerVersion(ctx, client.ServerVersionOptions{})
+		if err != nil {
+			ch <- answer{err: unreachable(err.Error())}
+			return
+		}
+		ch <- answer{platform: normalPlatform(v.Os + "/" + v.Arch)}
+	}()
+	return sync.OnceValues(func() (string, error) {
+		a := <-ch
+		return a.platform, a.err
+	})
+}
+
+// loadImages has the daemon load the images of refs from the bundle's
+// stream, untagged: the pull by digest after it then fetches only each
+// manifest (both image stores keep what they have), which is the
+// daemon's one way to record the repository digest a pin needs; a load
+// takes the layers in faster than a pull, which first writes each to a
+// file. It tags nothing, whether it completes, fails or is cancelled; a
+// load the daemon refuses for a damaged part is that *bundle.PartError.
+func loadImages(ctx context.Context, cli bundleDaemon, b *bundle.Bundle, stream *bundle.LoadStream, refs []string, progress func(pins.Progress)) error {
+	read := newLoadProgress(stream, progress)
+	res, err := cli.ImageLoad(ctx, read, client.ImageLoadWithQuiet(true))
+	if err == nil {
+		err = loadError(res)
+		res.Close()
+	}
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	if !pins.Answers(ctx, cli) {
+		return &pins.DaemonStoppedError{Ref: strings.Join(refs, ", "), Step: "load", Err: err}
+	}
+	// The daemon refused the stream: a damaged part is the likely cause
+	// (Docker 20.10 checks each layer as it loads it), and hashing them
+	// all names it.
+	if verr := b.Verify(ctx, nil); verr != nil {
+		return verr
+	}
+	return fmt.Errorf("loading %s from the bundle: %w", strings.Join(refs, ", "), err)
+}
+
+// loadProgress reports, image by image, how much of a load stream the
+// daemon has read: loading while it reads, extracting once it has it all
+// (Docker 20.10 unpacks after reading the whole stream).
+type loadProgress struct {
+	r      io.Reader
+	parts  []bundle.LoadPart
+	report func(pins.Progress)
+	read   int64
+	// per image: the bytes of its parts, and the fraction last shown
+	total map[string]int64
+	shown map[string]float64
+}
+
+func newLoadProgress(stream *bundle.LoadStream, report func(pins.Progress)) *loadProgress {
+	l := &loadProgress{r: stream, parts: stream.Parts, report: report, total: map[string]int64{}, shown: map[string]float64{}}
+	for _, p := range stream.Parts {
+		l.total[p.Ref] += p.Size
+	}
+	return l
+}
+
+func (l *loadProgress) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	l.read += int64(n)
+	if l.report == nil {
+		return n, err
+	}
+	if err == io.EOF {
+		for ref, total := range l.total {
+			l.report(pins.Progress{Ref: ref, Phase: pins.Extracting, Done: total, Total: total, Fraction: 1})
+		}
+		return n, err
+	}
+	// The image whose part is being read, and how much of its parts
+	// are: tar headers are left out, so the sums run a little ahead.
+	var before int64
+	done := map[string]int64{}
+	ref := ""
+	for _, part := range l.parts {
+		if l.read <= before {
+			break
+		}
+		done[part.Ref] += min(part.Size, l.read-before)
+		ref = part.Ref
+		before += part.Size
+	}
+	if ref == "" || l.total[ref] == 0 {
+		return n, err
+	}
+	fraction := float64(done[ref]) / float64(l.total[ref])
+	if fraction-l.shown[ref] >= 0.01 {
+		l.shown[ref] = fraction
+		l.report(pins.Progress{Ref: ref, Phase: pins.Loading, Done: done[ref], Total: l.total[ref], Fraction: fraction})
+	}
+	return n, err
 }
 
 // loadError is the error a load's JSON messages end with, if any.

@@ -116,12 +116,23 @@ var ErrDaemonStopped = errors.New("the Docker daemon stopped answering")
 type DaemonStoppedError struct {
 	// Ref is the course's image whose pull was cut off.
 	Ref string
+	// Step is what the daemon was doing: "pull" when empty, or "load"
+	// (from a bundle).
+	Step string
 	// Err is what the connection to the daemon said.
 	Err error
 }
 
 func (e *DaemonStoppedError) Error() string {
-	return fmt.Sprintf("Docker stopped answering during the pull of %s, so it was not tagged: start Docker again and run prepare again to finish.", e.Ref)
+	return fmt.Sprintf("Docker stopped answering during the %s of %s, so it was not tagged: start Docker again and run prepare again to finish.", e.During(), e.Ref)
+}
+
+// During is what the daemon was doing when it stopped: "pull" or "load".
+func (e *DaemonStoppedError) During() string {
+	if e.Step == "" {
+		return "pull"
+	}
+	return e.Step
 }
 
 func (e *DaemonStoppedError) Unwrap() []error { return []error{ErrDaemonStopped, e.Err} }

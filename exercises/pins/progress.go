@@ -10,6 +10,8 @@ import (
 type Phase string
 
 const (
+	// Loading: the daemon reads the layers from a bundle (prepare --from).
+	Loading Phase = "loading"
 	// Resolving: the daemon asks the registry for the manifest.
 	Resolving Phase = "resolving"
 	// Downloading: some layer is still being fetched.

@@ -22,6 +22,10 @@ type Result struct {
 	Skipped bool
 	// Pulled: the daemon fetched the image from the registry.
 	Pulled bool
+	// Loaded: its layers and config were loaded from a bundle first (set
+	// by the caller that loaded them), so the pull fetched only its
+	// manifest.
+	Loaded bool
 	// Tagged: the tag was made or moved to the pinned image.
 	Tagged bool
 	// Unverified: the pack pins no digest, so what the tag names could
@@ -60,7 +64,7 @@ func Pull(ctx context.Context, api daemon.Puller, img lessons.BaseImage, progres
 			return res, err
 		}
 		err := fmt.Errorf("Docker did not say whether %s is there: %s", img.Ref, res.Before.Error)
-		if !answers(ctx, api) {
+		if !Answers(ctx, api) {
 			err = &DaemonStoppedError{Ref: img.Ref, Err: err}
 		}
 		return res, err
@@ -177,12 +181,12 @@ func stopped(ctx context.Context, api daemon.Puller, err error) bool {
 	if !errors.As(err, &se) && !client.IsErrConnectionFailed(err) {
 		return false
 	}
-	return !answers(ctx, api)
+	return !Answers(ctx, api)
 }
 
-// answers pings the daemon, within 5 s even when ctx is done; a daemon
+// Answers pings the daemon, within 5 s even when ctx is done; a daemon
 // that cannot be pinged is taken to answer.
-func answers(ctx context.Context, api daemon.Puller) bool {
+func Answers(ctx context.Context, api daemon.Puller) bool {
 	p, ok := api.(interface {
 		Ping(context.Context, client.PingOptions) (client.PingResult, error)
 	})

@@ -459,7 +459,7 @@ func TestDockerLoadStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	rc, err := b.DockerLoad("linux/amd64")
+	rc, err := b.DockerLoad("linux/amd64", LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -497,8 +497,61 @@ func TestDockerLoadStream(t *testing.T) {
 			}
 		}
 	}
-	if _, err := b.DockerLoad("linux/arm64"); err == nil || !strings.Contains(err.Error(), "--platform linux/arm64") {
+	if _, err := b.DockerLoad("linux/arm64", LoadOptions{}); err == nil || !strings.Contains(err.Error(), "--platform linux/arm64") {
 		t.Errorf("a platform without layers: %v", err)
+	}
+}
+
+// An untagged stream of one image holds that image's parts only, under
+// no name, and its Size is theirs.
+func TestDockerLoadOneUntagged(t *testing.T) {
+	fx := newFixture(t)
+	b, err := Open(fx.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ls, err := b.DockerLoad("linux/amd64", LoadOptions{Refs: []string{fx.multi.Ref}, Untagged: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ls.Close()
+	tr := tar.NewReader(ls)
+	var manifest []struct {
+		Config   string
+		RepoTags []string
+		Layers   []string
+	}
+	var blobBytes int64
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hdr.Name == "manifest.json" {
+			json.NewDecoder(tr).Decode(&manifest)
+			continue
+		}
+		blobBytes += hdr.Size
+	}
+	if len(manifest) != 1 || len(manifest[0].RepoTags) != 0 {
+		t.Fatalf("manifest %+v, want one image under no name", manifest)
+	}
+	want, err := b.platformManifest(b.Images()[1], amd64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if manifest[0].Config != BlobPart(want.Config.Digest.String()) || len(manifest[0].Layers) != len(want.Layers) {
+		t.Errorf("manifest %+v, want %s's config and %d layers", manifest, fx.multi.Ref, len(want.Layers))
+	}
+	if ls.Size != blobBytes {
+		t.Errorf("Size %d, the stream's parts are %d bytes", ls.Size, blobBytes)
+	}
+	if _, err := b.DockerLoad("linux/amd64", LoadOptions{Refs: []string{"nothere:1"}}); err == nil || !strings.Contains(err.Error(), "no image nothere:1") {
+		t.Errorf("an image the bundle lacks: %v", err)
 	}
 }
 

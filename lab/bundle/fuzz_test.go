@@ -42,7 +42,7 @@ func FuzzOpen(f *testing.F) {
 		b.Verify(t.Context(), nil)
 		b.CourseFS()
 		b.Registry()
-		if rc, err := b.DockerLoad("linux/amd64"); err == nil {
+		if rc, err := b.DockerLoad("linux/amd64", LoadOptions{}); err == nil {
 			io.Copy(io.Discard, rc)
 			rc.Close()
 		}

@@ -185,7 +185,7 @@ func TestDockerLoadOnTheDaemon(t *testing.T) {
 	}
 	defer b.Close()
 	load := func(b *Bundle) error {
-		rc, err := b.DockerLoad("linux/amd64")
+		rc, err := b.DockerLoad("linux/amd64", LoadOptions{})
 		if err != nil {
 			return err
 		}

@@ -123,10 +123,18 @@ func (d *Daemon) WithMirror(ctx context.Context, mirrorURL string, api InfoReade
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), restoreTimeout)
 	defer cancel()
 	if rerr := d.restore(rctx, api, *b); rerr != nil {
-		return errors.Join(err, rerr)
+		return errors.Join(err, &RestoreError{Err: rerr})
 	}
 	return err
 }
+
+// RestoreError is WithMirror failing to put the daemon or its config
+// file back (the backup stays for Recover): unlike an error of fn or of
+// setting the mirror, it outlives the run.
+type RestoreError struct{ Err error }
+
+func (e *RestoreError) Error() string { return e.Err.Error() }
+func (e *RestoreError) Unwrap() error { return e.Err }
 
 // begin backs the config file up and gives the daemon the mirror. A nil
 // backup means nothing was changed; with a backup, the caller restores
@@ -182,13 +190,14 @@ func (d *Daemon) Recover(ctx context.Context, api InfoReader) (bool, error) {
 // apply writes orig with registry-mirrors set to mirrors, makes the
 // daemon reload it, and waits until its info shows them.
 func (d *Daemon) apply(ctx context.Context, api InfoReader, orig original, mirrors []string) error {
+	since := time.Now()
 	if err := writeAtomic(d.ConfigFile, orig.config.withMirrors(mirrors), orig.mode, orig.uid, orig.gid); err != nil {
 		return err
 	}
 	if err := d.signal(); err != nil {
 		return err
 	}
-	return waitMirrors(ctx, api, d.PID, mirrors)
+	return waitMirrors(ctx, api, d.PID, mirrors, since)
 }
 
 // restore puts the daemon's mirrors back to what its info showed before
@@ -249,6 +258,48 @@ func checkMirrorURL(s string) error {
 	return nil
 }
 
+// eventStreamer is a daemon API that streams its events.
+type eventStreamer interface {
+	Events(ctx context.Context, options client.EventsListOptions) client.EventsResult
+}
+
+// reloadEvents are the registry mirrors of each configuration reload of
+// the daemon since the time given, until ctx ends or the stream does
+// (then it is closed); nil when api streams no events.
+func reloadEvents(ctx context.Context, api InfoReader, since time.Time) <-chan []string {
+	es, ok := api.(eventStreamer)
+	if !ok {
+		return nil
+	}
+	res := es.Events(ctx, client.EventsListOptions{
+		Since:   fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond()),
+		Filters: make(client.Filters).Add("type", "daemon").Add("event", "reload"),
+	})
+	out := make(chan []string)
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case m := <-res.Messages:
+				var mirrors []string
+				if json.Unmarshal([]byte(m.Actor.Attributes["registry-mirrors"]), &mirrors) != nil {
+					continue
+				}
+				select {
+				case out <- mirrors:
+				case <-ctx.Done():
+					return
+				}
+			case <-res.Err:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
 // liveMirrors are the docker.io mirrors the daemon uses now.
 func liveMirrors(ctx context.Context, api InfoReader) ([]string, error) {
 	res, err := api.Info(ctx, client.InfoOptions{})
@@ -261,11 +312,15 @@ func liveMirrors(ctx context.Context, api InfoReader) ([]string, error) {
 	return slices.Clone(res.Info.RegistryConfig.Mirrors), nil
 }
 
-// waitMirrors polls the daemon's info until its mirrors are want (as
-// dockerd normalises them: with a trailing slash), within reloadTimeout.
-func waitMirrors(ctx context.Context, api InfoReader, pid int, want []string) error {
+// waitMirrors waits until the daemon's mirrors are want (compared as
+// dockerd normalises them: with a trailing slash), within reloadTimeout:
+// told by the daemon's reload event, which names the mirrors it took
+// (both engines send one, and events since the signal cannot be missed),
+// or seen in its info, polled less and less often.
+func waitMirrors(ctx context.Context, api InfoReader, pid int, want []string, since time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, reloadTimeout)
 	defer cancel()
+	reloads := reloadEvents(ctx, api, since)
 	norm := func(l []string) []string {
 		out := make([]string, len(l))
 		for i, m := range l {
@@ -274,14 +329,40 @@ func waitMirrors(ctx context.Context, api InfoReader, pid int, want []string) er
 		return out
 	}
 	wantN := norm(want)
+	match := func(l []string) bool { return slices.Equal(norm(l), wantN) }
 	var got []string
 	var err error
+	// A reload takes dockerd milliseconds: look soon, then less and less
+	// often, so a lab machine's run does not wait a whole interval twice.
+	// Each look asks for the daemon's info, which costs it milliseconds
+	// too: with its events to tell, it looks only now and then.
+	wait := time.Millisecond
+	if reloads != nil {
+		wait = pollInterval
+	}
+	look := time.NewTimer(wait)
+	defer look.Stop()
 	for {
-		got, err = liveMirrors(ctx, api)
-		if err == nil && slices.Equal(norm(got), wantN) {
-			return nil
-		}
 		select {
+		case took, ok := <-reloads:
+			if !ok {
+				// No more events (a daemon that ended the stream): look.
+				reloads, wait = nil, time.Millisecond
+				look.Reset(0)
+			} else if match(took) {
+				return nil
+			}
+		case <-look.C:
+			got, err = liveMirrors(ctx, api)
+			if err == nil && match(got) {
+				return nil
+			}
+			if client.IsErrConnectionFailed(err) {
+				// A reload keeps the API up: the daemon went away.
+				return err
+			}
+			look.Reset(wait)
+			wait = min(2*wait, pollInterval)
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.Canceled) {
 				// Interrupted, not slow: the caller puts things back.
@@ -292,7 +373,6 @@ func waitMirrors(ctx context.Context, api InfoReader, pid int, want []string) er
 			}
 			shown, _ := json.Marshal(got)
 			return fmt.Errorf("dockerd (pid %d) still shows registry mirrors %s %s after reloading its configuration: its log says why (journalctl -u docker)", pid, shown, reloadTimeout)
-		case <-time.After(pollInterval):
 		}
 	}
 }
