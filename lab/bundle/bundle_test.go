@@ -43,13 +43,20 @@ func newFixture(t testing.TB) fixture {
 	return fixture{path: path, single: single, multi: multi, armLayer: BlobPart(d.String())}
 }
 
-func TestWriteOpenVerify(t *testing.T) {
-	fx := newFixture(t)
+// open opens the fixture's bundle for the test.
+func (fx fixture) open(t *testing.T) *Bundle {
+	t.Helper()
 	b, err := Open(fx.path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func TestWriteOpenVerify(t *testing.T) {
+	fx := newFixture(t)
+	b := fx.open(t)
 	if err := b.Verify(t.Context(), nil); err != nil {
 		t.Fatalf("Verify of a fresh bundle: %v", err)
 	}
@@ -112,11 +119,7 @@ func TestWriteOpenVerify(t *testing.T) {
 // and refuses writes.
 func TestRegistryServesTheBundle(t *testing.T) {
 	fx := newFixture(t)
-	b, err := Open(fx.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := fx.open(t)
 	_, addr := serve(t, b)
 	repo := func(ref string) string {
 		r, _ := name.NewTag(ref)
@@ -454,36 +457,14 @@ func TestTrivyCacheDir(t *testing.T) {
 // last, naming the platform's config and layers.
 func TestDockerLoadStream(t *testing.T) {
 	fx := newFixture(t)
-	b, err := Open(fx.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := fx.open(t)
 	rc, err := b.DockerLoad("linux/amd64", LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rc.Close()
-	tr := tar.NewReader(rc)
-	var names []string
-	var manifest []struct {
-		Config   string
-		RepoTags []string
-		Layers   []string
-	}
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, hdr.Name)
-		if hdr.Name == "manifest.json" {
-			json.NewDecoder(tr).Decode(&manifest)
-		}
-	}
+	st := readLoadStream(t, rc)
+	names, manifest := st.names, st.manifest
 	if names[len(names)-1] != "manifest.json" || len(manifest) != 2 {
 		t.Fatalf("entries %v manifest %+v", names, manifest)
 	}
@@ -506,36 +487,23 @@ func TestDockerLoadStream(t *testing.T) {
 // no name, and its Size is theirs.
 func TestDockerLoadOneUntagged(t *testing.T) {
 	fx := newFixture(t)
-	b, err := Open(fx.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := fx.open(t)
 	ls, err := b.DockerLoad("linux/amd64", LoadOptions{Refs: []string{fx.multi.Ref}, Untagged: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ls.Close()
-	tr := tar.NewReader(ls)
-	var manifest []struct {
-		Config   string
-		RepoTags []string
-		Layers   []string
+	raw, err := io.ReadAll(ls)
+	if err != nil {
+		t.Fatal(err)
 	}
+	st := readLoadStream(t, bytes.NewReader(raw))
+	manifest := st.manifest
 	var blobBytes int64
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
+	for _, n := range st.names {
+		if n != "manifest.json" {
+			blobBytes += st.sizes[n]
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if hdr.Name == "manifest.json" {
-			json.NewDecoder(tr).Decode(&manifest)
-			continue
-		}
-		blobBytes += hdr.Size
 	}
 	if len(manifest) != 1 || len(manifest[0].RepoTags) != 0 {
 		t.Fatalf("manifest %+v, want one image under no name", manifest)
@@ -552,6 +520,51 @@ func TestDockerLoadOneUntagged(t *testing.T) {
 	}
 	if _, err := b.DockerLoad("linux/amd64", LoadOptions{Refs: []string{"nothere:1"}}); err == nil || !strings.Contains(err.Error(), "no image nothere:1") {
 		t.Errorf("an image the bundle lacks: %v", err)
+	}
+
+	// Read in place for the daemon to check, the stream is the same
+	// bytes.
+	inPlace, err := b.DockerLoad("linux/amd64", LoadOptions{Refs: []string{fx.multi.Ref}, Untagged: true, CheckedByDaemon: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inPlace.Close()
+	if raw2, err := io.ReadAll(inPlace); err != nil || !bytes.Equal(raw, raw2) {
+		t.Errorf("the stream read in place differs from the checked one (%v): %d bytes against %d", err, len(raw2), len(raw))
+	}
+}
+
+// loadStream is a docker load stream read back: its entries in order,
+// their sizes and its manifest.json.
+type loadStream struct {
+	names    []string
+	sizes    map[string]int64
+	manifest []struct {
+		Config   string
+		RepoTags []string
+		Layers   []string
+	}
+}
+
+func readLoadStream(t *testing.T, r io.Reader) loadStream {
+	t.Helper()
+	st := loadStream{sizes: map[string]int64{}}
+	tr := tar.NewReader(r)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return st
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.names = append(st.names, hdr.Name)
+		st.sizes[hdr.Name] = hdr.Size
+		if hdr.Name == "manifest.json" {
+			if err := json.NewDecoder(tr).Decode(&st.manifest); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }
 
