@@ -10,6 +10,8 @@ import (
 
 	"github.com/distribution/reference"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dockertutor/dockertutor/internal/digest"
 )
 
 // Releases is the course's dated table of the release lines of the images
@@ -308,12 +310,12 @@ func (r *Releases) validate(root *yaml.Node, ps *Problems) {
 				ps.add(ManifestFile, at(dn, "digest"), "releases: digest %q: write sha256: and 64 lower-case hex digits", d.Digest)
 			}
 			if d.Tag == "" {
-				ps.add(ManifestFile, at(dn, "tag"), "releases: digest %s needs the tag it was seen for", short(d.Digest))
+				ps.add(ManifestFile, at(dn, "tag"), "releases: digest %s needs the tag it was seen for", digest.Short(d.Digest))
 			} else if _, err := reference.ParseNormalizedNamed(im.Repository + ":" + d.Tag); err != nil {
 				ps.add(ManifestFile, at(dn, "tag"), "releases: tag %q: %v", d.Tag, err)
 			}
 			if d.Seen.IsZero() {
-				ps.add(ManifestFile, at(dn, "seen"), "releases: digest %s needs seen, the day it was seen for its tag", short(d.Digest))
+				ps.add(ManifestFile, at(dn, "seen"), "releases: digest %s needs seen, the day it was seen for its tag", digest.Short(d.Digest))
 			}
 		}
 	}
@@ -326,8 +328,6 @@ func joinStatuses() string {
 	}
 	return strings.Join(s, ", ")
 }
-
-func short(digest string) string { return digest[:min(len(digest), 19)] }
 
 // Warnings are what `course lint` says about a table that is still valid
 // but may no longer be true: one older than StaleAfter on the day.

@@ -72,7 +72,7 @@ func TestBrokenReleases(t *testing.T) {
 		{"bad version", `version: "22"`, `version: "v22"`, `course.yaml:12: releases: version "v22"`},
 		{"last of another line", "last: 18.20.8", "last: 20.1.0", `course.yaml:11: releases: last "20.1.0" must be a full version of line 18`},
 		{"bad digest", "sha256:d32cdf619f63fe0471182d08996dd516c6275bb5fd31ae06e55a570bd9e1ad43", "sha256:d32c", `course.yaml:15: releases: digest "sha256:d32c"`},
-		{"digest without tag", "tag: 24-alpine, ", "", "course.yaml:15: releases: digest sha256:d32cdf619f63 needs the tag"},
+		{"digest without tag", "tag: 24-alpine, ", "", "course.yaml:15: releases: digest sha256:d32cdf619f63… needs the tag"},
 		{"no end of life", ", end-of-life: 2027-04-30", "", "course.yaml:12: releases: line 22 of node needs end-of-life"},
 	}
 	for _, tc := range cases {

@@ -15,6 +15,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/dockertutor/dockertutor/exercises/dockerfile"
+	"github.com/dockertutor/dockertutor/internal/digest"
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
@@ -187,7 +188,7 @@ func (v *verification) digest(ctx context.Context, env Env, img *dockerfile.Imag
 		for _, it := range list.Items {
 			for _, rd := range it.RepoDigests {
 				if sameRepoDigest(rd, img, dg) {
-					v.passes = append(v.passes, fmt.Sprintf("%s is the repository digest of a %s image on your daemon", shortDigest(dg), repo))
+					v.passes = append(v.passes, fmt.Sprintf("%s is the repository digest of a %s image on your daemon", digest.Short(dg), repo))
 					return
 				}
 			}
@@ -202,17 +203,17 @@ func (v *verification) digest(ctx context.Context, env Env, img *dockerfile.Imag
 				v.problems = append(v.problems, p)
 				return
 			}
-			v.passes = append(v.passes, fmt.Sprintf("%s is the digest of %s:%s on %s (the course's release table)", shortDigest(dg), repo, k.Tag, k.Seen))
+			v.passes = append(v.passes, fmt.Sprintf("%s is the digest of %s:%s on %s (the course's release table)", digest.Short(dg), repo, k.Tag, k.Seen))
 			return
 		}
 	}
 	if pin, ok := coursePin(env.Values.Pins(), img, dg); ok {
 		if pinTag := TagOf(pin.Ref); pinTag != cmpTag(img) {
 			v.problems = append(v.problems, fmt.Sprintf("the digest %s is %s's, as the course pins it, but the tag says %s: whoever reads the line is misled; write %s:%s@%s",
-				shortDigest(dg), pin.Ref, cmpTag(img), repo, pinTag, shortDigest(dg)))
+				digest.Short(dg), pin.Ref, cmpTag(img), repo, pinTag, digest.Short(dg)))
 			return
 		}
-		v.passes = append(v.passes, fmt.Sprintf("%s is the digest the course pins %s to", shortDigest(dg), pin.Ref))
+		v.passes = append(v.passes, fmt.Sprintf("%s is the digest the course pins %s to", digest.Short(dg), pin.Ref))
 		return
 	}
 	if env.Docker == nil {
@@ -225,19 +226,19 @@ func (v *verification) digest(ctx context.Context, env Env, img *dockerfile.Imag
 	found, why := v.askRegistry(ctx, env, img)
 	switch {
 	case found:
-		v.passes = append(v.passes, fmt.Sprintf("the registry %s has %s", img.Domain, shortDigest(dg)))
+		v.passes = append(v.passes, fmt.Sprintf("the registry %s has %s", img.Domain, digest.Short(dg)))
 	case isImageID:
 		tags := "an untagged image"
 		if len(imageOf) > 0 {
 			tags = strings.Join(imageOf, ", ")
 		}
 		v.problems = append(v.problems, fmt.Sprintf("the digest %s is the image ID of %s on your daemon, not a repository digest of %s: the registry does not know it, so a FROM line cannot pull it. "+
-			"Get the repository digest with `docker images --digests %s` or `docker inspect --format '{{index .RepoDigests 0}}' %s`", shortDigest(dg), tags, repo, repo, repo+":"+cmpTag(img)))
+			"Get the repository digest with `docker images --digests %s` or `docker inspect --format '{{index .RepoDigests 0}}' %s`", digest.Short(dg), tags, repo, repo, repo+":"+cmpTag(img)))
 	case why == "":
-		v.problems = append(v.problems, fmt.Sprintf("the registry %s has no %s image with the digest %s", img.Domain, repo, shortDigest(dg)))
+		v.problems = append(v.problems, fmt.Sprintf("the registry %s has no %s image with the digest %s", img.Domain, repo, digest.Short(dg)))
 	default:
 		v.problems = append(v.problems, fmt.Sprintf("the digest %s could not be confirmed as a %s digest: no local image carries it, the course does not know it, and %s. "+
-			"To make it checkable, pull the image (`docker pull %s`), then copy its digest from `docker images --digests %s`", shortDigest(dg), repo, why, repo+":"+cmpTag(img), repo))
+			"To make it checkable, pull the image (`docker pull %s`), then copy its digest from `docker images --digests %s`", digest.Short(dg), repo, why, repo+":"+cmpTag(img), repo))
 	}
 }
 
@@ -382,7 +383,7 @@ func knownLineMismatch(img *dockerfile.Image, im *lessons.ReleaseImage, k lesson
 	if l := lineOfTag(&seen.Tag, im); l != nil {
 		if mine, ok := im.LineOf(img.Tag.Numbers); ok && mine.Version != l.Version {
 			return fmt.Sprintf("the digest %s is that of %s:%s, a %s image, but the tag says %s: Docker uses the digest, so the tag misleads whoever reads it",
-				shortDigest(img.Tag.Digest), img.Name, k.Tag, l.Version, img.Tag.Tag)
+				digest.Short(img.Tag.Digest), img.Name, k.Tag, l.Version, img.Tag.Tag)
 		}
 	}
 	return ""
@@ -438,11 +439,4 @@ func cmpTag(img *dockerfile.Image) string {
 		return img.Tag.Tag
 	}
 	return "latest"
-}
-
-func shortDigest(d string) string {
-	if len(d) > 19 {
-		return d[:19] + "…"
-	}
-	return d
 }

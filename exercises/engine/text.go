@@ -10,6 +10,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/daemon"
 	"github.com/dockertutor/dockertutor/exercises/pins"
+	"github.com/dockertutor/dockertutor/internal/digest"
 )
 
 // textWidth is the width WriteText wraps prose to. Commands and addresses
@@ -211,21 +212,11 @@ func otherDigestText(img ImageStatus) string {
 	if ds := pins.OtherDigests(img.RepoDigests, img.Ref); len(ds) > 0 {
 		short := make([]string, len(ds))
 		for i, d := range ds {
-			short[i] = shortDigest(d)
+			short[i] = digest.Short(d)
 		}
 		at = "at " + strings.Join(short, ", ")
 	}
-	return at + ", not the pinned " + shortDigest(img.Digest)
-}
-
-// shortDigest is a digest cut to its algorithm and 12 hex digits, as
-// Docker shows an ID.
-func shortDigest(d string) string {
-	alg, hex, ok := strings.Cut(d, ":")
-	if !ok {
-		return d
-	}
-	return alg + ":" + hex[:min(12, len(hex))]
+	return at + ", not the pinned " + digest.Short(img.Digest)
 }
 
 // textWriter keeps the first write error so the layout code stays plain.

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/dockertutor/dockertutor/internal/digest"
 )
 
 // Format is the manifest's format string this package writes and reads.
@@ -120,17 +122,10 @@ func (e *PartError) Error() string {
 		}
 		return fmt.Sprintf("part %s ends after %s of %s bytes: the file was cut short in copying; copy it again", e.Part, e.Got, e.Want)
 	case PartAltered:
-		return fmt.Sprintf("part %s has SHA-256 %s, not the %s the bundle lists: the file was altered or damaged in copying; copy it again", e.Part, short(e.Got), short(e.Want))
+		return fmt.Sprintf("part %s has SHA-256 %s, not the %s the bundle lists: the file was altered or damaged in copying; copy it again", e.Part, digest.Short(e.Got), digest.Short(e.Want))
 	default:
 		return fmt.Sprintf("part %s is missing from the bundle: the file was cut short or damaged in copying; copy it again", e.Part)
 	}
-}
-
-func short(hex string) string {
-	if len(hex) > 12 {
-		return hex[:12] + "…"
-	}
-	return hex
 }
 
 // PullRef is what a daemon pulls to get the image from the bundle's

@@ -25,6 +25,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/dockertutor/dockertutor/exercises/check"
+	"github.com/dockertutor/dockertutor/internal/digest"
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
@@ -237,7 +238,7 @@ func copyPart(ctx context.Context, w io.Writer, p part, buf []byte, progress fun
 		return fmt.Errorf("the registry sent %d of the %d bytes of %s of %s: try again", done, p.Size, p.Name, p.image)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != p.SHA256 {
-		return fmt.Errorf("the registry sent %s of %s with SHA-256 %s, not its digest: try again, or from another registry mirror", p.Name, p.image, short(got))
+		return fmt.Errorf("the registry sent %s of %s with SHA-256 %s, not its digest: try again, or from another registry mirror", p.Name, p.image, digest.Short(got))
 	}
 	return nil
 }
