@@ -8,12 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/moby/moby/client"
+
+	"github.com/dockertutor/dockertutor/internal/mounts"
 )
 
 // RequirePodmanEnv makes a machine without podman a failure instead of a
@@ -105,7 +106,7 @@ func Podman(t testing.TB) (string, *client.Client) {
 			<-exited
 		}
 		logFile.Close()
-		unmountUnder(dir)
+		mounts.UnmountUnder(dir)
 		if err := os.RemoveAll(dir); err != nil {
 			t.Errorf("remove the Podman service's folder: %v", err)
 		}
@@ -131,23 +132,4 @@ func Podman(t testing.TB) (string, *client.Client) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	return host, cli
-}
-
-// unmountUnder unmounts what a container left mounted under dir (its
-// /dev/shm lives in the run root), deepest first.
-func unmountUnder(dir string) {
-	data, err := os.ReadFile("/proc/self/mounts")
-	if err != nil {
-		return
-	}
-	var points []string
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 1 && strings.HasPrefix(f[1], dir+"/") {
-			points = append(points, f[1])
-		}
-	}
-	for i := len(points) - 1; i >= 0; i-- {
-		syscall.Unmount(points[i], syscall.MNT_DETACH)
-	}
 }

@@ -59,7 +59,7 @@ type daemonImages struct {
 func newDaemonImages(t *testing.T) daemonImages {
 	cli := dockertest.Client(t)
 	dockertest.StandIn(t, cli, "alpine:3.22")
-	reg := dockerRegistry(t)
+	reg := dockertest.StartRegistry(t).Addr
 	prefix := reg + "/" + randomName(t)
 	d := daemonImages{cli: cli}
 	d.standin = pushFromDaemon(t, cli, "alpine:3.22", prefix+"/alpine:3.22")
