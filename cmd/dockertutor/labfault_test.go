@@ -209,6 +209,7 @@ type faultLab struct {
 	// fillerLayer is a layer of filler: the daemon's debug log names it
 	// when it starts fetching it.
 	fillerLayer string
+	engine privatedaemon.Engine
 	// busy is what the daemon's debug log says once the run has it at
 	// work on the filler: fetching its layer, or loading the bundle's
 	// images.
@@ -227,7 +228,7 @@ const fillerSize = 96 << 20
 func newFaultLab(t *testing.T, bin string, e privatedaemon.Engine, offline bool) *faultLab {
 	t.Helper()
 	m := newLabMachine(t, bin, privatedaemon.Options{Engine: e})
-	lab := &faultLab{m: m, alpine: lessons.BaseImage{Ref: "alpine:3.22", Digest: m.digest}}
+	lab := &faultLab{m: m, engine: e, alpine: lessons.BaseImage{Ref: "alpine:3.22", Digest: m.digest}}
 	lab.filler, lab.fillerLayer = m.pushFiller(t, "dttest-lab/filler:1", fillerSize)
 	m.editCourse(t, "\nreleases:", "\n  - ref: "+lab.filler.Ref+"\n    digest: "+lab.filler.Digest+"\n    why: a pull that takes seconds\nreleases:")
 	m.configure(t, true)
@@ -336,7 +337,7 @@ func (lab *faultLab) completed(t *testing.T, out string) {
 	t.Helper()
 	done := lab.filler.Ref + "  pulled at the pinned digest and tagged"
 	if lab.bundle != "" {
-		done = lab.filler.Ref + "  loaded from the bundle, pulled at the pinned digest (its manifest only) and tagged"
+		done = loadedLine(lab.engine, lab.filler.Ref)
 	}
 	if !strings.Contains(out, done) {
 		t.Fatalf("%v after the interruption:\n%s", lab.args, out)

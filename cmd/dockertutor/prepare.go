@@ -229,8 +229,10 @@ func (o pullOutcome) line() string {
 		what = "already at the pinned digest"
 	case r.Unverified:
 		what = "pulled by tag; the course pins no digest, so it was not verified"
-	case r.Loaded:
+	case r.Loaded && r.Pulled:
 		what = "loaded from the bundle, pulled at the pinned digest (its manifest only) and tagged"
+	case r.Loaded:
+		what = "loaded from the bundle at the pinned digest and tagged"
 	case r.Pulled:
 		what = "pulled at the pinned digest and tagged"
 	default:

@@ -22,6 +22,7 @@ import (
 
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/daemon"
+	"github.com/dockertutor/dockertutor/exercises/engine"
 	"github.com/dockertutor/dockertutor/exercises/pins"
 	"github.com/dockertutor/dockertutor/lab/bundle"
 	"github.com/dockertutor/dockertutor/lab/mirror"
@@ -35,7 +36,6 @@ type bundleDaemon interface {
 	daemon.Puller
 	mirror.InfoReader
 	ImageLoad(ctx context.Context, input io.Reader, opts ...client.ImageLoadOption) (client.ImageLoadResult, error)
-	ServerVersion(ctx context.Context, opts client.ServerVersionOptions) (client.ServerVersionResult, error)
 }
 
 // prepareFrom readies this machine from a bundle, with no network: it
@@ -73,7 +73,7 @@ func prepareFrom(ctx context.Context, g *globals, path string) error {
 	defer hs.Close()
 
 	run := &fromBundle{g: g, cli: cli, b: b, reg: reg, path: path, images: images, hostPort: ln.Addr().String(), learner: learnerOf(),
-		platform: daemonPlatform(ctx, cli)}
+		daemon: askDaemon(ctx, cli)}
 	outcomes, err := run.ready(ctx, ep.Host)
 	if dmg := reg.Damaged(); len(dmg) > 0 {
 		return failed(dmg[0].Error())
@@ -99,9 +99,9 @@ type fromBundle struct {
 	images   []lessons.BaseImage
 	hostPort string
 	learner  learnerFiles
-	// platform is the daemon's, asked for at the start: the daemon takes
-	// a while to answer, and the answer is needed only for the load.
-	platform func() (string, error)
+	// daemon is what the daemon says of itself, asked at the start: it
+	// takes a while to answer, and the answer is needed only for the load.
+	daemon func() (daemonFacts, error)
 }
 
 // ready gets the images onto the daemon of host. Where the daemon's
@@ -115,6 +115,13 @@ type fromBundle struct {
 // what that means.
 func (r *fromBundle) ready(ctx context.Context, host string) ([]pullOutcome, error) {
 	w := r.g.io.Out
+	facts, err := r.daemon()
+	if err != nil {
+		return nil, err
+	}
+	if facts.containerdStore {
+		return r.readyByLayout(ctx, facts.platform)
+	}
 	d, why := mirrorOf(ctx, host)
 	if d == nil {
 		if err := r.verify(ctx); err != nil {
@@ -126,7 +133,7 @@ func (r *fromBundle) ready(ctx context.Context, host string) ([]pullOutcome, err
 		fmt.Fprintf(w, "The daemon's registry mirrors cannot be set from here (%s): loading the images by tag.\n"+
 			"They will have no repository digest, so a FROM pinned by digest would ask the registry; "+
 			"run `dockertutor prepare --from` as root on the machine that runs Docker to keep the pins working offline.\n", why)
-		return loadFromBundle(ctx, w, r.cli, r.b, r.images, r.platform)
+		return loadFromBundle(ctx, w, r.cli, r.b, r.images, facts.platform)
 	}
 	if recovered, err := d.Recover(ctx, r.cli); err != nil {
 		return nil, err
@@ -134,18 +141,11 @@ func (r *fromBundle) ready(ctx context.Context, host string) ([]pullOutcome, err
 		fmt.Fprintf(w, "Put back %s as an interrupted run had left it.\n", d.ConfigFile)
 	}
 
-	platform, err := r.platform()
-	if err != nil {
-		return nil, err
-	}
-	var pending []string // not at their pins: loaded, then pulled
+	platform := facts.platform
+	pending, _ := r.pending(ctx) // not at their pins: loaded, then pulled
 	needMirror := false
-	for _, img := range r.images {
-		if pins.Inspect(ctx, r.cli, img).State.Ready() {
-			continue
-		}
-		pending = append(pending, img.Ref)
-		if _, viaMirror, err := r.pullRef(img.Ref); err == nil && viaMirror {
+	for _, ref := range pending {
+		if _, viaMirror, err := r.pullRef(ref); err == nil && viaMirror {
 			needMirror = true
 		}
 	}
@@ -170,19 +170,7 @@ func (r *fromBundle) ready(ctx context.Context, host string) ([]pullOutcome, err
 	fmt.Fprintf(w, "Loading %d of the %d image(s) of %s (%s) untagged; every part is checked, against its SHA-256 or by the daemon, "+
 		"before anything is tagged from it.\n", len(pending), len(m.Images), r.path, m.Course.Title)
 
-	// The course pack and trivy's database go in beside the load, each
-	// checked as it is read; what they say is written after the images'
-	// progress.
-	type installed struct {
-		said string
-		err  error
-	}
-	installDone := make(chan installed, 1)
-	go func() {
-		var said strings.Builder
-		err := r.install(&said)
-		installDone <- installed{said.String(), err}
-	}()
+	installed := r.installBeside()
 
 	change := noMirror
 	if needMirror {
@@ -229,7 +217,7 @@ func (r *fromBundle) ready(ctx context.Context, host string) ([]pullOutcome, err
 	if rerr := change.restore(); rerr != nil && (ctx.Err() == nil || errors.As(rerr, &notRestored)) {
 		err = errors.Join(err, rerr)
 	}
-	inst := <-installDone
+	inst := installed()
 	for _, o := range outcomes {
 		var stopped *pins.DaemonStoppedError
 		if errors.As(o.err, &stopped) {
@@ -247,6 +235,103 @@ func (r *fromBundle) ready(ctx context.Context, host string) ([]pullOutcome, err
 		return nil, errors.Join(inst.err, err)
 	}
 	return outcomes, err
+}
+
+// readyByLayout readies a daemon with the containerd image store: it
+// loads the images that are not at their pins as the bundle's OCI layout,
+// which names each at its pinned digest, so no pull and no mirror are
+// needed (and no root: any user of the daemon can); the course pack and
+// trivy's database go in beside the load.
+func (r *fromBundle) readyByLayout(ctx context.Context, platform string) ([]pullOutcome, error) {
+	w := r.g.io.Out
+	pending, before := r.pending(ctx)
+	if len(pending) == 0 {
+		if err := r.verify(ctx); err != nil {
+			return nil, err
+		}
+		if err := r.install(w); err != nil {
+			return nil, err
+		}
+		return pullAll(ctx, r.g, r.cli, r.images, pins.Pull, false)
+	}
+	load, err := r.b.OCILoad(platform, pending)
+	if err != nil {
+		return nil, bundleError(err)
+	}
+	m := r.b.Manifest()
+	fmt.Fprintf(w, "Loading %d of the %d image(s) of %s (%s) at their pinned digests into the daemon's containerd image store; "+
+		"every part is checked against its SHA-256 as it is read.\n", len(pending), len(m.Images), r.path, m.Course.Title)
+	installed := r.installBeside()
+	var loadOnce sync.Once
+	var loadErr error
+	load1 := func(ctx context.Context, api daemon.Puller, img lessons.BaseImage, progress func(pins.Progress)) (pins.Result, error) {
+		if !slices.Contains(pending, img.Ref) {
+			return pins.Pull(ctx, api, img, progress) // at its pin: said so
+		}
+		res := pins.Result{Ref: img.Ref, Digest: img.Digest, Before: before[img.Ref]}
+		loadOnce.Do(func() { loadErr = loadImages(ctx, r.cli, r.b, load, pending, progress) })
+		if loadErr != nil {
+			return res, loadErr
+		}
+		res.Loaded, res.Tagged = true, true
+		res.After = pins.Inspect(context.WithoutCancel(ctx), r.cli, img)
+		if !res.After.State.Ready() {
+			return res, &pins.VerifyError{Status: res.After}
+		}
+		return res, nil
+	}
+	outcomes, err := pullAll(ctx, r.g, r.cli, r.images, load1, true)
+	inst := installed()
+	for _, o := range outcomes {
+		var stopped *pins.DaemonStoppedError
+		if errors.As(o.err, &stopped) {
+			return nil, unreachable(stoppedDuring(o.err, stopped.Ref, "dockertutor prepare --from "+r.path) + ".")
+		}
+	}
+	var part *bundle.PartError
+	if errors.As(loadErr, &part) {
+		return nil, bundleError(part)
+	}
+	fmt.Fprint(w, inst.said)
+	if inst.err != nil {
+		return nil, errors.Join(inst.err, err)
+	}
+	return outcomes, err
+}
+
+// pending are the refs of the images not at their pins on the daemon,
+// and the state each image's tag was in.
+func (r *fromBundle) pending(ctx context.Context) ([]string, map[string]pins.Status) {
+	var refs []string
+	before := map[string]pins.Status{}
+	for _, img := range r.images {
+		st := pins.Inspect(ctx, r.cli, img)
+		before[img.Ref] = st
+		if !st.State.Ready() {
+			refs = append(refs, img.Ref)
+		}
+	}
+	return refs, before
+}
+
+// installed is what installing the course pack and trivy's database said,
+// and how it ended.
+type installed struct {
+	said string
+	err  error
+}
+
+// installBeside installs the course pack and trivy's database in the
+// background, each checked as it is read, and returns the wait for it:
+// what it says is written after the images' progress.
+func (r *fromBundle) installBeside() func() installed {
+	done := make(chan installed, 1)
+	go func() {
+		var said strings.Builder
+		err := r.install(&said)
+		done <- installed{said.String(), err}
+	}()
+	return sync.OnceValue(func() installed { return <-done })
 }
 
 // pullRef is where the image is pulled from, and whether that is through
@@ -422,11 +507,7 @@ func pullOtherRegistry(ctx context.Context, api daemon.Puller, img lessons.BaseI
 
 // loadFromBundle loads the bundle's images by tag (docker load), for the
 // daemon's own platform.
-func loadFromBundle(ctx context.Context, w io.Writer, cli bundleDaemon, b *bundle.Bundle, images []lessons.BaseImage, daemonPlatform func() (string, error)) ([]pullOutcome, error) {
-	platform, err := daemonPlatform()
-	if err != nil {
-		return nil, err
-	}
+func loadFromBundle(ctx context.Context, w io.Writer, cli bundleDaemon, b *bundle.Bundle, images []lessons.BaseImage, platform string) ([]pullOutcome, error) {
 	stream, err := b.DockerLoad(platform, bundle.LoadOptions{})
 	if err != nil {
 		return nil, bundleError(err)
@@ -449,25 +530,37 @@ func loadFromBundle(ctx context.Context, w io.Writer, cli bundleDaemon, b *bundl
 	return outcomes, nil
 }
 
-// daemonPlatform asks for the daemon's os/arch, whose layers a load
-// takes, and returns a wait for the answer.
-func daemonPlatform(ctx context.Context, cli bundleDaemon) func() (string, error) {
+// daemonFacts is what readying from a bundle needs to know of the daemon.
+type daemonFacts struct {
+	// platform is its os/arch, whose layers a load takes.
+	platform string
+	// containerdStore: it keeps images in containerd (the current
+	// engine's default, Docker Desktop's), where a load of the bundle's
+	// OCI layout gives each image its repository digest.
+	containerdStore bool
+}
+
+// askDaemon asks the daemon for its facts and returns a wait for them.
+func askDaemon(ctx context.Context, cli bundleDaemon) func() (daemonFacts, error) {
 	type answer struct {
-		platform string
-		err      error
+		facts daemonFacts
+		err   error
 	}
 	ch := make(chan answer, 1)
 	go func() {
-		v, err := cli.ServerVersion(ctx, client.ServerVersionOptions{})
+		res, err := cli.Info(ctx, client.InfoOptions{})
 		if err != nil {
 			ch <- answer{err: unreachable(err.Error())}
 			return
 		}
-		ch <- answer{platform: normalPlatform(v.Os + "/" + v.Arch)}
+		ch <- answer{facts: daemonFacts{
+			platform:        normalPlatform(res.Info.OSType + "/" + res.Info.Architecture),
+			containerdStore: engine.ImageStore(res.Info.DriverStatus) == "containerd",
+		}}
 	}()
-	return sync.OnceValues(func() (string, error) {
+	return sync.OnceValues(func() (daemonFacts, error) {
 		a := <-ch
-		return a.platform, a.err
+		return a.facts, a.err
 	})
 }
 
@@ -490,6 +583,10 @@ func loadImages(ctx context.Context, cli bundleDaemon, b *bundle.Bundle, stream 
 		return nil
 	case ctx.Err() != nil:
 		return ctx.Err()
+	}
+	var part *bundle.PartError
+	if errors.As(err, &part) {
+		return part // a checked stream's own refusal
 	}
 	if !pins.Answers(ctx, cli) {
 		return &pins.DaemonStoppedError{Ref: strings.Join(refs, ", "), Step: "load", Err: err}

@@ -209,7 +209,7 @@ func describe(ctx context.Context, api daemonAPI, ping pingFacts, wantImages []l
 		in := info.Info
 		s.OperatingSystem = in.OperatingSystem
 		s.StorageDriver = in.Driver
-		s.ImageStore = imageStore(in.DriverStatus)
+		s.ImageStore = ImageStore(in.DriverStatus)
 		s.Rootless = slices.ContainsFunc(in.SecurityOptions, func(o string) bool {
 			return slices.Contains(strings.Split(o, ","), "name=rootless")
 		})
@@ -249,9 +249,10 @@ func describe(ctx context.Context, api daemonAPI, ping pingFacts, wantImages []l
 	return s, images, problems
 }
 
-// imageStore reads Info.DriverStatus: the containerd snapshotter reports
+// ImageStore is the daemon's image store, "containerd" or "graphdriver",
+// from Info.DriverStatus: the containerd snapshotter reports
 // ["driver-type", "io.containerd.snapshotter.v1"].
-func imageStore(driverStatus [][2]string) string {
+func ImageStore(driverStatus [][2]string) string {
 	for _, kv := range driverStatus {
 		if kv[0] == "driver-type" && strings.HasPrefix(kv[1], "io.containerd.snapshotter") {
 			return "containerd"

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/distribution/reference"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"io"
 	"io/fs"
 	"net/http"
@@ -534,6 +536,44 @@ func TestDockerLoadOneUntagged(t *testing.T) {
 	}
 }
 
+// The OCI layout stream holds each image's blobs under blobs/sha256/,
+// then oci-layout and index.json, which names the image by its full
+// reference at the pinned digest.
+func TestOCILoadStream(t *testing.T) {
+	fx := newFixture(t)
+	b := fx.open(t)
+	ls, err := b.OCILoad("linux/amd64", []string{fx.single.Ref, fx.multi.Ref})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ls.Close()
+	st := readLoadStream(t, ls)
+	n := len(st.names)
+	if n < 4 || st.names[n-2] != "index.json" || st.names[n-1] != "oci-layout" {
+		t.Fatalf("entries %v: want the blobs, then index.json and oci-layout", st.names)
+	}
+	var blobs int64
+	for _, name := range st.names[:n-2] {
+		if !strings.HasPrefix(name, "blobs/sha256/") {
+			t.Errorf("entry %s is not a blob", name)
+		}
+		blobs += st.sizes[name]
+	}
+	if blobs != ls.Size {
+		t.Errorf("Size %d, the blobs are %d bytes", ls.Size, blobs)
+	}
+	for i, pin := range []lessons.BaseImage{fx.single, fx.multi} {
+		named, _ := reference.ParseNormalizedNamed(pin.Ref)
+		m := st.index.Manifests[i]
+		if m.Digest.String() != pin.Digest || m.Annotations["io.containerd.image.name"] != reference.TagNameOnly(named).String() {
+			t.Errorf("index.json names %s at %s, want %s at %s", m.Annotations["io.containerd.image.name"], m.Digest, named, pin.Digest)
+		}
+	}
+	if _, err := b.OCILoad("linux/s390x", []string{fx.single.Ref}); err == nil {
+		t.Error("a platform the bundle lacks loaded")
+	}
+}
+
 // loadStream is a docker load stream read back: its entries in order,
 // their sizes and its manifest.json.
 type loadStream struct {
@@ -544,6 +584,7 @@ type loadStream struct {
 		RepoTags []string
 		Layers   []string
 	}
+	index v1.IndexManifest
 }
 
 func readLoadStream(t *testing.T, r io.Reader) loadStream {
@@ -560,8 +601,13 @@ func readLoadStream(t *testing.T, r io.Reader) loadStream {
 		}
 		st.names = append(st.names, hdr.Name)
 		st.sizes[hdr.Name] = hdr.Size
-		if hdr.Name == "manifest.json" {
+		switch hdr.Name {
+		case "manifest.json":
 			if err := json.NewDecoder(tr).Decode(&st.manifest); err != nil {
+				t.Fatal(err)
+			}
+		case "index.json":
+			if err := json.NewDecoder(tr).Decode(&st.index); err != nil {
 				t.Fatal(err)
 			}
 		}

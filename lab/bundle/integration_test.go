@@ -14,6 +14,8 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
+	"github.com/dockertutor/dockertutor/exercises/engine"
+	"github.com/dockertutor/dockertutor/exercises/pins"
 	"github.com/dockertutor/dockertutor/lessons"
 )
 
@@ -242,6 +244,93 @@ func TestDockerLoadOnTheDaemon(t *testing.T) {
 		t.Error("a bundle with an altered layer loaded")
 	}
 	for _, pin := range pins {
+		if _, err := d.cli.ImageInspect(t.Context(), pin.Ref); err == nil {
+			t.Errorf("%s is tagged after a failed load", pin.Ref)
+		}
+	}
+}
+
+// On a daemon with the containerd image store, the OCI layout stream
+// loads every image at its pinned digest, the multi-platform one
+// included, with no pull; an altered layer loads nothing.
+func TestOCILoadOnTheDaemon(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads through the daemon")
+	}
+	d := newDaemonImages(t)
+	info, err := d.cli.Info(t.Context(), client.InfoOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if engine.ImageStore(info.Info.DriverStatus) != "containerd" {
+		t.Skip("this daemon keeps its images in a graph driver: the OCI layout load is for the containerd image store")
+	}
+	b, err := Open(d.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	all := []lessons.BaseImage{d.standin, d.tool, d.multi}
+	var refs []string
+	for _, pin := range all {
+		refs = append(refs, pin.Ref)
+		t.Cleanup(func() { d.cli.ImageRemove(context.Background(), pin.Ref, client.ImageRemoveOptions{}) })
+	}
+	load := func(b *Bundle) error {
+		ls, err := b.OCILoad("linux/amd64", refs)
+		if err != nil {
+			return err
+		}
+		defer ls.Close()
+		res, err := d.cli.ImageLoad(t.Context(), ls, client.ImageLoadWithQuiet(true))
+		if err != nil {
+			return err
+		}
+		defer res.Close()
+		out, err := io.ReadAll(res)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(out), `"error`) {
+			return errors.New(string(out))
+		}
+		return nil
+	}
+	if err := load(b); err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	for _, pin := range all {
+		if st := pins.Inspect(t.Context(), d.cli, pin); st.State != pins.AtPin {
+			t.Errorf("%s after the load: %s %v, want at %s", pin.Ref, st.State, st.RepoDigests, pin.Digest)
+		}
+		if _, err := d.cli.ImageRemove(t.Context(), pin.Ref, client.ImageRemoveOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	m, err := b.platformManifest(b.Images()[1], amd64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := BlobPart(m.Layers[0].Digest.String())
+	path := copyFile(t, d.path, -1)
+	for _, e := range readEntries(t, path) {
+		if e.name == layer {
+			flipByte(t, path, e.offset+e.size/2)
+		}
+	}
+	bad, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	err = load(bad)
+	t.Logf("loading the altered bundle: %v", err)
+	var part *PartError
+	if !errors.As(err, &part) || part.Part != layer {
+		t.Errorf("the altered bundle's load: %v, want the part %s named", err, layer)
+	}
+	for _, pin := range all {
 		if _, err := d.cli.ImageInspect(t.Context(), pin.Ref); err == nil {
 			t.Errorf("%s is tagged after a failed load", pin.Ref)
 		}

@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
+	"strings"
 
 	"github.com/distribution/reference"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // LoadOptions picks what a DockerLoad stream holds.
@@ -118,19 +121,34 @@ func (b *Bundle) DockerLoad(platform string, opts LoadOptions) (*LoadStream, err
 	if err != nil {
 		return nil, err
 	}
-	if opts.CheckedByDaemon {
-		r, err := b.inPlace(blobs, manifest)
+	tail := map[string][]byte{"manifest.json": manifest}
+	return b.loadStream(blobs, size, sameName, tail, !opts.CheckedByDaemon)
+}
+
+// sameName names a part's entry in a load stream as in the bundle.
+func sameName(part string) string { return part }
+
+// loadStream is a load stream of the parts, each under the entry name as
+// gives it, then the entries of tail (manifest.json, index.json) and the
+// tar's end: the daemon makes images only once it has read those.
+// checked hashes each part as it is read, so that a damaged one ends the
+// stream with its *PartError before the tail; unchecked, the stream is
+// the bundle's bytes read in place, with no goroutine and no copy between
+// the file and the daemon.
+func (b *Bundle) loadStream(parts []LoadPart, size int64, as func(string) string, tail map[string][]byte, checked bool) (*LoadStream, error) {
+	if !checked {
+		r, err := b.inPlaceAs(parts, as, tail)
 		if err != nil {
 			return nil, err
 		}
-		return &LoadStream{ReadCloser: io.NopCloser(r), Size: size, Parts: blobs}, nil
+		return &LoadStream{ReadCloser: io.NopCloser(r), Size: size, Parts: parts}, nil
 	}
 	pr, pw := io.Pipe()
 	go func() {
 		tw := tar.NewWriter(pw)
-		for _, p := range blobs {
+		for _, p := range parts {
 			vr, _ := b.verifying(p.Name)
-			if err := tw.WriteHeader(entryHeader(p.Name, p.Size)); err != nil {
+			if err := tw.WriteHeader(entryHeader(as(p.Name), p.Size)); err != nil {
 				pw.CloseWithError(err)
 				return
 			}
@@ -139,26 +157,29 @@ func (b *Bundle) DockerLoad(platform string, opts LoadOptions) (*LoadStream, err
 				return
 			}
 		}
-		err := writeEntry(tw, "manifest.json", manifest)
+		var err error
+		for _, name := range slices.Sorted(maps.Keys(tail)) {
+			if err = writeEntry(tw, name, tail[name]); err != nil {
+				break
+			}
+		}
 		if err == nil {
 			err = tw.Close()
 		}
 		pw.CloseWithError(err)
 	}()
-	return &LoadStream{ReadCloser: pr, Size: size, Parts: blobs}, nil
+	return &LoadStream{ReadCloser: pr, Size: size, Parts: parts}, nil
 }
 
-// inPlace is a load stream of the parts and manifest.json as a sequence of
-// readers: each part's tar header, its bytes read from the bundle file,
-// the padding to the next 512-byte block, and manifest.json with the
-// tar's end. No goroutine and no copy between the file and the daemon.
-func (b *Bundle) inPlace(parts []LoadPart, manifest []byte) (io.Reader, error) {
+// inPlaceAs is the parts read in place, each under the entry name that
+// as gives it, then the entries of tail and the tar's end.
+func (b *Bundle) inPlaceAs(parts []LoadPart, as func(part string) string, tail map[string][]byte) (io.Reader, error) {
 	var rs []io.Reader
 	for _, p := range parts {
 		var hdr bytes.Buffer
 		// WriteHeader writes the header's blocks at once; the part's
 		// bytes follow from the file.
-		if err := tar.NewWriter(&hdr).WriteHeader(entryHeader(p.Name, p.Size)); err != nil {
+		if err := tar.NewWriter(&hdr).WriteHeader(entryHeader(as(p.Name), p.Size)); err != nil {
 			return nil, err
 		}
 		r, _, _ := b.section(p.Name)
@@ -167,15 +188,17 @@ func (b *Bundle) inPlace(parts []LoadPart, manifest []byte) (io.Reader, error) {
 			rs = append(rs, bytes.NewReader(make([]byte, pad)))
 		}
 	}
-	var tail bytes.Buffer
-	tw := tar.NewWriter(&tail)
-	if err := writeEntry(tw, "manifest.json", manifest); err != nil {
-		return nil, err
+	var end bytes.Buffer
+	tw := tar.NewWriter(&end)
+	for _, name := range slices.Sorted(maps.Keys(tail)) {
+		if err := writeEntry(tw, name, tail[name]); err != nil {
+			return nil, err
+		}
 	}
 	if err := tw.Close(); err != nil {
 		return nil, err
 	}
-	return io.MultiReader(append(rs, &tail)...), nil
+	return io.MultiReader(append(rs, &end)...), nil
 }
 
 // blockSize is a tar block: every entry's bytes are padded to it.
@@ -224,4 +247,134 @@ func (b *Bundle) platformManifest(im Image, want v1.Platform) (*v1.Manifest, err
 		return nil, errors.New("image " + im.Ref + "'s manifest names no config")
 	}
 	return m, nil
+}
+
+// OCILoad is a `docker load` stream of the images of refs as an OCI image
+// layout, for a daemon with the containerd image store: every blob the
+// bundle holds for them, each checked as it is read, then oci-layout and
+// index.json naming each image by its full reference
+// (io.containerd.image.name) at the digest the bundle pins. The
+// containerd store takes an image loaded so under its name at that
+// digest, which is its repository digest: a FROM pinned by digest then
+// builds offline with no pull. platform is the daemon's: the bundle must
+// hold its layers.
+func (b *Bundle) OCILoad(platform string, refs []string) (*LoadStream, error) {
+	want, err := v1.ParsePlatform(platform)
+	if err != nil || want.OS == "" || want.Architecture == "" {
+		return nil, fmt.Errorf("platform %q is not os/arch[/variant], such as linux/amd64", platform)
+	}
+	index := v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex}
+	var parts []LoadPart
+	var size int64
+	seen := map[string]bool{}
+	add := func(digest, ref string) error {
+		p := BlobPart(digest)
+		if !b.Has(p) {
+			return &PartError{Part: p, Kind: PartMissing}
+		}
+		if !seen[p] {
+			seen[p] = true
+			parts = append(parts, LoadPart{Name: p, Size: b.parts[p].Size, Ref: ref})
+			size += b.parts[p].Size
+		}
+		return nil
+	}
+	for _, ref := range refs {
+		im, ok := b.image(ref)
+		if !ok {
+			return nil, fmt.Errorf("the bundle has no image %s", ref)
+		}
+		// The platform's layers must be here; the blobs of the others
+		// the bundle holds go too, as the image was pulled with them.
+		wanted, err := b.platformManifest(im, *want)
+		if err != nil {
+			return nil, err
+		}
+		named, err := reference.ParseNormalizedNamed(im.Ref)
+		if err != nil {
+			return nil, fmt.Errorf("image %s: %w", im.Ref, err)
+		}
+		named = reference.TagNameOnly(named)
+		top, err := b.readPart(BlobPart(im.Digest), maxManifestBlob)
+		if err != nil {
+			return nil, err
+		}
+		desc := v1.Descriptor{MediaType: mediaTypeOf(top), Size: int64(len(top)), Annotations: map[string]string{
+			"io.containerd.image.name":          named.String(),
+			"org.opencontainers.image.ref.name": named.(reference.Tagged).Tag(),
+		}}
+		if desc.Digest, err = v1.NewHash(im.Digest); err != nil {
+			return nil, fmt.Errorf("image %s: %w", im.Ref, err)
+		}
+		index.Manifests = append(index.Manifests, desc)
+		manifests := [][]byte{top}
+		if desc.MediaType.IsIndex() {
+			idx, err := v1.ParseIndexManifest(bytes.NewReader(top))
+			if err != nil {
+				return nil, fmt.Errorf("image %s's index: %w", im.Ref, err)
+			}
+			manifests = nil
+			for _, c := range idx.Manifests {
+				if !b.Has(BlobPart(c.Digest.String())) {
+					continue // a platform the bundle was not made for
+				}
+				raw, err := b.readPart(BlobPart(c.Digest.String()), maxManifestBlob)
+				if err != nil {
+					return nil, err
+				}
+				manifests = append(manifests, raw)
+			}
+		}
+		if err := add(im.Digest, im.Ref); err != nil {
+			return nil, err
+		}
+		var kept [][]byte
+		for _, raw := range manifests {
+			m, err := v1.ParseManifest(bytes.NewReader(raw))
+			if err != nil {
+				return nil, fmt.Errorf("image %s's manifest: %w", im.Ref, err)
+			}
+			blobs := append([]v1.Descriptor{m.Config}, m.Layers...)
+			whole := m.Config.Digest.Hex != "" && !slices.ContainsFunc(blobs, func(d v1.Descriptor) bool { return !b.Has(BlobPart(d.Digest.String())) })
+			if m.Config.Digest != wanted.Config.Digest && !whole {
+				// Another platform's manifest, or an attestation, whose
+				// blobs the bundle does not hold: the index names it, the
+				// daemon does not need it.
+				continue
+			}
+			for _, d := range blobs {
+				if err := add(d.Digest.String(), im.Ref); err != nil {
+					return nil, err
+				}
+			}
+			kept = append(kept, raw)
+		}
+		for _, raw := range kept {
+			h, _, err := v1.SHA256(bytes.NewReader(raw))
+			if err != nil {
+				return nil, err
+			}
+			if err := add(h.String(), im.Ref); err != nil {
+				return nil, err
+			}
+		}
+	}
+	indexJSON, err := json.Marshal(index)
+	if err != nil {
+		return nil, err
+	}
+	// The containerd store takes a blob without hashing it, so the
+	// stream is checked here.
+	tail := map[string][]byte{"oci-layout": []byte(`{"imageLayoutVersion":"1.0.0"}`), "index.json": indexJSON}
+	return b.loadStream(parts, size, func(part string) string { return strings.TrimPrefix(part, "images/") }, tail, true)
+}
+
+// image is the bundle's image of ref.
+func (b *Bundle) image(ref string) (Image, bool) {
+	for _, im := range b.manifest.Images {
+		if im.Ref == ref {
+			return im, true
+		}
+	}
+	return Image{}, false
 }

@@ -65,13 +65,13 @@ mirror() {
   else
     echo '{"registry-mirrors": []}' > "$CONFIG"
   fi
-  kill -HUP "$(pgrep -x dockerd | head -1)"
+  kill -HUP "$(cat /var/run/docker.pid)"
   sleep 1
 }
 restore() {
   mirror off
   if $had_config; then cp -p "$B/daemon.json.orig" "$CONFIG"; else rm -f "$CONFIG"; fi
-  kill -HUP "$(pgrep -x dockerd | head -1)"
+  kill -HUP "$(cat /var/run/docker.pid)"
 }
 trap restore EXIT
 mirror on
