@@ -209,7 +209,7 @@ type faultLab struct {
 	// fillerLayer is a layer of filler: the daemon's debug log names it
 	// when it starts fetching it.
 	fillerLayer string
-	engine privatedaemon.Engine
+	engine      privatedaemon.Engine
 	// busy is what the daemon's debug log says once the run has it at
 	// work on the filler: fetching its layer, or loading the bundle's
 	// images.
