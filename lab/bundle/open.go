@@ -215,10 +215,20 @@ type VerifyProgress func(part string, done, total int64)
 // parts are hashed side by side, one per core: hashing is most of what
 // readying a machine from a bundle costs beside the daemon's own work.
 func (b *Bundle) Verify(ctx context.Context, progress VerifyProgress) error {
-	parts := b.manifest.Parts
+	names := make([]string, len(b.manifest.Parts))
+	for i, p := range b.manifest.Parts {
+		names[i] = p.Name
+	}
+	return b.verifyParts(ctx, names, progress)
+}
+
+// verifyParts hashes the parts named side by side, one per core, and
+// returns the *PartError of the first, in their order, that does not
+// match.
+func (b *Bundle) verifyParts(ctx context.Context, parts []string, progress VerifyProgress) error {
 	var total int64
 	for _, p := range parts {
-		total += p.Size
+		total += b.parts[p].Size
 	}
 	var mu sync.Mutex // progress is told one part's bytes at a time
 	var done int64
@@ -231,12 +241,12 @@ func (b *Bundle) Verify(ctx context.Context, progress VerifyProgress) error {
 			defer wg.Done()
 			buf := make([]byte, 1<<20)
 			for i := range next {
-				errs[i] = b.verifyPart(ctx, parts[i].Name, buf, func(n int) {
+				errs[i] = b.verifyPart(ctx, parts[i], buf, func(n int) {
 					mu.Lock()
 					defer mu.Unlock()
 					done += int64(n)
 					if progress != nil {
-						progress(parts[i].Name, done, total)
+						progress(parts[i], done, total)
 					}
 				})
 			}
