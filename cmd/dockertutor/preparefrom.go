@@ -217,20 +217,29 @@ func (r *fromBundle) ready(ctx context.Context, host string) ([]pullOutcome, err
 	if rerr := change.restore(); rerr != nil && (ctx.Err() == nil || errors.As(rerr, &notRestored)) {
 		err = errors.Join(err, rerr)
 	}
-	inst := installed()
+	return r.settle(outcomes, err, loadErr, installed(), func(stopped error, refs string) error {
+		return daemonStopped(d, stopped, refs, r.path)
+	})
+}
+
+// settle ends a run once its images are done: the daemon stopping and a
+// damaged part are the run's whole answer; otherwise what the install
+// said follows the images' lines, and its failure joins theirs. stopped
+// is the sentence for the daemon going away at refs.
+func (r *fromBundle) settle(outcomes []pullOutcome, err, loadErr error, inst installed, stopped func(err error, refs string) error) ([]pullOutcome, error) {
 	for _, o := range outcomes {
-		var stopped *pins.DaemonStoppedError
-		if errors.As(o.err, &stopped) {
+		var se *pins.DaemonStoppedError
+		if errors.As(o.err, &se) {
 			// The refs of what the daemon was at: every image of the
 			// load, or the one pull.
-			return nil, daemonStopped(d, o.err, stopped.Ref, r.path)
+			return nil, stopped(o.err, se.Ref)
 		}
 	}
 	var part *bundle.PartError
 	if errors.As(loadErr, &part) {
 		return nil, bundleError(part)
 	}
-	fmt.Fprint(w, inst.said)
+	fmt.Fprint(r.g.io.Out, inst.said)
 	if inst.err != nil {
 		return nil, errors.Join(inst.err, err)
 	}
@@ -258,6 +267,7 @@ func (r *fromBundle) readyByLayout(ctx context.Context, platform string) ([]pull
 	if err != nil {
 		return nil, bundleError(err)
 	}
+	defer load.Close()
 	m := r.b.Manifest()
 	fmt.Fprintf(w, "Loading %d of the %d image(s) of %s (%s) at their pinned digests into the daemon's containerd image store; "+
 		"every part is checked against its SHA-256 as it is read.\n", len(pending), len(m.Images), r.path, m.Course.Title)
@@ -281,22 +291,9 @@ func (r *fromBundle) readyByLayout(ctx context.Context, platform string) ([]pull
 		return res, nil
 	}
 	outcomes, err := pullAll(ctx, r.g, r.cli, r.images, load1, true)
-	inst := installed()
-	for _, o := range outcomes {
-		var stopped *pins.DaemonStoppedError
-		if errors.As(o.err, &stopped) {
-			return nil, unreachable(stoppedDuring(o.err, stopped.Ref, "dockertutor prepare --from "+r.path) + ".")
-		}
-	}
-	var part *bundle.PartError
-	if errors.As(loadErr, &part) {
-		return nil, bundleError(part)
-	}
-	fmt.Fprint(w, inst.said)
-	if inst.err != nil {
-		return nil, errors.Join(inst.err, err)
-	}
-	return outcomes, err
+	return r.settle(outcomes, err, loadErr, installed(), func(stopped error, refs string) error {
+		return unreachable(stoppedDuring(stopped, refs, "dockertutor prepare --from "+r.path) + ".")
+	})
 }
 
 // pending are the refs of the images not at their pins on the daemon,

@@ -187,24 +187,11 @@ func TestDockerLoadOnTheDaemon(t *testing.T) {
 	}
 	defer b.Close()
 	load := func(b *Bundle) error {
-		rc, err := b.DockerLoad("linux/amd64", LoadOptions{})
+		ls, err := b.DockerLoad("linux/amd64", LoadOptions{})
 		if err != nil {
 			return err
 		}
-		defer rc.Close()
-		res, err := d.cli.ImageLoad(t.Context(), rc, client.ImageLoadWithQuiet(true))
-		if err != nil {
-			return err
-		}
-		defer res.Close()
-		out, err := io.ReadAll(res)
-		if err != nil {
-			return err
-		}
-		if strings.Contains(string(out), `"errorDetail"`) || strings.Contains(string(out), `"error"`) {
-			return errors.New(string(out))
-		}
-		return nil
+		return d.load(t, ls)
 	}
 	pins := []lessons.BaseImage{d.standin, d.tool, d.multi}
 	if err := load(b); err != nil {
@@ -222,24 +209,9 @@ func TestDockerLoadOnTheDaemon(t *testing.T) {
 		}
 	}
 
-	m, err := b.platformManifest(b.Images()[1], amd64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	layer := BlobPart(m.Layers[0].Digest.String())
-	path := copyFile(t, d.path, -1)
-	for _, e := range readEntries(t, path) {
-		if e.name == layer {
-			flipByte(t, path, e.offset+e.size/2)
-		}
-	}
-	bad, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bad.Close()
+	bad, layer := d.alteredLayer(t, b)
 	err = load(bad)
-	t.Logf("loading the altered bundle: %v", err)
+	t.Logf("loading the altered bundle (%s): %v", layer, err)
 	if err == nil {
 		t.Error("a bundle with an altered layer loaded")
 	}
@@ -281,20 +253,7 @@ func TestOCILoadOnTheDaemon(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		defer ls.Close()
-		res, err := d.cli.ImageLoad(t.Context(), ls, client.ImageLoadWithQuiet(true))
-		if err != nil {
-			return err
-		}
-		defer res.Close()
-		out, err := io.ReadAll(res)
-		if err != nil {
-			return err
-		}
-		if strings.Contains(string(out), `"error`) {
-			return errors.New(string(out))
-		}
-		return nil
+		return d.load(t, ls)
 	}
 	if err := load(b); err != nil {
 		t.Fatalf("load: %v", err)
@@ -308,6 +267,24 @@ func TestOCILoadOnTheDaemon(t *testing.T) {
 		}
 	}
 
+	bad, layer := d.alteredLayer(t, b)
+	err = load(bad)
+	t.Logf("loading the altered bundle: %v", err)
+	var part *PartError
+	if !errors.As(err, &part) || part.Part != layer {
+		t.Errorf("the altered bundle's load: %v, want the part %s named", err, layer)
+	}
+	for _, pin := range all {
+		if _, err := d.cli.ImageInspect(t.Context(), pin.Ref); err == nil {
+			t.Errorf("%s is tagged after a failed load", pin.Ref)
+		}
+	}
+}
+
+// alteredLayer is a copy of the bundle with one byte of a layer of the
+// tool image flipped, and that layer's part.
+func (d daemonImages) alteredLayer(t *testing.T, b *Bundle) (*Bundle, string) {
+	t.Helper()
 	m, err := b.platformManifest(b.Images()[1], amd64)
 	if err != nil {
 		t.Fatal(err)
@@ -323,16 +300,25 @@ func TestOCILoadOnTheDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer bad.Close()
-	err = load(bad)
-	t.Logf("loading the altered bundle: %v", err)
-	var part *PartError
-	if !errors.As(err, &part) || part.Part != layer {
-		t.Errorf("the altered bundle's load: %v, want the part %s named", err, layer)
+	t.Cleanup(func() { bad.Close() })
+	return bad, layer
+}
+
+// load has the daemon load the stream; an error message in its answer is
+// the load's error.
+func (d daemonImages) load(t *testing.T, ls *LoadStream) error {
+	defer ls.Close()
+	res, err := d.cli.ImageLoad(t.Context(), ls, client.ImageLoadWithQuiet(true))
+	if err != nil {
+		return err
 	}
-	for _, pin := range all {
-		if _, err := d.cli.ImageInspect(t.Context(), pin.Ref); err == nil {
-			t.Errorf("%s is tagged after a failed load", pin.Ref)
-		}
+	defer res.Close()
+	out, err := io.ReadAll(res)
+	if err != nil {
+		return err
 	}
+	if strings.Contains(string(out), `"error`) {
+		return errors.New(string(out))
+	}
+	return nil
 }
