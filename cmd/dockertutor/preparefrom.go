@@ -150,16 +150,7 @@ func (r *fromBundle) ready(ctx context.Context, host string) ([]pullOutcome, err
 		}
 	}
 	if len(pending) == 0 {
-		// Nothing to load: every image is at its pin already.
-		if err := r.verify(ctx); err != nil {
-			return nil, err
-		}
-		if err := r.install(w); err != nil {
-			return nil, err
-		}
-		return pullAll(ctx, r.g, r.cli, r.images, func(ctx context.Context, api daemon.Puller, img lessons.BaseImage, progress func(pins.Progress)) (pins.Result, error) {
-			return pins.Pull(ctx, api, img, progress)
-		}, false)
+		return r.allAtPins(ctx)
 	}
 	load, err := r.b.DockerLoad(platform, bundle.LoadOptions{Refs: pending, Untagged: true, CheckedByDaemon: true})
 	if err != nil {
@@ -255,13 +246,7 @@ func (r *fromBundle) readyByLayout(ctx context.Context, platform string) ([]pull
 	w := r.g.io.Out
 	pending, before := r.pending(ctx)
 	if len(pending) == 0 {
-		if err := r.verify(ctx); err != nil {
-			return nil, err
-		}
-		if err := r.install(w); err != nil {
-			return nil, err
-		}
-		return pullAll(ctx, r.g, r.cli, r.images, pins.Pull, false)
+		return r.allAtPins(ctx)
 	}
 	load, err := r.b.OCILoad(platform, pending)
 	if err != nil {
@@ -294,6 +279,19 @@ func (r *fromBundle) readyByLayout(ctx context.Context, platform string) ([]pull
 	return r.settle(outcomes, err, loadErr, installed(), func(stopped error, refs string) error {
 		return unreachable(stoppedDuring(stopped, refs, "dockertutor prepare --from "+r.path) + ".")
 	})
+}
+
+// allAtPins is a run with nothing to load: the bundle is checked whole,
+// the course pack and trivy's database installed, and each image says it
+// is at its pin already.
+func (r *fromBundle) allAtPins(ctx context.Context) ([]pullOutcome, error) {
+	if err := r.verify(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.install(r.g.io.Out); err != nil {
+		return nil, err
+	}
+	return pullAll(ctx, r.g, r.cli, r.images, pins.Pull, false)
 }
 
 // pending are the refs of the images not at their pins on the daemon,

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/client"
@@ -282,5 +283,31 @@ func TestSocketPath(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "DOCKER_HOST unset") {
 			t.Errorf("%s: %v", host, err)
 		}
+	}
+}
+
+// eventsOnly is a daemon whose info never shows the new mirrors and whose
+// events tell the reload: the wait must end on the event.
+type eventsOnly struct {
+	fakeDockerd
+	sent chan events.Message
+}
+
+func (e *eventsOnly) Events(ctx context.Context, opts client.EventsListOptions) client.EventsResult {
+	errs := make(chan error)
+	return client.EventsResult{Messages: e.sent, Err: errs}
+}
+
+func TestWaitMirrorsEndsOnTheReloadEvent(t *testing.T) {
+	d := &eventsOnly{sent: make(chan events.Message, 1)}
+	d.sent <- events.Message{Type: events.DaemonEventType, Action: events.ActionReload,
+		Actor: events.Actor{Attributes: map[string]string{"registry-mirrors": `["http://127.0.0.1:5000"]`}}}
+	start := time.Now()
+	if err := waitMirrors(t.Context(), d, 1, []string{"http://127.0.0.1:5000"}, start); err != nil {
+		t.Fatal(err)
+	}
+	// Its info was asked at most once: the event said it first.
+	if took := time.Since(start); took >= pollInterval {
+		t.Errorf("the wait took %s, as long as polling the info", took)
 	}
 }
