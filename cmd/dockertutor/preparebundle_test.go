@@ -47,6 +47,16 @@ func TestNormalPlatform(t *testing.T) {
 	}
 }
 
+// The containerd image store came with API 1.43: below it, prepare
+// --from needs no Info to know the store.
+func TestClassicStoreOnly(t *testing.T) {
+	for api, want := range map[string]bool{"1.41": true, "1.42": true, "1.43": false, "1.56": false, "": false} {
+		if got := classicStoreOnly(api); got != want {
+			t.Errorf("API %q: %v, want %v", api, got, want)
+		}
+	}
+}
+
 // --bundle writes the course pack and its pinned images (from a registry
 // on loopback, with the daemon's platform); --serve checks the file and
 // serves its images until its context ends.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/moby/moby/client"
+	"github.com/moby/moby/client/pkg/versions"
 
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/daemon"
@@ -57,6 +58,10 @@ func prepareFrom(ctx context.Context, g *globals, path string) error {
 		return err
 	}
 	defer cli.Close()
+	ping, err := cli.Ping(ctx, client.PingOptions{})
+	if err != nil {
+		return unreachable(err.Error())
+	}
 	m := b.Manifest()
 	images := make([]lessons.BaseImage, len(m.Images))
 	for i, im := range m.Images {
@@ -72,8 +77,9 @@ func prepareFrom(ctx context.Context, g *globals, path string) error {
 	go hs.Serve(ln)
 	defer hs.Close()
 
+	classic := classicStoreOnly(ping.APIVersion)
 	run := &fromBundle{g: g, cli: cli, b: b, reg: reg, path: path, images: images, hostPort: ln.Addr().String(), learner: learnerOf(),
-		daemon: askDaemon(ctx, cli)}
+		daemon: askDaemon(ctx, cli, !classic), classicOnly: classic}
 	outcomes, err := run.ready(ctx, ep.Host)
 	if dmg := reg.Damaged(); len(dmg) > 0 {
 		return failed(dmg[0].Error())
@@ -99,9 +105,30 @@ type fromBundle struct {
 	images   []lessons.BaseImage
 	hostPort string
 	learner  learnerFiles
-	// daemon is what the daemon says of itself, asked at the start: it
-	// takes a while to answer, and the answer is needed only for the load.
+	// daemon is what the daemon says of itself. Info takes about 20 ms
+	// (Docker runs runc and docker-init for their versions), all of it
+	// a wait before the load, so it is asked at the start where it may
+	// be needed and not at all where facts knows the answer.
 	daemon func() (daemonFacts, error)
+	// classicOnly says the daemon's API predates the containerd image
+	// store.
+	classicOnly bool
+}
+
+// classicStoreOnly says a daemon of API version api can only have the
+// classic image store: the containerd one came with API 1.43 (Docker 24).
+func classicStoreOnly(api string) bool {
+	return api != "" && versions.LessThan(api, "1.43")
+}
+
+// facts is what the load needs to know of the daemon: its image store
+// and platform. A daemon found on this machine (d) with the classic store
+// only runs on this kernel, whose platform its Info would report.
+func (r *fromBundle) facts(d *mirror.Daemon) (daemonFacts, error) {
+	if d != nil && d.Platform != "" && r.classicOnly {
+		return daemonFacts{platform: normalPlatform(d.Platform)}, nil
+	}
+	return r.daemon()
 }
 
 // ready gets the images onto the daemon of host. Where the daemon's
@@ -115,14 +142,14 @@ type fromBundle struct {
 // what that means.
 func (r *fromBundle) ready(ctx context.Context, host string) ([]pullOutcome, error) {
 	w := r.g.io.Out
-	facts, err := r.daemon()
+	d, why := mirrorOf(ctx, host) // it only reads, and takes less than Info
+	facts, err := r.facts(d)
 	if err != nil {
 		return nil, err
 	}
 	if facts.containerdStore {
 		return r.readyByLayout(ctx, facts.platform)
 	}
-	d, why := mirrorOf(ctx, host)
 	if d == nil {
 		if err := r.verify(ctx); err != nil {
 			return nil, err
@@ -535,28 +562,23 @@ type daemonFacts struct {
 	containerdStore bool
 }
 
-// askDaemon asks the daemon for its facts and returns a wait for them.
-func askDaemon(ctx context.Context, cli bundleDaemon) func() (daemonFacts, error) {
-	type answer struct {
-		facts daemonFacts
-		err   error
-	}
-	ch := make(chan answer, 1)
-	go func() {
+// askDaemon returns a wait for the daemon's facts, asked at once when
+// now is set and at the first wait otherwise.
+func askDaemon(ctx context.Context, cli bundleDaemon, now bool) func() (daemonFacts, error) {
+	ask := sync.OnceValues(func() (daemonFacts, error) {
 		res, err := cli.Info(ctx, client.InfoOptions{})
 		if err != nil {
-			ch <- answer{err: unreachable(err.Error())}
-			return
+			return daemonFacts{}, unreachable(err.Error())
 		}
-		ch <- answer{facts: daemonFacts{
+		return daemonFacts{
 			platform:        normalPlatform(res.Info.OSType + "/" + res.Info.Architecture),
 			containerdStore: engine.ImageStore(res.Info.DriverStatus) == "containerd",
-		}}
-	}()
-	return sync.OnceValues(func() (daemonFacts, error) {
-		a := <-ch
-		return a.facts, a.err
+		}, nil
 	})
+	if now {
+		go ask()
+	}
+	return ask
 }
 
 // loadImages has the daemon load the images of refs from the bundle's

@@ -56,6 +56,10 @@ func Find(ctx context.Context, host string) (*Daemon, error) {
 		return nil, err
 	}
 	d.changeErr = mayChange(pid, d.ConfigFile)
+	var uts unix.Utsname
+	if err := unix.Uname(&uts); err == nil {
+		d.Platform = "linux/" + unix.ByteSliceToString(uts.Machine[:])
+	}
 	return d, nil
 }
 

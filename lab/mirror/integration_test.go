@@ -91,6 +91,14 @@ func TestMirrorMakesAPinnedFromBuildOffline(t *testing.T) {
 			if m.PID != d.PID || m.ConfigFile != d.ConfigFile {
 				t.Fatalf("found pid %d config %s, the daemon is pid %d config %s", m.PID, m.ConfigFile, d.PID, d.ConfigFile)
 			}
+			// prepare --from loads by this platform, not asking Info.
+			info, err := cli.Info(ctx, client.InfoOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := info.Info.OSType + "/" + info.Info.Architecture; m.Platform != want {
+				t.Fatalf("found platform %q, the daemon's Info says %q", m.Platform, want)
+			}
 			mirrorStarted := time.Now()
 			err = m.WithMirror(ctx, reg.URL, cli, func(ctx context.Context) error {
 				return pullAndTag(ctx, cli, "alpine@"+digest, "alpine:3.22")

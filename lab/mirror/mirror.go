@@ -60,6 +60,10 @@ type Daemon struct {
 	ConfigFile string
 	// Rootless says the daemon runs in rootless mode (RootlessKit).
 	Rootless bool
+	// Platform is the daemon's OS and machine as its Info says them
+	// ("linux/x86_64"): it runs on this machine's kernel, so they are
+	// the kernel's, known without the Info call.
+	Platform string
 
 	// started is the process's start time, so that a signal never
 	// reaches another process that took the PID after dockerd ended.
