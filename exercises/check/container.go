@@ -58,7 +58,7 @@ func newestSummary(ctx context.Context, env Env, ref string) (container.Summary,
 		return container.Summary{}, &f
 	}
 	items := slices.DeleteFunc(list.Items, func(c container.Summary) bool {
-		return c.ImageID != img.ID || !(daemon.SameImage(c.Image, ref) || labels.InNamespace(c.Labels, env.Values.Namespace()))
+		return c.ImageID != img.ID || !(daemon.NamesImage(c.Image, ref) || labels.InNamespace(c.Labels, env.Values.Namespace()))
 	})
 	slices.SortFunc(items, func(a, b container.Summary) int { return cmp.Compare(b.Created, a.Created) })
 	if len(items) == 0 {

@@ -108,7 +108,7 @@ func taggedSince(ctx context.Context, d daemon.Checker, ref string, since time.T
 		select {
 		case m := <-res.Messages:
 			at := time.Unix(0, m.TimeNano)
-			if daemon.SameImage(m.Actor.Attributes["name"], ref) && !at.Before(since) && at.After(last) {
+			if daemon.NamesImage(m.Actor.Attributes["name"], ref) && !at.Before(since) && at.After(last) {
 				last = at
 			}
 		case <-res.Err:

@@ -118,6 +118,26 @@ func SameImage(a, b string) bool {
 	return normalizeName(a) == normalizeName(b)
 }
 
+// NamesImage says whether name, as the engine reports it (a container's
+// image, an event's), names the image ref: SameImage, or Podman's name
+// for it, which puts localhost/ before a short name it builds, loads or
+// tags. For reading only: on Docker localhost/x is another repository,
+// so nothing is ever removed by this match.
+func NamesImage(name, ref string) bool {
+	if SameImage(name, ref) {
+		return true
+	}
+	rest, local := strings.CutPrefix(name, "localhost/")
+	return local && !hasDomain(ref) && SameImage(rest, ref)
+}
+
+// hasDomain says whether ref starts with a registry: a first component
+// with a dot or a port, or localhost, as Docker's reference grammar has it.
+func hasDomain(ref string) bool {
+	first, _, ok := strings.Cut(ref, "/")
+	return ok && (strings.ContainsAny(first, ".:") || first == "localhost")
+}
+
 func normalizeName(s string) string {
 	s = strings.TrimPrefix(s, "docker.io/")
 	s = strings.TrimPrefix(s, "library/")

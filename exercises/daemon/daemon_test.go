@@ -21,6 +21,28 @@ func TestSameImage(t *testing.T) {
 	}
 }
 
+// Podman names what it builds under a short name localhost/NAME; a name
+// with a registry of its own is never Podman's local one.
+func TestNamesImage(t *testing.T) {
+	for _, c := range []struct {
+		name, ref string
+		names     bool
+	}{
+		{"localhost/dttest/dockertutor/tokenrun:latest", "dttest/dockertutor/tokenrun", true},
+		{"localhost/tokenrun:1", "tokenrun:1", true},
+		{"dttest/x", "docker.io/dttest/x:latest", true},
+		{"localhost/x:1", "x:2", false},
+		{"localhost/registry:5000/x", "registry:5000/x", false},
+		{"localhost/localhost/x", "localhost/x", false},
+		{"localhost/other/x", "dttest/x", false},
+		{"x", "localhost/x", false},
+	} {
+		if got := NamesImage(c.name, c.ref); got != c.names {
+			t.Errorf("NamesImage(%q, %q) = %v, want %v", c.name, c.ref, got, c.names)
+		}
+	}
+}
+
 func TestShortID(t *testing.T) {
 	for id, want := range map[string]string{
 		"sha256:0123456789abcdef0123": "0123456789ab",

@@ -64,24 +64,25 @@ type Options struct {
 	// prove a pack on the machine they teach from without losing their
 	// images, containers or progress.
 	Namespace lessons.Namespace
-	// LearnerBuild, when set, proves only the cases a learner builds by
-	// hand, each built the way a learner does it in another terminal
-	// instead of through the tutor: it is handed the command the tutor
-	// shows for the step (ActionCommand) and runs it. The other cases (the
-	// starter, "nothing done", attempts without such a build) are the same
-	// as without it, and are left out. Builds of a pack's own context
-	// (someone else's secrets, which that command only names) and actions
-	// that also run a container are not a learner's build.
-	LearnerBuild LearnerBuild
+	// ByHand, when set, proves only the cases a learner can do by hand,
+	// each done the way a learner does it in another terminal instead of
+	// through the tutor: it is handed the command the tutor shows for the
+	// step (ActionCommand: the build, the run, or the build and then the
+	// run) and runs it. The other cases (the starter, "nothing done",
+	// attempts without an action) are the same as without it, and are
+	// left out. Builds of a pack's own context (someone else's secrets,
+	// which that command only names) are not a learner's.
+	ByHand ByHand
 }
 
-// LearnerBuild runs the build command the tutor shows a learner, as the
+// ByHand runs the command the tutor shows a learner for an action, as the
 // learner would type it (on their engine's own CLI).
-type LearnerBuild func(ctx context.Context, command string) error
+type ByHand func(ctx context.Context, command string) error
 
-// byHand says whether a learner's own build can stand for the action.
-func byHand(a *lessons.Action) bool {
-	return a.Build != nil && a.Run == nil && a.Build.PackContext == ""
+// typedByHand says whether a learner's own commands can stand for the
+// action.
+func typedByHand(a *lessons.Action) bool {
+	return (a.Build != nil || a.Run != nil) && (a.Build == nil || a.Build.PackContext == "")
 }
 
 // Step proves one step. Every case runs in a fresh workspace with fresh
@@ -149,8 +150,8 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 	pre := prerequisites(c, st)
 	switch st.Kind {
 	case lessons.KindExercise:
-		if o.LearnerBuild != nil {
-			return handBuilt(ctx, fresh, pre, st, o.LearnerBuild)
+		if o.ByHand != nil {
+			return doneByHand(ctx, fresh, pre, st, o.ByHand)
 		}
 		solution, err := solutionCase(ctx, fresh, pre, st, nil)
 		if err != nil {
@@ -241,11 +242,11 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 	return cases, nil
 }
 
-// handBuilt proves the cases of an exercise a learner builds by hand: the
-// solution and each attempt whose action is such a build.
-func handBuilt(ctx context.Context, fresh func() (*tutor.Session, error), pre []*lessons.Step, st *lessons.Step, learner LearnerBuild) ([]Case, error) {
+// doneByHand proves the cases of an exercise a learner can do by hand:
+// the solution and each attempt whose action a learner can type.
+func doneByHand(ctx context.Context, fresh func() (*tutor.Session, error), pre []*lessons.Step, st *lessons.Step, learner ByHand) ([]Case, error) {
 	var cases []Case
-	if st.Action != nil && byHand(st.Action) {
+	if st.Action != nil && typedByHand(st.Action) {
 		solution, err := solutionCase(ctx, fresh, pre, st, learner)
 		if err != nil {
 			return cases, err
@@ -253,7 +254,7 @@ func handBuilt(ctx context.Context, fresh func() (*tutor.Session, error), pre []
 		cases = append(cases, solution)
 	}
 	for _, a := range st.Attempts {
-		if action := attemptAction(st, a); action == nil || !byHand(action) {
+		if action := attemptAction(st, a); action == nil || !typedByHand(action) {
 			continue
 		}
 		ac, err := attemptCase(ctx, fresh, pre, st, a, learner)
@@ -266,7 +267,7 @@ func handBuilt(ctx context.Context, fresh func() (*tutor.Session, error), pre []
 }
 
 // solutionCase proves that the reference solution passes every check.
-func solutionCase(ctx context.Context, fresh func() (*tutor.Session, error), pre []*lessons.Step, st *lessons.Step, learner LearnerBuild) (Case, error) {
+func solutionCase(ctx context.Context, fresh func() (*tutor.Session, error), pre []*lessons.Step, st *lessons.Step, learner ByHand) (Case, error) {
 	cs := Case{Step: st.ID, Name: "solution", Want: "every check passes"}
 	if err := exercise(ctx, fresh, pre, st, &cs, st.Solution, st.Action, true, learner); err != nil {
 		return cs, err
@@ -279,7 +280,7 @@ func solutionCase(ctx context.Context, fresh func() (*tutor.Session, error), pre
 }
 
 // attemptCase proves that a must-fail attempt fails the checks it names.
-func attemptCase(ctx context.Context, fresh func() (*tutor.Session, error), pre []*lessons.Step, st *lessons.Step, a lessons.Attempt, learner LearnerBuild) (Case, error) {
+func attemptCase(ctx context.Context, fresh func() (*tutor.Session, error), pre []*lessons.Step, st *lessons.Step, a lessons.Attempt, learner ByHand) (Case, error) {
 	cs := Case{Step: st.ID, Name: "attempt " + a.Name, Want: "fails " + strings.Join(a.Fails, ", ")}
 	if err := exercise(ctx, fresh, pre, st, &cs, a.Files, attemptAction(st, a), false, learner); err != nil {
 		return cs, err
@@ -305,7 +306,7 @@ func attemptAction(st *lessons.Step, a lessons.Attempt) *lessons.Action {
 // checks, with the step's Docker objects cleaned before and after. For the
 // reference solution (solves), it first writes what the tools the step
 // asks for would (standInForTools).
-func exercise(ctx context.Context, fresh func() (*tutor.Session, error), pre []*lessons.Step, st *lessons.Step, cs *Case, files lessons.Files, action *lessons.Action, solves bool, learner LearnerBuild) error {
+func exercise(ctx context.Context, fresh func() (*tutor.Session, error), pre []*lessons.Step, st *lessons.Step, cs *Case, files lessons.Files, action *lessons.Action, solves bool, learner ByHand) error {
 	s, err := fresh()
 	if err != nil {
 		return err
@@ -338,7 +339,7 @@ func exercise(ctx context.Context, fresh func() (*tutor.Session, error), pre []*
 		run := *st
 		run.Action = action
 		act := func() error { return s.Run(ctx, &run, nil) }
-		if learner != nil && byHand(action) {
+		if learner != nil && typedByHand(action) {
 			act = func() error {
 				// The command as the tutor shows it once it knows the engine.
 				s.DockerBuild(ctx)

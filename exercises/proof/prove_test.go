@@ -31,7 +31,7 @@ func proveSteps(t *testing.T, c *lessons.Course, steps []*lessons.Step, o Option
 			if len(cases) == 0 {
 				t.Fatal("nothing proven")
 			}
-			if st.Kind == lessons.KindExercise && o.LearnerBuild == nil && !slices.ContainsFunc(cases, func(cs Case) bool { return cs.Name == "nothing done" }) {
+			if st.Kind == lessons.KindExercise && o.ByHand == nil && !slices.ContainsFunc(cases, func(cs Case) bool { return cs.Name == "nothing done" }) {
 				t.Error(`no "nothing done" case: every exercise must prove that a learner who did nothing beside another's finished work does not pass`)
 			}
 			for _, cs := range cases {

@@ -304,7 +304,7 @@ func (s *Session) imageIDs(ctx context.Context, images []string) (map[string]str
 // or a container made from one, and why in words.
 func concerns(m events.Message, images []string) (string, bool) {
 	matches := func(name string) bool {
-		return name != "" && slices.ContainsFunc(images, func(img string) bool { return daemon.SameImage(name, img) })
+		return name != "" && slices.ContainsFunc(images, func(img string) bool { return daemon.NamesImage(name, img) })
 	}
 	switch m.Type {
 	case events.ImageEventType:
