@@ -8,7 +8,7 @@
 # `dockertutor prepare --bundle` writes of them and the tar `docker save`
 # writes of them. Then, each side a whole process from no images:
 #
-#   farm-bench -n 15 --vs bench/lab/cli/load.sh -- bench/lab/cli/from.sh
+#   farm-bench -n 21 --vs bench/lab/cli/load.sh -- bench/lab/cli/from.sh
 #   bench/lab/cli/teardown.sh
 #
 # (Writing the bundle against docker save: go run ./bench/lab.)
