@@ -612,9 +612,14 @@ func (m *Model) checkDone(msg checkDoneMsg) tea.Cmd {
 		cmds = append(cmds, m.setFlash(present.CheckFailed(msg.err, present.FullScreen), flashError))
 	default:
 		v := msg.verdict
+		// A re-check that finds what the last one found (watch mode sees
+		// a tag or a save that changed nothing) leaves the learner where
+		// they scrolled to in the evidence; news starts from the top.
+		if m.results.verdict == nil || !m.results.verdict.SameFindings(v) {
+			m.results.vp.GotoTop()
+		}
 		m.results.err = nil
 		m.results.verdict = &v
-		m.results.vp.GotoTop()
 		if m.lay.Tabbed && !m.job.active {
 			m.bottomTab = paneResults
 			if m.focus == paneOutput {

@@ -336,6 +336,39 @@ func TestWatchRechecksWhenTheBackendReportsAChange(t *testing.T) {
 	contains(t, h.plainScreen(), "Step 2.1 passed!")
 }
 
+func TestARecheckThatFindsNothingNewKeepsTheScroll(t *testing.T) {
+	b := fixture.Session(t)
+	fixture.ReturningTo(t, b, "fix")
+	h := newHarness(t, b, 80, 24)
+	h.settle(func(m Model) bool { return m.watch.watching })
+	b.WaitWatching(t, 1)
+	h.press("c")
+	if h.m.results.verdict == nil || h.m.results.verdict.Passed {
+		t.Fatalf("the starter must fail: %+v", h.m.results.verdict)
+	}
+	for h.m.focus != paneResults {
+		h.press("tab")
+	}
+	h.press("pgdown")
+	scrolled := h.m.results.vp.YOffset()
+	if scrolled == 0 {
+		t.Fatalf("the results do not scroll at 80x24:\n%s", h.plainScreen())
+	}
+	// The learner's tag arrives with nothing built: the same findings.
+	before := b.CountCalls("Check fix")
+	b.Tagged("ann-0a1b2c/dockertutor/multistage:latest")
+	h.settle(func(m Model) bool { return settled(m) && b.CountCalls("Check fix") > before })
+	if got := h.m.results.vp.YOffset(); got != scrolled {
+		t.Errorf("a re-check with the same findings moved the results from line %d to %d", scrolled, got)
+	}
+	// A save that changes what the checks find starts from the top.
+	b.Save(t, h.m.step(), "Dockerfile", "FROM alpine:3.22 AS build\nFROM alpine:3.22\n")
+	h.settle(func(m Model) bool { return settled(m) && b.CountCalls("Check fix") > before+1 })
+	if got := h.m.results.vp.YOffset(); got != 0 {
+		t.Errorf("new findings left the results at line %d, want the top", got)
+	}
+}
+
 func TestChangesDuringACheckFoldIntoOneMoreCheck(t *testing.T) {
 	b := fixture.Session(t)
 	gate := make(chan struct{}, 10)

@@ -136,15 +136,20 @@ func tutorEndToEnd(t *testing.T, bin, docker string, b dockertest.LearnerBuilder
 	s.waitFor("Dockerfile:1: stage 0 FROM alpine:3.22", 5*time.Second)
 	// The leak's evidence is further down the results pane: focus it and
 	// scroll until the history row that holds the secret shows.
-	// Focus is shown by colour only, so try each pane in turn.
-	for pane := 0; pane < 4 && !strings.Contains(s.screen(), "docker history --no-trunc, row"); pane++ {
-		for i := 0; i < 3; i++ {
+	// Focus is shown by colour only, so try each pane in turn, and go
+	// round again while a check that watch mode started late may still
+	// bring new findings (which start from the top).
+	const row = "docker history --no-trunc, row"
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(s.screen(), row) && time.Now().Before(deadline); {
+		for i := 0; i < 3 && !strings.Contains(s.screen(), row); i++ {
 			s.keys("PgDn")
 			time.Sleep(150 * time.Millisecond)
 		}
-		s.keys("Tab")
+		if !strings.Contains(s.screen(), row) {
+			s.keys("Tab")
+		}
 	}
-	s.waitFor("docker history --no-trunc, row", 5*time.Second)
+	s.waitFor(row, 5*time.Second)
 
 	dir := filepath.Join(ws, "e2e-course", "build-secrets", "multi-stage-fix")
 	fix, err := os.ReadFile(filepath.Join(course, "build-secrets", "multi-stage-fix", "solution", "Dockerfile"))

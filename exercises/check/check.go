@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -57,6 +58,17 @@ type Verdict struct {
 	Passed   bool          `json:"passed"`
 	Results  []Result      `json:"checks"`
 	Duration time.Duration `json:"duration_ns"`
+}
+
+// SameFindings reports whether o says exactly what v says, check by check
+// and with the same evidence: a re-check that finds nothing new. How long
+// each took does not count.
+func (v Verdict) SameFindings(o Verdict) bool {
+	return v.Step == o.Step && v.Passed == o.Passed &&
+		slices.EqualFunc(v.Results, o.Results, func(a, b Result) bool {
+			return a.ID == b.ID && a.Type == b.Type && a.Outcome == b.Outcome &&
+				a.Message == b.Message && slices.Equal(a.Evidence, b.Evidence)
+		})
 }
 
 // Unreachable reports whether a check could not be made because Docker
