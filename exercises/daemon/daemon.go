@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 
 	"github.com/moby/moby/client"
 )
@@ -173,4 +174,39 @@ func PodmanOf(v client.ServerVersionResult) (bool, string) {
 		}
 	}
 	return false, ""
+}
+
+// RememberVersion wraps c so that it asks the daemon what it is once and
+// answers from memory after that. Podman answers /version by asking the
+// package manager about each of its components (four dpkg-query runs on
+// Debian, about a second of CPU, five on a busy machine), and every build
+// and run asks which engine it is on; what a daemon is does not change
+// while a connection to it lives. Only an answer is remembered, never an
+// error. A client that already remembers is returned as it is.
+func RememberVersion(c Client) Client {
+	if _, ok := c.(*versionMemo); ok {
+		return c
+	}
+	return &versionMemo{Client: c}
+}
+
+type versionMemo struct {
+	Client
+
+	mu    sync.Mutex
+	known *client.ServerVersionResult
+}
+
+func (m *versionMemo) ServerVersion(ctx context.Context, options client.ServerVersionOptions) (client.ServerVersionResult, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.known != nil {
+		return *m.known, nil
+	}
+	v, err := m.Client.ServerVersion(ctx, options)
+	if err != nil {
+		return v, err
+	}
+	m.known = &v
+	return v, nil
 }

@@ -1,6 +1,13 @@
 package daemon
 
-import "testing"
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/moby/moby/api/types/system"
+	"github.com/moby/moby/client"
+)
 
 func TestSameImage(t *testing.T) {
 	cases := []struct {
@@ -53,5 +60,40 @@ func TestShortID(t *testing.T) {
 		if got := ShortID(id); got != want {
 			t.Errorf("ShortID(%q) = %q, want %q", id, got, want)
 		}
+	}
+}
+
+// askCounter answers /version as Podman would, after failing as often as
+// told, and counts the questions.
+type askCounter struct {
+	Client
+	asked, failFirst int
+}
+
+func (a *askCounter) ServerVersion(context.Context, client.ServerVersionOptions) (client.ServerVersionResult, error) {
+	a.asked++
+	if a.asked <= a.failFirst {
+		return client.ServerVersionResult{}, errors.New("connection refused")
+	}
+	return client.ServerVersionResult{Components: []system.ComponentVersion{{Name: podmanComponent, Version: "4.3.1"}}}, nil
+}
+
+func TestRememberVersionAsksOnceAndNeverRemembersAnError(t *testing.T) {
+	ask := &askCounter{failFirst: 1}
+	c := RememberVersion(ask)
+	if _, _, err := IsPodman(context.Background(), c); err == nil {
+		t.Fatal("the first question failed, and so must the answer")
+	}
+	for range 3 {
+		podman, version, err := IsPodman(context.Background(), c)
+		if err != nil || !podman || version != "4.3.1" {
+			t.Fatalf("IsPodman = %v %q %v", podman, version, err)
+		}
+	}
+	if ask.asked != 2 {
+		t.Errorf("the daemon was asked %d times, want 2 (the error, then one answer)", ask.asked)
+	}
+	if RememberVersion(c) != c {
+		t.Error("a client that remembers is wrapped again")
 	}
 }

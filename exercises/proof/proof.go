@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/dockertutor/dockertutor/exercises/check"
 	"github.com/dockertutor/dockertutor/exercises/daemon"
@@ -139,12 +140,14 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 	}
 	var cases []Case
 	n := 0
+	conn := &oneConnection{connect: o.Connect}
+	defer conn.close()
 	openIn := func(ns lessons.Namespace) (*tutor.Session, error) {
 		n++
 		base := filepath.Join(dir, fmt.Sprintf("%s-%s%d", st.ID, builder, n))
 		// No build cache: BuildKit does not key it on secret values, so a
 		// layer cached by another case would hold another canary.
-		return tutor.Open(tutor.Options{Course: c, WorkspaceRoot: filepath.Join(base, "ws"), StateDir: filepath.Join(base, "state"), Connect: o.Connect, NoCache: true, Builder: builder, Namespace: ns})
+		return tutor.Open(tutor.Options{Course: c, WorkspaceRoot: filepath.Join(base, "ws"), StateDir: filepath.Join(base, "state"), Connect: conn.get, NoCache: true, Builder: builder, Namespace: ns})
 	}
 	fresh := func() (*tutor.Session, error) { return openIn(o.Namespace) }
 	pre := prerequisites(c, st)
@@ -241,6 +244,49 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 	}
 	return cases, nil
 }
+
+// oneConnection is the connection all of a step's cases share. Each case
+// is a fresh session, but what the daemon is was asked once: on Podman
+// that answer runs the package manager four times (daemon.RememberVersion).
+type oneConnection struct {
+	connect func(ctx context.Context) (daemon.Client, error)
+
+	mu  sync.Mutex
+	cli daemon.Client
+}
+
+func (c *oneConnection) get(ctx context.Context) (daemon.Client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cli == nil {
+		connect := c.connect
+		if connect == nil {
+			connect = tutor.DefaultConnect
+		}
+		cli, err := connect(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.cli = daemon.RememberVersion(cli)
+	}
+	return keptOpen{c.cli}, nil
+}
+
+// close closes the shared client once every case is done with it.
+func (c *oneConnection) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cli != nil {
+		c.cli.Close()
+		c.cli = nil
+	}
+}
+
+// keptOpen is the shared client as one case's session holds it: the
+// session closing it leaves it open for the next case.
+type keptOpen struct{ daemon.Client }
+
+func (keptOpen) Close() error { return nil }
 
 // doneByHand proves the cases of an exercise a learner can do by hand:
 // the solution and each attempt whose action a learner can type.

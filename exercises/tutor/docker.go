@@ -25,7 +25,10 @@ type connection struct {
 	cli daemon.Client
 }
 
-func defaultConnect(ctx context.Context) (daemon.Client, error) {
+// DefaultConnect opens a client to the daemon the learner's Docker CLI
+// would use (DOCKER_HOST, then the current context, then the platform's
+// socket): the connection of a session whose Options leave Connect nil.
+func DefaultConnect(ctx context.Context) (daemon.Client, error) {
 	ep, err := engine.Resolve()
 	if err != nil {
 		return nil, err
@@ -48,8 +51,8 @@ func (c *connection) get(ctx context.Context) (daemon.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.cli = cli
-	return cli, nil
+	c.cli = daemon.RememberVersion(cli)
+	return c.cli, nil
 }
 
 // drop forgets a client that failed, so the next call reconnects.
@@ -88,8 +91,12 @@ func (s *Session) DockerStatus(ctx context.Context) DockerStatus {
 	if err == nil {
 		ctx2, cancel := context.WithTimeout(ctx, engine.PingTimeout)
 		defer cancel()
+		// The ping says the daemon is still there (the status line asks
+		// every few seconds); what it is, the connection remembers.
 		var v client.ServerVersionResult
-		v, err = cli.ServerVersion(ctx2, client.ServerVersionOptions{})
+		if _, err = cli.Ping(ctx2, client.PingOptions{}); err == nil {
+			v, err = cli.ServerVersion(ctx2, client.ServerVersionOptions{})
+		}
 		if err == nil {
 			st.Reachable = true
 			st.Engine, st.Version, st.API = "Docker", v.Version, v.APIVersion

@@ -106,7 +106,7 @@ func Open(o Options) (*Session, error) {
 	w.Now = now
 	connect := o.Connect
 	if connect == nil {
-		connect = defaultConnect
+		connect = DefaultConnect
 	}
 	s := &Session{Course: o.Course, Work: w, store: st, now: now, poll: o.Poll, noCache: o.NoCache, builder: o.Builder, ns: o.Namespace, conn: &connection{connect: connect}, observer: o.Observe}
 	s.build = &dockerBuild{detect: o.DetectDockerBuild}
