@@ -42,7 +42,7 @@ func newPrepareCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cli, _, err := connectDaemon(cmd.Context())
+			cli, _, _, err := connectDaemon(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -57,16 +57,16 @@ func newPrepareCmd(g *globals) *cobra.Command {
 // connectDaemon connects to the daemon the docker CLI would use; an
 // unreachable one is the error that exits 3, with doctor's explanation.
 // It also says where the daemon is.
-func connectDaemon(ctx context.Context) (*client.Client, engine.Endpoint, error) {
+func connectDaemon(ctx context.Context) (*client.Client, engine.Endpoint, client.PingResult, error) {
 	ep, err := engine.Resolve()
 	if err != nil {
-		return nil, ep, unreachable(engine.Explain(ep, err).Message)
+		return nil, ep, client.PingResult{}, unreachable(engine.Explain(ep, err).Message)
 	}
-	cli, err := engine.Connect(ctx, ep)
+	cli, ping, err := engine.ConnectPinged(ctx, ep)
 	if err != nil {
-		return nil, ep, unreachable(engine.Explain(ep, err).Message)
+		return nil, ep, ping, unreachable(engine.Explain(ep, err).Message)
 	}
-	return cli, ep, nil
+	return cli, ep, ping, nil
 }
 
 // prepareOnline pulls images through the daemon with pins.Pull, one

@@ -53,15 +53,11 @@ func prepareFrom(ctx context.Context, g *globals, path string) error {
 		return bundleError(err)
 	}
 	defer b.Close()
-	cli, ep, err := connectDaemon(ctx)
+	cli, ep, ping, err := connectDaemon(ctx)
 	if err != nil {
 		return err
 	}
 	defer cli.Close()
-	ping, err := cli.Ping(ctx, client.PingOptions{})
-	if err != nil {
-		return unreachable(err.Error())
-	}
 	m := b.Manifest()
 	images := make([]lessons.BaseImage, len(m.Images))
 	for i, im := range m.Images {
@@ -179,24 +175,19 @@ func (r *fromBundle) ready(ctx context.Context, host string) ([]pullOutcome, err
 	if len(pending) == 0 {
 		return r.allAtPins(ctx)
 	}
-	load, err := r.b.DockerLoad(platform, bundle.LoadOptions{Refs: pending, Untagged: true, CheckedByDaemon: true})
+	load, err := r.startLoad(pending, func() (*bundle.LoadStream, error) {
+		return r.b.DockerLoad(platform, bundle.LoadOptions{Refs: pending, Untagged: true, CheckedByDaemon: true})
+	}, "untagged; every part is checked, against its SHA-256 or by the daemon, before anything is tagged from it.")
 	if err != nil {
-		return nil, bundleError(err)
+		return nil, err
 	}
 	defer load.Close()
-	m := r.b.Manifest()
-	fmt.Fprintf(w, "Loading %d of the %d image(s) of %s (%s) untagged; every part is checked, against its SHA-256 or by the daemon, "+
-		"before anything is tagged from it.\n", len(pending), len(m.Images), r.path, m.Course.Title)
-
-	installed := r.installBeside()
 
 	change := noMirror
 	if needMirror {
 		fmt.Fprintf(w, "Serving the bundle at %s and setting it as the daemon's Docker Hub mirror in %s for the pulls (put back afterwards).\n", r.hostPort, d.ConfigFile)
 		change = setMirror(ctx, d, "http://"+r.hostPort, r.cli)
 	}
-	var loadOnce sync.Once
-	var loadErr error
 	pull := func(ctx context.Context, api daemon.Puller, img lessons.BaseImage, progress func(pins.Progress)) (pins.Result, error) {
 		res := pins.Result{Ref: img.Ref, Digest: img.Digest}
 		ref, viaMirror, err := r.pullRef(img.Ref)
@@ -205,9 +196,8 @@ func (r *fromBundle) ready(ctx context.Context, host string) ([]pullOutcome, err
 		}
 		loaded := slices.Contains(pending, img.Ref)
 		if loaded {
-			loadOnce.Do(func() { loadErr = loadImages(ctx, r.cli, r.b, load, pending, progress) })
-			if loadErr != nil {
-				return res, loadErr
+			if err := load.wait(ctx, progress); err != nil {
+				return res, err
 			}
 			if viaMirror {
 				if err := change.set(); err != nil {
@@ -235,7 +225,7 @@ func (r *fromBundle) ready(ctx context.Context, host string) ([]pullOutcome, err
 	if rerr := change.restore(); rerr != nil && (ctx.Err() == nil || errors.As(rerr, &notRestored)) {
 		err = errors.Join(err, rerr)
 	}
-	return r.settle(outcomes, err, loadErr, installed(), func(stopped error, refs string) error {
+	return r.settle(outcomes, err, load.err, load.installed(), func(stopped error, refs string) error {
 		return daemonStopped(d, stopped, refs, r.path)
 	})
 }
@@ -270,30 +260,23 @@ func (r *fromBundle) settle(outcomes []pullOutcome, err, loadErr error, inst ins
 // needed (and no root: any user of the daemon can); the course pack and
 // trivy's database go in beside the load.
 func (r *fromBundle) readyByLayout(ctx context.Context, platform string) ([]pullOutcome, error) {
-	w := r.g.io.Out
 	pending, before := r.pending(ctx)
 	if len(pending) == 0 {
 		return r.allAtPins(ctx)
 	}
-	load, err := r.b.OCILoad(platform, pending)
+	load, err := r.startLoad(pending, func() (*bundle.LoadStream, error) { return r.b.OCILoad(platform, pending) },
+		"at their pinned digests into the daemon's containerd image store; every part is checked against its SHA-256 as it is read.")
 	if err != nil {
-		return nil, bundleError(err)
+		return nil, err
 	}
 	defer load.Close()
-	m := r.b.Manifest()
-	fmt.Fprintf(w, "Loading %d of the %d image(s) of %s (%s) at their pinned digests into the daemon's containerd image store; "+
-		"every part is checked against its SHA-256 as it is read.\n", len(pending), len(m.Images), r.path, m.Course.Title)
-	installed := r.installBeside()
-	var loadOnce sync.Once
-	var loadErr error
 	load1 := func(ctx context.Context, api daemon.Puller, img lessons.BaseImage, progress func(pins.Progress)) (pins.Result, error) {
 		if !slices.Contains(pending, img.Ref) {
 			return pins.Pull(ctx, api, img, progress) // at its pin: said so
 		}
 		res := pins.Result{Ref: img.Ref, Digest: img.Digest, Before: before[img.Ref]}
-		loadOnce.Do(func() { loadErr = loadImages(ctx, r.cli, r.b, load, pending, progress) })
-		if loadErr != nil {
-			return res, loadErr
+		if err := load.wait(ctx, progress); err != nil {
+			return res, err
 		}
 		res.Loaded, res.Tagged = true, true
 		res.After = pins.Inspect(context.WithoutCancel(ctx), r.cli, img)
@@ -303,10 +286,44 @@ func (r *fromBundle) readyByLayout(ctx context.Context, platform string) ([]pull
 		return res, nil
 	}
 	outcomes, err := pullAll(ctx, r.g, r.cli, r.images, load1, true)
-	return r.settle(outcomes, err, loadErr, installed(), func(stopped error, refs string) error {
+	return r.settle(outcomes, err, load.err, load.installed(), func(stopped error, refs string) error {
 		return unreachable(stoppedDuring(stopped, refs, "dockertutor prepare --from "+r.path) + ".")
 	})
 }
+
+// bundleLoad is a load of the images not at their pins under way, beside
+// the install of the course pack and trivy's database: the daemon reads
+// the stream once, for the first image that needs it, and every later
+// image has that answer.
+type bundleLoad struct {
+	r         *fromBundle
+	stream    *bundle.LoadStream
+	pending   []string
+	installed func() installed
+
+	once sync.Once
+	err  error
+}
+
+// startLoad opens the load's stream, says what it loads and how (the end
+// of the sentence), and starts the install beside it.
+func (r *fromBundle) startLoad(pending []string, open func() (*bundle.LoadStream, error), how string) (*bundleLoad, error) {
+	stream, err := open()
+	if err != nil {
+		return nil, bundleError(err)
+	}
+	m := r.b.Manifest()
+	fmt.Fprintf(r.g.io.Out, "Loading %d of the %d image(s) of %s (%s) %s\n", len(pending), len(m.Images), r.path, m.Course.Title, how)
+	return &bundleLoad{r: r, stream: stream, pending: pending, installed: r.installBeside()}, nil
+}
+
+// wait loads, the first time it is called, and returns the load's answer.
+func (l *bundleLoad) wait(ctx context.Context, progress func(pins.Progress)) error {
+	l.once.Do(func() { l.err = loadImages(ctx, l.r.cli, l.r.b, l.stream, l.pending, progress) })
+	return l.err
+}
+
+func (l *bundleLoad) Close() error { return l.stream.Close() }
 
 // allAtPins is a run with nothing to load: the bundle is checked whole,
 // the course pack and trivy's database installed, and each image says it

@@ -50,7 +50,7 @@ func newScanCmd(g *globals) *cobra.Command {
 			if len(secret) < leak.MinSecretLen {
 				return usageErrorf("the secret is shorter than %d characters: it would match by chance", leak.MinSecretLen)
 			}
-			cli, _, err := connectDaemon(cmd.Context())
+			cli, _, _, err := connectDaemon(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -61,8 +61,15 @@ func (e *ConnectError) Unwrap() error { return e.Err }
 // learner-facing Problem. The caller closes the client, which ends its
 // ssh processes.
 func Connect(ctx context.Context, ep Endpoint) (*client.Client, error) {
-	cli, _, err := connect(ctx, ep, pingBudget, sshAnswerTimeout)
+	cli, _, err := ConnectPinged(ctx, ep)
 	return cli, err
+}
+
+// ConnectPinged is Connect, and what its ping answered (the API version,
+// the OS), for a caller that would otherwise ping again.
+func ConnectPinged(ctx context.Context, ep Endpoint) (*client.Client, client.PingResult, error) {
+	cli, facts, err := connect(ctx, ep, pingBudget, sshAnswerTimeout)
+	return cli, facts.PingResult, err
 }
 
 // pingFacts is what the first ping revealed, beyond client.PingResult.
