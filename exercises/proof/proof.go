@@ -247,7 +247,7 @@ func step(ctx context.Context, c *lessons.Course, st *lessons.Step, o Options, b
 
 // oneConnection is the connection all of a step's cases share. Each case
 // is a fresh session, but what the daemon is was asked once: on Podman
-// that answer runs the package manager four times (daemon.RememberVersion).
+// that answer runs the package manager eight times (daemon.RememberVersion).
 type oneConnection struct {
 	connect func(ctx context.Context) (daemon.Client, error)
 
