@@ -143,3 +143,21 @@ func TestCleanDockerOnTheFakeDaemon(t *testing.T) {
 		t.Fatalf("containers left %+v", cs)
 	}
 }
+
+// The status line asks every few seconds: once the connection remembers
+// what the daemon is, it must still see the daemon go away and come back.
+func TestDockerStatusSeesTheDaemonGoAndReturn(t *testing.T) {
+	d := fakedaemon.New()
+	s := openOn(t, fixture(t), d)
+	if st := s.DockerStatus(context.Background()); !st.Reachable {
+		t.Fatalf("status %+v of a running daemon", st)
+	}
+	d.Stop()
+	if st := s.DockerStatus(context.Background()); st.Reachable {
+		t.Fatalf("status %+v of a stopped daemon, with nothing else asked in between", st)
+	}
+	d.Start()
+	if st := s.DockerStatus(context.Background()); !st.Reachable {
+		t.Fatalf("status %+v of a daemon that came back", st)
+	}
+}
