@@ -34,7 +34,7 @@ const PodmanStorageEnv = "DOCKERTUTOR_PODMAN_STORAGE"
 const podmanContainersConf = "[containers]\ndefault_ulimits = [\"nofile=4096:4096\", \"nproc=4096:4096\"]\n"
 
 // Podman starts a private Podman Docker-API service for the test, with its
-// own root, run root, tmp, network and volume folders (storage as
+// own root, run root, tmp and volume folders (storage as
 // PodmanStorageEnv says; what stays mounted is unmounted at the end) and
 // socket, and the stand-in base images of the
 // built-in course on it. It returns the DOCKER_HOST value and a client.
@@ -56,7 +56,7 @@ func Podman(t testing.TB) (string, *client.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, sub := range []string{"root", "runroot", "tmp", "networks", "volumes"} {
+	for _, sub := range []string{"root", "runroot", "tmp", "volumes"} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
 			t.Fatal(err)
 		}
@@ -70,9 +70,16 @@ func Podman(t testing.TB) (string, *client.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// No network folder of its own: netavark takes its lock in the network
+	// folder (<dir>/netavark.lock), but every rootful service shares the
+	// host's iptables and IPAM (/run/containers/networks/ipam.db), so two
+	// services with two folders ran netavark at once, and a container's
+	// start failed with "netavark: code: 1, msg: iptables: Chain already
+	// exists" while another service set up its own. In the host's folder
+	// (/etc/containers/networks) every service's netavark takes turns.
 	cmd := exec.Command(bin,
 		"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "runroot"),
-		"--tmpdir", filepath.Join(dir, "tmp"), "--network-config-dir", filepath.Join(dir, "networks"),
+		"--tmpdir", filepath.Join(dir, "tmp"),
 		"--volumepath", filepath.Join(dir, "volumes"), "--storage-driver", cmp.Or(os.Getenv(PodmanStorageEnv), "overlay"),
 		"--events-backend", "file", "--cgroup-manager", "cgroupfs",
 		"system", "service", "--time=0", host)
