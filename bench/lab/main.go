@@ -46,6 +46,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
+	"github.com/dockertutor/dockertutor/internal/localregistry"
 	"github.com/dockertutor/dockertutor/lab/bundle"
 	"github.com/dockertutor/dockertutor/lessons"
 )
@@ -393,26 +394,14 @@ func startRegistry(dir string) (string, func(), error) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n", filepath.Join(dir, "registry"), addr)
-	cfgPath := filepath.Join(dir, "registry.yml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+	cfg := localregistry.Config{Addr: addr, Storage: filepath.Join(dir, "registry"), LogLevel: "error"}
+	p, err := localregistry.Start(exec.Command, cfg, filepath.Join(dir, "registry.yml"), filepath.Join(dir, "registry.log"))
+	if err != nil {
 		return "", nil, err
 	}
-	cmd := exec.Command("docker-registry", "serve", cfgPath)
-	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start docker-registry (apt-get install docker-registry): %w", err)
+	if err := p.Wait(http.DefaultClient, 30*time.Second); err != nil {
+		p.Stop()
+		return "", nil, err
 	}
-	stop := func() { cmd.Process.Kill(); cmd.Wait() }
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			return addr, stop, nil
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return "", nil, fmt.Errorf("docker-registry did not answer on %s: %w", addr, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return addr, p.Stop, nil
 }

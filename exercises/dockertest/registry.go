@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/distribution/reference"
+	"github.com/dockertutor/dockertutor/internal/localregistry"
 	"github.com/dockertutor/dockertutor/lessons"
 	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/client"
@@ -55,62 +56,38 @@ func StartAuthRegistry(t testing.TB, user, password string) *Registry {
 
 func startRegistry(t testing.TB, user, password string) *Registry {
 	t.Helper()
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
+	if _, err := exec.LookPath(localregistry.Binary); err != nil {
 		if os.Getenv(RequireEnv) == "1" {
 			t.Fatalf("docker-registry is required (%s=1) but not installed (Debian: apt-get install docker-registry)", RequireEnv)
 		}
 		t.Skip("docker-registry is not installed (Debian: apt-get install docker-registry)")
 	}
-	addr := FreeAddr(t)
 	dir := t.TempDir()
-	config := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n",
-		filepath.Join(dir, "data"), addr)
+	cfg := localregistry.Config{Addr: FreeAddr(t), Storage: filepath.Join(dir, "data"), LogLevel: "info"}
 	if user != "" {
 		hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 		if err != nil {
 			t.Fatal(err)
 		}
-		htpasswd := filepath.Join(dir, "htpasswd")
-		if err := os.WriteFile(htpasswd, []byte(user+":"+string(hash)+"\n"), 0o600); err != nil {
+		cfg.Htpasswd = filepath.Join(dir, "htpasswd")
+		if err := os.WriteFile(cfg.Htpasswd, []byte(user+":"+string(hash)+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		config += fmt.Sprintf("auth:\n  htpasswd:\n    realm: dockertutor-test\n    path: %s\n", htpasswd)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "config.yml"), []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "serve", filepath.Join(dir, "config.yml"))
-	out, err := os.Create(filepath.Join(dir, "registry.log"))
+	p, err := localregistry.Start(exec.Command, cfg, filepath.Join(dir, "config.yml"), filepath.Join(dir, "registry.log"))
 	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			log, _ := os.ReadFile(out.Name())
-			t.Logf("registry log:\n%s", log)
+			t.Logf("registry log:\n%s", p.Output())
 		}
-		cmd.Process.Kill()
-		cmd.Wait()
-		out.Close()
+		p.Stop()
 	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			return &Registry{Addr: addr, User: user, Password: password}
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(out.Name())
-			t.Fatalf("the registry on %s did not answer: %v\n%s", addr, err, log)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := p.Wait(http.DefaultClient, 20*time.Second); err != nil {
+		t.Fatal(err)
 	}
+	return &Registry{Addr: cfg.Addr, User: user, Password: password}
 }
 
 // FreeAddr is a 127.0.0.1 port nothing listens on at the moment: a

@@ -6,18 +6,17 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/dockertutor/dockertutor/exercises/dockertest"
+	"github.com/dockertutor/dockertutor/internal/localregistry"
 	"github.com/moby/moby/client"
 )
 
@@ -30,10 +29,7 @@ type Registry struct {
 	// Log is the registry's output: one line per request.
 	Log string
 
-	t        testing.TB
-	cmd      *exec.Cmd
-	exited   chan struct{}
-	stopOnce sync.Once
+	*localregistry.Process
 }
 
 // StartRegistry starts docker-registry in the daemon's namespace with a
@@ -41,89 +37,39 @@ type Registry struct {
 // when the test ends, before the daemon.
 func (d *Daemon) StartRegistry(t testing.TB) *Registry {
 	t.Helper()
-	if _, err := exec.LookPath("docker-registry"); err != nil {
+	if _, err := exec.LookPath(localregistry.Binary); err != nil {
 		unavailable(t, dockertest.RequireEnv, "docker-registry is not installed (apt-get install docker-registry)")
 	}
 	dir, err := os.MkdirTemp(d.Dir, "registry-")
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A test process that dies takes its registry with it, so nothing
+	// keeps the namespace alive.
+	command := func(name string, args ...string) *exec.Cmd {
+		cmd := d.Command(name, args...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		return cmd
+	}
 	// The namespace is this daemon's alone, so a port is free unless
 	// another registry of the same test took it: a few tries.
 	var lastErr error
 	for range 3 {
 		port := 20000 + rand.IntN(30000)
-		r := &Registry{
-			Addr:   fmt.Sprintf("127.0.0.1:%d", port),
-			Log:    filepath.Join(dir, fmt.Sprintf("registry-%d.log", port)),
-			t:      t,
-			exited: make(chan struct{}),
-		}
-		r.URL = "http://" + r.Addr
-		config := filepath.Join(dir, "config.yml")
-		yml := fmt.Sprintf("version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n", filepath.Join(dir, "storage"), r.Addr)
-		if err := os.WriteFile(config, []byte(yml), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		log, err := os.Create(r.Log)
+		cfg := localregistry.Config{Addr: fmt.Sprintf("127.0.0.1:%d", port), Storage: filepath.Join(dir, "storage"), LogLevel: "info"}
+		log := filepath.Join(dir, fmt.Sprintf("registry-%d.log", port))
+		p, err := localregistry.Start(command, cfg, filepath.Join(dir, "config.yml"), log)
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.cmd = d.Command("docker-registry", "serve", config)
-		r.cmd.Stdout, r.cmd.Stderr = log, log
-		r.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		err = r.cmd.Start()
-		log.Close()
-		if err != nil {
-			t.Fatalf("start docker-registry: %v", err)
+		t.Cleanup(p.Stop)
+		if lastErr = p.Wait(d.HTTPClient(), 20*time.Second); lastErr == nil {
+			return &Registry{Addr: cfg.Addr, URL: "http://" + cfg.Addr, Log: log, Process: p}
 		}
-		go func() { r.cmd.Wait(); close(r.exited) }()
-		t.Cleanup(r.Stop)
-		if lastErr = r.waitReady(d.HTTPClient()); lastErr == nil {
-			return r
-		}
-		r.Stop()
+		p.Stop()
 	}
 	t.Fatalf("docker-registry did not start in %s: %v", d.NetNS, lastErr)
 	return nil
-}
-
-// waitReady polls GET /v2/ until it answers 200, the registry exits, or
-// 20 s pass.
-func (r *Registry) waitReady(hc *http.Client) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		res, err := hc.Get(r.URL + "/v2/")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("GET /v2/: %s", res.Status)
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-r.exited:
-			out, _ := os.ReadFile(r.Log)
-			return fmt.Errorf("docker-registry exited: %s", out)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// Stop stops the registry (its storage goes with the daemon's folder).
-func (r *Registry) Stop() {
-	r.stopOnce.Do(func() {
-		r.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-r.exited:
-		case <-time.After(10 * time.Second):
-			r.cmd.Process.Kill()
-			<-r.exited
-		}
-	})
 }
 
 // completed is the registry's log line of an answered request (logrus
