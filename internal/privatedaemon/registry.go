@@ -24,10 +24,8 @@ import (
 // network namespace, on its 127.0.0.1: the daemon reaches it, nothing
 // outside the namespace does.
 type Registry struct {
-	// Addr is 127.0.0.1:PORT, URL http://127.0.0.1:PORT.
-	Addr, URL string
-	// Log is the registry's output: one line per request.
-	Log string
+	// URL is http://ADDR (Addr, 127.0.0.1:PORT, is the Process's).
+	URL string
 
 	*localregistry.Process
 }
@@ -64,7 +62,7 @@ func (d *Daemon) StartRegistry(t testing.TB) *Registry {
 		}
 		t.Cleanup(p.Stop)
 		if lastErr = p.Wait(d.HTTPClient(), 20*time.Second); lastErr == nil {
-			return &Registry{Addr: cfg.Addr, URL: "http://" + cfg.Addr, Log: log, Process: p}
+			return &Registry{URL: "http://" + cfg.Addr, Process: p}
 		}
 		p.Stop()
 	}
@@ -82,9 +80,8 @@ var (
 // Requests are the requests the registry answered so far, in order, as
 // "METHOD URI STATUS" ("GET /v2/ 200").
 func (r *Registry) Requests() []string {
-	data, _ := os.ReadFile(r.Log)
 	var out []string
-	for line := range strings.SplitSeq(string(data), "\n") {
+	for line := range strings.SplitSeq(r.Output(), "\n") {
 		if !completed.MatchString(line) {
 			continue
 		}
