@@ -60,6 +60,14 @@ func (s *Session) buildOptions(st *lessons.Step, v lessons.Values) (builder.Opti
 		}
 		o.Secrets = append(o.Secrets, builder.Secret{ID: id, Value: []byte(val), Env: builder.SecretEnv(id)})
 	}
+	// BuildKit leaves secret values out of its cache keys: a RUN that
+	// copies a mounted secret would come from another build's cache,
+	// holding someone else's secret, and a check for the learner's own
+	// would pass a wrong answer. The command shown to type gets
+	// --no-cache too.
+	if len(o.Secrets) > 0 {
+		o.NoCache = true
+	}
 	return o, nil
 }
 
